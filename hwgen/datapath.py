@@ -1,0 +1,113 @@
+"""Structure of the LUT core's datapath as plain data, derived once from a config.
+
+The generator builds exactly this structure, the reference model adds in exactly
+this order, and the cost model counts exactly these adders and registers. Integer
+widths are exact ranges, so no path overflows and none is wider than needed.
+
+Pipeline cut points, in order: after the LUT build, after the fetch (negation
+included), then after each reduction-tree level. ``pipeline = p`` registers the
+first ``p`` of them; the accumulator register is always there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from .config import LutConfig
+from .formats import key_width, lut_entries, signed_width
+from .lutgraph import LutGraph, build_lut_graph
+
+
+def tree_levels(count: int) -> list[list[tuple[int, ...]]]:
+    """Balanced pairwise reduction of ``count`` values: per level, groups of 1 (pass) or 2 (add).
+
+    Level ``i`` pairs neighbours ``(2j, 2j+1)`` of the previous level's outputs; an odd
+    last value passes through unchanged. This order is part of the arithmetic contract.
+    """
+    levels = []
+    while count > 1:
+        level = [(2 * j, 2 * j + 1) for j in range(count // 2)]
+        if count % 2:
+            level.append((count - 1,))
+        levels.append(level)
+        count = len(level)
+    return levels
+
+
+@dataclass(frozen=True)
+class LutCoreShape:
+    """Every width, count and latency of one LUT core."""
+
+    config: LutConfig
+
+    @cached_property
+    def graph(self) -> LutGraph:
+        return build_lut_graph(self.config.group_size)
+
+    @property
+    def entries(self) -> int:
+        return lut_entries(self.config.group_size)
+
+    @property
+    def key_width(self) -> int:
+        return key_width(self.config.group_size)
+
+    @cached_property
+    def node_ranges(self) -> list[tuple[int, int]]:
+        act = self.config.act
+        return self.graph.value_ranges(act.min, act.max)
+
+    @cached_property
+    def node_widths(self) -> list[int]:
+        return [signed_width(lo, hi) for lo, hi in self.node_ranges]
+
+    @cached_property
+    def entry_width(self) -> int:
+        """One width for the whole table (the widest entry), so the fetch mux is uniform."""
+        return max(self.node_widths[n] for n in self.graph.entries)
+
+    @cached_property
+    def fetch_bound(self) -> int:
+        """Largest magnitude a fetched (possibly negated) entry can have."""
+        return max(max(-self.node_ranges[n][0], self.node_ranges[n][1]) for n in self.graph.entries)
+
+    @property
+    def fetch_width(self) -> int:
+        return signed_width(-self.fetch_bound, self.fetch_bound)
+
+    @cached_property
+    def levels(self) -> list[list[tuple[int, ...]]]:
+        return tree_levels(self.config.luts)
+
+    @cached_property
+    def level_bounds(self) -> list[list[int]]:
+        """Magnitude bound of every value entering and leaving each tree level."""
+        bounds = [[self.fetch_bound] * self.config.luts]
+        for level in self.levels:
+            prev = bounds[-1]
+            bounds.append([sum(prev[i] for i in group) for group in level])
+        return bounds
+
+    @property
+    def sum_width(self) -> int:
+        bound = self.level_bounds[-1][0]
+        return signed_width(-bound, bound)
+
+    @property
+    def cut_count(self) -> int:
+        return 2 + len(self.levels)
+
+    def cut(self, index: int) -> bool:
+        """Is pipeline cut point ``index`` (0 build, 1 fetch, 2+ tree levels) registered?"""
+        return index < self.config.pipeline
+
+    @property
+    def latency(self) -> int:
+        """Cycles from accepting a tile's last beat to its result being valid."""
+        return self.config.pipeline + 1
+
+    @property
+    def cycles_per_gemv(self) -> int:
+        """Beats per GEMV at full throughput (one tile per cycle) plus the pipeline fill."""
+        return self.config.tiling.tiles + self.latency

@@ -1,0 +1,255 @@
+"""Numeric formats and key encodings: the single source of truth.
+
+The generator, the reference model and the cost model all import from here, so a
+key means the same thing to the RTL, to the Python model and to the estimate.
+
+Ternary key encoding
+--------------------
+A group of ``mu`` ternary weights ``w[0..mu-1]`` is read as a balanced-ternary
+number ``v = sum_j w[j] * 3**j`` in ``[-E, E]`` with ``E = (3**mu - 1) // 2``.
+``v == 0`` exactly when all weights are zero, and negating the weights negates
+``v``. So the key is ``index = |v|`` (which LUT entry) plus ``sign = v < 0``
+(negate the entry): entry ``i`` holds the signed sum whose balanced-ternary
+value is ``+i``, and entry 0 is the constant zero that is never built. The key is
+``index_bits(mu) + 1`` bits wide, sign in the top bit.
+
+Streaming layout
+----------------
+An ``(N, M)`` GEMV is walked in tiles of ``(L*mu) x K``: column block outer, row
+block inner (output-stationary, the accumulator holds K partial sums). One beat
+carries ``L*mu`` activations (lane ``l*mu + j`` is row ``r*L*mu + l*mu + j``) and
+``L*K`` keys (lane ``l*K + k`` is LUT ``l``, output column ``c*K + k``). Rows
+beyond ``N`` and columns beyond ``M`` are zero-padded by `pack_keys` /
+`pack_activations`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InputError
+
+
+# ----------------------------------------------------------------------------
+# Activation formats
+
+
+@dataclass(frozen=True)
+class ActivationFormat:
+    """One activation type. Integers are two's complement; floats IEEE-754-like."""
+
+    name: str
+    width: int
+    is_float: bool
+    exponent_bits: int = 0
+    mantissa_bits: int = 0
+
+    @property
+    def min(self) -> int:
+        if self.is_float:
+            raise TypeError(f"{self.name} is a float format and has no integer range")
+        return -(1 << (self.width - 1))
+
+    @property
+    def max(self) -> int:
+        if self.is_float:
+            raise TypeError(f"{self.name} is a float format and has no integer range")
+        return (1 << (self.width - 1)) - 1
+
+
+ACTIVATIONS: dict[str, ActivationFormat] = {
+    "int4": ActivationFormat("int4", 4, False),
+    "int8": ActivationFormat("int8", 8, False),
+    "fp8_e4m3": ActivationFormat("fp8_e4m3", 8, True, 4, 3),
+    "fp8_e5m2": ActivationFormat("fp8_e5m2", 8, True, 5, 2),
+    "bf16": ActivationFormat("bf16", 16, True, 8, 7),
+    "fp16": ActivationFormat("fp16", 16, True, 5, 10),
+}
+
+WEIGHT_FORMATS = ("ternary",)
+
+
+def signed_width(lo: int, hi: int) -> int:
+    """Smallest two's-complement width holding every integer in ``[lo, hi]``."""
+    if lo > hi:
+        raise ValueError(f"empty range [{lo}, {hi}]")
+    width = 1
+    while not (-(1 << (width - 1)) <= lo and hi <= (1 << (width - 1)) - 1):
+        width += 1
+    return width
+
+
+# ----------------------------------------------------------------------------
+# Ternary keys
+
+
+def lut_entries(mu: int) -> int:
+    """Number of non-zero LUT entries that must be built: ``(3**mu - 1) / 2``."""
+    return (3**mu - 1) // 2
+
+
+def key_index_bits(mu: int) -> int:
+    """Bits of the entry index, zero entry included: ``ceil(log2(E + 1))``."""
+    return max(1, math.ceil(math.log2(lut_entries(mu) + 1)))
+
+
+def key_width(mu: int) -> int:
+    """Bits of one key: the index plus the sign bit."""
+    return key_index_bits(mu) + 1
+
+
+def balanced_value(weights: np.ndarray) -> np.ndarray:
+    """Balanced-ternary value of weight groups along the last axis (digit j weighs 3**j)."""
+    mu = weights.shape[-1]
+    powers = 3 ** np.arange(mu, dtype=np.int64)
+    return (weights.astype(np.int64) * powers).sum(axis=-1)
+
+
+def entry_coefficients(mu: int, index: int) -> tuple[int, ...]:
+    """The ternary weights (digit 0 first) whose signed sum LUT entry ``index`` holds."""
+    digits = []
+    v = index
+    for _ in range(mu):
+        r = ((v + 1) % 3) - 1  # balanced digit in {-1, 0, 1}
+        digits.append(r)
+        v = (v - r) // 3
+    return tuple(digits)
+
+
+def encode_keys(groups: np.ndarray) -> np.ndarray:
+    """Keys (``sign << index_bits | index``) for ternary groups along the last axis."""
+    mu = groups.shape[-1]
+    value = balanced_value(groups)
+    sign = (value < 0).astype(np.int64)
+    return (sign << key_index_bits(mu)) | np.abs(value)
+
+
+def decode_keys(keys: np.ndarray, mu: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split keys into (index, negate) arrays."""
+    keys = np.asarray(keys, dtype=np.int64)
+    bits = key_index_bits(mu)
+    return keys & ((1 << bits) - 1), (keys >> bits) & 1
+
+
+def check_ternary(weights: np.ndarray, name: str = "weights") -> np.ndarray:
+    """Return ``weights`` as int8 after checking every value is in {-1, 0, 1}."""
+    weights = np.asarray(weights)
+    if weights.ndim != 2:
+        raise InputError(f"{name} must be a 2-D (N, M) matrix, got shape {weights.shape}")
+    if weights.dtype.kind == "f":
+        if not np.all(np.isfinite(weights)) or np.any(weights != np.round(weights)):
+            raise InputError(f"{name} must hold integers in {{-1, 0, 1}}, found non-integer values")
+    elif weights.dtype.kind not in "iub":
+        raise InputError(f"{name} must be an integer array, got dtype {weights.dtype}")
+    bad = (weights < -1) | (weights > 1)
+    if np.any(bad):
+        r, c = np.argwhere(bad)[0]
+        raise InputError(
+            f"{name} must be ternary (values in {{-1, 0, 1}}): found {weights[r, c]!r} at [{r}, {c}]"
+        )
+    return weights.astype(np.int8)
+
+
+def check_int_activations(acts: np.ndarray, fmt: ActivationFormat, name: str = "activations") -> np.ndarray:
+    """Return integer activations as int64 ``(B, N)`` after a range check."""
+    acts = np.asarray(acts)
+    if acts.ndim not in (1, 2):
+        raise InputError(f"{name} must have shape (N,) or (B, N), got {acts.shape}")
+    if acts.dtype.kind == "f":
+        if not np.all(np.isfinite(acts)) or np.any(acts != np.round(acts)):
+            raise InputError(f"{name} for {fmt.name} must hold integers, found non-integer values")
+    elif acts.dtype.kind not in "iu":
+        raise InputError(f"{name} must be an integer array, got dtype {acts.dtype}")
+    acts2 = np.atleast_2d(acts).astype(np.int64)
+    out = (acts2 < fmt.min) | (acts2 > fmt.max)
+    if np.any(out):
+        b, n = np.argwhere(out)[0]
+        raise InputError(
+            f"{name} out of {fmt.name} range [{fmt.min}, {fmt.max}]: {acts2[b, n]} at [{b}, {n}]"
+        )
+    return acts2
+
+
+# ----------------------------------------------------------------------------
+# Tiling and packing
+
+
+@dataclass(frozen=True)
+class Tiling:
+    """How an ``(N, M)`` GEMV maps onto tiles of ``(L*mu) x K``."""
+
+    n: int
+    m: int
+    mu: int
+    luts: int
+    fetchers: int
+
+    @property
+    def rows_per_tile(self) -> int:
+        return self.luts * self.mu
+
+    @property
+    def row_blocks(self) -> int:
+        return -(-self.n // self.rows_per_tile)
+
+    @property
+    def col_blocks(self) -> int:
+        return -(-self.m // self.fetchers)
+
+    @property
+    def tiles(self) -> int:
+        return self.row_blocks * self.col_blocks
+
+    @property
+    def padded_n(self) -> int:
+        return self.row_blocks * self.rows_per_tile
+
+    @property
+    def padded_m(self) -> int:
+        return self.col_blocks * self.fetchers
+
+
+def pack_keys(weights: np.ndarray, tiling: Tiling) -> np.ndarray:
+    """Key stream for a ternary ``(N, M)`` matrix: shape ``(tiles, L*K)``, tile ``c*R + r``."""
+    t = tiling
+    w = np.zeros((t.padded_n, t.padded_m), dtype=np.int8)
+    w[: t.n, : t.m] = weights
+    # (R, L, mu, C, K) -> groups along mu
+    groups = w.reshape(t.row_blocks, t.luts, t.mu, t.col_blocks, t.fetchers)
+    keys = encode_keys(np.moveaxis(groups, 2, -1))  # (R, L, C, K)
+    keys = keys.transpose(2, 0, 1, 3)  # (C, R, L, K)
+    return keys.reshape(t.tiles, t.luts * t.fetchers)
+
+
+def pack_activations(acts: np.ndarray, tiling: Tiling) -> np.ndarray:
+    """Activation stream for ``(B, N)`` activations: shape ``(B, tiles, L*mu)``."""
+    t = tiling
+    acts = np.atleast_2d(acts)
+    padded = np.zeros((acts.shape[0], t.padded_n), dtype=acts.dtype)
+    padded[:, : t.n] = acts
+    per_row_block = padded.reshape(acts.shape[0], t.row_blocks, t.rows_per_tile)
+    return np.tile(per_row_block, (1, t.col_blocks, 1))
+
+
+# ----------------------------------------------------------------------------
+# BitNet b1.58 quantization (the default path from float tensors)
+
+
+def quantize_weights_absmean(weights: np.ndarray, eps: float = 1e-5) -> tuple[np.ndarray, float]:
+    """Ternary weights by absmean scaling; returns ``(int8 ternary, scale)``, ``W ~ q * scale``."""
+    w = np.asarray(weights, dtype=np.float64)
+    scale = float(np.mean(np.abs(w))) + eps
+    q = np.clip(np.round(w / scale), -1, 1).astype(np.int8)
+    return q, scale
+
+
+def quantize_activations_absmax(acts: np.ndarray, bits: int = 8, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
+    """Per-token absmax quantization to signed ``bits``; returns ``(int64 q, per-token scale)``."""
+    x = np.atleast_2d(np.asarray(acts, dtype=np.float64))
+    qmax = (1 << (bits - 1)) - 1
+    scale = qmax / np.maximum(np.max(np.abs(x), axis=-1, keepdims=True), eps)
+    q = np.clip(np.round(x * scale), -qmax - 1, qmax).astype(np.int64)
+    return q, scale[:, 0]
