@@ -1,0 +1,1 @@
+"""Analytical cost model, technology tables and the synthesis flow that calibrates it."""
