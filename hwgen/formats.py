@@ -148,7 +148,7 @@ def check_ternary(weights: np.ndarray, name: str = "weights") -> np.ndarray:
     if np.any(bad):
         r, c = np.argwhere(bad)[0]
         raise InputError(
-            f"{name} must be ternary (values in {{-1, 0, 1}}): found {weights[r, c]!r} at [{r}, {c}]"
+            f"{name} must be ternary (values in {{-1, 0, 1}}): found {weights[r, c].item()!r} at [{r}, {c}]"
         )
     return weights.astype(np.int8)
 

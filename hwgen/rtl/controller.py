@@ -1,6 +1,6 @@
 """Tile controller: where the current beat sits in the ``N x M`` walk."""
 
-from amaranth import Module, Signal, unsigned
+from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -40,7 +40,7 @@ class TileController(wiring.Component):
         with m.If(self.fire):
             with m.If(self.last):
                 m.d.sync += row.eq(0)
-                m.d.sync += col.eq(0 if self._cols == 1 else (col + 1) % self._cols)
+                m.d.sync += col.eq(Mux(col == self._cols - 1, 0, col + 1))
             with m.Else():
                 m.d.sync += row.eq(row + 1)
         return m

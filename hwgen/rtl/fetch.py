@@ -28,7 +28,10 @@ class Fetch(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        table = Array([0, *self.entries])
+        # Index 0 is the zero entry; indices past E (unused codes) also read zero,
+        # which keeps the mux a full case.
+        unused = (1 << self._index_bits) - 1 - len(self.entries)
+        table = Array([0, *self.entries, *([0] * unused)])
         index = self.key[: self._index_bits]
         negate = self.key[self._index_bits]
         selected = Signal.like(self.value, name="selected")

@@ -1,0 +1,115 @@
+"""The Python API behind every CLI command: `generate`, `simulate`, `estimate`, `synth`, `sweep`.
+
+Each function takes a design as a path to a YAML file, a mapping, or a parsed
+config, and raises `HwgenError` subclasses for anything the user can get wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import LutConfig, load_design, parse_design
+from .datapath import LutCoreShape
+from .emit import convert, port_list, tool_versions, write_design
+from .errors import InputError
+from .lutgraph import naive_adders
+from .rtl.lut_core import LutCore
+
+DEFAULT_CLOCK_MHZ = 100.0
+
+Design = str | Path | dict | LutConfig
+
+
+def load(design: Design) -> LutConfig:
+    """Accept a design as a YAML path, a mapping, or an already validated config."""
+    if isinstance(design, LutConfig):
+        return design
+    if isinstance(design, dict):
+        return parse_design(design)
+    return load_design(design)
+
+
+def verilog(design: Design) -> str:
+    """The design's Verilog text (deterministic for a given config)."""
+    config = load(design)
+    return convert(LutCore(config), config.top)
+
+
+def manifest(config: LutConfig, clock_mhz: float) -> dict[str, Any]:
+    shape = LutCoreShape(config)
+    core = LutCore(config)
+    return {
+        "top": config.top,
+        "config": config.to_dict(),
+        "ports": port_list(core),
+        "latency_cycles": shape.latency,
+        "cycles_per_gemv": shape.cycles_per_gemv,
+        "clock_mhz": clock_mhz,
+        "lut_build": {
+            "entries": shape.entries,
+            "adders_per_lut": shape.graph.adders,
+            "naive_adders_per_lut": naive_adders(config.group_size),
+            "depth": shape.graph.depth,
+        },
+        "key_width": shape.key_width,
+        "tool_versions": tool_versions(),
+        "estimate": estimate(config, clock_mhz=clock_mhz),
+    }
+
+
+def generate(design: Design, out_dir: str | Path, clock_mhz: float = DEFAULT_CLOCK_MHZ) -> dict[str, Any]:
+    """Write ``<top>.v``, ``filelist.f``, ``constraints.sdc`` and ``manifest.json`` to ``out_dir``."""
+    config = load(design)
+    info = manifest(config, clock_mhz)
+    write_design(out_dir, config.top, verilog(config), info, clock_mhz)
+    return info
+
+
+def load_array(path: str | Path, name: str) -> np.ndarray:
+    """Read a user's ``.npy`` file, with one clear error for a missing or unreadable file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{name} file not found: {path}")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise InputError(f"{name} file {path} is not a readable .npy array ({exc})") from None
+
+
+def save_array(path: str | Path, array: np.ndarray) -> None:
+    """Write ``array`` atomically: a partial ``Y.npy`` never appears."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npy", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, array)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def simulate(design: Design, weights: np.ndarray, activations: np.ndarray,
+             simulator: str = "verilator", seed: int = 0) -> np.ndarray:
+    """Run the design's RTL on ``activations @ weights``; raises `MismatchError` on any difference.
+
+    Returns ``(M,)`` for 1-D activations, else ``(B, M)``, as int64.
+    """
+    from sim.lut_sim import simulate_lut
+
+    config = load(design)
+    result = simulate_lut(config, verilog(config), weights, activations, simulator=simulator, seed=seed)
+    return result[0] if np.asarray(activations).ndim == 1 else result
+
+
+def estimate(design: Design, tech: str = "osu018", clock_mhz: float | None = None) -> dict[str, Any]:
+    """The analytical cost model's prediction (area, power, energy, fmax, cycles, throughput)."""
+    from costmodel.model import estimate as model_estimate
+
+    return model_estimate(load(design), tech_name=tech, clock_mhz=clock_mhz)

