@@ -1,0 +1,230 @@
+"""Re-fit a technology table from synthesis runs.
+
+Usage: ``python -m costmodel.calibrate [--liberty FILE] [--name NAME] [--jobs N]``
+writes ``costmodel/tech/NAME.json``.
+"""
+
+from __future__ import annotations
+
+# Small LUT cores used to fit the table (never in `costmodel.validate.VALIDATION_CORES`).
+CALIBRATION_CORES: list[dict] = [
+    dict(mu=1, L=2, K=2, act="int8", p=1, n=64, m=16),
+    dict(mu=1, L=4, K=16, act="int8", p=2, n=128, m=64),
+    dict(mu=2, L=2, K=4, act="int8", p=2, n=128, m=32),
+    dict(mu=2, L=8, K=8, act="int8", p=1, n=256, m=64),
+    dict(mu=2, L=4, K=2, act="int4", p=4, n=64, m=16),
+    dict(mu=3, L=2, K=2, act="int4", p=0, n=96, m=16),
+    dict(mu=3, L=4, K=8, act="int4", p=3, n=192, m=32),
+    dict(mu=4, L=1, K=2, act="int8", p=0, n=64, m=16),
+    dict(mu=4, L=2, K=4, act="int8", p=2, n=128, m=32),
+    dict(mu=4, L=4, K=8, act="int8", p=1, n=256, m=64),
+    dict(mu=5, L=1, K=1, act="int4", p=1, n=80, m=16),
+    dict(mu=6, L=1, K=1, act="int8", p=0, n=96, m=16),
+]
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .model import FEATURES, _evaluate, _normalize, params_from_configs, structure
+from .runs import DEFAULT_PERIOD_NS, design_config, synth_block, synth_designs
+from .tech import DELAY_KEYS, TECH_DIR, Tech, tech_from_dict
+
+__all__ = ["CALIBRATION_CORES", "CALIBRATION_BLOCKS", "run_blocks", "block_priors", "fit", "main"]
+
+#: Building blocks of `costmodel.blocks` synthesized for the prior unit costs.
+CALIBRATION_BLOCKS: list[tuple[str, dict]] = (
+    [("adder", {"width": w}) for w in (4, 8, 12, 16, 24)]
+    + [("mux", {"width": 8, "fan_in": f}) for f in (2, 4, 8, 16, 41)]
+    + [("regs", {"width": 8, "count": c}) for c in (4, 16)]
+    + [("negate", {"width": w}) for w in (5, 9, 13, 17)]
+)
+
+#: Weight of the block-derived prior against the core fit (relative units), per quantity.
+PRIOR_WEIGHT = {"area": 0.05, "energy": 1e-4, "delay": 0.01}
+#: Features the energy is fitted on; the others' energy is folded into these (set to 0):
+#: with a dozen calibration cores, fitting all of them overfits.
+ENERGY_FEATURES = ("build_add_bits", "mux_data_bits", "neg_bits", "tree_add_bits", "acc_bits",
+                   "reg_bits", "const", "enable_load")
+
+
+def run_blocks(liberty: Path | None = None) -> list[dict]:
+    """Synthesize `CALIBRATION_BLOCKS`; one row each (kind, params, area, critical path, power)."""
+    rows = []
+    for kind, params in CALIBRATION_BLOCKS:
+        r = synth_block(kind, liberty=liberty, **params)
+        rows.append({"kind": kind, **params, "area_um2": r.area_um2, "critical_path_ns": r.critical_path_ns,
+                     "power_mw": r.power_mw, "clock_period_ns": r.clock_period_ns,
+                     "dff": sum(v for k, v in r.cells_by_type.items() if k.startswith("DFF"))})
+    return rows
+
+
+def _slope(xs, ys) -> tuple[float, float]:
+    """Least-squares ``y = a + b x``: ``(a, b)``."""
+    b, a = np.polyfit(np.asarray(xs, float), np.asarray(ys, float), 1)
+    return float(a), float(b)
+
+
+def block_priors(blocks: list[dict]) -> dict:
+    """Unit costs measured on isolated blocks: the prior the core fit is pulled towards.
+
+    Every block registers its inputs and output, so the register cost per bit (from
+    ``regs``) is subtracted first. Energies are pJ per cycle at the blocks' default input
+    activity, so they are only starting points for the core fit.
+    """
+    by = lambda kind: [b for b in blocks if b["kind"] == kind]
+    regs = by("regs")
+    reg_area = float(np.mean([b["area_um2"] / b["dff"] for b in regs]))
+    reg_energy = float(np.mean([b["power_mw"] * b["clock_period_ns"] / b["dff"] for b in regs]))
+    clk2q_setup = float(np.mean([b["critical_path_ns"] for b in regs]))
+
+    def logic(b):
+        return b["area_um2"] - reg_area * b["dff"], (b["power_mw"] * b["clock_period_ns"] - reg_energy * b["dff"])
+
+    adders = by("adder")
+    add_a = _slope([b["width"] + 1 for b in adders], [logic(b)[0] for b in adders])
+    add_e = _slope([b["width"] + 1 for b in adders], [logic(b)[1] for b in adders])
+    add_t = _slope([b["width"] for b in adders], [b["critical_path_ns"] - clk2q_setup for b in adders])
+    muxes = by("mux")
+    mux_a = _slope([b["width"] * (b["fan_in"] - 1) for b in muxes], [logic(b)[0] for b in muxes])
+    mux_e = _slope([b["width"] * (b["fan_in"] - 1) for b in muxes], [logic(b)[1] for b in muxes])
+    mux_t = _slope([(b["fan_in"] - 1).bit_length() for b in muxes], [b["critical_path_ns"] - clk2q_setup for b in muxes])
+    negs = by("negate")
+    neg_a = _slope([b["width"] + 1 for b in negs], [logic(b)[0] for b in negs])
+    neg_e = _slope([b["width"] + 1 for b in negs], [logic(b)[1] for b in negs])
+    neg_t = _slope([b["width"] for b in negs], [b["critical_path_ns"] - clk2q_setup for b in negs])
+    enable_mux_area = 48.0 * 0 + mux_a[1]  # a 2:1 enable mux per register bit ~ one mux input-bit
+    area = {
+        "build_adders": max(add_a[0], 1.0), "build_add_bits": add_a[1],
+        "mux_data_bits": mux_a[1], "mux_select_terms": max(mux_a[0], 1.0) / 2,
+        "neg_bits": neg_a[1], "tree_adders": max(add_a[0], 1.0), "tree_add_bits": add_a[1],
+        "acc_bits": add_a[1] + mux_a[1], "reg_bits": reg_area + enable_mux_area,
+        "counter_bits": add_a[1] + mux_a[1], "const": 400.0, "enable_load": 1e-3,
+    }
+    energy = {
+        "build_adders": max(add_e[0], 1e-3), "build_add_bits": add_e[1],
+        "mux_data_bits": mux_e[1], "mux_select_terms": max(mux_e[0], 1e-3) / 2,
+        "neg_bits": neg_e[1], "tree_adders": max(add_e[0], 1e-3), "tree_add_bits": add_e[1],
+        "acc_bits": add_e[1] + mux_e[1], "reg_bits": reg_energy, "counter_bits": add_e[1], "const": 0.5,
+        "enable_load": 0.05,
+    }
+    delay = {
+        "reg_overhead": clk2q_setup, "add_base": max(add_t[0], 0.05), "add_per_bit": add_t[1],
+        "mux_base": max(mux_t[0], 0.05), "mux_per_select_bit": mux_t[1],
+        "neg_base": max(neg_t[0], 0.05), "acc_base": max(add_t[0], 0.05) + mux_t[1],
+        "enable_base": 0.5, "enable_per_bit": 0.05, "enable_per_acc_bit": 0.15,
+    }
+    area = {k: max(float(v), 1e-3) for k, v in area.items()}
+    energy = {k: max(float(v), 1e-5) for k, v in energy.items()}
+    delay = {k: max(float(v), 1e-4) for k, v in delay.items()}
+    return {"area_um2": area, "energy_pj": energy, "delay_ns": delay}
+
+
+def _features(rows: list[dict]) -> np.ndarray:
+    return np.array([[structure(design_config(r))["features"][k] for k in FEATURES] for r in rows], float)
+
+
+def _fit_linear(A: np.ndarray, y: np.ndarray, prior: np.ndarray, weight: float) -> np.ndarray:
+    """Non-negative ``x`` minimizing relative error on ``y`` plus a pull towards ``prior``."""
+    from scipy.optimize import lsq_linear
+
+    rows = A / y[:, None]
+    target = np.ones(len(y))
+    # Pull towards the prior in units of max(prior, a quarter of the median prior), so
+    # that tiny priors do not pin their coefficient.
+    scale = np.maximum(prior, 0.25 * np.median(prior))
+    reg = np.sqrt(weight) * np.diag(1.0 / scale)
+    sol = lsq_linear(np.vstack([rows, reg]), np.concatenate([target, np.sqrt(weight) * prior / scale]),
+                     bounds=(0, np.inf))
+    return sol.x
+
+
+def fit(cores: list[dict], blocks: list[dict], name: str = "osu018", description: str = "",
+        liberty: str = "", prior_weight: dict | None = None) -> dict:
+    """A technology table (JSON-ready dict) fitted to synthesized cores, with block priors.
+
+    ``cores`` are `costmodel.runs.result_record` rows (activity-annotated power at their
+    ``clock_period_ns``); ``blocks`` are `run_blocks` rows.
+    """
+    from scipy.optimize import least_squares
+
+    weights = {**PRIOR_WEIGHT, **(prior_weight or {})}
+    priors = block_priors(blocks)
+    A = _features(cores)
+    area_y = np.array([r["area_um2"] for r in cores])
+    period = np.array([r.get("clock_period_ns", DEFAULT_PERIOD_NS) for r in cores])
+    leak_per_um2 = float(np.median([r["power_leakage_mw"] / r["area_um2"] for r in cores]))
+    energy_y = np.array([(r["power_mw"] - r["power_leakage_mw"]) * p for r, p in zip(cores, period)])
+    area = _fit_linear(A, area_y, np.array([priors["area_um2"][k] for k in FEATURES]), weights["area"])
+    cols = [FEATURES.index(k) for k in ENERGY_FEATURES]
+    energy = np.zeros(len(FEATURES))
+    energy[cols] = _fit_linear(A[:, cols], energy_y, np.array([priors["energy_pj"][k] for k in ENERGY_FEATURES]),
+                               weights["energy"])
+
+    configs = [design_config(r) for r in cores]
+    params = _normalize(params_from_configs(configs))
+    crit_y = np.array([r["critical_path_ns"] for r in cores])
+    d0 = np.array([priors["delay_ns"][k] for k in DELAY_KEYS])
+    base = {"name": name, "area_um2": dict(zip(FEATURES, area)), "energy_pj": dict(zip(FEATURES, energy)),
+            "leakage_mw_per_um2": leak_per_um2}
+
+    def residual(x):
+        tech = tech_from_dict({**base, "delay_ns": dict(zip(DELAY_KEYS, x))})
+        pred = _evaluate(params, tech)["critical_path_ns"]
+        return np.concatenate([(pred - crit_y) / crit_y, np.sqrt(weights["delay"]) * (x - d0) / d0])
+
+    delay = least_squares(residual, d0, bounds=(1e-4, np.inf)).x
+    table = {
+        **base,
+        "description": description or f"Fitted to open synthesis with {liberty or 'the default Liberty library'}",
+        "delay_ns": dict(zip(DELAY_KEYS, delay)),
+        "area_um2": {k: round(float(v), 6) for k, v in zip(FEATURES, area)},
+        "energy_pj": {k: round(float(v), 8) for k, v in zip(FEATURES, energy)},
+    }
+    table["delay_ns"] = {k: round(float(v), 6) for k, v in table["delay_ns"].items()}
+    table["provenance"] = {
+        "method": ("unit costs measured on isolated registered blocks (costmodel.blocks) are the prior; "
+                   "area and energy are then fitted (non-negative least squares on relative error, pulled "
+                   f"towards the prior with weights {weights}) to small LUT cores, delays by nonlinear "
+                   "least squares on the same cores; energy only on "
+                   f"{', '.join(ENERGY_FEATURES)}"),
+        "liberty": liberty,
+        "clock_period_ns": float(np.median(period)),
+        "activity": "VCD of a random full-throughput workload (costmodel.activity), input ports annotated",
+        "calibration_cores": [{k: r[k] for k in ("mu", "L", "K", "act", "p", "n", "m")} for r in cores],
+        "block_priors": priors,
+        "date": time.strftime("%Y-%m-%d"),
+        "host": platform.node(),
+    }
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m costmodel.calibrate", description=__doc__)
+    parser.add_argument("--liberty", type=Path, default=None, help="Liberty file (default: osu018)")
+    parser.add_argument("--name", default="osu018", help="table name (file costmodel/tech/NAME.json)")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel synthesis runs")
+    parser.add_argument("--out", type=Path, default=None, help="output JSON (default: costmodel/tech/NAME.json)")
+    args = parser.parse_args(argv)
+    from .synth import default_liberty
+
+    liberty = args.liberty or default_liberty()
+    print(f"synthesizing {len(CALIBRATION_BLOCKS)} blocks ...", flush=True)
+    blocks = run_blocks(liberty)
+    print(f"synthesizing {len(CALIBRATION_CORES)} calibration cores ({args.jobs} at a time) ...", flush=True)
+    cores = synth_designs(CALIBRATION_CORES, liberty=liberty, jobs=args.jobs,
+                          progress=lambda r: print(f"  mu={r['mu']} L={r['L']} K={r['K']} {r['act']} p={r['p']}: "
+                                                   f"{r['area_um2']:.0f} um^2, {r['synth_seconds']} s", flush=True))
+    table = fit(cores, blocks, name=args.name, liberty=str(liberty))
+    out = args.out or TECH_DIR / f"{args.name}.json"
+    out.write_text(json.dumps(table, indent=1, sort_keys=False) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""Synthesis runs of LUT cores and calibration blocks, shared by calibrate and validate.
+
+`synth_config` turns a config into Verilog (and a VCD of a random workload, see
+`costmodel.activity`) and runs `costmodel.synth.synthesize` on it; `synth_block` does the
+same for a calibration block of `costmodel.blocks`. Results are cached by the flow.
+
+Netlist compatibility
+---------------------
+The installed OpenSTA cannot parse the ``assign { a, b } = { c, d };`` statements Yosys
+writes for aliased internal wires of a flattened LUT core. Until the flow itself cleans
+them up, `_sta_safe_flow` adds ``splitnets; opt_clean -purge`` before the netlist is
+written (it renames nothing that is a port or a register, so area and timing are
+unchanged); it steps aside as soon as the flow's own script already purges.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from hwgen.config import LutConfig, parse_design
+
+from . import synth
+from .activity import VCD_SCOPE, write_vcd
+
+__all__ = ["DEFAULT_PERIOD_NS", "design_config", "synth_config", "synth_block"]
+
+#: Clock period of every calibration and validation run; power is reported at it.
+DEFAULT_PERIOD_NS = 10.0
+
+
+@contextlib.contextmanager
+def _sta_safe_flow():
+    original = synth._yosys_script
+
+    def script(files, top, liberty):
+        text = original(files, top, liberty)
+        if "opt_clean -purge" not in text:
+            text = text.replace("opt_clean\n", "splitnets\nopt_clean -purge\n", 1)
+        return text
+
+    synth._yosys_script = script
+    try:
+        yield
+    finally:
+        synth._yosys_script = original
+
+
+def design_config(design: dict) -> LutConfig:
+    """A validated `LutConfig` from a compact design dict (``mu, L, K, act, p, n, m``)."""
+    return parse_design({
+        "kind": "lut", "activation": design["act"], "group_size": design["mu"],
+        "luts": design["L"], "fetchers": design["K"], "pipeline": design["p"],
+        "workload": {"n": design.get("n", 128), "m": design.get("m", 32)},
+    })
+
+
+def synth_config(config: LutConfig, liberty: Path | None = None, clock_period_ns: float = DEFAULT_PERIOD_NS,
+                 activity: bool = True, workdir: Path | None = None) -> tuple[synth.SynthResult, float]:
+    """Synthesize the LUT core of ``config``; returns ``(result, seconds)``.
+
+    With ``activity`` the power is annotated from a simulation of a random workload.
+    """
+    from amaranth.back import verilog
+
+    from hwgen.rtl.lut_core import LutCore
+
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="hwgen-cm-") as tmp:
+        tmp = Path(tmp)
+        source = tmp / f"{config.top}.v"
+        source.write_text(verilog.convert(LutCore(config), name=config.top, emit_src=False))
+        vcd = write_vcd(config, tmp / "activity.vcd", clock_period_ns=clock_period_ns) if activity else None
+        with _sta_safe_flow():
+            result = synth.synthesize([source], config.top, liberty=liberty, clock_period_ns=clock_period_ns,
+                                      vcd=vcd, vcd_scope=VCD_SCOPE if vcd else None, workdir=workdir)
+    return result, time.perf_counter() - start
+
+
+def synth_block(kind: str, liberty: Path | None = None, clock_period_ns: float = DEFAULT_PERIOD_NS,
+                **params) -> synth.SynthResult:
+    """Synthesize one calibration block (default input activity)."""
+    from .blocks import block_name, block_verilog
+
+    with tempfile.TemporaryDirectory(prefix="hwgen-cm-") as tmp:
+        source = Path(tmp) / "block.v"
+        source.write_text(block_verilog(kind, **params))
+        with _sta_safe_flow():
+            return synth.synthesize([source], block_name(kind, **params), liberty=liberty,
+                                    clock_period_ns=clock_period_ns)
+
+
+def result_record(design: dict, result: synth.SynthResult, seconds: float) -> dict:
+    """One flat row: the design, what synthesis measured, and how long it took."""
+    row = dict(design)
+    res = asdict(result)
+    row.update({k: res[k] for k in ("area_um2", "cells", "critical_path_ns", "fmax_mhz", "power_mw")})
+    row.update({f"power_{k}_mw": v for k, v in res["power_breakdown"].items()})
+    row["dff"] = sum(v for k, v in res["cells_by_type"].items() if k.startswith("DFF"))
+    row["activity_source"] = res["activity_source"]
+    row["synth_seconds"] = round(seconds, 2)
+    return row
+
+
+def _run_one(args) -> dict:
+    design, liberty, period = args
+    result, seconds = synth_config(design_config(design), liberty=liberty, clock_period_ns=period)
+    return result_record(design, result, seconds)
+
+
+def synth_designs(designs: list[dict], liberty: Path | None = None, clock_period_ns: float = DEFAULT_PERIOD_NS,
+                  jobs: int = 1, progress=None) -> list[dict]:
+    """`result_record` rows for every design, synthesized ``jobs`` at a time (order kept)."""
+    tasks = [(d, liberty, clock_period_ns) for d in designs]
+    if jobs <= 1:
+        rows = []
+        for task in tasks:
+            rows.append(_run_one(task))
+            if progress:
+                progress(rows[-1])
+        return rows
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        rows = []
+        for row in pool.map(_run_one, tasks):
+            rows.append(row)
+            if progress:
+                progress(row)
+        return rows
