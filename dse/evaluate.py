@@ -1,0 +1,139 @@
+"""Per-token metrics of design points: the cost model applied to a whole workload.
+
+`evaluate` takes arrays of design parameters (one entry per design) and returns
+arrays of metrics. It calls `costmodel.model.estimate_batch` once per distinct GEMV
+shape of the workload, so a whole space is priced in a few numpy passes.
+
+How a design serves a workload
+------------------------------
+One core runs every GEMV of the token in turn. Its accumulators are sized for the
+largest ``n`` of the workload, so the area is the core's area at that width (the
+largest over the shapes, whose counters differ slightly) and fmax the lowest over
+the shapes. The clock is the ``clock_mhz`` parameter when the space has one (and
+then fmax must reach it: a constraint), else the design's fmax.
+
+- compute time per token: ``sum(count * cycles_per_gemv) / clock``
+- weight stream per token: `dse.workload.streamed_bytes` (keys, padding included)
+- time per token: the roofline ``max(compute, bytes / bandwidth)``; a design is
+  bandwidth-bound when the memory term wins
+- energy per token: the model's energy of every GEMV (dynamic and leakage) plus
+  leakage while the core stalls for memory (clock gated while stalled; the DRAM's
+  own energy is not counted, it is the same for every design streaming the same keys)
+- power: the model's power at full throughput (the peak; what ``max_power_mw`` limits)
+- ops: two per weight; TOPS/W is ops over energy, TOPS/mm^2 throughput over area
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from costmodel.model import estimate_batch
+from costmodel.tech import load_tech
+from hwgen import formats
+from hwgen.config import required_accumulator_width
+
+from .space import Space
+from .workload import roofline, streamed_bytes
+
+__all__ = ["METRICS", "evaluate", "violations", "constraint_names"]
+
+#: Every metric `evaluate` returns, in report order.
+METRICS = (
+    "area_mm2", "energy_per_token_uj", "tokens_per_s", "latency_ms", "tops_per_mm2", "tops_per_w",
+    "power_mw", "fmax_mhz", "clock_mhz", "compute_ms_per_token", "memory_ms_per_token",
+    "mbytes_per_token", "bandwidth_bound",
+)
+
+
+def _as_arrays(space: Space, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    sizes = {np.asarray(v).size for v in points.values()}
+    size = max(sizes) if sizes else 1
+    out = {}
+    for p in space.params:
+        value = points.get(p.name, p.values[0])
+        out[p.name] = np.broadcast_to(np.asarray(value), (size,))
+    return out
+
+
+def evaluate(space: Space, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Metrics (`METRICS`) of every design in ``points`` for the space's workload.
+
+    ``points`` maps parameter names to equal-length arrays (missing fixed parameters
+    take the space's value). Pipelines must already be valid (`Space.normalize`).
+    """
+    p = _as_arrays(space, points)
+    tech = load_tech(space.tech)
+    wl = space.workload
+    act_names = p["activation"]
+    act_width = np.array([formats.ACTIVATIONS[a].width for a in act_names], dtype=np.int64)
+    acc_by_act = {a: required_accumulator_width(wl.max_n, formats.ACTIVATIONS[a]) for a in set(act_names.tolist())}
+    acc = np.array([acc_by_act[a] for a in act_names], dtype=np.int64)
+    base = {
+        "group_size": p["group_size"], "luts": p["luts"], "fetchers": p["fetchers"],
+        "act_width": act_width, "pipeline": p["pipeline"], "accumulator_width": acc,
+    }
+    shapes = wl.shapes
+    if "clock_mhz" in p:
+        clock = p["clock_mhz"].astype(np.float64)
+    else:
+        fmax_probe = [estimate_batch({**base, "n": n, "m": m}, tech)["fmax_mhz"] for n, m, _ in shapes]
+        clock = np.min(fmax_probe, axis=0)
+    area = fmax = power = None
+    cycles = np.zeros(clock.shape)
+    energy_pj = np.zeros(clock.shape)
+    for n, m, count in shapes:
+        est = estimate_batch({**base, "n": n, "m": m, "clock_mhz": clock}, tech)
+        area = est["area_um2"] if area is None else np.maximum(area, est["area_um2"])
+        fmax = est["fmax_mhz"] if fmax is None else np.minimum(fmax, est["fmax_mhz"])
+        power = est["power_mw"] if power is None else np.maximum(power, est["power_mw"])
+        cycles += count * est["cycles_per_gemv"]
+        energy_pj += count * est["energy_pj_per_gemv"]
+    compute_s = cycles / (clock * 1e6)
+    mem_bytes = streamed_bytes(wl, p["group_size"], p["luts"], p["fetchers"])
+    token_s, bw_bound = roofline(compute_s, mem_bytes, space.bandwidth_gbps)
+    stall_pj = tech.leakage_mw_per_um2 * area * (token_s - compute_s) * 1e9  # mW * s = 1e9 pJ
+    energy_j = (energy_pj + stall_pj) * 1e-12
+    ops = float(wl.ops_per_token)
+    tops = ops / token_s / 1e12
+    area_mm2 = area / 1e6
+    return {
+        "area_mm2": area_mm2,
+        "energy_per_token_uj": energy_j * 1e6,
+        "tokens_per_s": 1.0 / token_s,
+        "latency_ms": token_s * 1e3,
+        "tops_per_mm2": tops / area_mm2,
+        "tops_per_w": ops / energy_j / 1e12,
+        "power_mw": power,
+        "fmax_mhz": fmax,
+        "clock_mhz": clock,
+        "compute_ms_per_token": compute_s * 1e3,
+        "memory_ms_per_token": (mem_bytes / (space.bandwidth_gbps * 1e9) * 1e3
+                                if space.bandwidth_gbps else np.zeros(clock.shape)),
+        "mbytes_per_token": mem_bytes / 1e6,
+        "bandwidth_bound": bw_bound,
+    }
+
+
+def constraint_names(space: Space) -> list[str]:
+    """One name per column of `violations`."""
+    names = [f"{kind}_{metric}" for metric, kind, _ in space.limits]
+    if "clock_mhz" in space.param_names:
+        names.append("timing")
+    return names
+
+
+def violations(space: Space, metrics: dict[str, np.ndarray]) -> np.ndarray:
+    """Constraint values, shape ``(points, constraints)``: ``<= 0`` is satisfied.
+
+    Each is the relative excess over its bound, so Optuna's constrained dominance
+    compares violations of different units fairly. With a ``clock_mhz`` parameter,
+    "timing" requires fmax to reach the clock.
+    """
+    cols = []
+    for metric, kind, bound in space.limits:
+        value = np.asarray(metrics[metric], dtype=np.float64)
+        cols.append((value - bound) / bound if kind == "max" else (bound - value) / bound)
+    if "clock_mhz" in space.param_names:
+        cols.append((metrics["clock_mhz"] - metrics["fmax_mhz"]) / metrics["clock_mhz"])
+    size = np.asarray(metrics["area_mm2"]).shape[0]
+    return np.stack(cols, axis=1) if cols else np.zeros((size, 0))

@@ -1,0 +1,413 @@
+"""Search spaces: which designs a sweep may try, for which workload, judged how.
+
+A space file is YAML::
+
+    name: bitnet-2b4t-lut            # label for reports
+    workload: bitnet-b1.58-2b4t      # a preset (dse/presets), a YAML file, or a mapping
+    tech: osu018                     # technology table of the cost model
+    parameters:                      # every design parameter: a value, a list, or a range
+      group_size: [2, 3, 4, 5, 6]
+      luts: {min: 1, max: 256, scale: pow2}
+      fetchers: {min: 1, max: 512, scale: pow2}
+      pipeline: {min: 0, max: 5}     # clamped per design to what `luts` allows
+      activation: int8
+      clock_mhz: {min: 100, max: 400, step: 50}   # optional; absent: run at the design's fmax
+    objectives: [area_mm2, energy_per_token_uj, tokens_per_s]
+    constraints:
+      max_area_mm2: 100
+      max_power_mw: 5000
+      min_clock_mhz: 100             # the design's fmax must reach it
+      min_tokens_per_s: 1
+      memory_bandwidth_gbps: 100     # weight streaming limit for the roofline
+    search:
+      sampler: nsga2                 # nsga2 | tpe | random
+      trials: 1000
+      population: 40                 # NSGA-II population size
+      seed: 0
+
+Parameter forms: a scalar (fixed), a list (the allowed values), ``{min, max}`` with
+an optional ``step`` (default 1), or ``{min, max, scale: pow2}`` (the powers of two
+in ``[min, max]``). Parameters left out take the defaults in `PARAMETERS`.
+
+Every error names the offending field and is a `hwgen.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from hwgen import formats
+from hwgen.config import MAX_GROUP_SIZE, max_pipeline
+from hwgen.errors import ConfigError
+
+from .workload import Workload, load_workload
+
+__all__ = ["Param", "Objective", "Space", "PARAMETERS", "OBJECTIVES", "CONSTRAINTS", "SAMPLERS",
+           "load_space", "parse_space", "default_space_path", "DEFAULT_SPACE"]
+
+#: Name of the built-in space, shipped in ``dse/presets/``.
+DEFAULT_SPACE = "default_space.yaml"
+
+#: Activation formats the LUT core (and its cost model) support.
+INT_ACTIVATIONS = tuple(name for name, f in formats.ACTIVATIONS.items() if not f.is_float)
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """What a design parameter may be: its type, bounds and default."""
+
+    kind: str  # "int", "float" or "choice"
+    default: Any
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+#: Design parameters a space may search. ``clock_mhz`` has no default: run at fmax.
+PARAMETERS: dict[str, ParamSpec] = {
+    "group_size": ParamSpec("int", 4, 1, MAX_GROUP_SIZE),
+    "luts": ParamSpec("int", 8, 1, 4096),
+    "fetchers": ParamSpec("int", 16, 1, 4096),
+    "pipeline": ParamSpec("int", 1, 0, 64),
+    "activation": ParamSpec("choice", None, choices=INT_ACTIVATIONS),
+    "clock_mhz": ParamSpec("float", None, 1.0, 10000.0),
+}
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One metric to optimize. ``log`` objectives span decades and are compared in log10."""
+
+    name: str
+    direction: str  # "minimize" | "maximize"
+    label: str
+    log: bool = True
+
+
+OBJECTIVES: dict[str, Objective] = {o.name: o for o in (
+    Objective("area_mm2", "minimize", "core area (mm^2)"),
+    Objective("energy_per_token_uj", "minimize", "energy per token (uJ)"),
+    Objective("tokens_per_s", "maximize", "tokens/s"),
+    Objective("latency_ms", "minimize", "latency per token (ms)"),
+    Objective("tops_per_mm2", "maximize", "TOPS/mm^2"),
+    Objective("tops_per_w", "maximize", "TOPS/W"),
+    Objective("power_mw", "minimize", "power (mW)"),
+)}
+
+#: Constraint keys: (metric, "max" | "min"), or None for the roofline bandwidth.
+CONSTRAINTS: dict[str, tuple[str, str] | None] = {
+    "max_area_mm2": ("area_mm2", "max"),
+    "max_power_mw": ("power_mw", "max"),
+    "min_clock_mhz": ("clock_mhz", "min"),
+    "min_tokens_per_s": ("tokens_per_s", "min"),
+    "max_energy_per_token_uj": ("energy_per_token_uj", "max"),
+    "memory_bandwidth_gbps": None,
+}
+
+SAMPLERS = ("nsga2", "tpe", "random")
+DEFAULT_OBJECTIVES = ("area_mm2", "energy_per_token_uj", "tokens_per_s")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One searched parameter: its allowed values, in order."""
+
+    name: str
+    values: tuple
+
+    @property
+    def fixed(self) -> bool:
+        return len(self.values) == 1
+
+    @property
+    def numeric(self) -> bool:
+        return not isinstance(self.values[0], str)
+
+
+@dataclass(frozen=True)
+class Space:
+    """A validated search space (see the module docstring for the file format)."""
+
+    name: str
+    workload: Workload
+    tech: str
+    params: tuple[Param, ...]
+    objectives: tuple[Objective, ...]
+    constraints: dict[str, float] = field(default_factory=dict)
+    sampler: str = "nsga2"
+    trials: int = 1000
+    population: int = 40
+    seed: int = 0
+    source: str = "<mapping>"
+
+    @property
+    def param_names(self) -> list[str]:
+        return [p.name for p in self.params]
+
+    @property
+    def searched(self) -> list[Param]:
+        return [p for p in self.params if not p.fixed]
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @property
+    def bandwidth_gbps(self) -> float | None:
+        return self.constraints.get("memory_bandwidth_gbps")
+
+    @property
+    def limits(self) -> list[tuple[str, str, float]]:
+        """``(metric, "max" | "min", bound)`` for every constraint on a metric."""
+        out = []
+        for key, value in self.constraints.items():
+            target = CONSTRAINTS[key]
+            if target is not None:
+                out.append((target[0], target[1], value))
+        return out
+
+    def normalize(self, point: dict[str, Any]) -> dict[str, Any]:
+        """A point with every parameter, the pipeline clamped to what ``luts`` allows."""
+        out = {p.name: point.get(p.name, p.values[0]) for p in self.params}
+        out["pipeline"] = min(int(out["pipeline"]), max_pipeline(int(out["luts"])))
+        return out
+
+    def grid(self) -> dict[str, np.ndarray]:
+        """Every distinct valid design of the space, as parameter arrays (enumeration order)."""
+        names = self.param_names
+        columns = {n: np.array(self.param(n).values) for n in names}
+        sizes = [len(columns[n]) for n in names]
+        idx = np.indices(sizes).reshape(len(names), -1)
+        out = {n: columns[n][idx[i]] for i, n in enumerate(names)}
+        keep = out["pipeline"] <= _max_pipeline_array(out["luts"])
+        return {n: a[keep] for n, a in out.items()}
+
+    @property
+    def size(self) -> int:
+        """Number of distinct valid designs."""
+        luts = np.array(self.param("luts").values)
+        pipes = np.array(self.param("pipeline").values)
+        per_luts = (pipes[None, :] <= _max_pipeline_array(luts)[:, None]).sum(axis=1)
+        others = math.prod(len(p.values) for p in self.params if p.name not in ("luts", "pipeline"))
+        return int(per_luts.sum()) * others
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "workload": self.workload.name,
+            "tech": self.tech,
+            "parameters": {p.name: list(p.values) for p in self.params},
+            "objectives": [o.name for o in self.objectives],
+            "constraints": dict(self.constraints),
+            "sampler": self.sampler,
+            "population": self.population,
+            "size": self.size,
+        }
+
+
+def _max_pipeline_array(luts: np.ndarray) -> np.ndarray:
+    luts = np.asarray(luts, dtype=np.int64)
+    bits = np.zeros(luts.shape, dtype=np.int64)
+    v = luts - 1
+    while np.any(v > 0):
+        bits += v > 0
+        v = v >> 1
+    return 2 + bits
+
+
+# ----------------------------------------------------------------------------
+# Parsing
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v: Any) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)) and math.isfinite(v)
+
+
+def _check_value(name: str, spec: ParamSpec, v: Any) -> Any:
+    where = f"parameters.{name}"
+    if spec.kind == "choice":
+        if v not in spec.choices:
+            raise ConfigError(f"{where}: {v!r} is not one of {', '.join(spec.choices)}")
+        return v
+    if spec.kind == "int" and not _is_int(v):
+        raise ConfigError(f"{where}: values must be integers, not {v!r}")
+    if spec.kind == "float" and not _is_num(v):
+        raise ConfigError(f"{where}: values must be numbers, not {v!r}")
+    if v < spec.lo or v > spec.hi:
+        raise ConfigError(f"{where}: {v!r} is outside {spec.lo:g}..{spec.hi:g}")
+    return int(v) if spec.kind == "int" else float(v)
+
+
+def _param_values(name: str, raw: Any) -> tuple:
+    spec = PARAMETERS[name]
+    where = f"parameters.{name}"
+    if isinstance(raw, list):
+        if not raw:
+            raise ConfigError(f"{where}: the list of values is empty")
+        values = [_check_value(name, spec, v) for v in raw]
+    elif isinstance(raw, dict):
+        unknown = set(raw) - {"min", "max", "step", "scale"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (use min, max, step, scale)")
+        if spec.kind == "choice":
+            raise ConfigError(f"{where}: a choice parameter takes a value or a list, not a range")
+        if "min" not in raw or "max" not in raw:
+            raise ConfigError(f"{where}: a range needs both 'min' and 'max'")
+        lo, hi = _check_value(name, spec, raw["min"]), _check_value(name, spec, raw["max"])
+        if lo > hi:
+            raise ConfigError(f"{where}: 'min' {lo} is greater than 'max' {hi}")
+        scale = raw.get("scale", "linear")
+        if scale == "pow2":
+            if "step" in raw:
+                raise ConfigError(f"{where}: 'step' does not apply to scale pow2")
+            if spec.kind != "int" or lo < 1 or (lo & (lo - 1)) or (hi & (hi - 1)):
+                raise ConfigError(f"{where}: scale pow2 needs integer powers of two for min and max, "
+                                  f"not {raw['min']!r}..{raw['max']!r}")
+            values = [1 << b for b in range(lo.bit_length() - 1, hi.bit_length())]
+        elif scale == "linear":
+            step = raw.get("step", 1)
+            if not _is_num(step) or step <= 0 or (spec.kind == "int" and not _is_int(step)):
+                raise ConfigError(f"{where}: 'step' must be a positive {'integer' if spec.kind == 'int' else 'number'}, "
+                                  f"not {step!r}")
+            count = int(math.floor((hi - lo) / step + 1e-9)) + 1
+            values = [lo + i * step for i in range(count)]
+            if spec.kind == "float":
+                values = [round(v, 9) for v in values]
+        else:
+            raise ConfigError(f"{where}: 'scale' must be linear or pow2, not {scale!r}")
+    else:
+        values = [_check_value(name, spec, raw)]
+    if len(set(values)) != len(values):
+        raise ConfigError(f"{where}: values repeat ({values})")
+    if spec.kind != "choice":
+        values = sorted(values)
+    return tuple(values)
+
+
+def _positive(raw: dict, key: str, where: str, integer: bool = False) -> Any:
+    v = raw[key]
+    ok = _is_int(v) if integer else _is_num(v)
+    if not ok or v <= 0:
+        raise ConfigError(f"{where}.{key} must be a positive {'integer' if integer else 'number'}, not {v!r}")
+    return v
+
+
+def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = None) -> Space:
+    """Validate a space mapping (as read from YAML) into a `Space`."""
+    if not isinstance(raw, dict):
+        raise ConfigError("a space file must be a YAML mapping")
+    known = {"name", "workload", "tech", "parameters", "objectives", "constraints", "search", "description"}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"unknown field(s) in the space: {', '.join(sorted(unknown))} "
+                          f"(known: {', '.join(sorted(known))})")
+    if "workload" not in raw:
+        raise ConfigError("missing required field 'workload' (a preset name, a file or a mapping)")
+    workload = load_workload(raw["workload"], base_dir)
+
+    tech = raw.get("tech", "osu018")
+    from costmodel.tech import load_tech  # validates the name, listing the known tables
+    if not isinstance(tech, str):
+        raise ConfigError(f"'tech' must be a technology name, not {tech!r}")
+    load_tech(tech)
+
+    params_raw = raw.get("parameters", {}) or {}
+    if not isinstance(params_raw, dict):
+        raise ConfigError("'parameters' must be a mapping of parameter name to values")
+    unknown = set(params_raw) - set(PARAMETERS)
+    if unknown:
+        raise ConfigError(f"unknown parameter(s) {', '.join(sorted(unknown))} "
+                          f"(known: {', '.join(PARAMETERS)})")
+    params = []
+    for name, spec in PARAMETERS.items():
+        if name in params_raw:
+            values = _param_values(name, params_raw[name])
+        elif name == "activation":
+            if workload.activation not in INT_ACTIVATIONS:
+                raise ConfigError(f"workload activation {workload.activation} is not supported by LUT cores; "
+                                  f"set parameters.activation to one of {', '.join(INT_ACTIVATIONS)}")
+            values = (workload.activation,)
+        elif spec.default is None:
+            continue
+        else:
+            values = (spec.default,)
+        params.append(Param(name, values))
+
+    objectives_raw = raw.get("objectives", list(DEFAULT_OBJECTIVES))
+    if isinstance(objectives_raw, str):
+        objectives_raw = [objectives_raw]
+    if not isinstance(objectives_raw, list) or not objectives_raw:
+        raise ConfigError("'objectives' must be a non-empty list of metric names")
+    for o in objectives_raw:
+        if o not in OBJECTIVES:
+            raise ConfigError(f"objectives: unknown objective {o!r} (known: {', '.join(OBJECTIVES)})")
+    if len(set(objectives_raw)) != len(objectives_raw):
+        raise ConfigError(f"objectives: repeated objective in {objectives_raw}")
+    if len(objectives_raw) > 4:
+        raise ConfigError(f"objectives: at most 4 objectives, not {len(objectives_raw)}")
+    objectives = tuple(OBJECTIVES[o] for o in objectives_raw)
+
+    constraints_raw = raw.get("constraints", {}) or {}
+    if not isinstance(constraints_raw, dict):
+        raise ConfigError("'constraints' must be a mapping such as {max_area_mm2: 10}")
+    constraints = {}
+    for key in constraints_raw:
+        if key not in CONSTRAINTS:
+            raise ConfigError(f"constraints: unknown constraint {key!r} (known: {', '.join(CONSTRAINTS)})")
+        constraints[key] = float(_positive(constraints_raw, key, "constraints"))
+
+    search = raw.get("search", {}) or {}
+    if not isinstance(search, dict):
+        raise ConfigError("'search' must be a mapping of sampler, trials, population, seed")
+    unknown = set(search) - {"sampler", "trials", "population", "seed"}
+    if unknown:
+        raise ConfigError(f"search: unknown field(s) {', '.join(sorted(unknown))}")
+    sampler = search.get("sampler", "nsga2")
+    if sampler not in SAMPLERS:
+        raise ConfigError(f"search.sampler must be one of {', '.join(SAMPLERS)}, not {sampler!r}")
+    trials = _positive(search, "trials", "search", integer=True) if "trials" in search else 1000
+    population = _positive(search, "population", "search", integer=True) if "population" in search else 40
+    if population < 2:
+        raise ConfigError(f"search.population must be at least 2, not {population}")
+    seed = search.get("seed", 0)
+    if not _is_int(seed) or seed < 0:
+        raise ConfigError(f"search.seed must be a non-negative integer, not {seed!r}")
+
+    name = raw.get("name", Path(source).stem if source != "<mapping>" else "space")
+    return Space(str(name), workload, tech, tuple(params), objectives, constraints,
+                 sampler, trials, population, seed, source)
+
+
+def default_space_path() -> Path:
+    """The built-in space shipped with the package (``dse/presets/default_space.yaml``)."""
+    return Path(str(resources.files("dse.presets") / DEFAULT_SPACE))
+
+
+def load_space(path: str | Path | None = None) -> Space:
+    """Read and validate a space file; the built-in default space if ``path`` is None."""
+    path = default_space_path() if path is None else Path(path)
+    if not path.is_file():
+        raise ConfigError(f"space file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    try:
+        return parse_space(raw, str(path), path.parent)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+

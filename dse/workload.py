@@ -1,0 +1,288 @@
+"""Workloads: the GEMVs one decoded token costs, and the weight stream they need.
+
+A workload is a list of GEMV shapes ``Y(m) = A(n) @ W(n, m)``, each with how many
+times it runs per token. A model preset describes a decoder-only transformer by
+its dimensions, and expands to every linear projection of every layer:
+
+=======  ===========================  ===========================
+name     n (inputs)                   m (outputs)
+=======  ===========================  ===========================
+q        hidden                       heads * head_dim
+k        hidden                       kv_heads * head_dim
+v        hidden                       kv_heads * head_dim
+o        heads * head_dim             hidden
+gate     hidden                       ffn
+up       hidden                       ffn
+down     ffn                          hidden
+=======  ===========================  ===========================
+
+each ``layers`` times per token (batch-1 decode). Attention scores, norms and the
+LM head do not run on the ternary cores and are not counted.
+
+Roofline
+--------
+A LUT core consumes one ``key_width(mu)``-bit key per group of ``mu`` weights, for
+every padded tile it walks (``ceil(n / (L*mu)) * L`` groups by ``ceil(m / K) * K``
+columns), so the bytes streamed per token depend on the design. At a memory
+bandwidth ``B`` a token takes ``max(compute time, bytes / B)``: a design is
+*compute-bound* when its cycles dominate and *bandwidth-bound* otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from hwgen import formats
+from hwgen.errors import ConfigError
+
+__all__ = ["Gemv", "Workload", "PROJECTIONS", "load_workload", "preset_names", "parse_workload",
+           "key_bits", "streamed_bytes", "roofline"]
+
+#: Order in which a transformer layer's projections are listed.
+PROJECTIONS = ("q", "k", "v", "o", "gate", "up", "down")
+
+_MODEL_FIELDS = ("hidden", "ffn", "heads", "kv_heads", "head_dim", "layers")
+
+
+@dataclass(frozen=True)
+class Gemv:
+    """One GEMV shape and how often it runs per token."""
+
+    name: str
+    n: int
+    m: int
+    count: int
+
+    @property
+    def weights(self) -> int:
+        return self.n * self.m
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The GEMVs of one decoded token.
+
+    Attributes
+    ----------
+    name : str
+        Preset name or a label from the space file.
+    gemvs : tuple[Gemv, ...]
+        Every projection, with its count per token.
+    weights, activation : str
+        Weight and activation formats the model is quantized to.
+    description : str
+        One line for reports.
+    """
+
+    name: str
+    gemvs: tuple[Gemv, ...]
+    weights: str = "ternary"
+    activation: str = "int8"
+    description: str = ""
+
+    @property
+    def shapes(self) -> list[tuple[int, int, int]]:
+        """Distinct ``(n, m, count per token)``, in first-appearance order."""
+        merged: dict[tuple[int, int], int] = {}
+        for g in self.gemvs:
+            merged[(g.n, g.m)] = merged.get((g.n, g.m), 0) + g.count
+        return [(n, m, c) for (n, m), c in merged.items()]
+
+    @property
+    def gemvs_per_token(self) -> int:
+        return sum(g.count for g in self.gemvs)
+
+    @property
+    def weights_per_token(self) -> int:
+        return sum(g.count * g.weights for g in self.gemvs)
+
+    @property
+    def ops_per_token(self) -> int:
+        """Two operations (multiply, add) per weight, the usual GOPS convention."""
+        return 2 * self.weights_per_token
+
+    @property
+    def max_n(self) -> int:
+        return max(g.n for g in self.gemvs)
+
+    @property
+    def largest(self) -> Gemv:
+        """The GEMV with the largest ``n`` (then ``m``): it sets the accumulator width."""
+        return max(self.gemvs, key=lambda g: (g.n, g.m))
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "weights": self.weights,
+            "activation": self.activation,
+            "gemvs": [{"name": g.name, "n": g.n, "m": g.m, "count": g.count} for g in self.gemvs],
+            "gemvs_per_token": self.gemvs_per_token,
+            "weights_per_token": self.weights_per_token,
+            "ops_per_token": self.ops_per_token,
+        }
+
+
+def key_bits(group_size: np.ndarray | int) -> np.ndarray:
+    """Key width in bits for each group size (`hwgen.formats.key_width`, vectorized)."""
+    mu = np.asarray(group_size, dtype=np.int64)
+    table = np.array([0] + [formats.key_width(u) for u in range(1, int(mu.max(initial=1)) + 1)])
+    return table[mu]
+
+
+def streamed_bytes(workload: Workload, group_size, luts, fetchers) -> np.ndarray:
+    """Key bytes streamed into one core per token, padding of partial tiles included."""
+    mu = np.asarray(group_size, dtype=np.int64)
+    L = np.asarray(luts, dtype=np.int64)
+    K = np.asarray(fetchers, dtype=np.int64)
+    bits = key_bits(mu)
+    total = np.zeros(np.broadcast(mu, L, K).shape, dtype=np.float64)
+    for n, m, count in workload.shapes:
+        groups = -(-n // (L * mu)) * L
+        cols = -(-m // K) * K
+        total += count * groups * cols * bits
+    return total / 8.0
+
+
+def roofline(compute_s: np.ndarray, memory_bytes: np.ndarray, bandwidth_gbps: float | None):
+    """Seconds per token and whether each design is bandwidth-bound.
+
+    ``bandwidth_gbps=None`` means unlimited bandwidth: every design is compute-bound.
+    """
+    compute_s = np.asarray(compute_s, dtype=np.float64)
+    if bandwidth_gbps is None:
+        return compute_s, np.zeros(compute_s.shape, dtype=bool)
+    memory_s = np.asarray(memory_bytes, dtype=np.float64) / (bandwidth_gbps * 1e9)
+    return np.maximum(compute_s, memory_s), memory_s > compute_s
+
+
+# ----------------------------------------------------------------------------
+# Parsing
+
+
+def _positive_int(raw: dict, key: str, where: str) -> int:
+    value = raw.get(key)
+    if value is None:
+        raise ConfigError(f"{where}: missing required field '{key}'")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where}: '{key}' must be a positive integer, not {value!r}")
+    return value
+
+
+def _expand_model(raw: Any, where: str) -> tuple[Gemv, ...]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: 'model' must be a mapping of {', '.join(_MODEL_FIELDS)}")
+    unknown = set(raw) - set(_MODEL_FIELDS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) in 'model': {', '.join(sorted(unknown))}")
+    d = {k: _positive_int(raw, k, f"{where}: model") for k in _MODEL_FIELDS if k != "head_dim"}
+    head_dim = raw.get("head_dim")
+    if head_dim is None:
+        if d["hidden"] % d["heads"]:
+            raise ConfigError(f"{where}: model 'hidden' {d['hidden']} is not a multiple of 'heads' "
+                              f"{d['heads']}; give 'head_dim'")
+        head_dim = d["hidden"] // d["heads"]
+    else:
+        head_dim = _positive_int(raw, "head_dim", f"{where}: model")
+    if d["heads"] % d["kv_heads"]:
+        raise ConfigError(f"{where}: model 'heads' {d['heads']} must be a multiple of 'kv_heads' {d['kv_heads']}")
+    h, f, layers = d["hidden"], d["ffn"], d["layers"]
+    q, kv = d["heads"] * head_dim, d["kv_heads"] * head_dim
+    shapes = {"q": (h, q), "k": (h, kv), "v": (h, kv), "o": (q, h), "gate": (h, f), "up": (h, f), "down": (f, h)}
+    return tuple(Gemv(name, *shapes[name], layers) for name in PROJECTIONS)
+
+
+def _explicit_gemvs(raw: Any, where: str) -> tuple[Gemv, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"{where}: 'gemvs' must be a non-empty list of {{name, n, m, count}}")
+    out = []
+    for i, item in enumerate(raw):
+        at = f"{where}: gemvs[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{at} must be a mapping with n, m (and optional name, count)")
+        unknown = set(item) - {"name", "n", "m", "count"}
+        if unknown:
+            raise ConfigError(f"{at}: unknown field(s) {', '.join(sorted(unknown))}")
+        count = item.get("count", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ConfigError(f"{at}: 'count' must be a positive integer, not {count!r}")
+        out.append(Gemv(str(item.get("name", f"gemv{i}")), _positive_int(item, "n", at),
+                        _positive_int(item, "m", at), count))
+    return tuple(out)
+
+
+def parse_workload(raw: Any, where: str = "workload") -> Workload:
+    """Validate a workload mapping: ``model:`` dimensions or an explicit ``gemvs:`` list."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a mapping (a model preset or explicit gemvs)")
+    known = {"name", "description", "weights", "activation", "model", "gemvs"}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    if ("model" in raw) == ("gemvs" in raw):
+        raise ConfigError(f"{where}: give exactly one of 'model' (transformer dimensions) or 'gemvs'")
+    gemvs = _expand_model(raw["model"], where) if "model" in raw else _explicit_gemvs(raw["gemvs"], where)
+    weights = raw.get("weights", "ternary")
+    if weights not in formats.WEIGHT_FORMATS:
+        raise ConfigError(f"{where}: 'weights' must be one of {', '.join(formats.WEIGHT_FORMATS)}, not {weights!r}")
+    activation = raw.get("activation", "int8")
+    if activation not in formats.ACTIVATIONS:
+        raise ConfigError(f"{where}: 'activation' must be one of {', '.join(formats.ACTIVATIONS)}, "
+                          f"not {activation!r}")
+    return Workload(str(raw.get("name", "custom")), gemvs, weights, activation, str(raw.get("description", "")))
+
+
+def _preset_files() -> dict[str, Any]:
+    root = resources.files("dse.presets")
+    return {p.name[: -len(".yaml")]: p for p in root.iterdir()
+            if p.name.endswith(".yaml") and not p.name.endswith("_space.yaml")}
+
+
+def preset_names() -> list[str]:
+    """Built-in model presets (files in ``dse/presets/``)."""
+    return sorted(_preset_files())
+
+
+def _read_yaml(text: str, where: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML ({exc.__class__.__name__})") from None
+
+
+def load_workload(spec: str | dict | Path, base_dir: Path | None = None) -> Workload:
+    """A workload from a preset name, a YAML file path, or a mapping.
+
+    Relative paths are taken from ``base_dir`` (the space file's folder) first.
+    """
+    if isinstance(spec, dict):
+        return parse_workload(spec)
+    if not isinstance(spec, (str, Path)):
+        raise ConfigError(f"workload must be a preset name, a file or a mapping, not {spec!r}")
+    presets = _preset_files()
+    if str(spec) in presets:
+        raw = _read_yaml(presets[str(spec)].read_text(), f"preset {spec}")
+        return parse_workload(raw, f"preset {spec}")
+    candidates = [Path(spec)]
+    if base_dir is not None and not Path(spec).is_absolute():
+        candidates.insert(0, Path(base_dir) / spec)
+    for path in candidates:
+        if path.is_file():
+            return parse_workload(_read_yaml(path.read_text(), str(path)), str(path))
+    raise ConfigError(f"workload {str(spec)!r} is neither a preset ({', '.join(presets)}) nor a file")
+
+
+def gemv_table(workload: Workload) -> str:
+    """Markdown table of a workload's GEMVs."""
+    rows = ["| projection | n | m | per token | weights |", "|---|---:|---:|---:|---:|"]
+    for g in workload.gemvs:
+        rows.append(f"| {g.name} | {g.n} | {g.m} | {g.count} | {g.count * g.weights:,} |")
+    rows.append(f"| **total** | | | {workload.gemvs_per_token} | {workload.weights_per_token:,} |")
+    return "\n".join(rows)
+
