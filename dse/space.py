@@ -178,7 +178,9 @@ class Space:
     def normalize(self, point: dict[str, Any]) -> dict[str, Any]:
         """A point with every parameter, the pipeline clamped to what ``luts`` allows."""
         out = {p.name: point.get(p.name, p.values[0]) for p in self.params}
-        out["pipeline"] = min(int(out["pipeline"]), max_pipeline(int(out["luts"])))
+        limit = max_pipeline(int(out["luts"]))
+        if out["pipeline"] > limit:
+            out["pipeline"] = max(v for v in self.param("pipeline").values if v <= limit)
         return out
 
     def grid(self) -> dict[str, np.ndarray]:
@@ -346,6 +348,12 @@ def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = Non
         else:
             values = (spec.default,)
         params.append(Param(name, values))
+
+    pipes, luts = params[[p.name for p in params].index("pipeline")], params[[p.name for p in params].index("luts")]
+    for v in luts.values:
+        if min(pipes.values) > max_pipeline(v):
+            raise ConfigError(f"parameters.pipeline: every value ({', '.join(map(str, pipes.values))}) exceeds "
+                              f"the {max_pipeline(v)} cut points luts={v} has; allow a smaller pipeline")
 
     objectives_raw = raw.get("objectives", list(DEFAULT_OBJECTIVES))
     if isinstance(objectives_raw, str):

@@ -1,0 +1,289 @@
+"""Optuna studies over a space: storage, samplers, workers, and the exhaustive front.
+
+Storage
+-------
+A study lives in one Optuna storage: by default an Optuna journal file
+(``<out>/study.journal``), or any Optuna RDB URL (``sqlite:///...``,
+``postgresql://...``, ``mysql://...``) so workers on many machines share one study.
+A storage given as a plain path is a journal file at that path.
+
+Workers
+-------
+Each worker samples in an in-memory *mirror* study (so the sampler costs no storage
+round trips) and writes every finished trial to the shared storage in one step
+(`optuna.Study.add_trial`: one journal record, or one RDB transaction), tagged with a
+unique ``hwgen_uid``. A trial is therefore either in the storage complete or not at
+all: a SIGKILLed sweep loses only the trial it was evaluating, and the next run
+with the same arguments reloads every stored trial into its mirror and runs only the
+trials still missing from ``trials`` (the total the study should reach). Workers of
+one run split the missing trials between them; every ``SYNC_EVERY`` trials each
+pulls the others' trials into its mirror, so the sampler sees the whole population.
+
+The sampler (NSGA-II by default, TPE or random) is seeded from ``(seed, worker,
+trials already stored)``: one worker on a fresh study is reproducible trial for
+trial. Constraints go through Optuna's constraint mechanism: every trial records
+one value per constraint with `optuna.Trial.set_constraint` (``<= 0`` is feasible),
+which NSGA-II and TPE use for constrained domination (Optuna 5 deprecates the
+samplers' ``constraints_func`` argument in favour of it).
+
+Numeric parameters are suggested as an index into their sorted list of values, so
+the samplers see their order (powers of two become evenly spaced); the design's
+real values are in the ``design`` user attribute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from hwgen.errors import ConfigError
+
+from .evaluate import METRICS, constraint_names, evaluate, violations
+from .space import Space, load_space
+
+__all__ = ["Evaluator", "open_storage", "open_study", "space_fingerprint", "make_sampler", "suggest",
+           "run_worker", "WorkerSpec", "completed_trials", "storage_label", "SYNC_EVERY", "UID_ATTR"]
+
+UID_ATTR = "hwgen_uid"
+SPACE_ATTR = "hwgen_space"
+#: Trials between two pulls of other workers' trials into a worker's mirror.
+SYNC_EVERY = 10
+#: Spaces up to this many raw parameter combinations are priced once, as one table.
+TABLE_LIMIT = 2_000_000
+#: A journal lock older than this (seconds) was left by a killed process.
+LOCK_GRACE_S = 5
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+# ----------------------------------------------------------------------------
+# Evaluation
+
+
+class Evaluator:
+    """Metrics and constraint values of single designs, from a precomputed table when it fits."""
+
+    def __init__(self, space: Space, table_limit: int = TABLE_LIMIT):
+        self.space = space
+        self._index = {p.name: {v: i for i, v in enumerate(p.values)} for p in space.params}
+        self._shape = tuple(len(p.values) for p in space.params)
+        self.table: dict[str, np.ndarray] | None = None
+        if math.prod(self._shape) <= table_limit:
+            idx = np.indices(self._shape).reshape(len(self._shape), -1)
+            grid = {p.name: np.array(p.values)[idx[i]] for i, p in enumerate(space.params)}
+            grid["pipeline"] = _clamp_pipelines(space, grid["luts"], grid["pipeline"])
+            self.table = evaluate(space, grid)
+            self.table_violations = violations(space, self.table)
+
+    def __call__(self, point: dict[str, Any]) -> tuple[dict[str, Any], list[float]]:
+        if self.table is not None:
+            flat = int(np.ravel_multi_index(
+                tuple(self._index[p.name][point[p.name]] for p in self.space.params), self._shape))
+            metrics = {k: self.table[k][flat] for k in METRICS}
+            cons = self.table_violations[flat]
+        else:
+            arrays = {k: np.array([v]) for k, v in point.items()}
+            m = evaluate(self.space, arrays)
+            metrics = {k: m[k][0] for k in METRICS}
+            cons = violations(self.space, m)[0]
+        clean = {k: (bool(v) if k == "bandwidth_bound" else float(v)) for k, v in metrics.items()}
+        return clean, [float(c) for c in cons]
+
+
+def _clamp_pipelines(space: Space, luts: np.ndarray, pipeline: np.ndarray) -> np.ndarray:
+    from .space import _max_pipeline_array
+
+    allowed = np.array(space.param("pipeline").values)
+    limit = _max_pipeline_array(luts)
+    # largest allowed value <= limit, for every point (the space guarantees one exists)
+    ok = allowed[None, :] <= limit[:, None]
+    best = allowed[np.maximum(ok.sum(axis=1) - 1, 0)]
+    return np.where(pipeline > limit, best, pipeline)
+
+
+# ----------------------------------------------------------------------------
+# Storage and studies
+
+
+def storage_label(storage: str) -> str:
+    """The storage for reports, with any password in a URL masked."""
+    if "://" in storage and "@" in storage:
+        scheme, rest = storage.split("://", 1)
+        cred, host = rest.rsplit("@", 1)
+        user = cred.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return storage
+
+
+def repair_journal(path: Path) -> None:
+    """Drop a partly written last record (a process killed mid-write) so appends stay valid."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with open(path, "rb+") as f:
+        f.seek(-1, os.SEEK_END)
+        if f.read(1) == b"\n":
+            return
+        f.seek(0)
+        f.truncate(f.read().rfind(b"\n") + 1)
+
+
+def open_storage(storage: str) -> optuna.storages.BaseStorage:
+    """An Optuna storage: an RDB URL as is, anything else a journal file path."""
+    if "://" in storage:
+        try:
+            return optuna.storages.RDBStorage(storage)
+        except (ImportError, ModuleNotFoundError) as exc:
+            raise ConfigError(f"storage {storage_label(storage)}: the database driver is missing ({exc})") from None
+        except Exception as exc:  # SQLAlchemy raises many kinds for a bad URL or an unreachable server
+            raise ConfigError(f"storage {storage_label(storage)}: cannot open ({exc.__class__.__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    path = Path(storage)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = optuna.storages.journal.JournalFileSymlinkLock(str(path), grace_period=LOCK_GRACE_S)
+    return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path), lock_obj=lock))
+
+
+def space_fingerprint(space: Space) -> str:
+    """What must match for trials to be comparable: workload, tech, parameters, objectives, constraints."""
+    key = {
+        "workload": space.workload.summary(),
+        "tech": space.tech,
+        "parameters": {p.name: list(p.values) for p in space.params},
+        "objectives": [o.name for o in space.objectives],
+        "constraints": space.constraints,
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def open_study(space: Space, storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
+    """Create or load the study ``name``; refuse one that was made for a different space."""
+    study = optuna.create_study(storage=storage, study_name=name, load_if_exists=True,
+                                directions=[o.direction for o in space.objectives])
+    fp = space_fingerprint(space)
+    stored = study.user_attrs.get(SPACE_ATTR)
+    if stored is None:
+        study.set_user_attr(SPACE_ATTR, fp)
+        study.set_user_attr("hwgen_space_description", space.describe())
+    elif stored != fp:
+        raise ConfigError(f"study {name!r} in this storage was made for a different space "
+                          f"(workload, tech, parameters, objectives or constraints changed); "
+                          f"use another --study name or --out directory")
+    return study
+
+
+def completed_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The study's complete trials, ordered by trial number."""
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return sorted(trials, key=lambda t: t.number)
+
+
+# ----------------------------------------------------------------------------
+# Sampling
+
+
+def make_sampler(space: Space, sampler: str, seed: int) -> optuna.samplers.BaseSampler:
+    """The space's sampler, seeded (constraints reach it through `optuna.Trial.set_constraint`)."""
+    if sampler == "nsga2":
+        return optuna.samplers.NSGAIISampler(population_size=space.population, seed=seed)
+    if sampler == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=space.population)
+    if sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    raise ConfigError(f"unknown sampler {sampler!r}")
+
+
+def suggest(trial: optuna.Trial, space: Space) -> dict[str, Any]:
+    """Ask the trial for a design of the space (index-coded numbers, see the module docstring)."""
+    point = {}
+    for p in space.params:
+        if p.fixed:
+            point[p.name] = p.values[0]
+        elif p.numeric:
+            point[p.name] = p.values[trial.suggest_int(p.name, 0, len(p.values) - 1)]
+        else:
+            point[p.name] = trial.suggest_categorical(p.name, list(p.values))
+    return space.normalize(point)
+
+
+def worker_seed(seed: int, worker: int, stored: int) -> int:
+    return int(np.random.SeedSequence([seed, worker, stored]).generate_state(1)[0])
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """Everything a worker process needs (picklable)."""
+
+    space_path: str | None
+    storage: str
+    study: str
+    sampler: str
+    seed: int
+    target: int
+    sync: bool
+
+
+def run_worker(spec: WorkerSpec, quota: int, worker: int = 0,
+               on_trial: Callable[[optuna.trial.FrozenTrial], None] | None = None,
+               space: Space | None = None) -> int:
+    """Run up to ``quota`` trials into the shared study; return how many were run.
+
+    Stops early once the study holds ``spec.target`` complete trials (checked at every
+    sync), or when the process that started it is gone.
+    """
+    space = space if space is not None else load_space(spec.space_path)
+    study = open_study(space, open_storage(spec.storage), spec.study)
+    evaluator = Evaluator(space)
+    stored = completed_trials(study)
+    mirror = optuna.create_study(directions=[o.direction for o in space.objectives],
+                                 sampler=make_sampler(space, spec.sampler, worker_seed(spec.seed, worker, len(stored))))
+    seen: set[str] = set()
+    cons_names = constraint_names(space)
+
+    def pull(trials) -> int:
+        for t in trials:
+            uid = t.user_attrs.get(UID_ATTR, f"number-{t.number}")
+            if uid not in seen:
+                seen.add(uid)
+                mirror.add_trial(t)
+        return len(seen)
+
+    total = pull(stored)
+    parent = os.getppid()
+    run_id = uuid.uuid4().hex[:12]
+    done = 0
+    while done < quota:
+        if spec.sync and done and done % SYNC_EVERY == 0:
+            total = pull(completed_trials(study))
+            if total >= spec.target or os.getppid() != parent:
+                break
+        trial = mirror.ask()
+        point = suggest(trial, space)
+        metrics, cons = evaluator(point)
+        trial.set_user_attr("design", point)
+        trial.set_user_attr("metrics", metrics)
+        for name, value in zip(cons_names, cons):
+            trial.set_constraint(name, value)
+        uid = f"{run_id}-{worker}-{done}"
+        trial.set_user_attr(UID_ATTR, uid)
+        mirror.tell(trial, [metrics[o.name] for o in space.objectives])
+        frozen = mirror.get_trials(deepcopy=False)[-1]
+        study.add_trial(frozen)
+        seen.add(uid)
+        done += 1
+        if on_trial is not None:
+            on_trial(frozen)
+    return done
+
+
+def _worker_main(spec: WorkerSpec, quota: int, worker: int) -> int:  # process entry point
+    return run_worker(spec, quota, worker)
