@@ -210,34 +210,48 @@ def _tree_counts(luts: int, bound: int) -> tuple[int, tuple[int, ...], tuple[int
     return add_bits, tuple(level_bits), tuple(level_max)
 
 
-def _lookup(keys: np.ndarray, fn, width: int) -> np.ndarray:
-    """Apply ``fn(*key)`` (returning ``width`` numbers) once per distinct row of ``keys``."""
-    a, b = keys[:, 0].astype(np.int64), keys[:, 1].astype(np.int64)
-    code = a * (int(b.max()) + 1) + b  # one integer per (a, b): a 1-D unique is much faster
-    uniq, first, inverse = np.unique(code, return_index=True, return_inverse=True)
-    rows = keys[first]
-    table = np.array([fn(*map(int, row)) for row in rows], dtype=np.int64).reshape(len(uniq), width)
-    return table[inverse.reshape(-1)]
+@lru_cache(maxsize=None)
+def _tree_row(luts: int, bound: int) -> tuple[int, ...]:
+    """`_tree_counts` flattened: adder bits, levels, cumulative level bits, per-level max width."""
+    add_bits, level_bits, level_max = _tree_counts(luts, bound)
+    if len(level_bits) > MAX_LEVELS:
+        raise ValueError(f"luts={luts} has more than {MAX_LEVELS} tree levels")
+    pad = MAX_LEVELS - len(level_bits)
+    cum = [0]
+    for bits in level_bits:
+        cum.append(cum[-1] + bits)
+    return (add_bits, len(level_bits), *cum, *([cum[-1]] * pad), *level_max, *([0] * pad))
+
+
+def _lookup(a: np.ndarray, b: np.ndarray, fn, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """``fn(a, b)`` (``width`` numbers) once per distinct pair: ``(table, row of every point)``."""
+    a = a.astype(np.int64)
+    b = b.astype(np.int64)
+    code = a * (int(b.max()) + 1) + b  # one integer per (a, b)
+    top = int(code.max()) + 1
+    if top <= 1 << 22:  # dense: O(N), no sort
+        present = np.zeros(top, dtype=bool)
+        present[code] = True
+        uniq = np.flatnonzero(present)
+        slot = np.cumsum(present) - 1
+        inverse = slot[code]
+    else:
+        uniq, inverse = np.unique(code, return_inverse=True)
+    bmod = int(b.max()) + 1
+    table = np.array([fn(int(u // bmod), int(u % bmod)) for u in uniq], dtype=np.int64).reshape(len(uniq), width)
+    return table, inverse.reshape(-1)
 
 
 def _batch_structure(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     mu, L, K, aw, pipe = (p[k] for k in ("group_size", "luts", "fetchers", "act_width", "pipeline"))
     n, m, acc = p["n"], p["m"], p["accumulator_width"]
-    g = _lookup(np.stack([mu, aw], axis=1), _graph_counts, 8)
-    E, kw, nb, build_bits, ew, bound, depth, table_bits = g.T
+    gt, gi = _lookup(mu, aw, _graph_counts, 8)
+    E, kw, nb, build_bits, ew, bound, depth, table_bits = (gt[:, j][gi] for j in range(8))
 
-    def tree_row(luts, b):
-        add_bits, level_bits, level_max = _tree_counts(luts, b)
-        if len(level_bits) > MAX_LEVELS:
-            raise ValueError(f"luts={luts} has more than {MAX_LEVELS} tree levels")
-        cum = np.cumsum((0, *level_bits, *([0] * (MAX_LEVELS - len(level_bits)))))
-        lm = (*level_max, *([0] * (MAX_LEVELS - len(level_max))))
-        return (add_bits, len(level_bits), *cum, *lm)
-
-    t = _lookup(np.stack([L, bound], axis=1), tree_row, 2 + (MAX_LEVELS + 1) + MAX_LEVELS)
-    tree_add_bits, nlev = t[:, 0], t[:, 1]
-    cum_level_bits = t[:, 2:2 + MAX_LEVELS + 1]
-    level_max = t[:, 2 + MAX_LEVELS + 1:2 + MAX_LEVELS + 1 + max(int(nlev.max()), 1)]
+    tt, ti = _lookup(L, bound, _tree_row, 2 + (MAX_LEVELS + 1) + MAX_LEVELS)
+    tree_add_bits, nlev = tt[:, 0][ti], tt[:, 1][ti]
+    levels = max(int(tt[:, 1].max()), 1)
+    level_max = np.ascontiguousarray(tt[:, 2 + MAX_LEVELS + 1:2 + MAX_LEVELS + 1 + levels])[ti]
     fw = _swidth_sym(bound)
 
     rows = -(-n // (L * mu))
@@ -246,7 +260,7 @@ def _batch_structure(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     tree_cuts = np.clip(pipe - 2, 0, nlev)
     pipe_bits = (np.where(pipe >= 1, L * table_bits + L * K * kw + CONTROL_BITS, 0)
                  + np.where(pipe >= 2, L * K * fw + CONTROL_BITS, 0)
-                 + K * np.take_along_axis(cum_level_bits, tree_cuts[:, None], axis=1)[:, 0]
+                 + K * tt.reshape(-1)[ti * tt.shape[1] + 2 + tree_cuts]
                  + tree_cuts * CONTROL_BITS)
     reg = pipe_bits + 2 * K * acc + 2 + counters
     features = {
@@ -260,7 +274,7 @@ def _batch_structure(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "acc_bits": K * acc,
         "reg_bits": reg,
         "counter_bits": counters,
-        "const": np.ones_like(L),
+        "const": 1.0,
         "enable_load": pipe_bits.astype(np.float64) ** 2 / 1000.0,
     }
     latency = pipe + 1
@@ -289,26 +303,26 @@ def _stage_delays(st: dict, pipe: np.ndarray, tech: Tech) -> np.ndarray:
     fanout buffering its delay grows with the number of bits it drives (``enable_*``).
     """
     d = tech.delay
-    nlev = st["nlev"]
-    levels = st["level_max"].shape[1]
-    base = np.concatenate([
-        (d["add_base"] * st["depth"])[:, None],
-        (d["mux_base"] + d["mux_per_select_bit"] * st["select_bits"] + d["neg_base"])[:, None],
-        np.where(st["level_max"] > 0, d["add_base"], 0.0),
-    ], axis=1)
-    width = np.concatenate([
-        np.where(st["depth"] > 0, st["entry_width"], 0)[:, None],
-        st["fetch_width"][:, None],
-        st["level_max"],
-    ], axis=1).astype(np.float64)
-    idx = np.arange(2 + levels)[None, :]
-    exists = idx < (2 + nlev)[:, None]
-    alone = exists & (idx < pipe[:, None])
-    tail = exists & ~alone
+    nlev, level_max = st["nlev"], st["level_max"]
     apb = d["add_per_bit"]
-    registered = np.where(alone, base + apb * width, 0.0).max(axis=1)
-    last = (np.where(tail, base, 0.0).sum(axis=1) + d["acc_base"]
-            + apb * np.maximum(np.where(tail, width, 0.0).max(axis=1), st["acc_width"]))
+    segments = [  # (logic depth cost, widest word, index)
+        (d["add_base"] * st["depth"], np.where(st["depth"] > 0, st["entry_width"], 0)),
+        (d["mux_base"] + d["mux_per_select_bit"] * st["select_bits"] + d["neg_base"], st["fetch_width"]),
+    ]
+    for j in range(level_max.shape[1]):
+        w = level_max[:, j]
+        segments.append((np.where(w > 0, d["add_base"], 0.0), w))
+    registered = np.zeros(len(pipe))
+    tail_base = np.full(len(pipe), d["acc_base"])
+    tail_width = st["acc_width"].astype(np.float64)
+    for i, (base, width) in enumerate(segments):
+        exists = (2 + nlev > i) if i >= 2 else True
+        alone = exists & (pipe > i)
+        tail = exists & (pipe <= i)
+        registered = np.maximum(registered, np.where(alone, base + apb * width, 0.0))
+        tail_base = tail_base + np.where(tail, base, 0.0)
+        tail_width = np.maximum(tail_width, np.where(tail, width, 0))
+    last = tail_base + apb * tail_width
     enable = d["enable_base"] + d["enable_per_bit"] * st["enable_bits"] + d["enable_per_acc_bit"] * st["acc_bits"]
     return d["reg_overhead"] + np.maximum(np.maximum(registered, last), enable)
 
@@ -354,7 +368,7 @@ def _normalize(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     missing = [k for k in PARAMS if k not in params]
     if missing:
         raise ValueError(f"estimate_batch needs arrays {', '.join(missing)}")
-    arrays = {k: np.asarray(params[k], dtype=np.int64).reshape(-1) for k in PARAMS}
+    arrays = {k: np.asarray(params[k]).astype(np.int64, copy=False).reshape(-1) for k in PARAMS}
     size = max(a.size for a in arrays.values())
     arrays = {k: np.broadcast_to(a, (size,)) for k, a in arrays.items()}
     clock = np.asarray(params.get("clock_mhz", np.nan), dtype=np.float64).reshape(-1)

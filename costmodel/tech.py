@@ -127,3 +127,86 @@ def derive_scaled(base: Tech, name: str, description: str, scaling: dict) -> dic
         "delay_ns": {k: v * fd for k, v in base.delay.items()},
         "provenance": {"derived_from": base.name, "scaling": scaling},
     }
+
+
+# ----------------------------------------------------------------------------- derived advanced-node tables
+
+_OSU018_NAND2 = ("osu018 NAND2X1 footprint 2.4 um x 10 um = 24 um^2, from "
+                 "/usr/share/qflow/tech/osu018/osu018_stdcells.lef (Debian qflow-tech-osu018); "
+                 "supply 1.8 V from osu018_stdcells.lib")
+
+#: Scaling of each advanced-node table from osu018. First-order factors: area from the
+#: NAND2 footprint (3 contacted poly pitches x cell height), energy as C*V^2 with C scaling
+#: with the linear dimension (sqrt of the area factor) and V the node's nominal supply,
+#: delay from foundry-published speed gains. Leakage is not scaled (it is < 0.01 % of
+#: osu018 power, and no leakage figure is used), so advanced-node leakage is NOT modelled.
+SCALING: dict[str, dict] = {
+    "n16": {
+        "description": "16 nm FinFET (TSMC 16FF+ class), derived from osu018 by scaling",
+        "area": {"factor": 0.0065,
+                 "basis": "NAND2 = 3 x CPP 90 nm x 9-track cell height 576 nm (64 nm metal pitch) = 0.156 um^2; / 24 um^2",
+                 "source": "WikiChip, '16 nm lithography process' (TSMC 16FF: CPP 90 nm, MMP 64 nm), "
+                           "https://en.wikichip.org/wiki/16_nm_lithography_process; " + _OSU018_NAND2},
+        "energy": {"factor": 0.0159,
+                   "basis": "sqrt(0.0065) * (0.8 V / 1.8 V)^2",
+                   "source": "C*V^2 scaling (e.g. Weste & Harris, CMOS VLSI Design, ch. 5); 0.8 V nominal "
+                             "core supply of 16FF+ (TSMC 16nm technology page, https://www.tsmc.com/english/"
+                             "dedicatedFoundry/technology/logic/l_16_12nm)"},
+        "delay": {"factor": 0.20,
+                  "basis": "FO4 inverter delay ~12 ps (16 nm FinFET) vs ~60 ps (0.18 um)",
+                  "source": "first-order FO4 estimate; cross-check against Stillmaker & Baas, 'Scaling equations "
+                            "for the accurate prediction of CMOS device performance from 180 nm to 7 nm', "
+                            "Integration 58 (2017) 74-81, http://vcl.ece.ucdavis.edu/pubs/2017.02.VLSIintegration.TechScale/"},
+        "leakage_per_area": {"factor": 1.0, "basis": "not scaled", "source": "none (leakage not modelled)"},
+    },
+    "n7": {
+        "description": "7 nm FinFET (TSMC N7 class), derived from osu018 by scaling",
+        "area": {"factor": 0.00171,
+                 "basis": "NAND2 = 3 x CPP 57 nm x 6-track cell height 240 nm (40 nm metal pitch) = 0.041 um^2; / 24 um^2",
+                 "source": "WikiChip, '7 nm lithography process' (TSMC N7: CPP 57 nm, MMP 40 nm, HD cell "
+                           "height 240 nm), https://en.wikichip.org/wiki/7_nm_lithography_process; " + _OSU018_NAND2},
+        "energy": {"factor": 0.00718,
+                   "basis": "sqrt(0.00171) * (0.75 V / 1.8 V)^2",
+                   "source": "C*V^2 scaling; 0.75 V nominal N7 supply (WikiChip 7 nm page)"},
+        "delay": {"factor": 0.145,
+                  "basis": "n16 delay / 1.15 (N10 vs 16FF+) / 1.20 (N7 vs N10)",
+                  "source": "TSMC press releases / technology pages: 10nm '15% faster than 16FF+', 7nm "
+                            "'~20% speed improvement over 10nm', https://www.tsmc.com/english/dedicatedFoundry/"
+                            "technology/logic/l_7nm"},
+        "leakage_per_area": {"factor": 1.0, "basis": "not scaled", "source": "none (leakage not modelled)"},
+    },
+    "n5": {
+        "description": "5 nm FinFET (TSMC N5 class), derived from osu018 by scaling",
+        "area": {"factor": 0.000929,
+                 "basis": "n7 area / 1.84",
+                 "source": "TSMC 5nm technology page: N5 '1.84X logic density' vs N7, "
+                           "https://www.tsmc.com/english/dedicatedFoundry/technology/logic/l_5nm"},
+        "energy": {"factor": 0.00503,
+                   "basis": "n7 energy * 0.70",
+                   "source": "TSMC 5nm technology page: '30% power reduction' vs N7 at the same speed"},
+        "delay": {"factor": 0.126,
+                  "basis": "n7 delay / 1.15",
+                  "source": "TSMC 5nm technology page: '15% speed improvement' vs N7 at the same power"},
+        "leakage_per_area": {"factor": 1.0, "basis": "not scaled", "source": "none (leakage not modelled)"},
+    },
+}
+
+
+def write_derived_tables(base_name: str = "osu018") -> list[Path]:
+    """(Re)write the advanced-node tables of `SCALING` from the fitted ``base_name`` table."""
+    load_tech.cache_clear()
+    base = load_tech(base_name)
+    paths = []
+    for name, spec in SCALING.items():
+        scaling = {k: v for k, v in spec.items() if k != "description"}
+        table = derive_scaled(base, name, spec["description"], scaling)
+        path = TECH_DIR / f"{name}.json"
+        path.write_text(json.dumps(table, indent=1) + "\n")
+        paths.append(path)
+    load_tech.cache_clear()
+    return paths
+
+
+if __name__ == "__main__":
+    for p in write_derived_tables():
+        print(f"wrote {p}")

@@ -1,0 +1,130 @@
+"""Unit and property tests of the analytical cost model (no synthesis)."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from costmodel import model
+from costmodel.model import FEATURES, estimate, estimate_batch, params_from_configs, structure
+from costmodel.tech import SCALING, known_techs, load_tech
+from hwgen.config import max_pipeline, parse_design
+from hwgen.datapath import LutCoreShape
+from hwgen.errors import ConfigError
+
+
+def config(mu=4, L=8, K=16, act="int8", p=1, n=512, m=256):
+    return parse_design({"kind": "lut", "activation": act, "group_size": mu, "luts": L, "fetchers": K,
+                         "pipeline": p, "workload": {"n": n, "m": m}})
+
+
+def some_configs():
+    rng = np.random.default_rng(1)
+    out = []
+    for _ in range(60):
+        L = int(rng.integers(1, 20))
+        out.append(config(mu=int(rng.integers(1, 7)), L=L, K=int(rng.integers(1, 33)),
+                          act=str(rng.choice(["int4", "int8"])), p=int(rng.integers(0, max_pipeline(L) + 1)),
+                          n=int(rng.integers(1, 3000)), m=int(rng.integers(1, 3000))))
+    return out
+
+
+def test_batch_features_match_shape():
+    configs = some_configs()
+    st_ = model._batch_structure(model._normalize(params_from_configs(configs)))
+    for i, c in enumerate(configs):
+        ref = structure(c)
+        for k in FEATURES:
+            got = st_["features"][k] if np.ndim(st_["features"][k]) == 0 else st_["features"][k][i]
+            assert got == pytest.approx(ref["features"][k]), (c, k)
+        assert st_["cycles"][i] == ref["cycles"] == LutCoreShape(c).cycles_per_gemv
+        assert st_["enable_bits"][i] == ref["segments"]["enable_bits"]
+
+
+def test_counts_follow_the_rtl_structure():
+    c = config(mu=4, L=8, K=16, p=0)
+    s, f = LutCoreShape(c), structure(c)["features"]
+    assert f["build_adders"] == 8 * s.graph.adders == 8 * (40 - 4)
+    assert f["mux_data_bits"] == 8 * 16 * s.entries * s.entry_width
+    assert f["neg_bits"] == 8 * 16 * s.fetch_width
+    assert f["tree_adders"] == 16 * 7
+    assert f["reg_bits"] == 2 * 16 * c.accumulator_width + 2 + structure(c)["features"]["counter_bits"]
+
+
+@pytest.mark.parametrize("tech", ["osu018", "n7"])
+def test_single_agrees_with_batch(tech):
+    configs = some_configs()
+    batch = estimate_batch(params_from_configs(configs), tech)
+    for i, c in enumerate(configs):
+        one = estimate(c, tech)
+        for key in model.OUTPUT_KEYS:
+            assert one[key] == pytest.approx(float(batch[key][i]), rel=1e-12), (c, key)
+        assert sum(one["breakdown"]["area_um2"].values()) == pytest.approx(one["area_um2"])
+
+
+def test_estimate_contract_and_clock():
+    c = config()
+    e = estimate(c)
+    for key in ("area_um2", "power_mw", "energy_pj_per_gemv", "energy_pj_per_op", "fmax_mhz",
+                "cycles_per_gemv", "throughput_gops", "gemv_per_s"):
+        assert key in e and e[key] > 0
+    assert set(e["breakdown"]["area_um2"]) == {"build", "fetch", "tree", "registers", "control"}
+    assert e["clock_mhz"] == pytest.approx(e["fmax_mhz"])
+    slow = estimate(c, clock_mhz=e["fmax_mhz"] / 2)
+    assert slow["throughput_gops"] == pytest.approx(e["throughput_gops"] / 2)
+    assert slow["power_mw"] < e["power_mw"]
+    json.dumps(e)
+
+
+def test_unknown_tech_lists_known_ones():
+    with pytest.raises(ConfigError, match="osu018"):
+        load_tech("nope")
+    assert {"osu018", "n16", "n7", "n5"} <= set(known_techs())
+
+
+def test_derived_tables_cite_their_sources():
+    for name in SCALING:
+        prov = load_tech(name).provenance
+        assert prov["derived_from"] == "osu018"
+        for factor in ("area", "energy", "delay"):
+            assert prov["scaling"][factor]["source"]
+    assert load_tech("n5").area["reg_bits"] < load_tech("n7").area["reg_bits"] < load_tech("n16").area["reg_bits"]
+
+
+def test_batch_is_fast():
+    import time
+
+    rng = np.random.default_rng(0)
+    n = 100_000
+    params = dict(group_size=rng.integers(1, 7, n), luts=rng.integers(1, 33, n), fetchers=rng.integers(1, 65, n),
+                  act_width=rng.choice([4, 8], n), pipeline=rng.integers(0, 3, n),
+                  n=rng.integers(64, 4096, n), m=rng.integers(64, 4096, n))
+    estimate_batch(params)
+    start = time.perf_counter()
+    out = estimate_batch(params)
+    assert out["area_um2"].shape == (n,)
+    assert time.perf_counter() - start < 1.0  # ~0.1 s on an idle machine; loose against load
+
+
+@settings(max_examples=60, deadline=None)
+@given(mu=st.integers(1, 6), L=st.integers(1, 16), K=st.integers(1, 32), act=st.sampled_from(["int4", "int8"]),
+       p=st.integers(0, 2))
+def test_area_and_energy_grow_with_K_and_L(mu, L, K, act, p):
+    base = estimate(config(mu, L, K, act, p))
+    more_k = estimate(config(mu, L, K + 1, act, p))
+    more_l = estimate(config(mu, L + 1, K, act, p))
+    for other in (more_k, more_l):
+        assert other["area_um2"] > base["area_um2"]
+        assert other["energy_pj_per_cycle"] > base["energy_pj_per_cycle"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(mu=st.integers(1, 5), L=st.integers(1, 16), K=st.integers(1, 32), act=st.sampled_from(["int4", "int8"]))
+def test_bigger_groups_and_wider_acts_cost_more_build(mu, L, K, act):
+    a = estimate(config(mu, L, K, act, 0))["breakdown"]["area_um2"]
+    b = estimate(config(mu + 1, L, K, act, 0))["breakdown"]["area_um2"]
+    assert b["fetch"] > a["fetch"] and b["build"] >= a["build"]
+    w = estimate(config(mu, L, K, "int8", 0))["breakdown"]["area_um2"]
+    n = estimate(config(mu, L, K, "int4", 0))["breakdown"]["area_um2"]
+    assert w["fetch"] > n["fetch"]

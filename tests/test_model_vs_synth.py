@@ -1,0 +1,33 @@
+"""A small validation subset: the cost model against real synthesis (Yosys + osu018 + OpenSTA).
+
+Two validation designs (not in the calibration set), synthesized with activity from a
+simulation VCD; results are cached by the flow, so reruns are fast. Tolerances are wider
+than the full-set MAPE targets (reports/validation/validation.md) because single designs
+can sit at the tail of the error distribution.
+"""
+
+import shutil
+
+import pytest
+
+from costmodel.validate import VALIDATION_CORES, compare
+
+pytestmark = pytest.mark.slow
+
+SUBSET = [
+    dict(mu=2, L=2, K=2, act="int8", p=0, n=64, m=16),
+    dict(mu=3, L=2, K=4, act="int8", p=1, n=96, m=32),
+]
+TOLERANCE_PCT = {"area": 12.0, "power": 35.0, "fmax": 30.0}
+
+
+@pytest.mark.skipif(shutil.which("yosys") is None or shutil.which("sta") is None,
+                    reason="needs yosys and OpenSTA (make tools)")
+def test_model_tracks_synthesis():
+    from costmodel.runs import synth_designs
+
+    assert all(d in VALIDATION_CORES for d in SUBSET)
+    df = compare(synth_designs(SUBSET, jobs=1))
+    for q, tol in TOLERANCE_PCT.items():
+        errors = df[f"{q}_err_pct"].abs()
+        assert (errors <= tol).all(), f"{q} errors {errors.tolist()} exceed {tol}%"
