@@ -45,7 +45,7 @@ def _check_bits(bits, fmt: ActivationFormat, name: str) -> np.ndarray:
     bad = (arr < 0) | (arr >= (1 << fmt.width))
     if np.any(bad):
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise InputError(f"{name} holds {arr[idx]} at {idx}, not a {fmt.width}-bit {fmt.name} pattern")
+        raise InputError(f"{name} holds {arr[idx].item()} at {idx}, not a {fmt.width}-bit {fmt.name} pattern")
     return arr
 
 
@@ -140,7 +140,7 @@ def to_bits(values, fmt: ActivationFormat | str) -> np.ndarray:
         ok &= ~np.isinf(x)
     if not np.all(ok):
         idx = tuple(int(i) for i in np.argwhere(~ok)[0]) if x.ndim else ()
-        raise InputError(f"value {arr[idx]!r} at {idx} is not representable in {fmt.name}")
+        raise InputError(f"value {arr[idx].item()!r} at {idx} is not representable in {fmt.name}")
     return bits
 
 

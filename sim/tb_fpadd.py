@@ -14,7 +14,9 @@ of groups. One group per cycle is presented; ``en`` is dropped at random
 (``stall`` probability in ``plan["stall"]``) to check that a stall holds every
 stage, and a stalled group is presented again. The results, de-skewed by each
 unit's latency, go to ``HWGEN_FPADD_RESULTS`` as ``<unit>_result`` arrays of
-the same shape; the test compares them with the reference model.
+the same shape; the test compares them with the reference model. A pipelined
+unit's output must not change on a stalled cycle: each change is counted in
+``<unit>_stall_errors``.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ async def run_plan(dut):
             width=width, lanes=lanes, pipeline=pipeline,
             a=_pack(plan[f"{u}_a"], width), b=_pack(plan[f"{u}_b"], width), sub=_pack(plan[f"{u}_sub"], 1),
             ports=(getattr(dut, f"{u}_a"), getattr(dut, f"{u}_b"), getattr(dut, f"{u}_sub"), getattr(dut, f"{u}_result")),
-            out=np.zeros(plan[f"{u}_a"].shape, dtype=np.uint16),
+            out=np.zeros(plan[f"{u}_a"].shape, dtype=np.uint16), last=None, stall_errors=0,
         )
     groups = plan[f"{units[0]}_a"].shape[0]
     max_latency = max(i["pipeline"] for i in info.values())
@@ -78,11 +80,16 @@ async def run_plan(dut):
             await FallingEdge(dut.clk)  # just after the rising edge that saw group k and en
         else:
             await Timer(10, unit="ns")
-        if en:  # the inputs of this cycle were group k, and the pipelines accepted it
-            for i in info.values():
+        for i in info.values():
+            raw = i["ports"][3].value.to_unsigned()
+            if en:  # the inputs of this cycle were group k, and the pipelines accepted it
                 j = k - max(i["pipeline"] - 1, 0)  # accepting group k completes group k - (p - 1)
                 if 0 <= j < groups:
-                    i["out"][j] = _unpack(i["ports"][3].value.to_unsigned(), i["lanes"], i["width"])
+                    i["out"][j] = _unpack(raw, i["lanes"], i["width"])
+            elif i["pipeline"] and raw != i["last"]:  # a stall must hold every stage
+                i["stall_errors"] += 1
+            i["last"] = raw
+        if en:
             k += 1
         if k >= groups + max(max_latency - 1, 0):
             break
@@ -92,5 +99,7 @@ async def run_plan(dut):
         # on a stall the inputs are don't-care: drive another group so an ungated stage shows
         drive(k if en else (k + groups // 2) % groups)
 
-    np.savez(os.environ["HWGEN_FPADD_RESULTS"], **{f"{u}_result": info[u]["out"] for u in units})
+    results = {f"{u}_result": info[u]["out"] for u in units}
+    results.update({f"{u}_stall_errors": np.array(info[u]["stall_errors"]) for u in units})
+    np.savez(os.environ["HWGEN_FPADD_RESULTS"], **results)
     dut._log.info("%d groups, %d units done", groups, len(units))
