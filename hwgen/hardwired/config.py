@@ -196,7 +196,7 @@ def check_weight_values(w: np.ndarray, fmt: str, name: str = "weights") -> np.nd
     bad = (w < lo) | (w > hi)
     if np.any(bad):
         r, c = np.argwhere(bad)[0]
-        raise InputError(f"{name} out of {fmt} range [{lo}, {hi}]: {w[r, c]!r} at [{r}, {c}]")
+        raise InputError(f"{name} out of {fmt} range [{lo}, {hi}]: {w[r, c].item()} at [{r}, {c}]")
     return w.astype(np.int16)
 
 
