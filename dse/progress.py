@@ -37,6 +37,7 @@ class Progress:
         self.log_every_s = log_every_s
         self._t0 = time.monotonic()
         self._last_draw = 0.0
+        self._drawn_done = -1
 
     def observe(self, metrics: dict[str, float], feasible: bool) -> None:
         if not feasible:
@@ -72,6 +73,7 @@ class Progress:
                 f"elapsed {_fmt_s(elapsed)}  ETA {eta_s}  best: {best or 'no feasible design yet'}")
 
     def _draw(self, now: float) -> None:
+        self._drawn_done = self.done
         text = self.line(now)
         if self.tty:
             self.stream.write("\r\x1b[2K" + text)
@@ -81,7 +83,8 @@ class Progress:
 
     def close(self) -> None:
         if self.enabled:
-            self._draw(time.monotonic())
+            if self._drawn_done != self.done:
+                self._draw(time.monotonic())
             if self.tty:
                 self.stream.write("\n")
             self.stream.flush()
