@@ -41,9 +41,8 @@ def verilog(design: Design) -> str:
     return convert(LutCore(config), config.top)
 
 
-def manifest(config: LutConfig, clock_mhz: float) -> dict[str, Any]:
+def manifest(config: LutConfig, core: LutCore, clock_mhz: float) -> dict[str, Any]:
     shape = LutCoreShape(config)
-    core = LutCore(config)
     return {
         "top": config.top,
         "config": config.to_dict(),
@@ -66,8 +65,9 @@ def manifest(config: LutConfig, clock_mhz: float) -> dict[str, Any]:
 def generate(design: Design, out_dir: str | Path, clock_mhz: float = DEFAULT_CLOCK_MHZ) -> dict[str, Any]:
     """Write ``<top>.v``, ``filelist.f``, ``constraints.sdc`` and ``manifest.json`` to ``out_dir``."""
     config = load(design)
-    info = manifest(config, clock_mhz)
-    write_design(out_dir, config.top, verilog(config), info, clock_mhz)
+    core = LutCore(config)
+    info = manifest(config, core, clock_mhz)
+    write_design(out_dir, config.top, convert(core, config.top), info, clock_mhz)
     return info
 
 

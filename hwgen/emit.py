@@ -15,6 +15,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from amaranth import Value
 from amaranth.back import verilog
 from amaranth.lib import wiring
 
@@ -34,7 +35,7 @@ def port_list(component: wiring.Component) -> list[dict]:
         ports.append({
             "name": "__".join(str(p) for p in path),
             "direction": "input" if member.flow == wiring.In else "output",
-            "width": len(value),
+            "width": len(Value.cast(value)),
         })
     return ports
 
