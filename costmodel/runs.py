@@ -3,19 +3,10 @@
 `synth_config` turns a config into Verilog (and a VCD of a random workload, see
 `costmodel.activity`) and runs `costmodel.synth.synthesize` on it; `synth_block` does the
 same for a calibration block of `costmodel.blocks`. Results are cached by the flow.
-
-Netlist compatibility
----------------------
-The installed OpenSTA cannot parse the ``assign { a, b } = { c, d };`` statements Yosys
-writes for aliased internal wires of a flattened LUT core. Until the flow itself cleans
-them up, `_sta_safe_flow` adds ``splitnets; opt_clean -purge`` before the netlist is
-written (it renames nothing that is a port or a register, so area and timing are
-unchanged); it steps aside as soon as the flow's own script already purges.
 """
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 import time
 from dataclasses import asdict
@@ -30,23 +21,6 @@ __all__ = ["DEFAULT_PERIOD_NS", "design_config", "synth_config", "synth_block"]
 
 #: Clock period of every calibration and validation run; power is reported at it.
 DEFAULT_PERIOD_NS = 10.0
-
-
-@contextlib.contextmanager
-def _sta_safe_flow():
-    original = synth._yosys_script
-
-    def script(files, top, liberty):
-        text = original(files, top, liberty)
-        if "opt_clean -purge" not in text:
-            text = text.replace("opt_clean\n", "splitnets\nopt_clean -purge\n", 1)
-        return text
-
-    synth._yosys_script = script
-    try:
-        yield
-    finally:
-        synth._yosys_script = original
 
 
 def design_config(design: dict) -> LutConfig:
@@ -74,9 +48,8 @@ def synth_config(config: LutConfig, liberty: Path | None = None, clock_period_ns
         source = tmp / f"{config.top}.v"
         source.write_text(verilog.convert(LutCore(config), name=config.top, emit_src=False))
         vcd = write_vcd(config, tmp / "activity.vcd", clock_period_ns=clock_period_ns) if activity else None
-        with _sta_safe_flow():
-            result = synth.synthesize([source], config.top, liberty=liberty, clock_period_ns=clock_period_ns,
-                                      vcd=vcd, vcd_scope=VCD_SCOPE if vcd else None, workdir=workdir)
+        result = synth.synthesize([source], config.top, liberty=liberty, clock_period_ns=clock_period_ns,
+                                  vcd=vcd, vcd_scope=VCD_SCOPE if vcd else None, workdir=workdir)
     return result, time.perf_counter() - start
 
 
@@ -88,9 +61,8 @@ def synth_block(kind: str, liberty: Path | None = None, clock_period_ns: float =
     with tempfile.TemporaryDirectory(prefix="hwgen-cm-") as tmp:
         source = Path(tmp) / "block.v"
         source.write_text(block_verilog(kind, **params))
-        with _sta_safe_flow():
-            return synth.synthesize([source], block_name(kind, **params), liberty=liberty,
-                                    clock_period_ns=clock_period_ns)
+        return synth.synthesize([source], block_name(kind, **params), liberty=liberty,
+                                clock_period_ns=clock_period_ns)
 
 
 def result_record(design: dict, result: synth.SynthResult, seconds: float) -> dict:

@@ -5,9 +5,21 @@ This is the ground truth the analytical cost model is calibrated and validated a
 Flow
 ----
 1. Yosys: ``read_verilog``; ``synth -top T -flatten``; ``dfflibmap -liberty L``;
-   ``abc -liberty L``; ``opt_clean``; ``stat -liberty L`` (area in the library's unit,
-   um^2 for osu018, and the count of every cell type); ``write_verilog -noattr`` of the
-   mapped netlist.
+   ``abc -liberty L -constr C -D <period in ps>``; ``splitnets; opt_clean -purge``;
+   ``stat -liberty L`` (area in the library's unit, um^2 for osu018, and the count of
+   every cell type); ``write_verilog -noattr -simple-lhs`` of the mapped netlist.
+
+   ``-D`` gives ABC the clock period as its delay target and ``-constr`` (see
+   `_abc_constraints`: primary inputs driven by the library's smallest inverter, outputs
+   loaded with a typical gate input) makes it run its timing script, which ends in
+   ``buffer; upsize; dnsize``: high-fanout nets (a pipeline's global stall/enable, the
+   synchronous reset, a key register feeding many muxes) get buffer trees and gates are
+   sized, as in any real flow. Without it ABC maps for area alone and one X1 gate drives
+   thousands of flop enables, which gives absurd fmax and power. ABC's primary inputs
+   include the flip-flop outputs, so the weak driver applies to them as well.
+   ``splitnets; opt_clean -purge`` and ``-simple-lhs`` leave no ``assign {a, b} = ...``
+   statements, which this OpenSTA cannot parse; they rename no port or register, so
+   area and timing are unchanged.
 2. OpenSTA on the mapped netlist: an ideal clock of ``clock_period_ns`` on
    ``clock_port`` (a virtual clock of that period when the design has no such port),
    input and output delays of 0 relative to it, ``report_checks -path_delay max`` and
@@ -17,8 +29,10 @@ Critical path
 -------------
 ``critical_path_ns = clock_period_ns - worst_setup_slack``, i.e. the worst data arrival
 time plus the capturing flop's setup time (clock ideal, no uncertainty). It is the
-shortest period at which the worst path still meets setup, so it does not depend on the
-period asked for; ``fmax_mhz = 1000 / critical_path_ns``. With 0 I/O delays, paths from
+shortest period at which the worst path of *this netlist* still meets setup;
+``fmax_mhz = 1000 / critical_path_ns``. The netlist itself depends on the period a
+little, since ABC maps, buffers and sizes towards it (``-D``): a design far slower than
+the period asked for gets faster, larger gates on its long paths. With 0 I/O delays, paths from
 inputs or to outputs count as well; the calibration blocks register both sides, so
 there the critical path is a register-to-register one. ``None`` if OpenSTA finds no path.
 
@@ -82,7 +96,7 @@ __all__ = [
 ]
 
 #: Bump when the flow or the parsing changes, to invalidate cached results.
-FLOW_VERSION = 1
+FLOW_VERSION = 2
 #: Toggles per clock period of an input without annotation (OpenSTA's default).
 DEFAULT_INPUT_ACTIVITY = 0.1
 
@@ -411,17 +425,56 @@ def vcd_activity(vcd: Path, names: dict[str, int], clock_port: str, clock_period
 # ---------------------------------------------------------------- flow
 
 
-def _yosys_script(files: list[Path], top: str, liberty: Path) -> str:
+def _liberty_cells(liberty: Path) -> dict[str, tuple[float, int, float]]:
+    """Cells of a Liberty file: name -> (area, number of input pins, mean input capacitance)."""
+    text = liberty.read_text(errors="replace")
+    cells = {}
+    starts = [(m.start(), m.group(1)) for m in re.finditer(r"^\s*cell\s*\(\s*\"?([\w$]+)\"?\s*\)", text, re.M)]
+    for (pos, name), nxt in zip(starts, [s for s, _ in starts[1:]] + [len(text)]):
+        body = text[pos:nxt]
+        area = re.search(r"^\s*area\s*:\s*([0-9.eE+-]+)", body, re.M)
+        caps = [float(c) for c in re.findall(
+            r"direction\s*:\s*input\s*;\s*capacitance\s*:\s*([0-9.eE+-]+)", body)]
+        cells[name] = (float(area.group(1)) if area else 0.0, len(caps), sum(caps) / len(caps) if caps else 0.0)
+    return cells
+
+
+def _abc_constraints(liberty: Path) -> str:
+    """ABC ``-constr`` text: inputs driven by the smallest 1-input buffer/inverter of the
+    library, every output loaded with the mean input capacitance of its 2-input cells (fF).
+
+    Inside ABC the primary inputs are the design's ports *and* the flip-flop outputs, so
+    a weak driver is the realistic one: it makes ABC buffer high-fanout nets such as a
+    pipeline stall/enable signal instead of leaving one cell to drive them all.
+    """
+    cells = _liberty_cells(liberty)
+    one_input = [(area, name) for name, (area, pins, _cap) in cells.items()
+                 if pins == 1 and re.match(r"(?i)(inv|buf)", name) and not re.match(r"(?i)clk", name)]
+    if not one_input:
+        return ""
+    driver = min(one_input)[1]
+    two_input = [cap for _area, pins, cap in cells.values() if pins == 2 and cap > 0]
+    unit = 1000.0 if re.search(r"capacitive_load_unit\s*\(\s*1\s*,\s*pf\s*\)", liberty.read_text(errors="replace"), re.I) else 1.0
+    load_ff = (sum(two_input) / len(two_input) if two_input else 0.01) * unit
+    return f"set_driving_cell {driver}\nset_load {load_ff:.3f}\n"
+
+
+def _yosys_script(files: list[Path], top: str, liberty: Path, period_ns: float = 10.0,
+                  constraints: str = "") -> str:
+    """The Yosys script (see the module docstring); ``constraints`` is the ABC constraint
+    file's name in the work directory ("" for none)."""
     reads = "\n".join(f'read_verilog "{f}"' for f in files)
     lib = f'"{liberty}"'
+    constr = f" -constr {constraints}" if constraints else ""
     return (
         f"{reads}\n"
         f"synth -top {top} -flatten\n"
         f"dfflibmap -liberty {lib}\n"
-        f"abc -liberty {lib}\n"
-        "opt_clean\n"
+        f"abc -liberty {lib}{constr} -D {round(period_ns * 1000.0)}\n"
+        "splitnets\n"
+        "opt_clean -purge\n"
         f"tee -o stat.txt stat -liberty {lib}\n"
-        "write_verilog -noattr netlist.v\n"
+        "write_verilog -noattr -simple-lhs netlist.v\n"
     )
 
 
@@ -540,7 +593,11 @@ def synthesize(
 
 def _flow(files, top, liberty, clock_port, period, vcd, vcd_scope, work: Path,
           yosys: str, sta: str) -> SynthResult:
-    (work / "synth.ys").write_text(_yosys_script(files, top, liberty))
+    constraints = _abc_constraints(liberty)
+    if constraints:
+        (work / "abc.constr").write_text(constraints)
+    (work / "synth.ys").write_text(_yosys_script(files, top, liberty, period,
+                                                 "abc.constr" if constraints else ""))
     _run([yosys, "-q", "-s", "synth.ys"], "yosys", cwd=work, log=work / "yosys.log")
     area, cells, by_type = parse_yosys_stat((work / "stat.txt").read_text(), top)
     netlist = (work / "netlist.v").read_text()
