@@ -17,7 +17,7 @@ import yaml
 from . import formats
 from .errors import ConfigError
 
-KINDS = ("lut",)
+KINDS = ("lut", "mac")
 MAX_GROUP_SIZE = 8
 
 
@@ -120,14 +120,14 @@ def parse_workload(raw: Any) -> Workload:
 
 
 def parse_lut(raw: dict) -> LutConfig:
+    if raw.get("activation") in formats.ACTIVATIONS and formats.ACTIVATIONS[raw["activation"]].is_float:
+        return parse_float_lut(raw)
     known = {f.name for f in fields(LutConfig)}
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"unknown field(s) for kind 'lut': {', '.join(sorted(unknown))}")
     weights = _choice_field(raw, "weights", "ternary", formats.WEIGHT_FORMATS)
     activation = _choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
-    if formats.ACTIVATIONS[activation].is_float:
-        raise ConfigError(f"'activation' {activation} is not supported by kind 'lut' yet; use int4 or int8")
     workload = parse_workload(raw.get("workload"))
     group_size = _int_field(raw, "group_size", 4, 1, MAX_GROUP_SIZE)
     luts = _int_field(raw, "luts", 8, 1)
@@ -149,10 +149,185 @@ def parse_lut(raw: dict) -> LutConfig:
     )
 
 
-PARSERS = {"lut": parse_lut}
+@dataclass(frozen=True)
+class FloatLutConfig(LutConfig):
+    """A LUT core with float activations (``kind: lut``, ``activation`` a float format).
+
+    Parameters (beyond `LutConfig`)
+    -------------------------------
+    accumulation
+        Float format of the accumulators (across row blocks); the activation format
+        (default) or a wider one that holds every activation value exactly
+        (`hwgen.formats.widens`): fp8 -> fp16 or bf16.
+    adder_pipeline
+        Register stages inside every LUT-build and reduction-tree `hwgen.fpadd.FpAdder`
+        (0..3); the accumulator adder is always single-cycle (loop-carried).
+    """
+
+    accumulation: str = ""
+    adder_pipeline: int = 0
+
+    @property
+    def acc_format(self) -> formats.ActivationFormat:
+        return formats.ACTIVATIONS[self.accumulation]
 
 
-def parse_design(raw: Any) -> LutConfig:
+MAX_ADDER_PIPELINE = 3
+
+
+def _float_accumulation(raw: dict, activation: str) -> str:
+    acc = raw.get("accumulation", activation)
+    wider = [name for name in formats.ACTIVATIONS if formats.widens(activation, name)]
+    if acc not in wider:
+        raise ConfigError(f"'accumulation' for {activation} activations must be one of {', '.join(wider)}, "
+                          f"not {acc!r}")
+    return acc
+
+
+def parse_float_lut(raw: dict) -> FloatLutConfig:
+    known = {f.name for f in fields(FloatLutConfig)}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"unknown field(s) for kind 'lut': {', '.join(sorted(unknown))}")
+    weights = _choice_field(raw, "weights", "ternary", formats.WEIGHT_FORMATS)
+    activation = _choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
+    workload = parse_workload(raw.get("workload"))
+    group_size = _int_field(raw, "group_size", 4, 1, MAX_GROUP_SIZE)
+    luts = _int_field(raw, "luts", 8, 1)
+    fetchers = _int_field(raw, "fetchers", 16, 1)
+    pipeline = _int_field(raw, "pipeline", 1, 0, max_pipeline(luts))
+    adder_pipeline = _int_field(raw, "adder_pipeline", 0, 0, MAX_ADDER_PIPELINE)
+    accumulation = _float_accumulation(raw, activation)
+    if "accumulator_width" in raw:
+        raise ConfigError("'accumulator_width' applies to integer activations; float cores take 'accumulation'")
+    top = raw.get("top", "lut_core")
+    if not isinstance(top, str) or not top.isidentifier():
+        raise ConfigError(f"'top' must be a Verilog identifier, not {top!r}")
+    return FloatLutConfig(
+        workload=workload, weights=weights, activation=activation, group_size=group_size,
+        luts=luts, fetchers=fetchers, pipeline=pipeline,
+        accumulator_width=formats.ACTIVATIONS[accumulation].width, top=top,
+        accumulation=accumulation, adder_pipeline=adder_pipeline,
+    )
+
+
+@dataclass(frozen=True)
+class MacConfig:
+    """A multiplier-based MAC baseline (``kind: mac``) with the LUT core's streaming interface.
+
+    Parameters
+    ----------
+    weights
+        ``ternary`` (sign-select-and-add: no multiplier), ``int8`` (integer multipliers,
+        integer activations) or ``fp16`` (float multipliers, float activations).
+    activation
+        Any activation format.
+    rows, columns
+        The tile: ``rows`` activations times ``columns`` output columns per cycle
+        (``rows * columns`` products per cycle; equal throughput to a LUT core with
+        ``L * mu == rows`` and ``K == columns``).
+    pipeline
+        Registered cut points: after the products, then after each adder-tree level.
+    adder_pipeline
+        Float only: register stages inside every tree adder (the accumulator is single-cycle).
+    accumulator_width
+        Integer only: bits per accumulator, derived from the workload if not given.
+    accumulation
+        Float only: accumulator format (the activation format or a wider one).
+    """
+
+    workload: Workload
+    weights: str = "ternary"
+    activation: str = "int8"
+    rows: int = 8
+    columns: int = 16
+    pipeline: int = 1
+    adder_pipeline: int = 0
+    accumulator_width: int = 0
+    accumulation: str = ""
+    top: str = "mac_core"
+    kind: str = field(default="mac")
+
+    @property
+    def act(self) -> formats.ActivationFormat:
+        return formats.ACTIVATIONS[self.activation]
+
+    @property
+    def is_float(self) -> bool:
+        return self.act.is_float
+
+    @property
+    def acc_format(self) -> formats.ActivationFormat:
+        return formats.ACTIVATIONS[self.accumulation]
+
+    @property
+    def tiling(self) -> formats.Tiling:
+        # a tile of rows x columns is a LUT tiling with mu = 1, L = rows
+        return formats.Tiling(self.workload.n, self.workload.m, 1, self.rows, self.columns)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def digest(self) -> str:
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+MAC_WEIGHTS = ("ternary", "int8", "fp16")
+
+
+def mac_max_pipeline(rows: int) -> int:
+    """Cut points: after the products, then one per adder-tree level."""
+    return 1 + (rows - 1).bit_length()
+
+
+def parse_mac(raw: dict) -> MacConfig:
+    known = {f.name for f in fields(MacConfig)}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"unknown field(s) for kind 'mac': {', '.join(sorted(unknown))}")
+    weights = _choice_field(raw, "weights", "ternary", MAC_WEIGHTS)
+    activation = _choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
+    act = formats.ACTIVATIONS[activation]
+    if weights == "int8" and act.is_float:
+        raise ConfigError(f"'weights' int8 multiplies integer activations; {activation} needs weights fp16 or ternary")
+    if weights == "fp16" and not act.is_float:
+        raise ConfigError(f"'weights' fp16 multiplies float activations; {activation} needs weights int8 or ternary")
+    workload = parse_workload(raw.get("workload"))
+    rows = _int_field(raw, "rows", 8, 1)
+    columns = _int_field(raw, "columns", 16, 1)
+    pipeline = _int_field(raw, "pipeline", 1, 0, mac_max_pipeline(rows))
+    top = raw.get("top", "mac_core")
+    if not isinstance(top, str) or not top.isidentifier():
+        raise ConfigError(f"'top' must be a Verilog identifier, not {top!r}")
+    if act.is_float:
+        for name in ("accumulator_width",):
+            if name in raw:
+                raise ConfigError(f"'{name}' applies to integer activations; float cores take 'accumulation'")
+        adder_pipeline = _int_field(raw, "adder_pipeline", 0, 0, MAX_ADDER_PIPELINE)
+        accumulation = _float_accumulation(raw, activation)
+        acc = formats.ACTIVATIONS[accumulation].width
+    else:
+        for name in ("accumulation", "adder_pipeline"):
+            if name in raw:
+                raise ConfigError(f"'{name}' applies to float activations only")
+        adder_pipeline, accumulation = 0, ""
+        wmax = 1 if weights == "ternary" else 128
+        bound = workload.n * max(-act.min, act.max) * wmax
+        needed = formats.signed_width(-bound, bound)
+        acc = _int_field(raw, "accumulator_width", needed, 1)
+        if acc < needed:
+            raise ConfigError(f"'accumulator_width' {acc} can overflow: n={workload.n} {activation} x {weights} "
+                              f"products need {needed} bits")
+    return MacConfig(workload=workload, weights=weights, activation=activation, rows=rows, columns=columns,
+                     pipeline=pipeline, adder_pipeline=adder_pipeline, accumulator_width=acc,
+                     accumulation=accumulation, top=top)
+
+
+PARSERS = {"lut": parse_lut, "mac": parse_mac}
+
+
+def parse_design(raw: Any) -> LutConfig | MacConfig:
     """Validate a design mapping (as read from YAML) into a config object."""
     if not isinstance(raw, dict):
         raise ConfigError("a design file must be a YAML mapping of fields")
@@ -162,7 +337,7 @@ def parse_design(raw: Any) -> LutConfig:
     return PARSERS[kind](raw)
 
 
-def load_design(path: str | Path) -> LutConfig:
+def load_design(path: str | Path) -> LutConfig | MacConfig:
     """Read and validate a design YAML file."""
     path = Path(path)
     if not path.is_file():

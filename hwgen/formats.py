@@ -72,6 +72,26 @@ ACTIVATIONS: dict[str, ActivationFormat] = {
 WEIGHT_FORMATS = ("ternary",)
 
 
+def widens(narrow: str, wide: str) -> bool:
+    """Does float format ``wide`` hold every value of ``narrow`` exactly (same format included)?
+
+    Every finite value (subnormals too), and infinities when ``narrow`` has them.
+    """
+    a, b = ACTIVATIONS[narrow], ACTIVATIONS[wide]
+    if not (a.is_float and b.is_float):
+        return False
+    if a == b:
+        return True
+    a_bias, b_bias = (1 << (a.exponent_bits - 1)) - 1, (1 << (b.exponent_bits - 1)) - 1
+    a_has_inf = not (a.exponent_bits == 4 and a.mantissa_bits == 3)
+    b_has_inf = not (b.exponent_bits == 4 and b.mantissa_bits == 3)
+    a_emax = (1 << a.exponent_bits) - 1 - a_bias - (1 if a_has_inf else 0)
+    b_emax = (1 << b.exponent_bits) - 2 - b_bias
+    return (b.mantissa_bits >= a.mantissa_bits
+            and (1 - b_bias - b.mantissa_bits) <= (1 - a_bias - a.mantissa_bits)  # smallest subnormal
+            and b_emax >= a_emax and (b_has_inf or not a_has_inf))
+
+
 def signed_width(lo: int, hi: int) -> int:
     """Smallest two's-complement width holding every integer in ``[lo, hi]``."""
     if lo > hi:
