@@ -38,7 +38,7 @@ from hwgen import formats
 from .config import HardwiredConfig, digit_positions, load_weights
 from .graph import AdderGraph, build_graph
 
-__all__ = ["build_design_graph", "output_width", "cut_levels", "emit_verilog", "generate_verilog", "ports_info"]
+__all__ = ["build_design_graph", "design_stats", "output_width", "cut_levels", "emit_verilog", "generate_verilog", "ports_info"]
 
 
 def build_design_graph(config: HardwiredConfig, weights: np.ndarray | None = None) -> tuple[np.ndarray, AdderGraph]:
@@ -208,6 +208,35 @@ def emit_verilog(config: HardwiredConfig, graph: AdderGraph, wy: int) -> tuple[s
     return "\n".join(out), regs
 
 
+def design_stats(config: HardwiredConfig, weights: np.ndarray, graph: AdderGraph, wy: int) -> dict:
+    """Adder and register counts of the design, without writing its Verilog.
+
+    ``effective_adder_bits`` leaves out the low bits below an operand's shift, which
+    are wires, not full adders (what synthesis keeps).
+    """
+    n, m, wa, p = graph.n_inputs, graph.n_outputs, config.act.width, config.pipeline
+    w = graph.width
+    cuts = cut_levels(graph.n_levels, p)
+    cut_bits = int(sum(int(w[graph.live[lv]].sum()) for lv in cuts))
+    serial = config.bit_serial
+    regs = {"input": n * wa, "cut": cut_bits, "output": m * wy, "accumulator": m * wy if serial else 0,
+            "control": (max(1, wa.bit_length()) + 2 * p + 1) if serial else p + 2}
+    eff = w[n:] - np.maximum(graph.lshift, graph.rshift)
+    stats = graph.stats(weights, digit_positions(config.weights))
+    stats.update({
+        "register_bits": regs,
+        "output_width": wy,
+        "cut_levels": cuts,
+        "mean_adder_width": stats["adder_bits"] / max(1, graph.n_adders),
+        "effective_adder_bits": int(eff.sum()),
+        "negation_bits": graph.negations * wy,
+        "stage_levels": [b - a for a, b in zip([0] + cuts, cuts + [graph.n_levels])],
+        "stage_max_width": [int(w[n:][(graph.level > a) & (graph.level <= b)].max(initial=0))
+                            for a, b in zip([0] + cuts, cuts + [graph.n_levels])],
+    })
+    return stats
+
+
 def generate_verilog(config: HardwiredConfig) -> tuple[str, dict, dict]:
     """``(verilog_text, ports_info, stats)`` of a hardwired design.
 
@@ -217,11 +246,6 @@ def generate_verilog(config: HardwiredConfig) -> tuple[str, dict, dict]:
     weights, graph = build_design_graph(config)
     wy = output_width(weights, config.act)
     text, regs = emit_verilog(config, graph, wy)
-    stats = graph.stats(weights, digit_positions(config.weights))
-    stats.update({
-        "register_bits": regs,
-        "output_width": wy,
-        "cut_levels": cut_levels(graph.n_levels, config.pipeline),
-        "mean_adder_width": stats["adder_bits"] / max(1, graph.n_adders),
-    })
+    stats = design_stats(config, weights, graph, wy)
+    assert stats["register_bits"] == regs
     return text, ports_info(config, wy), stats

@@ -1,0 +1,319 @@
+"""Cost model of hardwired-neuron arrays: area, energy per token, throughput.
+
+Per design (`estimate_hardwired`)
+---------------------------------
+The adder graph is built (cheap: numpy, ~2 M weights/s) and priced by counts:
+
+``area = a_add * effective_adder_bits + a_neg * negation_bits + a_reg * register_bits
++ a_acc * accumulator_bits + a_const``
+
+``effective_adder_bits`` is the sum of adder widths less the low bits below an
+operand's shift (wires). The osu018 coefficients in `HW_OSU018` were fitted
+(`calibrate`, non-negative least squares on relative error) to Yosys + OpenSTA
+runs of small generated layers, and checked on other layers (see
+``reports/hardwired.md``). Other nodes scale each coefficient by the ratio of the
+matching coefficient of `costmodel.tech` tables to osu018 (adder bits by
+``tree_add_bits``, registers by ``reg_bits``, accumulators by ``acc_bits``).
+
+Energy per cycle reuses `costmodel.tech`'s per-bit, per-cycle energies, fitted on
+VCD-annotated LUT cores under random full-throughput data (``tree_add_bits`` for
+adder bits, ``reg_bits`` for registers, ``acc_bits`` for accumulators): the same
+kind of ripple adders and flops switching on random activations. Critical path per
+pipeline stage: ``d_reg + d_level * levels + d_bit * widest adder`` (osu018 fit,
+scaled by the tech table's ``add_per_bit`` ratio).
+
+Mask-programmed density (Metal-Embedding-like)
+----------------------------------------------
+`metal_embedding_area` prices weights written in via/metal topology over a fixed
+compute fabric; every assumption is a named argument with its default printed
+next to the numbers in the report.
+
+Whole models (`project_model`)
+------------------------------
+`MODEL_PRESETS` holds BitNet b1.58 2B4T and a gpt-oss-120B-like shape; per layer
+matrix the adders per weight come from a generated BitNet-style sample of the
+same column count (rows extrapolated, `sample_rates`), then priced as above.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwgen.errors import ConfigError
+from hwgen.hardwired.config import HardwiredConfig, digit_positions, generate_weights, load_weights
+from hwgen.hardwired.graph import build_graph
+from hwgen.hardwired.rtl import design_stats, output_width
+
+from .tech import load_tech
+
+__all__ = ["HW_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "calibrate",
+           "metal_embedding_area", "MODEL_PRESETS", "sample_rates", "project_model", "HNLPU"]
+
+#: um^2 per unit at osu018, fitted by `calibrate` (see reports/hardwired.md for the runs).
+HW_OSU018 = {"add_bits": 141.0, "neg_bits": 141.0, "reg_bits": 96.0, "acc_bits": 250.0, "const": 0.0}
+#: ns: register overhead, per adder level, per bit of the widest adder of a stage (osu018 fit).
+HW_DELAY_OSU018 = {"reg": 0.5, "level": 0.4, "bit": 0.2}
+#: which `costmodel.tech` coefficient scales (area) or prices (energy) each feature.
+_TECH_KEY = {"add_bits": "tree_add_bits", "neg_bits": "neg_bits", "reg_bits": "reg_bits",
+             "acc_bits": "acc_bits", "const": "const"}
+
+
+def features(stats: dict) -> dict[str, float]:
+    """The counts the model prices, from `hwgen.hardwired.rtl.design_stats`."""
+    r = stats["register_bits"]
+    return {
+        "add_bits": float(stats["effective_adder_bits"]),
+        "neg_bits": float(stats["negation_bits"]),
+        "reg_bits": float(r["input"] + r["cut"] + r["output"] + r["control"]),
+        "acc_bits": float(r["accumulator"]),
+        "const": 1.0,
+    }
+
+
+def _scale(tech_name: str) -> tuple[dict[str, float], float]:
+    """Area coefficients and delay factor of ``tech_name`` relative to osu018."""
+    tech, base = load_tech(tech_name), load_tech("osu018")
+    area = {k: HW_OSU018[k] * (tech.area[t] / base.area[t] if base.area[t] else 1.0) for k, t in _TECH_KEY.items()}
+    return area, tech.delay["add_per_bit"] / base.delay["add_per_bit"]
+
+
+def _stage_delay_ns(levels: int, width: int, dfac: float) -> float:
+    d = HW_DELAY_OSU018
+    return dfac * (d["reg"] + d["level"] * levels + d["bit"] * width)
+
+
+def price(feat: dict[str, float], stage_levels, stage_widths, cycles: int, n: int, m: int,
+          tech_name: str = "osu018", clock_mhz: float | None = None) -> dict:
+    """Area, power, energy and speed of a design with counts ``feat``."""
+    tech = load_tech(tech_name)
+    area_c, dfac = _scale(tech_name)
+    area = sum(area_c[k] * v for k, v in feat.items())
+    e_cycle = sum(tech.energy[_TECH_KEY[k]] * v for k, v in feat.items() if k != "const")
+    crit = max(_stage_delay_ns(l, w, dfac) for l, w in zip(stage_levels, stage_widths))
+    fmax = 1000.0 / crit
+    clock = fmax if clock_mhz is None else clock_mhz
+    leak_mw = tech.leakage_mw_per_um2 * area
+    e_gemv = e_cycle * cycles + leak_mw * cycles / clock * 1e3
+    ops = 2.0 * n * m
+    return {
+        "tech": tech.name, "area_um2": area, "power_mw": e_cycle * clock * 1e-3 + leak_mw,
+        "energy_pj_per_gemv": e_gemv, "energy_pj_per_op": e_gemv / ops, "energy_pj_per_cycle": e_cycle,
+        "fmax_mhz": fmax, "clock_mhz": clock, "critical_path_ns": crit, "cycles_per_gemv": cycles,
+        "gemv_per_s": clock * 1e6 / cycles, "throughput_gops": ops * clock * 1e-3 / cycles,
+        "ops_per_gemv": ops,
+    }
+
+
+def estimate_hardwired(config: HardwiredConfig, tech_name: str = "osu018", clock_mhz: float | None = None,
+                       weights: np.ndarray | None = None) -> dict:
+    """Cost-model estimate of one hardwired design (keys as the LUT estimate where they apply).
+
+    Returns ``area_um2, power_mw, energy_pj_per_gemv, energy_pj_per_op, fmax_mhz,
+    clock_mhz, critical_path_ns, cycles_per_gemv, latency_cycles, gemv_per_s,
+    throughput_gops`` plus ``adders_per_weight``, ``naive_adders_per_weight``,
+    ``sharing_factor`` and ``features``. One GEMV is one token through this layer.
+    """
+    w = load_weights(config) if weights is None else weights
+    lo, hi = (0, 1) if config.bit_serial else (config.act.min, config.act.max)
+    graph = build_graph(w, digit_positions(config.weights), lo, hi, sharing=config.sharing)
+    wy = output_width(w, config.act)
+    stats = design_stats(config, w, graph, wy)
+    feat = features(stats)
+    wa = config.act.width
+    cycles = wa if config.bit_serial else 1
+    widths = [max(s, wy) if i == len(stats["stage_levels"]) - 1 else s
+              for i, s in enumerate(stats["stage_max_width"])]
+    out = price(feat, stats["stage_levels"], widths, cycles, config.workload.n, config.workload.m,
+                tech_name, clock_mhz)
+    out["latency_cycles"] = (wa + config.pipeline + 1) if config.bit_serial else config.pipeline + 2
+    out.update({k: stats[k] for k in ("adders_per_weight", "naive_adders_per_weight", "sharing_factor")})
+    out["features"] = feat
+    return out
+
+
+def calibrate(runs: list[tuple[dict, float]], keys=("add_bits", "reg_bits", "acc_bits")) -> dict[str, float]:
+    """Fit area coefficients to ``(features, measured_area)`` runs (NNLS on relative error)."""
+    from scipy.optimize import nnls
+
+    a = np.array([[f[k] / area for k in keys] for f, area in runs])
+    coef, _ = nnls(a, np.ones(len(runs)))
+    return dict(zip(keys, coef.tolist()))
+
+
+# ----------------------------------------------------------------------------
+# Mask-programmed (Metal-Embedding-like) density
+
+
+def metal_embedding_area(weights: float, bits: int, logic_um2_per_weight: float, metal_pitch_nm: float = 40.0,
+                         via_layers: int = 2, fabric_share: float = 1.0 / 15.0) -> dict:
+    """Area of weights encoded in via/metal topology over a fixed adder fabric.
+
+    Assumptions (arguments): each weight selects one of ``2**bits`` (ternary: 3)
+    pre-routed signal tracks through vias; a crosspoint costs ``choices`` tracks x
+    one ``metal_pitch_nm`` pitch, spread over ``via_layers`` routing layers; the
+    compute fabric under the metal is shared so that logic per weight is
+    ``fabric_share`` of the standard-cell hardwired array's (HNLPU's reported 15x
+    density gives the default 1/15). Area is the larger of wiring and logic.
+    """
+    choices = 3 if bits <= 1 else 2 ** bits
+    wire_um2 = choices * (metal_pitch_nm * 1e-3) ** 2 / via_layers
+    logic_um2 = logic_um2_per_weight * fabric_share
+    per_weight = max(wire_um2, logic_um2)
+    return {"um2_per_weight": per_weight, "wire_um2_per_weight": wire_um2, "logic_um2_per_weight": logic_um2,
+            "area_mm2": weights * per_weight * 1e-6, "limited_by": "wiring" if wire_um2 > logic_um2 else "logic"}
+
+
+# ----------------------------------------------------------------------------
+# Whole-model projection
+
+
+@dataclass(frozen=True)
+class Matrix:
+    name: str
+    n: int
+    m: int
+    weights: str
+    count: int  # instances in the model
+    active: float  # fraction of instances that switch per token (MoE routing)
+
+
+@dataclass(frozen=True)
+class ModelPreset:
+    name: str
+    layers: int
+    matrices: tuple[Matrix, ...]
+    kv_dim: int  # K (or V) values per token per layer
+    full_attention_layers: int
+    window: int  # sliding window of the other layers (0 = none)
+    note: str
+
+
+def _bitnet() -> ModelPreset:
+    L, h, f, kv = 30, 2560, 6912, 640
+    mats = (Matrix("q/o proj", h, h, "ternary", 2 * L, 1.0), Matrix("k/v proj", h, kv, "ternary", 2 * L, 1.0),
+            Matrix("gate/up proj", h, f, "ternary", 2 * L, 1.0), Matrix("down proj", f, h, "ternary", L, 1.0),
+            Matrix("lm head (int8)", h, 128256, "int8", 1, 1.0))
+    return ModelPreset("BitNet b1.58 2B4T", L, mats, kv, L, 0,
+                       "30 layers, d=2560, FFN 6912, GQA 20/5 heads x 128; ternary linears, tied embedding "
+                       "hardwired as int8 LM head")
+
+
+def _gpt_oss() -> ModelPreset:
+    L, h, e, ff = 36, 2880, 128, 2880
+    mats = (Matrix("q proj (int8)", h, 4096, "int8", L, 1.0), Matrix("k/v proj (int8)", h, 512, "int8", 2 * L, 1.0),
+            Matrix("o proj (int8)", 4096, h, "int8", L, 1.0), Matrix("router (int8)", h, e, "int8", L, 1.0),
+            Matrix("expert gate/up (int4)", h, ff, "int4", 2 * e * L, 4 / e),
+            Matrix("expert down (int4)", ff, h, "int4", e * L, 4 / e),
+            Matrix("unembedding (int8)", h, 201088, "int8", 1, 1.0))
+    return ModelPreset("gpt-oss-120B-like", L, mats, 512, L // 2, 128,
+                       "36 layers, d=2880, 128 experts top-4 (FFN 2880), 64 q / 8 kv heads x 64, alternating "
+                       "full / 128-token window attention; experts int4 (MXFP4-like), the rest int8")
+
+
+MODEL_PRESETS = {"bitnet-2b4t": _bitnet(), "gpt-oss-120b": _gpt_oss()}
+
+#: HNLPU's published gpt-oss 120B figures (5 nm).
+HNLPU = {"tokens_per_s": 249_960, "tokens_per_j": 36, "area_mm2": 13_232, "nre_musd": 184}
+
+
+def sample_rates(m: int, fmt: str, act: str = "int8", sample_n: int = 256, seed: int = 0,
+                 sample_m: int = 2880) -> dict[str, float]:
+    """Adders, adder bits and negation bits per weight of an ``(N, m)`` BitNet-style layer.
+
+    A ``(sample_n, min(m, sample_m))`` sample is built; sharing works across
+    columns, so columns beyond ``sample_m`` are assumed to share like the sample.
+    Rows beyond ``sample_n`` add one combining adder per column per extra
+    ``sample_n`` rows, of about the output width; `project_model` adds that.
+    """
+    ms = min(m, sample_m)
+    w = generate_weights(fmt, sample_n, ms, seed)
+    from hwgen.formats import ACTIVATIONS
+
+    a = ACTIVATIONS[act]
+    g = build_graph(w, digit_positions(fmt), a.min, a.max)
+    eff = g.width[g.n_inputs:] - np.maximum(g.lshift, g.rshift)
+    return {"adders": (g.n_adders + g.negations) / w.size, "add_bits": float(eff.sum()) / w.size,
+            "out_width": float(output_width(w, a)), "naive": g.stats(w, digit_positions(fmt))["naive_adders_per_weight"]}
+
+
+def project_model(preset: str, tech_name: str = "n5", act: str = "int8", clock_mhz: float | None = None,
+                  stage_levels: int = 3, context: int = 2048, kv_bits: int = 8, kv_pj_per_bit: float = 3.9,
+                  kv_tb_per_s: float = 50.0, attn_pj_per_mac: float = 0.05, leakage_mw_per_mm2: float = 5.0,
+                  sample_n: int = 256,
+                  rates: dict | None = None) -> dict:
+    """Die area, tokens/s and tokens/J of a whole model hardwired at ``tech_name``.
+
+    Assumptions (arguments, printed in the report):
+    - every linear layer is a parallel hardwired array, pipelined every
+      ``stage_levels`` adder levels; all layers form one pipeline that can take one
+      token per clock (aggregate over as many concurrent sequences as stages);
+    - attention (QK^T, softmax, AV) runs on programmable units beside the arrays;
+      the KV cache (``context`` tokens, ``kv_bits`` per value) lives in HBM-class
+      memory of ``kv_tb_per_s`` aggregate bandwidth at ``kv_pj_per_bit``, and every
+      token reads its sequence's whole cache, so tokens/s is the smaller of the
+      clock and ``kv_tb_per_s / KV bytes per token``; ``attn_pj_per_mac`` per
+      attention MAC; attention units, SRAM and HBM PHY area are not counted;
+    - MoE experts switch only when routed (``active``), all of them leak;
+      ``leakage_mw_per_mm2`` of the logic (low-leakage cells, mostly idle fabric).
+    """
+    if preset not in MODEL_PRESETS:
+        raise ConfigError(f"unknown model preset {preset!r}; known: {', '.join(MODEL_PRESETS)}")
+    p = MODEL_PRESETS[preset]
+    tech = load_tech(tech_name)
+    area_c, dfac = _scale(tech_name)
+    e = tech.energy
+    rates = {} if rates is None else rates
+    rows, total_area, e_token, weights, active_w = [], 0.0, 0.0, 0.0, 0.0
+    crit = 0.0
+    for mat in p.matrices:
+        key = (min(mat.m, 2880), mat.weights)
+        if key not in rates:
+            rates[key] = sample_rates(mat.m, mat.weights, act, sample_n)
+        r = rates[key]
+        blocks = max(1, math.ceil(mat.n / sample_n))
+        combine = (blocks - 1) / mat.n  # extra combining adders per weight
+        add_per_w = r["adders"] + combine
+        bits_per_w = r["add_bits"] + combine * r["out_width"]
+        levels = math.ceil(math.log2(mat.n * digit_positions(mat.weights)))
+        cuts = max(0, math.ceil(levels / stage_levels) - 1)
+        from hwgen.formats import ACTIVATIONS
+
+        reg_bits = mat.n * ACTIVATIONS[act].width + mat.m * r["out_width"] * (1 + cuts)  # in + out + cut regs
+        feat_add = bits_per_w * mat.n * mat.m
+        area = (area_c["add_bits"] * feat_add + area_c["reg_bits"] * reg_bits) * mat.count
+        e_gemv = e["tree_add_bits"] * feat_add + e["reg_bits"] * reg_bits
+        crit = max(crit, _stage_delay_ns(stage_levels, int(r["out_width"]), dfac))
+        rows.append({"matrix": mat.name, "shape": f"{mat.n}x{mat.m}", "weights": mat.weights, "count": mat.count,
+                     "adders_per_weight": add_per_w, "naive_adders_per_weight": r["naive"],
+                     "area_mm2": area * 1e-6, "energy_uj_per_token": e_gemv * mat.count * mat.active * 1e-6})
+        total_area += area
+        e_token += e_gemv * mat.count * mat.active
+        weights += mat.n * mat.m * mat.count
+        active_w += mat.n * mat.m * mat.count * mat.active
+    fmax = 1000.0 / crit
+    clock = fmax if clock_mhz is None else clock_mhz
+    ctx_full = p.full_attention_layers * context
+    ctx_win = (p.layers - p.full_attention_layers) * min(context, p.window or context)
+    kv_reads = 2 * p.kv_dim * (ctx_full + ctx_win)  # K and V values read per token
+    e_attn = kv_reads * kv_bits * kv_pj_per_bit + 2 * kv_reads * attn_pj_per_mac
+    kv_bytes = kv_reads * kv_bits / 8
+    tokens_s = min(clock * 1e6, kv_tb_per_s * 1e12 / kv_bytes)
+    area_mm2 = total_area * 1e-6
+    leak_w = leakage_mw_per_mm2 * area_mm2 * 1e-3
+    e_leak = leak_w / tokens_s * 1e12  # pJ per token
+    e_total = e_token + e_attn + e_leak
+    return {
+        "model": p.name, "note": p.note, "tech": tech.name, "weights": weights, "active_weights": active_w,
+        "area_mm2": area_mm2, "clock_mhz": clock, "tokens_per_s": tokens_s,
+        "array_tokens_per_s": clock * 1e6, "limited_by": "kv bandwidth" if tokens_s < clock * 1e6 else "clock",
+        "energy_mj_per_token": e_total * 1e-9,
+        "energy_breakdown_mj": {"arrays": e_token * 1e-9, "attention_kv": e_attn * 1e-9, "leakage": e_leak * 1e-9},
+        "tokens_per_j": 1e12 / e_total, "power_w": e_total * tokens_s * 1e-12, "rows": rows,
+        "kv_bytes_per_token": kv_bytes,
+        "assumptions": {"stage_levels": stage_levels, "context": context, "kv_bits": kv_bits,
+                        "kv_pj_per_bit": kv_pj_per_bit, "kv_tb_per_s": kv_tb_per_s, "attn_pj_per_mac": attn_pj_per_mac,
+                        "leakage_mw_per_mm2": leakage_mw_per_mm2, "activation": act, "sample_n": sample_n},
+    }
