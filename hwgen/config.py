@@ -78,9 +78,9 @@ class LutConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def required_accumulator_width(n: int, act: formats.ActivationFormat) -> int:
-    """Bits that hold any ternary dot product of length ``n`` without overflow."""
-    bound = n * max(-act.min, act.max)
+def required_accumulator_width(n: int, act: formats.ActivationFormat, weights: str = "ternary") -> int:
+    """Bits that hold any dot product of length ``n`` (``weights`` format) without overflow."""
+    bound = n * max(-act.min, act.max) * formats.weight_max_abs(weights)
     return formats.signed_width(-bound, bound)
 
 
@@ -134,7 +134,8 @@ def parse_lut(raw: dict) -> LutConfig:
     fetchers = _int_field(raw, "fetchers", 16, 1)
     pipeline = _int_field(raw, "pipeline", 1, 0, max_pipeline(luts))
     act = formats.ACTIVATIONS[activation]
-    needed = required_accumulator_width(workload.n, act)
+    formats.check_weight_design(weights, group_size, workload.n, act.is_float)
+    needed = required_accumulator_width(workload.n, act, weights)
     acc = _int_field(raw, "accumulator_width", needed, 1)
     if acc < needed:
         raise ConfigError(
@@ -197,6 +198,7 @@ def parse_float_lut(raw: dict) -> FloatLutConfig:
     fetchers = _int_field(raw, "fetchers", 16, 1)
     pipeline = _int_field(raw, "pipeline", 1, 0, max_pipeline(luts))
     adder_pipeline = _int_field(raw, "adder_pipeline", 0, 0, MAX_ADDER_PIPELINE)
+    formats.check_weight_design(weights, group_size, workload.n, True)
     accumulation = _float_accumulation(raw, activation)
     if "accumulator_width" in raw:
         raise ConfigError("'accumulator_width' applies to integer activations; float cores take 'accumulation'")

@@ -69,7 +69,8 @@ ACTIVATIONS: dict[str, ActivationFormat] = {
     "fp16": ActivationFormat("fp16", 16, True, 5, 10),
 }
 
-WEIGHT_FORMATS = ("ternary",)
+#: Every weight format; all but ternary are specified in `hwgen.weights` (re-exported below).
+WEIGHT_FORMATS = ("ternary", "sherry", "ifairy", "int2", "int3", "int4")
 
 
 def widens(narrow: str, wide: str) -> bool:
@@ -273,3 +274,13 @@ def quantize_activations_absmax(acts: np.ndarray, bits: int = 8, eps: float = 1e
     scale = qmax / np.maximum(np.max(np.abs(x), axis=-1, keepdims=True), eps)
     q = np.clip(np.round(x * scale), -qmax - 1, qmax).astype(np.int64)
     return q, scale[:, 0]
+
+
+# ----------------------------------------------------------------------------
+# Other weight formats (Sherry, iFairy, int2/3/4 bit-planes): one module each in
+# `hwgen.weights`, re-exported here so this module stays the single source of truth.
+
+from .weights import WEIGHT_SPECS, WeightSpec, check_design as check_weight_design  # noqa: E402
+from .weights import weight_max_abs, weight_spec  # noqa: E402
+
+assert set(WEIGHT_FORMATS) == {"ternary", *WEIGHT_SPECS}

@@ -1,0 +1,102 @@
+"""What every non-ternary weight format provides to the generator, the reference and the cost model.
+
+A format is one `WeightSpec`: how user matrices are checked and normalized, how a group
+of ``mu`` weights (one LUT, one output column) becomes a key, which signed sums the LUT
+table holds (`targets`, built by `hwgen.weights.graph.build_sum_graph`), and how a key
+turns table entries into the group's contribution (`fetch`, ``lanes`` values per column:
+1 for real formats, 2 (real, imaginary) for complex ones). The RTL fetch units in
+`hwgen.rtl` implement `fetch` gate for gate; the numpy version here is the reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+
+
+class WeightSpec:
+    """Base of the format specs (see the module docstring). Subclasses set the class attributes."""
+
+    name: str = ""
+    lanes: int = 1            #: output values per column (2 for complex formats)
+    complex: bool = False     #: activations and results are complex
+    weight_max_abs: int = 1   #: largest |w| (per real component): sizes the accumulators
+    group_sizes: tuple[int, ...] = tuple(range(1, 9))
+    correction: bool = False  #: the core subtracts table entry 0 per LUT and halves (bit-planes)
+
+    # -- structure
+    def inputs(self, mu: int) -> int:
+        """Real inputs of one LUT build (activation lanes per group)."""
+        return 2 * mu if self.complex else mu
+
+    def targets(self, mu: int) -> tuple[tuple[int, ...], ...]:
+        raise NotImplementedError
+
+    def key_width(self, mu: int) -> int:
+        raise NotImplementedError
+
+    def stored_bits(self, mu: int) -> float:
+        """Bits stored (and streamed) per weight."""
+        return self.key_width(mu) / mu
+
+    def fetch_bound(self, entry_bound: int) -> int:
+        """Largest magnitude of one fetched value when every entry is within ``entry_bound``."""
+        return entry_bound
+
+    # -- data
+    def check(self, weights: np.ndarray, name: str = "weights") -> np.ndarray:
+        """Validate a user ``(N, M)`` matrix; return its normalized integer codes."""
+        raise NotImplementedError
+
+    def dense(self, codes: np.ndarray) -> np.ndarray:
+        """The numeric matrix (int64 or complex128) that normalized codes stand for."""
+        return codes.astype(np.int64)
+
+    def pad_fill(self, rows: np.ndarray) -> np.ndarray:
+        """Code used for padding weights at the given row indices (any valid code)."""
+        return np.zeros_like(rows)
+
+    def encode(self, groups: np.ndarray) -> np.ndarray:
+        """Keys (int64) of normalized code groups along the last axis."""
+        raise NotImplementedError
+
+    def fetch(self, table: np.ndarray, keys: np.ndarray, mu: int) -> np.ndarray:
+        """``(..., lanes)`` values selected by ``keys`` from ``table`` (``(..., E)``, broadcast)."""
+        raise NotImplementedError
+
+
+def check_matrix(weights: np.ndarray, name: str, allow_complex: bool = False) -> np.ndarray:
+    """Shape and dtype checks shared by the formats; float arrays must hold integers."""
+    weights = np.asarray(weights)
+    if weights.ndim != 2:
+        raise InputError(f"{name} must be a 2-D (N, M) matrix, got shape {weights.shape}")
+    kind = weights.dtype.kind
+    if kind == "c" and not allow_complex:
+        raise InputError(f"{name} must be real, got dtype {weights.dtype}")
+    if kind not in "iubfc":
+        raise InputError(f"{name} must be a numeric array, got dtype {weights.dtype}")
+    if kind in "fc" and not np.all(np.isfinite(weights)):
+        raise InputError(f"{name} must be finite")
+    return weights
+
+
+def check_integers(weights: np.ndarray, name: str, lo: int, hi: int, label: str) -> np.ndarray:
+    """Integer matrix with every value in ``[lo, hi]``; returns int64."""
+    weights = check_matrix(weights, name)
+    if weights.dtype.kind == "f" and np.any(weights != np.round(weights)):
+        r, c = np.argwhere(weights != np.round(weights))[0]
+        raise InputError(f"{name} must hold integers ({label}): found {weights[r, c].item()!r} at [{r}, {c}]")
+    bad = (weights < lo) | (weights > hi)
+    if np.any(bad):
+        r, c = np.argwhere(bad)[0]
+        raise InputError(f"{name} must be {label}: found {weights[r, c].item()!r} at [{r}, {c}]")
+    return weights.astype(np.int64)
+
+
+def select(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``table[..., index]`` with ``table`` broadcast against ``index`` (leading axes)."""
+    shape = np.broadcast_shapes(table.shape[:-1], index.shape)
+    table = np.broadcast_to(table, (*shape, table.shape[-1]))
+    index = np.broadcast_to(index, shape)
+    return np.take_along_axis(table, index[..., None], axis=-1)[..., 0]
