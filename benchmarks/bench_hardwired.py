@@ -169,7 +169,7 @@ def main() -> None:
               "context and system limits.",
               "- **Tokens/J.** Array energy per token is small (only routed experts switch); KV traffic at "
               "HBM-class pJ/bit dominates, then leakage of ~10^5 mm^2 of mostly idle logic. HNLPU's 36 tokens/J "
-              "(~28 mJ/token) includes the whole system (memory, interconnect, host, cooling-free chip power); "
+              "(~28 mJ/token) is a system-level figure (memory, interconnect, I/O and its own batch/context); "
               "our figure is a lower bound on energy from the stated parts only.",
               "- **Energy per bit** comes from the LUT-core calibration (osu018, random data) scaled to 5 nm; "
               "it is not separately validated on hardwired arrays.", ""]
@@ -186,7 +186,10 @@ def main() -> None:
                    f"{r['adders_per_weight']:.3f} | {r['naive_adders_per_weight']:.3f} | {r['sharing_factor']:.2f}x |")
     if mape_val is not None:
         sec += ["", f"Area model vs osu018 synthesis: MAPE {100 * mape_cal:.1f}% on fitted, {100 * mape_val:.1f}% on "
-                f"held-out layers ({len(synth_rows)} runs). Details and whole-model projections: reports/hardwired.md."]
+                f"held-out layers ({len(synth_rows)} runs; the worst, +26%, is an unshared array that synthesis "
+                "partly re-shares). Details and whole-model projections: reports/hardwired.md."]
+    sec += ["", "Generated BitNet-style matrices, pipeline 2, one process per size (peak RSS of the process); "
+            "2-core machine shared with other jobs, so weights/s varies by ~1.5x between runs."]
     sec.append("<!-- hardwired:end -->")
     bpath = ROOT / "BENCHMARKS.md"
     text = bpath.read_text() if bpath.exists() else "# Benchmarks\n"

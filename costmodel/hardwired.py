@@ -8,10 +8,12 @@ The adder graph is built (cheap: numpy, ~2 M weights/s) and priced by counts:
 + a_acc * accumulator_bits + a_const``
 
 ``effective_adder_bits`` is the sum of adder widths less the low bits below an
-operand's shift (wires). The osu018 coefficients in `HW_OSU018` were fitted
-(`calibrate`, non-negative least squares on relative error) to Yosys + OpenSTA
-runs of small generated layers, and checked on other layers (see
-``reports/hardwired.md``). Other nodes scale each coefficient by the ratio of the
+operand's shift (wires). The osu018 coefficients in `HW_OSU018` come from cell
+areas and one synthesized layer, and are checked against Yosys + OpenSTA runs of
+small generated layers, a fitted and a held-out set (`benchmarks/hardwired_synth.py`,
+results in ``reports/hardwired.md``); `calibrate` refits them (non-negative least
+squares on relative error). Synthesis re-shares identical sub-sums of an unshared
+(``sharing: false``) array, so the model overestimates those. Other nodes scale each coefficient by the ratio of the
 matching coefficient of `costmodel.tech` tables to osu018 (adder bits by
 ``tree_add_bits``, registers by ``reg_bits``, accumulators by ``acc_bits``).
 
@@ -19,8 +21,9 @@ Energy per cycle reuses `costmodel.tech`'s per-bit, per-cycle energies, fitted o
 VCD-annotated LUT cores under random full-throughput data (``tree_add_bits`` for
 adder bits, ``reg_bits`` for registers, ``acc_bits`` for accumulators): the same
 kind of ripple adders and flops switching on random activations. Critical path per
-pipeline stage: ``d_reg + d_level * levels + d_bit * widest adder`` (osu018 fit,
-scaled by the tech table's ``add_per_bit`` ratio).
+pipeline stage: ``d_reg + d_level * levels + d_bit * widest adder`` (osu018, set by
+hand from the same runs, within ~25% of OpenSTA; scaled by the tech table's
+``add_per_bit`` ratio).
 
 Mask-programmed density (Metal-Embedding-like)
 ----------------------------------------------
@@ -52,7 +55,10 @@ from .tech import load_tech
 __all__ = ["HW_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "calibrate",
            "metal_embedding_area", "MODEL_PRESETS", "sample_rates", "project_model", "HNLPU"]
 
-#: um^2 per unit at osu018, fitted by `calibrate` (see reports/hardwired.md for the runs).
+#: um^2 per unit at osu018: a register bit is the DFFPOSX1 cell (96), an adder bit and a
+#: negation bit the logic per effective adder bit of the first synthesized layer (141), an
+#: accumulator bit its adder, mux and flop (250). `calibrate` refits them from runs; the
+#: fitted and held-out errors of these values are in reports/hardwired.md.
 HW_OSU018 = {"add_bits": 141.0, "neg_bits": 141.0, "reg_bits": 96.0, "acc_bits": 250.0, "const": 0.0}
 #: ns: register overhead, per adder level, per bit of the widest adder of a stage (osu018 fit).
 HW_DELAY_OSU018 = {"reg": 0.5, "level": 0.4, "bit": 0.2}
