@@ -194,12 +194,54 @@ def completed_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 def make_sampler(space: Space, sampler: str, seed: int) -> optuna.samplers.BaseSampler:
     """The space's sampler, seeded (constraints reach it through `optuna.Trial.set_constraint`)."""
     if sampler == "nsga2":
-        return optuna.samplers.NSGAIISampler(population_size=space.population, seed=seed)
+        return DistinctSampler(optuna.samplers.NSGAIISampler(population_size=space.population, seed=seed), space)
     if sampler == "tpe":
         return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=space.population)
     if sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     raise ConfigError(f"unknown sampler {sampler!r}")
+
+
+class DistinctSampler(optuna.samplers.BaseSampler):
+    """Wraps a sampler; re-draws a relative sample (up to ``tries`` times) that repeats a design
+    already evaluated in this worker, so a discrete space's budget goes to new designs."""
+
+    def __init__(self, inner: optuna.samplers.BaseSampler, space: Space, tries: int = 4):
+        self.inner, self.space, self.tries = inner, space, tries
+        self.seen: set[tuple] = set()
+
+    def key(self, params: dict[str, Any]) -> tuple:
+        point = {}
+        for p in self.space.params:
+            if p.name not in params:
+                point[p.name] = p.values[0]
+            else:
+                point[p.name] = p.values[params[p.name]] if p.numeric else params[p.name]
+        return tuple(self.space.normalize(point).values())
+
+    def infer_relative_search_space(self, study, trial):
+        return self.inner.infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        params = self.inner.sample_relative(study, trial, search_space)
+        for _ in range(self.tries - 1):
+            if not params or len(params) < len(self.space.searched) or self.key(params) not in self.seen:
+                break
+            params = self.inner.sample_relative(study, trial, search_space)
+        return params
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return self.inner.sample_independent(study, trial, param_name, param_distribution)
+
+    def before_trial(self, study, trial):
+        self.inner.before_trial(study, trial)
+
+    def after_trial(self, study, trial, state, values):
+        self.seen.add(self.key(trial.params))
+        self.inner.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self.inner.reseed_rng()
 
 
 def suggest(trial: optuna.Trial, space: Space) -> dict[str, Any]:
@@ -255,6 +297,8 @@ def run_worker(spec: WorkerSpec, quota: int, worker: int = 0,
             if uid not in seen:
                 seen.add(uid)
                 mirror.add_trial(t)
+                if isinstance(mirror.sampler, DistinctSampler):
+                    mirror.sampler.seen.add(mirror.sampler.key(t.params))
         return len(seen)
 
     total = pull(stored)

@@ -106,7 +106,7 @@ def _frame_from_trials(space: Space, trials) -> pd.DataFrame:
         row.update(t.user_attrs["design"])
         row.update(t.user_attrs["metrics"])
         rows.append(row)
-    cols = ["trial"] + space.param_names + list(METRICS)
+    cols = ["trial"] + space.param_names + [k for k in METRICS if k not in space.param_names]
     return pd.DataFrame(rows, columns=cols)
 
 
