@@ -35,14 +35,30 @@ def load(design: Design) -> LutConfig:
     return load_design(design)
 
 
+def core(config: LutConfig):
+    """The generator (Amaranth component) of a config: by ``kind``, then by ``weights``."""
+    if config.weights != "ternary":
+        from .rtl.format_core import FormatCore
+
+        return FormatCore(config)
+    return LutCore(config)
+
+
 def verilog(design: Design) -> str:
     """The design's Verilog text (deterministic for a given config)."""
     config = load(design)
-    return convert(LutCore(config), config.top)
+    return convert(core(config), config.top)
 
 
 def manifest(config: LutConfig, core: LutCore, clock_mhz: float) -> dict[str, Any]:
-    shape = LutCoreShape(config)
+    if config.weights != "ternary":
+        from .weights.shape import FormatShape
+
+        shape = FormatShape(config)
+        naive = shape.naive_adders
+    else:
+        shape = LutCoreShape(config)
+        naive = naive_adders(config.group_size)
     return {
         "top": config.top,
         "config": config.to_dict(),
@@ -53,7 +69,7 @@ def manifest(config: LutConfig, core: LutCore, clock_mhz: float) -> dict[str, An
         "lut_build": {
             "entries": shape.entries,
             "adders_per_lut": shape.graph.adders,
-            "naive_adders_per_lut": naive_adders(config.group_size),
+            "naive_adders_per_lut": naive,
             "depth": shape.graph.depth,
         },
         "key_width": shape.key_width,
@@ -65,9 +81,9 @@ def manifest(config: LutConfig, core: LutCore, clock_mhz: float) -> dict[str, An
 def generate(design: Design, out_dir: str | Path, clock_mhz: float = DEFAULT_CLOCK_MHZ) -> dict[str, Any]:
     """Write ``<top>.v``, ``filelist.f``, ``constraints.sdc`` and ``manifest.json`` to ``out_dir``."""
     config = load(design)
-    core = LutCore(config)
-    info = manifest(config, core, clock_mhz)
-    write_design(out_dir, config.top, convert(core, config.top), info, clock_mhz)
+    component = core(config)
+    info = manifest(config, component, clock_mhz)
+    write_design(out_dir, config.top, convert(component, config.top), info, clock_mhz)
     return info
 
 
@@ -100,12 +116,14 @@ def simulate(design: Design, weights: np.ndarray, activations: np.ndarray,
              simulator: str = "verilator", seed: int = 0) -> np.ndarray:
     """Run the design's RTL on ``activations @ weights``; raises `MismatchError` on any difference.
 
-    Returns ``(M,)`` for 1-D activations, else ``(B, M)``, as int64.
+    Returns ``(M,)`` for 1-D activations, else ``(B, M)``, as int64 (complex128 for iFairy).
     """
+    from sim.format_sim import simulate_format
     from sim.lut_sim import simulate_lut
 
     config = load(design)
-    result = simulate_lut(config, verilog(config), weights, activations, simulator=simulator, seed=seed)
+    run = simulate_lut if config.weights == "ternary" else simulate_format
+    result = run(config, verilog(config), weights, activations, simulator=simulator, seed=seed)
     return result[0] if np.asarray(activations).ndim == 1 else result
 
 
@@ -113,7 +131,12 @@ def estimate(design: Design, tech: str = "osu018", clock_mhz: float | None = Non
     """The analytical cost model's prediction (area, power, energy, fmax, cycles, throughput)."""
     from costmodel.model import estimate as model_estimate
 
-    return model_estimate(load(design), tech_name=tech, clock_mhz=clock_mhz)
+    config = load(design)
+    if config.weights != "ternary":
+        from costmodel.formats_model import estimate as formats_estimate
+
+        return formats_estimate(config, tech_name=tech, clock_mhz=clock_mhz)
+    return model_estimate(config, tech_name=tech, clock_mhz=clock_mhz)
 
 
 def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..errors import ConfigError
 from . import bitplane, ifairy, sherry
-from .spec import WeightSpec
+from .spec import WeightSpec, pack_format_keys
 
 WEIGHT_SPECS: dict[str, WeightSpec] = {"sherry": sherry.SPEC, "ifairy": ifairy.SPEC, **bitplane.SPECS}
 

@@ -100,3 +100,19 @@ def select(table: np.ndarray, index: np.ndarray) -> np.ndarray:
     table = np.broadcast_to(table, (*shape, table.shape[-1]))
     index = np.broadcast_to(index, shape)
     return np.take_along_axis(table, index[..., None], axis=-1)[..., 0]
+
+
+def pack_format_keys(spec: WeightSpec, codes: np.ndarray, tiling) -> np.ndarray:
+    """Key stream of a normalized ``(N, M)`` code matrix: ``(tiles, L*K)``, tile ``c*R + r``.
+
+    The same tile walk and lane order as the ternary `hwgen.formats.pack_keys`; padding
+    rows and columns get `WeightSpec.pad_fill` codes (padding rows meet zero activations,
+    padding columns are dropped, so any valid code is exact).
+    """
+    t = tiling
+    rows = np.arange(t.padded_n)[:, None]
+    w = np.broadcast_to(spec.pad_fill(rows), (t.padded_n, t.padded_m)).astype(np.int64).copy()
+    w[: t.n, : t.m] = codes
+    groups = w.reshape(t.row_blocks, t.luts, t.mu, t.col_blocks, t.fetchers)
+    keys = spec.encode(np.moveaxis(groups, 2, -1))  # (R, L, C, K)
+    return keys.transpose(2, 0, 1, 3).reshape(t.tiles, t.luts * t.fetchers)

@@ -1,0 +1,177 @@
+"""Cost model of the non-ternary LUT cores (Sherry, iFairy, int2/3/4 bit-planes).
+
+An additive module beside `costmodel.model`: it counts the structure of
+`hwgen.rtl.format_core.FormatCore` from `hwgen.weights.shape.FormatShape` in the same
+features as the ternary model (`costmodel.model.FEATURES`) and prices them with the same
+technology tables (per-bit unit costs of adders, mux inputs, negators, registers), so
+every format is compared on one footing. What each format adds:
+
+==========  =========================================================================
+Sherry      16 entries (no zero entry), 16:1 mux, one negator; 20 build adders at mu=4
+iFairy      two ``4**(mu-1)``:1 muxes (Re, Im), a 2:1 swap per part and two negators
+            per fetch; two reduction trees and accumulators per column
+int-b       ``b`` ``2**(mu-1)``:1 selects and negators per fetch, ``b-1`` shift-add
+            adders (counted with the tree adders), one extra tree over the entry-0
+            values and one subtractor per column
+==========  =========================================================================
+
+Timing uses the ternary model's segment form (build, fetch, tree levels, accumulate,
+each a logic depth plus one carry ripple over its widest word) with the same delay
+coefficients; the extra fetch logic (swap mux, shift-add chain) and the correction
+subtractor lengthen their segments. It is a per-config (not vectorized) model: the
+format comparison and the API evaluate a handful of points.
+"""
+
+from __future__ import annotations
+
+from hwgen.config import LutConfig
+from hwgen.formats import signed_width
+from hwgen.weights.shape import FormatShape
+
+from .model import BREAKDOWN, CONTROL_BITS, FEATURES, OUTPUT_KEYS
+from .tech import Tech, load_tech
+
+__all__ = ["structure", "estimate", "bits_per_weight"]
+
+
+def bits_per_weight(config: LutConfig) -> float:
+    """Weight bits stored and streamed per weight (key bits / group size)."""
+    return FormatShape(config).spec.stored_bits(config.group_size)
+
+
+def structure(config: LutConfig) -> dict:
+    """Feature counts (`costmodel.model.FEATURES`) and timing segments of one config."""
+    s = FormatShape(config)
+    c, spec = config, s.spec
+    L, K, P, mu = c.luts, c.fetchers, s.lanes, c.group_size
+    E, ew, fw = s.entries, s.entry_width, s.fetch_width
+    adder_widths = [w for node, w in zip(s.graph.nodes, s.node_widths) if node.op != "in"]
+    table_bits = sum(s.node_widths[n] for n in s.graph.entries)
+
+    def level_widths(bounds):
+        return [[signed_width(-b, b) for b in level] for level in bounds[1:]]
+
+    def tree_add_bits(widths):
+        return sum(w for level, ws in zip(s.levels, widths) for g, w in zip(level, ws) if len(g) == 2)
+
+    fetch_widths = level_widths(s.level_bounds)
+    tree_adders = K * P * (L - 1)
+    tree_bits = K * P * tree_add_bits(fetch_widths)
+    extra_fetch_delay = 0.0  # in units of add_base (shift-add) or mux_base (swap), see segments
+    if spec.name == "sherry":
+        mux_data, select_terms, neg = E * ew, E, fw
+        select_bits = 4
+    elif spec.name == "ifairy":
+        q = E // 2
+        mux_data, select_terms, neg = 2 * q * ew + 4 * fw, 2 * q + 4, 2 * fw
+        select_bits = max(1, 2 * (mu - 1))
+    else:
+        b = spec.bits
+        plane_w = signed_width(-s.entry_bound, s.entry_bound)
+        mux_data = b * E * ew if E > 1 else 0
+        select_terms, neg = b * E, b * plane_w
+        select_bits = mu - 1
+        horner = [signed_width(-((1 << (k + 2)) - 1) * s.entry_bound, ((1 << (k + 2)) - 1) * s.entry_bound)
+                  for k in range(b - 1)]
+        tree_adders += L * K * (b - 1)
+        tree_bits += L * K * sum(horner)
+        extra_fetch_delay = b - 1
+    corr_widths = level_widths(s.correction_bounds) if spec.correction else []
+    if spec.correction:
+        diff_bound = s.level_bounds[-1][0] + s.correction_bounds[-1][0]
+        tree_adders += (L - 1) + K
+        tree_bits += tree_add_bits(corr_widths) + K * signed_width(-diff_bound, diff_bound)
+
+    reg = 0
+    if s.cut(0):
+        reg += L * table_bits + L * K * s.key_width + CONTROL_BITS
+    if s.cut(1):
+        reg += L * K * P * fw + (L * ew if spec.correction else 0) + CONTROL_BITS
+    for i, widths in enumerate(fetch_widths):
+        if s.cut(2 + i):
+            reg += K * P * sum(widths) + (sum(corr_widths[i]) if spec.correction else 0) + CONTROL_BITS
+    counters = (c.tiling.row_blocks - 1).bit_length() + (c.tiling.col_blocks - 1).bit_length()
+    pipe_bits = reg
+    reg += 2 * K * P * c.accumulator_width + 2 + counters
+    features = {
+        "build_adders": L * len(adder_widths),
+        "build_add_bits": L * sum(adder_widths),
+        "mux_data_bits": L * K * mux_data,
+        "mux_select_terms": L * K * select_terms,
+        "neg_bits": L * K * neg,
+        "tree_adders": tree_adders,
+        "tree_add_bits": tree_bits,
+        "acc_bits": K * P * c.accumulator_width,
+        "reg_bits": reg,
+        "counter_bits": counters,
+        "const": 1,
+        "enable_load": pipe_bits * pipe_bits / 1000.0,
+    }
+    # The ternary model's feature set is the contract; counts it does not price are dropped.
+    features = {k: v for k, v in features.items() if k in FEATURES}
+    segments = {
+        "build_depth": s.graph.depth, "entry_width": ew, "select_bits": select_bits,
+        "fetch_width": fw, "swap": spec.name == "ifairy", "shift_adds": extra_fetch_delay,
+        "level_widths": [max(w) for w in fetch_widths], "correction": spec.correction,
+        "acc_width": c.accumulator_width, "enable_bits": pipe_bits, "acc_bits": K * P * c.accumulator_width,
+    }
+    return {"features": features, "segments": segments, "cycles": s.cycles_per_gemv,
+            "latency": s.latency, "tiles": c.tiling.tiles}
+
+
+def critical_path_ns(seg: dict, pipeline: int, tech: Tech) -> float:
+    """Slowest register-to-register path, in the form of `costmodel.model._stage_delays`."""
+    d = tech.delay
+    apb = d["add_per_bit"]
+    fetch_base = (d["mux_base"] + d["mux_per_select_bit"] * seg["select_bits"] + d["neg_base"]
+                  + (d["mux_base"] if seg["swap"] else 0.0) + d["add_base"] * seg["shift_adds"])
+    segments = [(d["add_base"] * seg["build_depth"], seg["entry_width"] if seg["build_depth"] else 0),
+                (fetch_base, seg["fetch_width"])]
+    segments += [(d["add_base"], w) for w in seg["level_widths"]]
+    registered, tail_base, tail_width = 0.0, d["acc_base"], seg["acc_width"]
+    if seg["correction"]:
+        tail_base += d["add_base"]
+    for i, (base, width) in enumerate(segments):
+        if pipeline > i:
+            registered = max(registered, base + apb * width)
+        else:
+            tail_base += base
+            tail_width = max(tail_width, width)
+    enable = (d.get("enable_base", 0.0) + d.get("enable_per_bit", 0.0) * seg["enable_bits"]
+              + d.get("enable_per_acc_bit", 0.0) * seg["acc_bits"])
+    return d["reg_overhead"] + max(registered, tail_base + apb * tail_width, enable)
+
+
+def estimate(config: LutConfig, tech_name: str | Tech = "osu018", clock_mhz: float | None = None) -> dict:
+    """Estimate of one non-ternary design, with the keys of `costmodel.model.estimate` plus
+    ``weights``, ``bits_per_weight`` and ``energy_pj_per_weight`` (per GEMV / (N*M))."""
+    tech = load_tech(tech_name) if isinstance(tech_name, str) else tech_name
+    st = structure(config)
+    f = st["features"]
+    area_parts = {name: sum(tech.area[k] * f[k] for k in keys if k in f) for name, keys in BREAKDOWN.items()}
+    energy_parts = {name: sum(tech.energy[k] * f[k] for k in keys if k in f) for name, keys in BREAKDOWN.items()}
+    area = sum(area_parts.values())
+    e_cycle = sum(energy_parts.values())
+    critical = critical_path_ns(st["segments"], config.pipeline, tech)
+    fmax = 1000.0 / critical
+    clock = fmax if clock_mhz is None else float(clock_mhz)
+    leak_mw = tech.leakage_mw_per_um2 * area
+    cycles = st["cycles"]
+    e_gemv = e_cycle * cycles + leak_mw * (cycles / clock) * 1e3
+    n, m = config.workload.n, config.workload.m
+    ops = 2.0 * n * m
+    values = {
+        "area_um2": area, "power_mw": e_cycle * clock * 1e-3 + leak_mw,
+        "energy_pj_per_gemv": e_gemv, "energy_pj_per_op": e_gemv / ops, "energy_pj_per_cycle": e_cycle,
+        "fmax_mhz": fmax, "clock_mhz": clock, "critical_path_ns": critical,
+        "cycles_per_gemv": cycles, "latency_cycles": st["latency"],
+        "gemv_per_s": clock * 1e6 / cycles, "throughput_gops": ops * clock * 1e-3 / cycles, "ops_per_gemv": ops,
+    }
+    result: dict = {"tech": tech.name}
+    for key in OUTPUT_KEYS:
+        result[key] = int(values[key]) if key in ("cycles_per_gemv", "latency_cycles") else float(values[key])
+    result["breakdown"] = {"area_um2": area_parts, "energy_pj_per_cycle": energy_parts}
+    result["weights"] = config.weights
+    result["bits_per_weight"] = bits_per_weight(config)
+    result["energy_pj_per_weight"] = e_gemv / (n * m)
+    return result

@@ -1,0 +1,148 @@
+"""The LUT GEMV core of the non-ternary weight formats (Sherry, iFairy, int2/3/4 bit-planes).
+
+Same streaming interface, tile walk, pipeline cuts and flow control as the ternary
+`hwgen.rtl.lut_core.LutCore`, with the format's pieces plugged in (all described by
+`hwgen.weights.shape.FormatShape`):
+
+* ``act``: ``L * inputs`` signed lanes per beat (iFairy: ``(re, im)`` per activation);
+* ``keys``: ``L * K`` keys of the format (Sherry 5 bits, iFairy ``2*mu``, int-b ``b*mu``);
+* build: `LutBuild` over the format's minimal sum graph (`hwgen.weights.graph`);
+* fetch: `SherryFetch` / `IfairyFetch` / `BitplaneFetch`, ``lanes`` values per column;
+* reduce: one `ReductionTree` per column and lane; bit-planes add one tree over the
+  L entry-0 values (``S``) and each column subtracts it and halves;
+* ``result``: ``K * lanes`` accumulated sums (lane ``k*lanes + part``) and ``last``.
+"""
+
+from amaranth import Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..config import LutConfig
+from ..formats import signed_width
+from ..weights.shape import FormatShape
+from .bitplane_core import BitplaneFetch
+from .controller import TileController
+from .ifairy_core import IfairyFetch
+from .lut_build import LutBuild
+from .lut_core import result_layout
+from .reduction import ReductionTree
+from .sherry_core import SherryFetch
+
+
+def make_fetch(shape: FormatShape) -> wiring.Component:
+    """The format's fetch unit for one (LUT, column)."""
+    spec, mu = shape.spec, shape.config.group_size
+    if spec.name == "sherry":
+        return SherryFetch(shape.entry_width, shape.fetch_width)
+    if spec.name == "ifairy":
+        return IfairyFetch(mu, shape.entry_width, shape.fetch_width)
+    return BitplaneFetch(spec.bits, mu, shape.entry_width, shape.entry_bound)
+
+
+class FormatCore(wiring.Component):
+    """A LUT GEMV core for one validated `LutConfig` whose ``weights`` is not ternary."""
+
+    def __init__(self, config: LutConfig):
+        if config.weights == "ternary":
+            raise TypeError("ternary designs use hwgen.rtl.lut_core.LutCore")
+        self.config = config
+        self.shape = s = FormatShape(config)
+        c = config
+        super().__init__({
+            "act": In(stream.Signature(data.ArrayLayout(signed(c.act.width), c.luts * s.inputs))),
+            "keys": In(stream.Signature(data.ArrayLayout(unsigned(s.key_width), c.luts * c.fetchers))),
+            "result": Out(stream.Signature(result_layout(s.result_lanes, c.accumulator_width))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        c, s = self.config, self.shape
+        L, K, P, n_in = c.luts, c.fetchers, s.lanes, s.inputs
+
+        advance = Signal()
+        m.d.comb += [
+            advance.eq(~self.result.valid | self.result.ready),
+            self.act.ready.eq(advance & self.keys.valid),
+            self.keys.ready.eq(advance & self.act.valid),
+        ]
+        fire = self.act.valid & self.keys.valid & advance
+
+        m.submodules.controller = ctrl = TileController(c.tiling.row_blocks, c.tiling.col_blocks)
+        m.d.comb += ctrl.fire.eq(fire)
+        control = Signal(data.StructLayout({"valid": 1, "first": 1, "last": 1, "gemv_last": 1}), name="ctrl0")
+        m.d.comb += [control.valid.eq(fire), control.first.eq(ctrl.first),
+                     control.last.eq(ctrl.last), control.gemv_last.eq(ctrl.gemv_last)]
+
+        def stage(value, registered, name):
+            if not registered:
+                return value
+            reg = Signal.like(value, name=name)
+            with m.If(advance):
+                m.d.sync += reg.eq(value)
+            return reg
+
+        # LUT build.
+        acts = self.act.payload.as_value()
+        w = c.act.width
+        tables = []
+        for l in range(L):
+            build = LutBuild(s.graph, s.node_widths, w, s.entry_width)
+            m.submodules[f"build{l}"] = build
+            m.d.comb += build.acts.eq(acts[l * n_in * w:(l + 1) * n_in * w])
+            tables.append(stage(build.entries, s.cut(0), f"table{l}"))
+        keys = stage(self.keys.payload, s.cut(0), "keys_s1")
+        control = stage(control, s.cut(0), "ctrl1")
+
+        # Fetch: K fetch units per LUT, P values each.
+        fetched = [[[None] * L for _ in range(P)] for _ in range(K)]
+        for l in range(L):
+            for k in range(K):
+                fetch = make_fetch(s)
+                m.submodules[f"fetch{l}_{k}"] = fetch
+                m.d.comb += [fetch.entries.eq(tables[l]), fetch.key.eq(keys[l * K + k])]
+                values = stage(fetch.values, s.cut(1), f"fetched{l}_{k}")
+                for p in range(P):
+                    fetched[k][p][l] = values[p]
+        corr_leaves = [stage(tables[l][0], s.cut(1), f"entry0_{l}") for l in range(L)] if s.spec.correction else []
+        control = stage(control, s.cut(1), "ctrl2")
+
+        # Reduction over the L LUTs of every column and lane.
+        tree_registered = [s.cut(2 + i) for i in range(len(s.levels))]
+
+        def tree(name, leaves, bounds):
+            t = ReductionTree(s.levels, bounds, tree_registered)
+            m.submodules[name] = t
+            m.d.comb += t.en.eq(advance)
+            for l, leaf in enumerate(leaves):
+                m.d.comb += t.values[l].eq(leaf)
+            return t.sum
+
+        sums = [[tree(f"tree{k}_{p}" if P > 1 else f"tree{k}", fetched[k][p], s.level_bounds)
+                 for p in range(P)] for k in range(K)]
+        if s.spec.correction:
+            total_s = tree("tree_entry0", corr_leaves, s.correction_bounds)
+            diff_bound = s.level_bounds[-1][0] + s.correction_bounds[-1][0]
+            for k in range(K):
+                diff = Signal(signed(signed_width(-diff_bound, diff_bound)), name=f"corrected{k}")
+                half = Signal(signed(signed_width(-s.tile_bound, s.tile_bound)), name=f"tile_sum{k}")
+                m.d.comb += [diff.eq(sums[k][0] - total_s), half.eq(diff.shift_right(1))]
+                sums[k][0] = half
+        for i, registered in enumerate(tree_registered):
+            control = stage(control, registered, f"ctrl{3 + i}")
+
+        # Accumulate across row blocks; emit on the last one.
+        for k in range(K):
+            for p in range(P):
+                lane = k * P + p
+                acc = Signal(signed(c.accumulator_width), name=f"acc{lane}")
+                total = Signal(signed(c.accumulator_width), name=f"total{lane}")
+                m.d.comb += total.eq(Mux(control.first, 0, acc) + sums[k][p])
+                with m.If(advance & control.valid):
+                    m.d.sync += acc.eq(total)
+                with m.If(advance & control.valid & control.last):
+                    m.d.sync += self.result.payload.sums[lane].eq(total)
+        with m.If(advance & control.valid & control.last):
+            m.d.sync += self.result.payload.last.eq(control.gemv_last)
+        with m.If(advance):
+            m.d.sync += self.result.valid.eq(control.valid & control.last)
+        return m

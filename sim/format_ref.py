@@ -1,0 +1,102 @@
+"""Bit-exact reference model of the non-ternary LUT cores (Sherry, iFairy, int2/3/4 bit-planes).
+
+It computes ``Y = A @ W`` the way `hwgen.rtl.format_core.FormatCore` does: the tables of
+every row block are built with the format's sum graph, the packed keys fetch and
+combine entries with the format's numpy fetch (`hwgen.weights.spec.WeightSpec.fetch`,
+the same swap / negate / shift-and-add as the RTL), the L values of every column and
+lane are reduced in the tree order, bit-plane columns subtract the entry-0 tree sum and
+halve, and row blocks accumulate in stream order. `torch_gemv` is the independent
+check: the same product as a plain PyTorch matmul (int64, or complex128 for iFairy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hwgen.config import LutConfig
+from hwgen.errors import InputError
+from hwgen.formats import Tiling, check_int_activations, pack_activations
+from hwgen.weights import ifairy, pack_format_keys
+from hwgen.weights.shape import FormatShape
+
+from .reference import build_luts, reduce_tree
+
+
+def check_format_operands(config: LutConfig, weights: np.ndarray, acts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Validate user data: returns ``(codes (N, M), activation lanes (B, N * inputs / mu))``."""
+    shape = FormatShape(config)
+    spec = shape.spec
+    codes = spec.check(weights)
+    act = config.act
+    if spec.complex:
+        parts = ifairy.check_activations(acts, act.min, act.max, act.name)
+        lanes = parts.reshape(parts.shape[0], -1)
+        count = parts.shape[1]
+    else:
+        lanes = check_int_activations(acts, act)
+        count = lanes.shape[1]
+    n, m = config.workload.n, config.workload.m
+    if codes.shape != (n, m):
+        raise InputError(f"weights have shape {codes.shape}, but the design's workload is (N, M) = ({n}, {m})")
+    if count != n:
+        raise InputError(f"activations have {count} columns, but the design's workload has N = {n}")
+    return codes, lanes
+
+
+def lane_tiling(config: LutConfig) -> Tiling:
+    """Tiling of the activation lanes (``inputs`` lanes per group instead of ``mu``)."""
+    s = FormatShape(config)
+    w = config.workload
+    return Tiling(w.n * s.inputs // config.group_size, w.m, s.inputs, config.luts, config.fetchers)
+
+
+def format_gemv_codes(config: LutConfig, codes: np.ndarray, lanes: np.ndarray) -> np.ndarray:
+    """``(B, M, lanes)`` int64 sums of the core on checked operands."""
+    s = FormatShape(config)
+    spec, t = s.spec, config.tiling
+    L, K, mu, P = config.luts, config.fetchers, config.group_size, s.lanes
+    batch = lanes.shape[0]
+    padded = pack_activations(lanes, lane_tiling(config))[:, : t.row_blocks]  # (B, R, L*inputs)
+    tables = build_luts(s, padded.reshape(batch, t.row_blocks, L, s.inputs))[..., 1:]  # (B, R, L, E)
+
+    keys = pack_format_keys(spec, codes, t).reshape(t.col_blocks, t.row_blocks, L, K)
+    fetched = spec.fetch(tables[:, None, :, :, None, :], keys[None], mu)  # (B, C, R, L, K, P)
+    column = reduce_tree(s, np.moveaxis(fetched, -1, 3))  # (B, C, R, P, K)
+    if spec.correction:
+        total_s = reduce_tree(s, tables[..., 0][..., None])[..., 0]  # (B, R)
+        diff = column[:, :, :, 0, :] - total_s[:, None, :, None]
+        assert not np.any(diff & 1), "bit-plane correction must be even"
+        column = (diff >> 1)[:, :, :, None, :]
+    totals = column[:, :, 0]
+    for r in range(1, t.row_blocks):
+        totals = totals + column[:, :, r]
+    # (B, C, P, K) -> (B, C, K, P) -> (B, M, P)
+    return np.moveaxis(totals, 2, 3).reshape(batch, t.padded_m, P)[:, : t.m]
+
+
+def combine(config: LutConfig, sums: np.ndarray) -> np.ndarray:
+    """``(B, M, lanes)`` sums -> int64 ``(B, M)`` or complex128 for complex formats."""
+    if FormatShape(config).spec.complex:
+        return sums[..., 0] + 1j * sums[..., 1]
+    return sums[..., 0]
+
+
+def format_gemv(config: LutConfig, weights: np.ndarray, acts: np.ndarray) -> np.ndarray:
+    """``(B, M)`` result of the core on user data (int64, complex128 for iFairy)."""
+    codes, lanes = check_format_operands(config, weights, acts)
+    return combine(config, format_gemv_codes(config, codes, lanes))
+
+
+def torch_gemv(config: LutConfig, weights: np.ndarray, acts: np.ndarray) -> np.ndarray:
+    """The same product as one PyTorch matmul (independent of every hwgen structure)."""
+    import torch
+
+    spec = FormatShape(config).spec
+    codes = spec.check(weights)
+    if spec.complex:
+        a = torch.from_numpy(np.atleast_2d(np.asarray(acts)).astype(np.complex128))
+        w = torch.from_numpy(spec.dense(codes).astype(np.complex128))
+    else:
+        a = torch.from_numpy(np.atleast_2d(np.asarray(acts)).astype(np.int64))
+        w = torch.from_numpy(spec.dense(codes).astype(np.int64))
+    return (a @ w).numpy()
