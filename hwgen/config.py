@@ -326,16 +326,28 @@ def parse_mac(raw: dict) -> MacConfig:
                      accumulation=accumulation, top=top)
 
 
-PARSERS = {"lut": parse_lut, "mac": parse_mac}
+def _parse_hardwired(raw: dict, base_dir: Path | None = None):
+    from .hardwired.config import parse_hardwired  # imports this module: resolve at call time
+
+    return parse_hardwired(raw, base_dir=base_dir)
 
 
-def parse_design(raw: Any) -> LutConfig | MacConfig:
-    """Validate a design mapping (as read from YAML) into a config object."""
+PARSERS = {"lut": parse_lut, "mac": parse_mac, "hardwired": _parse_hardwired}
+
+
+def parse_design(raw: Any, base_dir: Path | None = None):
+    """Validate a design mapping (as read from YAML) into a config object.
+
+    ``base_dir`` resolves relative file names in the design (a hardwired array's
+    ``weights_file``); the current folder if None.
+    """
     if not isinstance(raw, dict):
         raise ConfigError("a design file must be a YAML mapping of fields")
     kind = raw.get("kind")
     if kind not in PARSERS:
         raise ConfigError(f"'kind' must be one of {', '.join(PARSERS)}, not {kind!r}")
+    if kind == "hardwired":
+        return PARSERS[kind](raw, base_dir)
     return PARSERS[kind](raw)
 
 
@@ -349,6 +361,6 @@ def load_design(path: str | Path) -> LutConfig | MacConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
     try:
-        return parse_design(raw)
+        return parse_design(raw, base_dir=path.parent)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
