@@ -90,9 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "((N,) or (B, N)) and write Y = A @ W to --out. Exits 1 if the RTL "
                                    "differs from the bit-exact reference model (and writes nothing).")
     p.add_argument("design", metavar="DESIGN.yaml")
-    p.add_argument("--weights", required=True, metavar="W.npy", help="(N, M) weights; ternary: int in {-1,0,1}")
-    p.add_argument("--activations", required=True, metavar="A.npy", help="(N,) or (B, N) activations")
-    p.add_argument("--out", required=True, metavar="Y.npy", help="where to write the (B, M) int64 result")
+    p.add_argument("--weights", required=True, metavar="W.npy", help="(N, M) weights; ternary: int in {-1,0,1}; sherry: ternary with one 0 per 4 rows; "
+                   "ifairy: complex in {+1,-1,+i,-i}; intB: ints in [-2^(B-1), 2^(B-1)-1]")
+    p.add_argument("--activations", required=True, metavar="A.npy", help="(N,) or (B, N) activations (ifairy: complex with integer parts)")
+    p.add_argument("--out", required=True, metavar="Y.npy", help="where to write the (B, M) int64 result (complex128 for ifairy)")
     p.add_argument("--simulator", choices=("verilator", "icarus"), default="verilator")
     p.add_argument("--seed", type=int, default=0, help="seed of the random stream stalls (default 0)")
     p.set_defaults(func=cmd_simulate)
