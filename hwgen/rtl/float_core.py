@@ -1,0 +1,122 @@
+"""The LUT-based ternary GEMV core with float activations: build, fetch, reduce, accumulate.
+
+Same streaming interface as `hwgen.rtl.lut_core.LutCore`, with bit patterns in
+the lanes: ``act`` lanes are activation-format patterns, ``result`` sums are
+accumulation-format patterns. Arithmetic order and rounding: `sim.float_reference`;
+pipeline placement and the single-cycle accumulator: `hwgen.floatpath`.
+"""
+
+from amaranth import Module, Mux, Signal, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..config import FloatLutConfig
+from ..floatpath import FloatLutShape
+from ..formats import key_index_bits
+from ..fpadd import FpAdder
+from ..fpconv import FpWiden
+from .controller import TileController
+from .float_blocks import FloatFetch, FloatLutBuild, FloatReductionTree, delay
+
+__all__ = ["FloatLutCore", "float_result_layout", "float_accumulate"]
+
+
+def float_result_layout(fetchers: int, width: int) -> data.StructLayout:
+    return data.StructLayout({"sums": data.ArrayLayout(unsigned(width), fetchers), "last": 1})
+
+
+CONTROL = data.StructLayout({"valid": 1, "first": 1, "last": 1, "gemv_last": 1})
+
+
+def float_accumulate(m: Module, sums: list, control, advance, fmt, acc_fmt, result) -> None:
+    """Widen each column sum, start on the first row block, ``acc + sum`` after; emit on the last."""
+    for k, value in enumerate(sums):
+        widen = FpWiden(fmt, acc_fmt)
+        m.submodules[f"widen{k}"] = widen
+        m.d.comb += widen.a.eq(value)
+        acc = Signal(acc_fmt.width, name=f"acc{k}")
+        add = FpAdder(acc_fmt, 0)  # single-cycle: the accumulator is a loop-carried dependency
+        m.submodules[f"accadd{k}"] = add
+        m.d.comb += [add.a.eq(acc), add.b.eq(widen.result), add.sub.eq(0)]
+        total = Signal(acc_fmt.width, name=f"total{k}")
+        m.d.comb += total.eq(Mux(control.first, widen.result, add.result))
+        with m.If(advance & control.valid):
+            m.d.sync += acc.eq(total)
+        with m.If(advance & control.valid & control.last):
+            m.d.sync += result.payload.sums[k].eq(total)
+    with m.If(advance & control.valid & control.last):
+        m.d.sync += result.payload.last.eq(control.gemv_last)
+    with m.If(advance):
+        m.d.sync += result.valid.eq(control.valid & control.last)
+
+
+class FloatLutCore(wiring.Component):
+    """A ternary LUT GEMV core with float activations, for one validated `FloatLutConfig`."""
+
+    def __init__(self, config: FloatLutConfig):
+        self.config = config
+        self.shape = FloatLutShape(config)
+        c, s = config, self.shape
+        super().__init__({
+            "act": In(stream.Signature(data.ArrayLayout(unsigned(c.act.width), c.luts * c.group_size))),
+            "keys": In(stream.Signature(data.ArrayLayout(unsigned(s.key_width), c.luts * c.fetchers))),
+            "result": Out(stream.Signature(float_result_layout(c.fetchers, c.acc_format.width))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        c, s = self.config, self.shape
+        L, K, mu, a = c.luts, c.fetchers, c.group_size, c.adder_pipeline
+        fmt = c.act
+
+        advance = Signal()
+        m.d.comb += [
+            advance.eq(~self.result.valid | self.result.ready),
+            self.act.ready.eq(advance & self.keys.valid),
+            self.keys.ready.eq(advance & self.act.valid),
+        ]
+        fire = self.act.valid & self.keys.valid & advance
+
+        m.submodules.controller = ctrl = TileController(c.tiling.row_blocks, c.tiling.col_blocks)
+        m.d.comb += ctrl.fire.eq(fire)
+        control = Signal(CONTROL, name="ctrl0")
+        m.d.comb += [control.valid.eq(fire), control.first.eq(ctrl.first),
+                     control.last.eq(ctrl.last), control.gemv_last.eq(ctrl.gemv_last)]
+
+        # LUT build (adder_pipeline * depth cycles), then cut 0.
+        acts = self.act.payload
+        tables = []
+        for l in range(L):
+            build = FloatLutBuild(s.graph, fmt, a)
+            m.submodules[f"build{l}"] = build
+            m.d.comb += build.en.eq(advance)
+            for j in range(mu):
+                m.d.comb += build.acts[j].eq(acts[l * mu + j])
+            tables.append(delay(m, build.entries, int(s.cut(0)), advance, f"table{l}"))
+        keys = delay(m, self.keys.payload, s.build_latency + int(s.cut(0)), advance, "keys")
+        control = delay(m, control, s.build_latency + int(s.cut(0)), advance, "ctrl_build")
+
+        # Fetch (combinational), then cut 1.
+        fetched = [[None] * L for _ in range(K)]
+        for l in range(L):
+            for k in range(K):
+                fetch = FloatFetch(s.entries, key_index_bits(mu), fmt.width)
+                m.submodules[f"fetch{l}_{k}"] = fetch
+                m.d.comb += [fetch.entries.eq(tables[l]), fetch.key.eq(keys[l * K + k])]
+                fetched[k][l] = delay(m, fetch.value, int(s.cut(1)), advance, f"fetched{l}_{k}")
+        control = delay(m, control, int(s.cut(1)), advance, "ctrl_fetch")
+
+        # Reduction over the L LUTs of each column.
+        registered = [s.cut(2 + i) for i in range(len(s.levels))]
+        sums = []
+        for k in range(K):
+            tree = FloatReductionTree(s.levels, L, fmt, a, registered)
+            m.submodules[f"tree{k}"] = tree
+            m.d.comb += tree.en.eq(advance)
+            for l in range(L):
+                m.d.comb += tree.values[l].eq(fetched[k][l])
+            sums.append(tree.sum)
+        control = delay(m, control, s.tree_latency, advance, "ctrl_tree")
+
+        float_accumulate(m, sums, control, advance, fmt, c.acc_format, self.result)
+        return m
