@@ -175,3 +175,48 @@ def estimate(config: LutConfig, tech_name: str | Tech = "osu018", clock_mhz: flo
     result["bits_per_weight"] = bits_per_weight(config)
     result["energy_pj_per_weight"] = e_gemv / (n * m)
     return result
+
+
+def estimate_batch(params: dict, tech: Tech | str = "osu018") -> dict:
+    """Many design points of any weight format, for the search: ``params`` holds arrays
+    ``weights`` (format names), ``group_size``, ``luts``, ``fetchers``, ``act_width``,
+    ``pipeline``, ``n``, ``m`` and optionally ``clock_mhz`` (NaN: at fmax); scalars broadcast.
+
+    Returns `costmodel.model.OUTPUT_KEYS` arrays plus ``bits_per_weight``. Ternary points
+    go through the vectorized `costmodel.model.estimate_batch`; the others are evaluated
+    once per distinct design (a search revisits few distinct non-ternary shapes).
+    """
+    import numpy as np
+
+    from hwgen.config import parse_design
+
+    from .model import estimate_batch as ternary_batch
+
+    tech = load_tech(tech) if isinstance(tech, str) else tech
+    keys = ("group_size", "luts", "fetchers", "act_width", "pipeline", "n", "m")
+    weights = np.asarray(params["weights"]).reshape(-1)
+    size = max([weights.size] + [np.asarray(params[k]).size for k in keys])
+    cols = {k: np.broadcast_to(np.asarray(params[k]).reshape(-1), (size,)) for k in keys}
+    cols["weights"] = np.broadcast_to(weights, (size,))
+    clock = np.broadcast_to(np.asarray(params.get("clock_mhz", np.nan), dtype=np.float64).reshape(-1), (size,))
+    out = {k: np.zeros(size) for k in (*OUTPUT_KEYS, "bits_per_weight")}
+    tern = cols["weights"] == "ternary"
+    if tern.any():
+        sub = ternary_batch({**{k: v[tern] for k, v in cols.items() if k != "weights"}, "clock_mhz": clock[tern]}, tech)
+        for k in OUTPUT_KEYS:
+            out[k][tern] = sub[k]
+        mu = cols["group_size"][tern]
+        out["bits_per_weight"][tern] = [(1 + max(1, int(np.ceil(np.log2((3**int(u) - 1) // 2 + 1))))) / int(u)
+                                        for u in mu]
+    cache: dict = {}
+    for i in np.flatnonzero(~tern):
+        point = (str(cols["weights"][i]), *(int(cols[k][i]) for k in keys), float(clock[i]))
+        if point not in cache:
+            w, mu, L, K, aw, pipe, n, m, clk = point
+            config = parse_design({"kind": "lut", "weights": w, "activation": f"int{aw}", "group_size": mu,
+                                   "luts": L, "fetchers": K, "pipeline": pipe, "workload": {"n": n, "m": m}})
+            cache[point] = estimate(config, tech, None if np.isnan(clk) else clk)
+        est = cache[point]
+        for k in (*OUTPUT_KEYS, "bits_per_weight"):
+            out[k][i] = est[k]
+    return out

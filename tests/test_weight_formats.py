@@ -242,3 +242,25 @@ def test_accumulator_width_grows_with_weight_bits():
     widths = [parse_design(lut_design(weights=w, workload={"n": 1000, "m": 4}, group_size=4)).accumulator_width
               for w in ("sherry", "int2", "int3", "int4")]
     assert widths == [18, 19, 20, 21]
+
+
+# ----------------------------------------------------------------------------- cost model
+
+
+def test_cost_model_orders_and_batch():
+    from costmodel.formats_model import estimate, estimate_batch
+
+    def est(weights, mu=4):
+        return estimate(parse_design(lut_design(weights=weights, group_size=mu, luts=8, fetchers=16,
+                                                workload={"n": 2560, "m": 2560})), clock_mhz=100.0)
+
+    ints = [est(f"int{b}") for b in (2, 3, 4)]
+    assert ints[0]["area_um2"] < ints[1]["area_um2"] < ints[2]["area_um2"]
+    assert [e["bits_per_weight"] for e in ints] == [2, 3, 4]
+    sherry_est = est("sherry")
+    assert sherry_est["bits_per_weight"] == 1.25 and sherry_est["area_um2"] < ints[0]["area_um2"]
+    assert est("ifairy", 2)["bits_per_weight"] == 2
+    batch = estimate_batch({"weights": np.array(["sherry", "int3"]), "group_size": 4, "luts": 8, "fetchers": 16,
+                            "act_width": 8, "pipeline": 1, "n": 2560, "m": 2560, "clock_mhz": 100.0})
+    assert np.isclose(batch["area_um2"][0], sherry_est["area_um2"])
+    assert np.isclose(batch["energy_pj_per_gemv"][1], ints[1]["energy_pj_per_gemv"])
