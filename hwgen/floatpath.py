@@ -149,3 +149,18 @@ class MacShape:
     @property
     def tree_adders(self) -> int:
         return self.config.columns * (self.config.rows - 1)
+
+
+def pack_mac_weights(codes, tiling):
+    """Weight stream of the MAC core: ``(tiles, rows*K)``, lane ``r*K + k``, tile ``c*R + r``.
+
+    ``codes`` is the ``(N, M)`` matrix of lane values (ternary: `ternary_weight_code`;
+    int8: the integers; fp16: bit patterns); padding is 0 (a zero weight in every format).
+    """
+    import numpy as np
+
+    t = tiling
+    w = np.zeros((t.padded_n, t.padded_m), dtype=np.int64)
+    w[: t.n, : t.m] = codes
+    blocks = w.reshape(t.row_blocks, t.rows_per_tile, t.col_blocks, t.fetchers).transpose(2, 0, 1, 3)
+    return blocks.reshape(t.tiles, t.rows_per_tile * t.fetchers)
