@@ -190,7 +190,7 @@ def parse_float_lut(raw: dict) -> FloatLutConfig:
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"unknown field(s) for kind 'lut': {', '.join(sorted(unknown))}")
-    weights = _choice_field(raw, "weights", "ternary", formats.WEIGHT_FORMATS)
+    weights = _choice_field(raw, "weights", "ternary", ("ternary",))  # float cores: ternary keys only
     activation = _choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
     workload = parse_workload(raw.get("workload"))
     group_size = _int_field(raw, "group_size", 4, 1, MAX_GROUP_SIZE)

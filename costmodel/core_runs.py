@@ -1,0 +1,94 @@
+"""Synthesis runs of float LUT cores, MAC baselines and their float / multiplier units.
+
+`synth_core` is `costmodel.runs.synth_config` for the configs `hwgen.api.make_core`
+builds (`FloatLutConfig`, `MacConfig`), through the same flow (`costmodel.synth`),
+with OpenSTA's default input activity (no workload VCD: `costmodel.activity`
+simulates the integer core only). `synth_unit` synthesizes one arithmetic unit
+(a float adder, multiplier or widener, an integer multiplier) on its own: the
+unit costs of `costmodel.float_model` come from these runs
+(`python -m costmodel.float_model --measure`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from amaranth import Module, Signal, signed
+from amaranth.back import verilog
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from . import synth
+from .runs import DEFAULT_PERIOD_NS
+
+__all__ = ["synth_core", "synth_unit", "unit_component"]
+
+
+def synth_core(config, liberty: Path | None = None, clock_period_ns: float = DEFAULT_PERIOD_NS,
+               workdir: Path | None = None) -> tuple[synth.SynthResult, float]:
+    """Synthesize a float LUT core or MAC baseline; returns ``(result, seconds)``."""
+    from hwgen.api import make_core
+
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="hwgen-cm-") as tmp:
+        source = Path(tmp) / f"{config.top}.v"
+        source.write_text(verilog.convert(make_core(config), name=config.top, emit_src=False))
+        result = synth.synthesize([source], config.top, liberty=liberty, clock_period_ns=clock_period_ns,
+                                  workdir=workdir)
+    return result, time.perf_counter() - start
+
+
+class _IntMul(wiring.Component):
+    def __init__(self, a_width: int, b_width: int):
+        super().__init__({"a": In(signed(a_width)), "b": In(signed(b_width)),
+                          "result": Out(signed(a_width + b_width))})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.comb += self.result.eq(self.a * self.b)
+        return m
+
+
+class _Registered(wiring.Component):
+    """A unit between input and output registers, so its delay is a register-to-register path."""
+
+    def __init__(self, unit):
+        self._unit = unit
+        members = {name: member for name, member in unit.signature.members.items() if name != "en"}
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.unit = u = self._unit
+        for name, member in self.signature.members.items():
+            port, inner = getattr(self, name), getattr(u, name)
+            reg = Signal.like(inner, name=f"r_{name}")
+            if member.flow == wiring.In:
+                m.d.sync += reg.eq(port)
+                m.d.comb += inner.eq(reg)
+            else:
+                m.d.sync += reg.eq(inner)
+                m.d.comb += port.eq(reg)
+        return m
+
+
+def unit_component(kind: str, fmt: str = "", fmt_b: str = "", width: int = 8, width_b: int = 8):
+    """One registered unit: ``fpadd`` (fmt), ``fpmul`` (fmt x fmt_b -> fmt), ``widen`` (fmt -> fmt_b), ``intmul``."""
+    from hwgen.fpadd import FpAdder
+    from hwgen.fpconv import FpWiden
+    from hwgen.fpmul import FpMultiplier
+
+    unit = {"fpadd": lambda: FpAdder(fmt, 0), "fpmul": lambda: FpMultiplier(fmt, fmt_b, fmt),
+            "widen": lambda: FpWiden(fmt, fmt_b), "intmul": lambda: _IntMul(width, width_b)}[kind]()
+    return _Registered(unit)
+
+
+def synth_unit(kind: str, liberty: Path | None = None, clock_period_ns: float = DEFAULT_PERIOD_NS,
+               **params) -> synth.SynthResult:
+    """Synthesize one registered unit of `unit_component`."""
+    with tempfile.TemporaryDirectory(prefix="hwgen-cm-") as tmp:
+        source = Path(tmp) / "unit.v"
+        source.write_text(verilog.convert(unit_component(kind, **params), name="unit", emit_src=False))
+        return synth.synthesize([source], "unit", liberty=liberty, clock_period_ns=clock_period_ns)
