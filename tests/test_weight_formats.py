@@ -229,7 +229,7 @@ def test_reference_matches_torch(weights, mu, act, L, K, n, m):
     ({"weights": "sherry", "group_size": 3}, "'group_size' must be one of 4 for sherry"),
     ({"weights": "sherry", "group_size": 4, "workload": {"n": 30, "m": 4}}, "multiple of 4"),
     ({"weights": "ifairy", "group_size": 5}, "'group_size' must be one of 1, 2, 3, 4 for ifairy"),
-    ({"weights": "int4", "activation": "fp16"}, "integer activations only"),
+    ({"weights": "int4", "activation": "fp16"}, "integer activations only|must be one of ternary"),
     ({"weights": "int5"}, "'weights' must be one of"),
     ({"weights": "int4", "accumulator_width": 17, "workload": {"n": 300, "m": 4}}, "can overflow"),
 ])
