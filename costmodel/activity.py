@@ -94,9 +94,33 @@ def write_vcd(config: LutConfig, path: str | Path, beats: int = DEFAULT_CYCLES, 
     sim.add_testbench(bench)
     with sim.write_vcd(str(path)):
         sim.run()
-    # Drop the $date line: the same design and seed then give a byte-identical VCD,
-    # so the synthesis cache (keyed on the VCD's contents) hits.
-    text = path.read_text()
-    path.write_text("".join(line for line in text.splitlines(keepends=True)
-                            if not line.startswith("$date")))
+    path.write_text(_canonical_vcd(path.read_text()))
     return path
+
+
+def _canonical_vcd(text: str) -> str:
+    """The same dump with no ``$date`` line and the value changes of every time step sorted.
+
+    Amaranth writes the changes of one time step in an order that varies from run to run
+    (it follows set iteration, i.e. string hashing), and the synthesis cache is keyed on
+    the VCD's contents: without this, the same design and seed never hit the cache.
+    """
+    head, sep, body = text.partition("$enddefinitions")
+    if not sep:
+        return text
+    head = "".join(line for line in head.splitlines(keepends=True) if not line.startswith("$date"))
+    end_line, nl, rest = body.partition("\n")
+    out, block = [], []
+    for line in rest.splitlines():
+        if line.startswith("#"):
+            out.extend(sorted(block))
+            block = []
+            out.append(line)
+        elif line.startswith("$") or not line:
+            out.extend(sorted(block))
+            block = []
+            out.append(line)
+        else:
+            block.append(line)
+    out.extend(sorted(block))
+    return head + sep + end_line + nl + "\n".join(out) + ("\n" if out else "")
