@@ -1,7 +1,9 @@
 """Re-fit a technology table from synthesis runs.
 
-Usage: ``python -m costmodel.calibrate [--liberty FILE] [--name NAME] [--jobs N]``
-writes ``costmodel/tech/NAME.json``.
+Usage: ``python -m costmodel.calibrate [--liberty FILE] [--name NAME] [--jobs N]
+[--csv-dir reports/validation] [--from-csv]`` writes ``costmodel/tech/NAME.json``, and the
+synthesis results it fitted to as ``calibration_blocks.csv`` and ``calibration_cores.csv``
+in ``--csv-dir``; ``--from-csv`` re-fits from those files instead of synthesizing.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ PRIOR_WEIGHT = {"area": 0.05, "energy": 1e-4, "delay": 0.01}
 #: Features the energy is fitted on; the others' energy is folded into these (set to 0):
 #: with a dozen calibration cores, fitting all of them overfits.
 ENERGY_FEATURES = ("build_add_bits", "mux_data_bits", "neg_bits", "tree_add_bits", "acc_bits",
-                   "reg_bits", "const", "enable_load")
+                   "reg_bits", "const")
 
 
 def run_blocks(liberty: Path | None = None) -> list[dict]:
@@ -97,26 +99,24 @@ def block_priors(blocks: list[dict]) -> dict:
     neg_a = _slope([b["width"] + 1 for b in negs], [logic(b)[0] for b in negs])
     neg_e = _slope([b["width"] + 1 for b in negs], [logic(b)[1] for b in negs])
     neg_t = _slope([b["width"] for b in negs], [b["critical_path_ns"] - clk2q_setup for b in negs])
-    enable_mux_area = 48.0 * 0 + mux_a[1]  # a 2:1 enable mux per register bit ~ one mux input-bit
+    enable_mux_area = mux_a[1]  # a 2:1 enable mux per register bit ~ one mux input-bit
     area = {
         "build_adders": max(add_a[0], 1.0), "build_add_bits": add_a[1],
         "mux_data_bits": mux_a[1], "mux_select_terms": max(mux_a[0], 1.0) / 2,
         "neg_bits": neg_a[1], "tree_adders": max(add_a[0], 1.0), "tree_add_bits": add_a[1],
         "acc_bits": add_a[1] + mux_a[1], "reg_bits": reg_area + enable_mux_area,
-        "counter_bits": add_a[1] + mux_a[1], "const": 400.0, "enable_load": 1e-3,
+        "counter_bits": add_a[1] + mux_a[1], "const": 400.0,
     }
     energy = {
         "build_adders": max(add_e[0], 1e-3), "build_add_bits": add_e[1],
         "mux_data_bits": mux_e[1], "mux_select_terms": max(mux_e[0], 1e-3) / 2,
         "neg_bits": neg_e[1], "tree_adders": max(add_e[0], 1e-3), "tree_add_bits": add_e[1],
         "acc_bits": add_e[1] + mux_e[1], "reg_bits": reg_energy, "counter_bits": add_e[1], "const": 0.5,
-        "enable_load": 0.05,
     }
     delay = {
         "reg_overhead": clk2q_setup, "add_base": max(add_t[0], 0.05), "add_per_bit": add_t[1],
         "mux_base": max(mux_t[0], 0.05), "mux_per_select_bit": mux_t[1],
         "neg_base": max(neg_t[0], 0.05), "acc_base": max(add_t[0], 0.05) + mux_t[1],
-        "enable_base": 0.5, "enable_per_bit": 0.05, "enable_per_acc_bit": 0.15,
     }
     area = {k: max(float(v), 1e-3) for k, v in area.items()}
     energy = {k: max(float(v), 1e-5) for k, v in energy.items()}
@@ -209,17 +209,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="osu018", help="table name (file costmodel/tech/NAME.json)")
     parser.add_argument("--jobs", type=int, default=2, help="parallel synthesis runs")
     parser.add_argument("--out", type=Path, default=None, help="output JSON (default: costmodel/tech/NAME.json)")
+    parser.add_argument("--csv-dir", type=Path, default=Path("reports/validation"),
+                        help="where the synthesis results are written (or read with --from-csv)")
+    parser.add_argument("--from-csv", action="store_true", help="re-fit from the CSV files of an earlier run")
     args = parser.parse_args(argv)
+    import pandas as pd
+
     from .synth import default_liberty
 
     liberty = args.liberty or default_liberty()
-    print(f"synthesizing {len(CALIBRATION_BLOCKS)} blocks ...", flush=True)
-    blocks = run_blocks(liberty)
-    print(f"synthesizing {len(CALIBRATION_CORES)} calibration cores ({args.jobs} at a time) ...", flush=True)
-    cores = synth_designs(CALIBRATION_CORES, liberty=liberty, jobs=args.jobs,
-                          progress=lambda r: print(f"  mu={r['mu']} L={r['L']} K={r['K']} {r['act']} p={r['p']}: "
-                                                   f"{r['area_um2']:.0f} um^2, {r['synth_seconds']} s", flush=True))
-    table = fit(cores, blocks, name=args.name, liberty=str(liberty))
+    blocks_csv, cores_csv = args.csv_dir / "calibration_blocks.csv", args.csv_dir / "calibration_cores.csv"
+    if args.from_csv:
+        blocks = [{k: (int(v) if k in ("width", "fan_in", "count", "dff") else v) for k, v in r.items()
+                   if not (isinstance(v, float) and np.isnan(v))} for r in pd.read_csv(blocks_csv).to_dict("records")]
+        cores = pd.read_csv(cores_csv).to_dict("records")
+    else:
+        print(f"synthesizing {len(CALIBRATION_BLOCKS)} blocks ...", flush=True)
+        blocks = run_blocks(liberty)
+        print(f"synthesizing {len(CALIBRATION_CORES)} calibration cores ({args.jobs} at a time) ...", flush=True)
+        cores = synth_designs(CALIBRATION_CORES, liberty=liberty, jobs=args.jobs,
+                              progress=lambda r: print(f"  mu={r['mu']} L={r['L']} K={r['K']} {r['act']} p={r['p']}: "
+                                                       f"{r['area_um2']:.0f} um^2, {r['synth_seconds']} s", flush=True))
+        args.csv_dir.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(blocks).to_csv(blocks_csv, index=False)
+        pd.DataFrame(cores).to_csv(cores_csv, index=False)
+    from .synth import FLOW_VERSION, OSU018_LIBERTY
+
+    description = ""
+    if Path(liberty) == OSU018_LIBERTY:
+        description = ("OSU 0.18 um standard cells (Debian qflow-tech-osu018), 1.8 V; fitted to Yosys 0.23 + "
+                       f"OpenSTA 2.0.17 runs at {1000.0 / DEFAULT_PERIOD_NS:g} MHz (costmodel.synth flow "
+                       f"version {FLOW_VERSION}: ABC delay target, buffering and sizing)")
+    table = fit(cores, blocks, name=args.name, description=description, liberty=str(liberty))
     out = args.out or TECH_DIR / f"{args.name}.json"
     out.write_text(json.dumps(table, indent=1, sort_keys=False) + "\n")
     print(f"wrote {out}")

@@ -29,8 +29,10 @@ fmax is set by the slowest stage. The energy coefficients hold for the random
 full-throughput workload of `costmodel.activity`.
 
 Two entry points share one implementation: `estimate_batch` evaluates arrays of design
-points at once (numpy; the per-``(mu, act width)`` graph counts and per-``(L, bound)``
-tree counts are computed once per distinct value), `estimate` one `LutConfig`. Both go
+points at once, `estimate` one `LutConfig`. Every count that depends only on a point's
+shape ``(mu, act width, L, pipeline)`` is computed once per distinct shape (cached) as
+``base + K * per_k``, priced once per shape, and gathered into the points; what depends
+on K, the accumulator width or the workload is a few numpy operations per batch. Both go
 through `_evaluate`, and `structure` counts one config straight from `LutCoreShape` so
 tests can check the vectorized counts against it.
 """
@@ -72,7 +74,6 @@ FEATURES = (
     "reg_bits",         # every register bit (pipeline cuts, accumulators, results, counters)
     "counter_bits",     # row and column counter bits
     "const",            # handshake and fixed control
-    "enable_load",      # (pipeline register bits)**2 / 1000: the unbuffered stall/enable net
 )
 
 #: Breakdown groups: which features each one sums.
@@ -81,7 +82,7 @@ BREAKDOWN = {
     "fetch": ("mux_data_bits", "mux_select_terms", "neg_bits"),
     "tree": ("tree_adders", "tree_add_bits"),
     "registers": ("reg_bits",),
-    "control": ("acc_bits", "counter_bits", "const", "enable_load"),
+    "control": ("acc_bits", "counter_bits", "const"),
 }
 
 #: Control bits carried along every registered cut (valid, first, last, gemv_last).
@@ -121,7 +122,6 @@ def structure(config: LutConfig) -> dict[str, float]:
         if s.cut(2 + i):
             reg += K * sum(widths) + CONTROL_BITS
     counters = _bitlen(c.tiling.row_blocks - 1) + _bitlen(c.tiling.col_blocks - 1)
-    pipe_bits = reg
     reg += 2 * K * c.accumulator_width + 2 + counters
     features = {
         "build_adders": L * len(adder_widths),
@@ -135,7 +135,6 @@ def structure(config: LutConfig) -> dict[str, float]:
         "reg_bits": reg,
         "counter_bits": counters,
         "const": 1,
-        "enable_load": pipe_bits * pipe_bits / 1000.0,
     }
     segments = {
         "build_depth": s.graph.depth,
@@ -144,7 +143,6 @@ def structure(config: LutConfig) -> dict[str, float]:
         "fetch_width": s.fetch_width,
         "level_widths": [max(w) for w in level_widths],
         "acc_width": c.accumulator_width,
-        "enable_bits": pipe_bits,
     }
     return {"features": features, "segments": segments, "cycles": s.cycles_per_gemv,
             "latency": s.latency, "tiles": c.tiling.tiles}
@@ -155,13 +153,22 @@ def _bitlen(x: int) -> int:
 
 
 # ----------------------------------------------------------------------------- vectorized counts
+#
+# Everything except K, the accumulator width and the counters depends only on the
+# "shape" (mu, act width, L, pipeline) of a point, and a batch has few distinct shapes
+# (a few thousand at most). `_shape_row` computes, once per shape (cached), every count
+# as ``base + K * per_k`` and the stage-delay terms; a batch is then a handful of
+# gathers and multiply-adds per point, with no Python loop over points.
+
+#: Features that are (base + K * per_k) per shape; the others are per point.
+_SHAPE_FEATURES = ("build_adders", "build_add_bits", "mux_data_bits", "mux_select_terms", "neg_bits",
+                   "tree_adders", "tree_add_bits", "reg_bits")
 
 
 def _bitlen_array(x: np.ndarray) -> np.ndarray:
     """``int.bit_length`` of non-negative integers (exact below 2**53)."""
-    x = np.asarray(x, dtype=np.float64)
-    _, exp = np.frexp(x)
-    return np.where(x > 0, exp, 0).astype(np.int64)
+    _, exp = np.frexp(np.asarray(x, dtype=np.float64))
+    return exp  # frexp(0) gives exponent 0
 
 
 def _swidth_sym(bound: np.ndarray) -> np.ndarray:
@@ -171,7 +178,7 @@ def _swidth_sym(bound: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=None)
 def _graph_counts(mu: int, act_width: int) -> tuple[int, ...]:
-    """Per ``(mu, act width)``: E, key width, adders, adder bits, entry width, fetch bound, depth."""
+    """Per ``(mu, act width)``: E, key width, adders, adder bits, entry width, fetch bound, depth, table bits."""
     act = ActivationFormat(f"int{act_width}", act_width, False)
     graph = build_lut_graph(mu)
     ranges = graph.value_ranges(act.min, act.max)
@@ -194,9 +201,6 @@ def _tree_leaf_counts(luts: int) -> tuple[tuple[tuple[int, bool], ...], ...]:
     return tuple(out)
 
 
-MAX_LEVELS = 40
-
-
 @lru_cache(maxsize=None)
 def _tree_counts(luts: int, bound: int) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
     """Per ``(L, fetch bound)``: tree adder bits, per-level output bits, per-level max width."""
@@ -211,138 +215,212 @@ def _tree_counts(luts: int, bound: int) -> tuple[int, tuple[int, ...], tuple[int
 
 
 @lru_cache(maxsize=None)
-def _tree_row(luts: int, bound: int) -> tuple[int, ...]:
-    """`_tree_counts` flattened: adder bits, levels, cumulative level bits, per-level max width."""
-    add_bits, level_bits, level_max = _tree_counts(luts, bound)
-    if len(level_bits) > MAX_LEVELS:
-        raise ValueError(f"luts={luts} has more than {MAX_LEVELS} tree levels")
-    pad = MAX_LEVELS - len(level_bits)
-    cum = [0]
-    for bits in level_bits:
-        cum.append(cum[-1] + bits)
-    return (add_bits, len(level_bits), *cum, *([cum[-1]] * pad), *level_max, *([0] * pad))
+def _shape_counts(mu: int, aw: int, L: int, pipe: int) -> tuple:
+    """Counts of one shape: ``(base, per_k, segments, nlev)``.
+
+    ``base`` and ``per_k`` hold the `_SHAPE_FEATURES` (feature = base + K * per_k);
+    ``segments`` lists the datapath segments in pipeline order as ``(delay terms, widest
+    word)``, the delay terms being ``{delay key: multiplier}``.
+    """
+    E, kw, nb, build_bits, ew, bound, depth, table_bits = _graph_counts(mu, aw)
+    tree_add_bits, level_bits, level_max = _tree_counts(L, bound)
+    fw = signed_width(-bound, bound)
+    nlev = len(level_bits)
+    tree_cuts = min(max(pipe - 2, 0), nlev)
+    pipe_base = ((L * table_bits + CONTROL_BITS) if pipe >= 1 else 0) + (CONTROL_BITS if pipe >= 2 else 0) \
+        + tree_cuts * CONTROL_BITS
+    pipe_k = (L * kw if pipe >= 1 else 0) + (L * fw if pipe >= 2 else 0) + sum(level_bits[:tree_cuts])
+    base = (L * nb, L * build_bits, 0, 0, 0, 0, 0, pipe_base)
+    per_k = (0, 0, L * E * ew, L * (E + 1), L * fw, L - 1, tree_add_bits, pipe_k)
+    segments = [({"add_base": depth}, ew if depth > 0 else 0),
+                ({"mux_base": 1, "mux_per_select_bit": int(E).bit_length(), "neg_base": 1}, fw)]
+    segments += [({"add_base": 1}, w) for w in level_max]
+    return base, per_k, tuple(segments), nlev
 
 
-def _lookup(a: np.ndarray, b: np.ndarray, fn, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """``fn(a, b)`` (``width`` numbers) once per distinct pair: ``(table, row of every point)``."""
-    a = a.astype(np.int64)
-    b = b.astype(np.int64)
-    code = a * (int(b.max()) + 1) + b  # one integer per (a, b)
-    top = int(code.max()) + 1
+@lru_cache(maxsize=4096)
+def _shape_row(mu: int, aw: int, L: int, pipe: int, delay: tuple) -> tuple:
+    """`_shape_counts` flattened, plus the stage delays of the shape under ``delay``.
+
+    Stages: a registered cut ends a stage, so segment ``i`` stands alone when
+    ``pipe > i``; the segments after the last registered cut chain with the accumulator.
+    A stage costs its segments' logic depths plus one carry ripple over its widest word
+    (chained carries overlap, so the ripple is paid once). Returns ``base..., per_k...,
+    registered (slowest stand-alone stage, ns, without register overhead), tail_base
+    (ns, logic depth of the chained tail without the accumulator), tail_width``.
+    """
+    d = dict(delay)
+    base, per_k, segments, _nlev = _shape_counts(mu, aw, L, pipe)
+    registered, tail_base, tail_width = 0.0, 0.0, 0
+    for i, (terms, width) in enumerate(segments):
+        cost = sum(d[k] * v for k, v in terms.items())
+        if pipe > i:
+            registered = max(registered, cost + d["add_per_bit"] * width)
+        else:
+            tail_base += cost
+            tail_width = max(tail_width, width)
+    return (*base, *per_k, registered, tail_base, tail_width)
+
+
+_NF = len(_SHAPE_FEATURES)
+
+
+#: Points per chunk of the batch path: 8192 float64 = 64 KiB per temporary, so the
+#: temporaries come from (and return to) the malloc heap and stay in cache, instead of
+#: being fresh page-faulted mappings for every numpy operation (3x slower at 100k points).
+_CHUNK = 8192
+
+
+def _chunks(size: int):
+    return [slice(i, min(i + _CHUNK, size)) for i in range(0, size, _CHUNK)]
+
+
+def _shapes(p: dict[str, np.ndarray], tech: Tech) -> tuple[np.ndarray, np.ndarray]:
+    """``(table, index)``: one `_shape_row` per distinct shape, and each point's row."""
+    mu, aw, L, pipe = p["group_size"], p["act_width"], p["luts"], p["pipeline"]
+    rp, rl, ra = int(pipe.max()) + 1, int(L.max()) + 1, int(aw.max()) + 1
+    code = np.empty(len(L), dtype=np.int64)
+    for sl in _chunks(len(L)):
+        code[sl] = ((mu[sl] * ra + aw[sl]) * rl + L[sl]) * rp + pipe[sl]
+    top = (int(mu.max()) + 1) * ra * rl * rp
     if top <= 1 << 22:  # dense: O(N), no sort
         present = np.zeros(top, dtype=bool)
         present[code] = True
         uniq = np.flatnonzero(present)
         slot = np.cumsum(present) - 1
-        inverse = slot[code]
+        index = slot[code]
     else:
-        uniq, inverse = np.unique(code, return_inverse=True)
-    bmod = int(b.max()) + 1
-    table = np.array([fn(int(u // bmod), int(u % bmod)) for u in uniq], dtype=np.int64).reshape(len(uniq), width)
-    return table, inverse.reshape(-1)
+        uniq, index = np.unique(code, return_inverse=True)
+        index = index.reshape(-1)
+    delay = tuple(sorted(tech.delay.items()))
+    rows = []
+    for u in uniq.tolist():
+        u, pp = divmod(u, rp)
+        u, ll = divmod(u, rl)
+        mm, aa = divmod(u, ra)
+        rows.append(_shape_row(mm, aa, ll, pp, delay))
+    return np.array(rows, dtype=np.float64), index
 
 
-def _batch_structure(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    mu, L, K, aw, pipe = (p[k] for k in ("group_size", "luts", "fetchers", "act_width", "pipeline"))
-    n, m, acc = p["n"], p["m"], p["accumulator_width"]
-    gt, gi = _lookup(mu, aw, _graph_counts, 8)
-    E, kw, nb, build_bits, ew, bound, depth, table_bits = (gt[:, j][gi] for j in range(8))
-
-    tt, ti = _lookup(L, bound, _tree_row, 2 + (MAX_LEVELS + 1) + MAX_LEVELS)
-    tree_add_bits, nlev = tt[:, 0][ti], tt[:, 1][ti]
-    levels = max(int(tt[:, 1].max()), 1)
-    level_max = np.ascontiguousarray(tt[:, 2 + MAX_LEVELS + 1:2 + MAX_LEVELS + 1 + levels])[ti]
-    fw = _swidth_sym(bound)
-
+def _batch_structure(p: dict[str, np.ndarray], tech: Tech | None = None) -> dict:
+    """Feature counts, cycles and the per-shape table of every point of ``p``."""
+    tech = tech if tech is not None else load_tech("osu018")
+    table, index = _shapes(p, tech)
+    K, acc = p["fetchers"], _acc_width(p)
+    mu, L, n, m = p["group_size"], p["luts"], p["n"], p["m"]
     rows = -(-n // (L * mu))
     cols = -(-m // K)
     counters = _bitlen_array(rows - 1) + _bitlen_array(cols - 1)
-    tree_cuts = np.clip(pipe - 2, 0, nlev)
-    pipe_bits = (np.where(pipe >= 1, L * table_bits + L * K * kw + CONTROL_BITS, 0)
-                 + np.where(pipe >= 2, L * K * fw + CONTROL_BITS, 0)
-                 + K * tt.reshape(-1)[ti * tt.shape[1] + 2 + tree_cuts]
-                 + tree_cuts * CONTROL_BITS)
-    reg = pipe_bits + 2 * K * acc + 2 + counters
-    features = {
-        "build_adders": L * nb,
-        "build_add_bits": L * build_bits,
-        "mux_data_bits": L * K * E * ew,
-        "mux_select_terms": L * K * (E + 1),
-        "neg_bits": L * K * fw,
-        "tree_adders": K * (L - 1),
-        "tree_add_bits": K * tree_add_bits,
-        "acc_bits": K * acc,
-        "reg_bits": reg,
-        "counter_bits": counters,
-        "const": 1.0,
-        "enable_load": pipe_bits.astype(np.float64) ** 2 / 1000.0,
-    }
-    latency = pipe + 1
-    return {
-        "features": features,
-        "depth": depth, "entry_width": ew, "select_bits": _bitlen_array(E), "fetch_width": fw,
-        "level_max": level_max, "nlev": nlev, "acc_width": acc,
-        "enable_bits": pipe_bits, "acc_bits": K * acc,
-        "cycles": rows * cols + latency, "latency": latency,
-    }
+    rowsel = table[index]
+    features = {k: rowsel[:, j] + K * rowsel[:, _NF + j] for j, k in enumerate(_SHAPE_FEATURES)}
+    features["reg_bits"] = features["reg_bits"] + 2 * K * acc + 2 + counters
+    features["acc_bits"] = K * acc
+    features["counter_bits"] = counters
+    features["const"] = np.ones(len(K))
+    latency = p["pipeline"] + 1
+    return {"features": features, "table": table, "index": index, "counters": counters,
+            "cycles": rows * cols + latency, "latency": latency}
 
 
 # ----------------------------------------------------------------------------- pricing
 
 
-def _stage_delays(st: dict, pipe: np.ndarray, tech: Tech) -> np.ndarray:
-    """Critical path (ns): the slowest register-to-register path.
-
-    Datapath segments, in order: LUT build (cut 0 after it), fetch (cut 1), one per tree
-    level (cuts 2..), then the accumulator. A registered cut ends a stage; the segments
-    after the last registered cut chain with the accumulator into one stage. A stage
-    costs the sum of its segments' logic depths plus one carry ripple over its widest
-    word (chained carries overlap, so ripple is paid once), plus the register overhead.
-
-    The stall/enable net (``advance``) drives the enable of every register; without
-    fanout buffering its delay grows with the number of bits it drives (``enable_*``).
-    """
-    d = tech.delay
-    nlev, level_max = st["nlev"], st["level_max"]
-    apb = d["add_per_bit"]
-    segments = [  # (logic depth cost, widest word, index)
-        (d["add_base"] * st["depth"], np.where(st["depth"] > 0, st["entry_width"], 0)),
-        (d["mux_base"] + d["mux_per_select_bit"] * st["select_bits"] + d["neg_base"], st["fetch_width"]),
-    ]
-    for j in range(level_max.shape[1]):
-        w = level_max[:, j]
-        segments.append((np.where(w > 0, d["add_base"], 0.0), w))
-    registered = np.zeros(len(pipe))
-    tail_base = np.full(len(pipe), d["acc_base"])
-    tail_width = st["acc_width"].astype(np.float64)
-    for i, (base, width) in enumerate(segments):
-        exists = (2 + nlev > i) if i >= 2 else True
-        alone = exists & (pipe > i)
-        tail = exists & (pipe <= i)
-        registered = np.maximum(registered, np.where(alone, base + apb * width, 0.0))
-        tail_base = tail_base + np.where(tail, base, 0.0)
-        tail_width = np.maximum(tail_width, np.where(tail, width, 0))
-    last = tail_base + apb * tail_width
-    enable = d["enable_base"] + d["enable_per_bit"] * st["enable_bits"] + d["enable_per_acc_bit"] * st["acc_bits"]
-    return d["reg_overhead"] + np.maximum(np.maximum(registered, last), enable)
-
-
 def _evaluate(p: dict[str, np.ndarray], tech: Tech) -> dict[str, np.ndarray]:
-    st = _batch_structure(p)
-    f = st["features"]
-    area_parts = {name: sum(tech.area[k] * f[k] for k in keys) for name, keys in BREAKDOWN.items()}
-    energy_parts = {name: sum(tech.energy[k] * f[k] for k in keys) for name, keys in BREAKDOWN.items()}
+    """Every output of every point of ``p`` (normalized), chunk by chunk."""
+    size = len(p["luts"])
+    table, index = _shapes(p, tech)
+    priced = _price_shapes(table, tech)
+    out: dict[str, np.ndarray] = {}
+    for sl in _chunks(size):
+        chunk = _evaluate_chunk({k: v[sl] for k, v in p.items()}, index[sl], priced, tech)
+        if not out:
+            out = {k: np.empty(size, dtype=v.dtype) for k, v in chunk.items()}
+        for k, v in chunk.items():
+            out[k][sl] = v
+    return out
+
+
+def _price_shapes(table: np.ndarray, tech: Tech) -> dict:
+    """Per shape: priced ``base`` and ``per_k`` columns of every part, and the delay terms."""
+    parts = list(BREAKDOWN)
+    nparts = len(parts)
+    coef = np.zeros((2 * _NF, 4 * nparts))
+    for q, costs in enumerate((tech.area, tech.energy)):
+        for j, feat in enumerate(_SHAPE_FEATURES):
+            col = parts.index(next(name for name, keys in BREAKDOWN.items() if feat in keys))
+            coef[j, q * 2 * nparts + col] = costs[feat]
+            coef[_NF + j, q * 2 * nparts + nparts + col] = costs[feat]
+    priced = np.ascontiguousarray((table[:, :2 * _NF] @ coef).T)
+    columns = {}
+    for c, name in enumerate(parts):
+        for q, quantity in enumerate(("area", "energy")):
+            base, per_k = priced[q * 2 * nparts + c], priced[q * 2 * nparts + nparts + c]
+            columns[quantity, name] = (base if base.any() else None, per_k if per_k.any() else None)
+    delays = tuple(np.ascontiguousarray(table[:, 2 * _NF + j]) for j in range(3))
+    return {"parts": columns, "delays": delays}
+
+
+def _fma(acc: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``acc + a * b`` with one temporary."""
+    tmp = a * b
+    tmp += acc
+    return tmp
+
+
+def _evaluate_chunk(p: dict[str, np.ndarray], index: np.ndarray, priced: dict, tech: Tech) -> dict[str, np.ndarray]:
+    K = p["fetchers"].astype(np.float64)
+    acc = _acc_width(p).astype(np.float64)
+    mu, L, n, m = p["group_size"], p["luts"], p["n"], p["m"]
+    rows = -(-n // (L * mu))
+    cols = -(-m // p["fetchers"])
+    counters = (_bitlen_array(rows - 1) + _bitlen_array(cols - 1)).astype(np.float64)
+    k_acc = K * acc
+    fixed_regs = 2.0 * k_acc + 2.0 + counters  # accumulators, results, flags, counters
+
+    # Per part: shape cost (base + K * per_k, gathered from the small per-shape table)
+    # plus the per-point terms.
+    extra = {
+        "registers": (tech.area["reg_bits"] * fixed_regs, tech.energy["reg_bits"] * fixed_regs),
+        "control": (tech.area["acc_bits"] * k_acc + tech.area["counter_bits"] * counters + tech.area["const"],
+                    tech.energy["acc_bits"] * k_acc + tech.energy["counter_bits"] * counters + tech.energy["const"]),
+    }
+    area_parts, energy_parts = {}, {}
+    for name in BREAKDOWN:
+        for q, (quantity, out) in enumerate((("area", area_parts), ("energy", energy_parts))):
+            base, per_k = priced["parts"][quantity, name]
+            value = extra[name][q] if name in extra else 0.0
+            if base is not None:
+                value = value + base[index]
+            if per_k is not None:
+                value = value + K * per_k[index] if np.ndim(value) == 0 else _fma(value, K, per_k[index])
+            out[name] = value if np.ndim(value) else np.full(len(K), float(value))
     area = sum(area_parts.values())
     e_cycle = sum(energy_parts.values())  # pJ per clock cycle, dynamic
-    critical = _stage_delays(st, p["pipeline"], tech)
+
+    d = tech.delay
+    registered, tail_base, tail_width = (column[index] for column in priced["delays"])
+    tail = np.maximum(tail_width, acc)
+    tail *= d["add_per_bit"]
+    tail += tail_base
+    tail += d["acc_base"]
+    critical = np.maximum(registered, tail)
+    critical += d["reg_overhead"]
     fmax = 1000.0 / critical
-    clock = np.where(np.isnan(p["clock_mhz"]), fmax, p["clock_mhz"])
+    asked = p["clock_mhz"]
+    unset = np.isnan(asked)
+    clock = fmax if unset.all() else np.where(unset, fmax, asked)
     leak_mw = tech.leakage_mw_per_um2 * area
-    power = e_cycle * clock * 1e-3 + leak_mw  # pJ * MHz = uW
-    cycles = st["cycles"].astype(np.float64)
-    gemv_time_us = cycles / clock
-    e_gemv = e_cycle * cycles + leak_mw * gemv_time_us * 1e3  # mW * us = nJ -> pJ
-    ops = 2.0 * p["n"] * p["m"]
+    power = e_cycle * clock
+    power *= 1e-3  # pJ * MHz = uW
+    power += leak_mw
+    latency = p["pipeline"] + 1
+    cycles = rows * cols + latency
+    cyc = cycles.astype(np.float64)
+    gemv_time_us = cyc / clock
+    e_gemv = leak_mw * gemv_time_us
+    e_gemv *= 1e3  # mW * us = nJ -> pJ
+    e_gemv += e_cycle * cyc
+    ops = 2.0 * n * m
     out = {
         "area_um2": area,
         "power_mw": power,
@@ -352,10 +430,10 @@ def _evaluate(p: dict[str, np.ndarray], tech: Tech) -> dict[str, np.ndarray]:
         "fmax_mhz": fmax,
         "clock_mhz": clock,
         "critical_path_ns": critical,
-        "cycles_per_gemv": st["cycles"],
-        "latency_cycles": st["latency"],
-        "gemv_per_s": clock * 1e6 / cycles,
-        "throughput_gops": ops * clock * 1e-3 / cycles,
+        "cycles_per_gemv": cycles,
+        "latency_cycles": latency,
+        "gemv_per_s": clock * 1e6 / cyc,
+        "throughput_gops": ops * clock * 1e-3 / cyc,
         "ops_per_gemv": ops,
     }
     for name in BREAKDOWN:
@@ -375,18 +453,27 @@ def _normalize(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     arrays["clock_mhz"] = np.broadcast_to(clock, (size,))
     acc = params.get("accumulator_width")
     if acc is None:
-        bound = arrays["n"] * (1 << (arrays["act_width"] - 1))
-        acc = _swidth_sym(bound)
-    else:
-        acc = np.broadcast_to(np.asarray(acc, dtype=np.int64).reshape(-1), (size,))
-        acc = np.where(acc <= 0, _swidth_sym(arrays["n"] * (1 << (arrays["act_width"] - 1))), acc)
+        acc = np.zeros(1, dtype=np.int64)  # derived per chunk (`_acc_width`)
+    acc = np.broadcast_to(np.asarray(acc, dtype=np.int64).reshape(-1), (size,))
     arrays["accumulator_width"] = acc
     for k in ("group_size", "luts", "fetchers", "act_width", "n", "m"):
-        if np.any(arrays[k] < 1):
+        if size and arrays[k].min() < 1:  # reductions: no temporary arrays
             raise ValueError(f"'{k}' must be >= 1 everywhere")
-    if np.any(arrays["pipeline"] < 0):
+    if size and arrays["pipeline"].min() < 0:
         raise ValueError("'pipeline' must be >= 0 everywhere")
     return arrays
+
+
+def _acc_width(p: dict[str, np.ndarray]) -> np.ndarray:
+    """The accumulator widths: as given, or (<= 0) the width ``n`` products need.
+
+    ``signed_width(-b, b)`` of ``b = n * 2**(act_width - 1)`` is ``bit_length(n) + act_width``.
+    """
+    acc = p["accumulator_width"]
+    if acc.min() > 0:
+        return acc
+    derived = _bitlen_array(p["n"]) + p["act_width"]
+    return derived if acc.max() <= 0 else np.where(acc <= 0, derived, acc)
 
 
 def estimate_batch(params: dict[str, np.ndarray], tech: Tech | str = "osu018") -> dict[str, np.ndarray]:

@@ -38,9 +38,6 @@ DELAY_KEYS = (
     "mux_per_select_bit",  # per select bit (mux tree level)
     "neg_base",            # conditional negator (excluding its ripple)
     "acc_base",            # accumulator restart mux + adder (excluding its ripple)
-    "enable_base",         # the stall/enable net: fixed part
-    "enable_per_bit",      # per register bit it drives (no fanout buffering in the flow)
-    "enable_per_acc_bit",  # the accumulator/result enables (a second, smaller net)
 )
 
 
