@@ -1,9 +1,9 @@
 """A small validation subset: the cost model against real synthesis (Yosys + osu018 + OpenSTA).
 
 Two validation designs (not in the calibration set), synthesized with activity from a
-simulation VCD; results are cached by the flow, so reruns are fast. Tolerances are wider
-than the full-set MAPE targets (reports/validation/validation.md) because single designs
-can sit at the tail of the error distribution.
+simulation VCD; results are cached by the flow, so reruns are fast. Every design must meet
+the issue's targets on its own: area within 12% (the worst-case target), power and fmax
+within 15% (the MAPE targets); see reports/validation/validation.md for the full set.
 """
 
 import shutil
@@ -18,7 +18,7 @@ SUBSET = [
     dict(mu=2, L=2, K=2, act="int8", p=0, n=64, m=16),
     dict(mu=3, L=2, K=4, act="int8", p=1, n=96, m=32),
 ]
-TOLERANCE_PCT = {"area": 12.0, "power": 35.0, "fmax": 30.0}
+TOLERANCE_PCT = {"area": 12.0, "power": 15.0, "fmax": 15.0}
 
 
 @pytest.mark.skipif(shutil.which("yosys") is None or shutil.which("sta") is None,
