@@ -111,8 +111,6 @@ def comparison(tech: str) -> tuple[str, list[dict]]:
 
 
 def synth_check(tech: str) -> str:
-    from amaranth.back import verilog
-
     from costmodel import synth as flow
 
     lines = ["| design (L=2, K=4, n=64, m=16, pipeline 1) | model area (um^2) | synthesized area (um^2) "
@@ -123,7 +121,7 @@ def synth_check(tech: str) -> str:
         est = api.estimate(config, tech=tech, clock_mhz=CLOCK_MHZ)
         with tempfile.TemporaryDirectory(prefix="hwgen-fmt-") as tmp:
             source = Path(tmp) / f"{config.top}.v"
-            source.write_text(verilog.convert(api.core(config), name=config.top, emit_src=False))
+            source.write_text(api.verilog(config))
             result = flow.synthesize([source], config.top, clock_period_ns=1000.0 / CLOCK_MHZ)
         lines.append(
             f"| {weights} mu={mu} | {est['area_um2']:.0f} | {result.area_um2:.0f} "

@@ -1,7 +1,6 @@
 """Synthesis runs of float LUT cores, MAC baselines and their float / multiplier units.
 
-`synth_core` is `costmodel.runs.synth_config` for the configs `hwgen.api.make_core`
-builds (`FloatLutConfig`, `MacConfig`), through the same flow (`costmodel.synth`),
+`synth_core` is `costmodel.runs.synth_config` for the configs `hwgen.families` builds (`FloatLutConfig`, `MacConfig`), through the same flow (`costmodel.synth`),
 with OpenSTA's default input activity (no workload VCD: `costmodel.activity`
 simulates the integer core only). `synth_unit` synthesizes one arithmetic unit
 (a float adder, multiplier or widener, an integer multiplier) on its own: the
@@ -29,12 +28,12 @@ __all__ = ["synth_core", "synth_unit", "unit_component"]
 def synth_core(config, liberty: Path | None = None, clock_period_ns: float = DEFAULT_PERIOD_NS,
                workdir: Path | None = None) -> tuple[synth.SynthResult, float]:
     """Synthesize a float LUT core or MAC baseline; returns ``(result, seconds)``."""
-    from hwgen.api import make_core
+    from hwgen.api import verilog as design_verilog
 
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hwgen-cm-") as tmp:
         source = Path(tmp) / f"{config.top}.v"
-        source.write_text(verilog.convert(make_core(config), name=config.top, emit_src=False))
+        source.write_text(design_verilog(config))
         result = synth.synthesize([source], config.top, liberty=liberty, clock_period_ns=clock_period_ns,
                                   workdir=workdir)
     return result, time.perf_counter() - start

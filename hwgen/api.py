@@ -14,113 +14,48 @@ from typing import Any
 
 import numpy as np
 
-from .config import FloatLutConfig, LutConfig, MacConfig, load_design, parse_design
-from .datapath import LutCoreShape
-from .emit import convert, port_list, tool_versions, write_design
+from .config import load_design, parse_design
+from .emit import tool_versions, write_design
 from .errors import InputError
-from .lutgraph import naive_adders
-from .rtl.lut_core import LutCore
+from .families import family_of
 
 DEFAULT_CLOCK_MHZ = 100.0
 
-Design = str | Path | dict | LutConfig | MacConfig
+Design = str | Path | dict | Any
 
 
-def load(design: Design) -> LutConfig | MacConfig:
+def load(design: Design):
     """Accept a design as a YAML path, a mapping, or an already validated config."""
-    if isinstance(design, (LutConfig, MacConfig)):
-        return design
+    if isinstance(design, (str, Path)):
+        return load_design(design)
     if isinstance(design, dict):
         return parse_design(design)
-    return load_design(design)
+    return design
 
 
-def core(config: LutConfig):
-    """The generator (Amaranth component) of a config: by ``kind``, then by ``weights``."""
-    if isinstance(config, (FloatLutConfig, MacConfig)):
-        return make_core(config)
-    if config.weights != "ternary":
-        from .rtl.format_core import FormatCore
-
-        return FormatCore(config)
-    return LutCore(config)
+def build(design: Design) -> tuple[str, dict[str, Any]]:
+    """The design's Verilog text (deterministic for a given config) and its manifest details."""
+    config = load(design)
+    return family_of(config).build(config)
 
 
 def verilog(design: Design) -> str:
-    """The design's Verilog text (deterministic for a given config)."""
-    config = load(design)
-    return convert(core(config), config.top)
-
-
-def make_core(config: FloatLutConfig | MacConfig):
-    """The float LUT core or the MAC baseline of a config."""
-    if isinstance(config, MacConfig):
-        from .rtl.mac_core import MacCore
-
-        return MacCore(config)
-    from .rtl.float_core import FloatLutCore
-
-    return FloatLutCore(config)
-
-
-def _manifest_other(config, component, clock_mhz: float) -> dict[str, Any]:
-    """Manifest of a float LUT core or a MAC baseline (`hwgen.floatpath` shapes)."""
-    from .floatpath import FloatLutShape, MacShape
-
-    info: dict[str, Any] = {"top": config.top, "config": config.to_dict(), "ports": port_list(component),
-                            "clock_mhz": clock_mhz, "tool_versions": tool_versions()}
-    if isinstance(config, MacConfig):
-        shape = MacShape(config)
-        info.update({"latency_cycles": shape.latency, "cycles_per_gemv": shape.cycles_per_gemv,
-                     "weight_width": shape.weight_width, "multipliers": shape.multipliers,
-                     "tree_adders": shape.tree_adders})
-    else:
-        shape = FloatLutShape(config)
-        info.update({"latency_cycles": shape.latency, "cycles_per_gemv": shape.cycles_per_gemv,
-                     "lut_build": {"entries": shape.entries, "adders_per_lut": shape.graph.adders,
-                                   "naive_adders_per_lut": naive_adders(config.group_size),
-                                   "depth": shape.graph.depth},
-                     "key_width": shape.key_width})
-    info["estimate"] = estimate(config, clock_mhz=clock_mhz)
-    return info
-
-
-def manifest(config: LutConfig, core: LutCore, clock_mhz: float) -> dict[str, Any]:
-    if isinstance(config, (FloatLutConfig, MacConfig)):
-        return _manifest_other(config, core, clock_mhz)
-    if config.weights != "ternary":
-        from .weights.shape import FormatShape
-
-        shape = FormatShape(config)
-        naive = shape.naive_adders
-    else:
-        shape = LutCoreShape(config)
-        naive = naive_adders(config.group_size)
-    return {
-        "top": config.top,
-        "config": config.to_dict(),
-        "ports": port_list(core),
-        "latency_cycles": shape.latency,
-        "cycles_per_gemv": shape.cycles_per_gemv,
-        "clock_mhz": clock_mhz,
-        "lut_build": {
-            "entries": shape.entries,
-            "adders_per_lut": shape.graph.adders,
-            "naive_adders_per_lut": naive,
-            "depth": shape.graph.depth,
-        },
-        "key_width": shape.key_width,
-        "tool_versions": tool_versions(),
-        "estimate": estimate(config, clock_mhz=clock_mhz),
-    }
+    """The design's Verilog text."""
+    return build(design)[0]
 
 
 def generate(design: Design, out_dir: str | Path, clock_mhz: float = DEFAULT_CLOCK_MHZ) -> dict[str, Any]:
-    """Write ``<top>.v``, ``filelist.f``, ``constraints.sdc`` and ``manifest.json`` to ``out_dir``."""
+    """Write ``<top>.v``, ``filelist.f``, ``constraints.sdc`` and ``manifest.json`` to ``out_dir``.
+
+    The manifest holds the config, ports and widths, latency, structure counts,
+    tool versions and the cost model's estimate at ``clock_mhz``.
+    """
     config = load(design)
-    component = core(config)
-    info = manifest(config, component, clock_mhz)
-    write_design(out_dir, config.top, convert(component, config.top), info, clock_mhz)
+    text, details = build(config)
+    info = {"top": config.top, "kind": family_of(config).name, "config": config.to_dict(),
+            "clock_mhz": clock_mhz, **details, "tool_versions": tool_versions(),
+            "estimate": estimate(config, clock_mhz=clock_mhz)}
+    write_design(out_dir, config.top, text, info, clock_mhz)
     return info
 
 
@@ -149,56 +84,27 @@ def save_array(path: str | Path, array: np.ndarray) -> None:
         raise
 
 
-def simulate(design: Design, weights: np.ndarray, activations: np.ndarray,
+def simulate(design: Design, weights: np.ndarray | None, activations: np.ndarray,
              simulator: str = "verilator", seed: int = 0) -> np.ndarray:
     """Run the design's RTL on ``activations @ weights``; raises `MismatchError` on any difference.
 
-    Returns ``(M,)`` for 1-D activations, else ``(B, M)``, as int64 (complex128 for iFairy).
-    Float activations: the values of the accumulation format, exactly, as float16
-    (fp16, fp8_e4m3, fp8_e5m2) or float32 (bf16) (`sim.float_reference.RESULT_DTYPES`).
+    Returns ``(M,)`` for 1-D activations, else ``(B, M)``: int64 for integer designs
+    (complex128 for iFairy); for float activations the values of the accumulation
+    format, exactly, as float16 (fp16, fp8) or float32 (bf16). Hardwired arrays carry
+    their own weights: ``weights`` may be None, and if given must be the same matrix.
     """
-    if isinstance(load(design), (FloatLutConfig, MacConfig)):
-        return _simulate_other(load(design), weights, activations, simulator, seed)
-    from sim.format_sim import simulate_format
-    from sim.lut_sim import simulate_lut
-
     config = load(design)
-    run = simulate_lut if config.weights == "ternary" else simulate_format
-    result = run(config, verilog(config), weights, activations, simulator=simulator, seed=seed)
-    return result[0] if np.asarray(activations).ndim == 1 else result
-
-
-def _simulate_other(config, weights, activations, simulator: str, seed: int) -> np.ndarray:
-    """`simulate` for float LUT cores and MAC baselines."""
-    from sim.core_sim import simulate_float_lut
-    from sim.float_reference import result_values
-    from sim.mac_reference import simulate_mac
-
-    run = simulate_mac if isinstance(config, MacConfig) else simulate_float_lut
-    result = run(config, verilog(config), weights, activations, simulator=simulator, seed=seed)
-    if config.act.is_float:
-        result = result_values(result, config.acc_format)
+    family = family_of(config)
+    if weights is None and family.weights_required:
+        raise InputError(f"a {family.name} design needs --weights")
+    result = family.simulate(config, verilog(config), weights, activations, simulator, seed)
     return result[0] if np.asarray(activations).ndim == 1 else result
 
 
 def estimate(design: Design, tech: str = "osu018", clock_mhz: float | None = None) -> dict[str, Any]:
     """The analytical cost model's prediction (area, power, energy, fmax, cycles, throughput)."""
-    if isinstance(load(design), FloatLutConfig):
-        from costmodel.float_model import estimate_float_lut
-
-        return estimate_float_lut(load(design), tech_name=tech, clock_mhz=clock_mhz)
-    if isinstance(load(design), MacConfig):
-        from costmodel.mac_model import estimate_mac
-
-        return estimate_mac(load(design), tech_name=tech, clock_mhz=clock_mhz)
-    from costmodel.model import estimate as model_estimate
-
     config = load(design)
-    if config.weights != "ternary":
-        from costmodel.formats_model import estimate as formats_estimate
-
-        return formats_estimate(config, tech_name=tech, clock_mhz=clock_mhz)
-    return model_estimate(config, tech_name=tech, clock_mhz=clock_mhz)
+    return family_of(config).estimate(config, tech, clock_mhz)
 
 
 def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = None,
@@ -209,7 +115,6 @@ def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = Non
     ``liberty`` overrides it with any Liberty file.
     """
     from costmodel import synth as flow
-    from costmodel.runs import synth_config
 
     config = load(design)
     if liberty is not None:
@@ -220,12 +125,7 @@ def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = Non
         liberty = flow.default_liberty()
     else:
         raise InputError(f"technology {tech!r} has no open Liberty library here; pass --liberty FILE")
-    if isinstance(config, (FloatLutConfig, MacConfig)):
-        from costmodel.core_runs import synth_core
-
-        result, seconds = synth_core(config, liberty=liberty, clock_period_ns=1000.0 / clock_mhz)
-    else:
-        result, seconds = synth_config(config, liberty=liberty, clock_period_ns=1000.0 / clock_mhz)
+    result, seconds = family_of(config).synth(config, liberty, 1000.0 / clock_mhz)
     report = asdict(result)
     report["liberty"] = str(liberty)
     report["seconds"] = round(seconds, 3)

@@ -32,7 +32,7 @@ def cmd_generate(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    weights = api.load_array(args.weights, "weights")
+    weights = None if args.weights is None else api.load_array(args.weights, "weights")
     activations = api.load_array(args.activations, "activations")
     result = api.simulate(args.design, weights, activations, simulator=args.simulator, seed=args.seed)
     api.save_array(args.out, result)
@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "((N,) or (B, N)) and write Y = A @ W to --out. Exits 1 if the RTL "
                                    "differs from the bit-exact reference model (and writes nothing).")
     p.add_argument("design", metavar="DESIGN.yaml")
-    p.add_argument("--weights", required=True, metavar="W.npy", help="(N, M) weights; ternary: int in {-1,0,1}; sherry: ternary with one 0 per 4 rows; "
+    p.add_argument("--weights", metavar="W.npy", help="(N, M) weights (optional for hardwired designs, "
+                   "which carry their own: if given, must equal them); ternary: int in {-1,0,1}; sherry: ternary with one 0 per 4 rows; "
                    "ifairy: complex in {+1,-1,+i,-i}; intB: ints in [-2^(B-1), 2^(B-1)-1]")
     p.add_argument("--activations", required=True, metavar="A.npy", help="(N,) or (B, N) activations (ifairy: complex with integer parts)")
     p.add_argument("--out", required=True, metavar="Y.npy", help="where to write the (B, M) int64 result (complex128 for ifairy)")

@@ -14,8 +14,6 @@ from conftest import lut_design
 from hwgen import api
 from hwgen.cli import main
 from hwgen.config import parse_design
-from hwgen.emit import convert
-from hwgen.rtl.format_core import FormatCore
 from sim.format_ref import torch_gemv
 from test_weight_formats import random_acts, random_weights
 
@@ -55,9 +53,9 @@ def test_core_exact_on_verilator(weights):
 
 def test_generated_verilog_is_deterministic_and_ports_match():
     config = parse_design(DESIGNS["ifairy"])
-    core = FormatCore(config)
-    assert convert(core, "lut_core") == convert(FormatCore(config), "lut_core")
-    ports = {p["name"]: p["width"] for p in api.manifest(config, core, 100.0)["ports"]}
+    text, details = api.build(config)
+    assert text == api.verilog(config)
+    ports = {p["name"]: p["width"] for p in details["ports"]}
     assert ports["act__payload"] == 3 * 2 * 2 * 8  # L * mu * (re, im) * 8 bits
     assert ports["keys__payload"] == 3 * 3 * 4      # L * K keys of 2*mu bits
     assert ports["result__payload"] == 3 * 2 * config.accumulator_width + 1
