@@ -89,7 +89,7 @@ def max_pipeline(luts: int) -> int:
     return 2 + (luts - 1).bit_length()
 
 
-def _int_field(raw: dict, name: str, default: int | None, lo: int, hi: int | None = None) -> int:
+def int_field(raw: dict, name: str, default: int | None, lo: int, hi: int | None = None) -> int:
     value = raw.get(name, default)
     if value is None:
         raise ConfigError(f"missing required field '{name}'")
@@ -101,7 +101,14 @@ def _int_field(raw: dict, name: str, default: int | None, lo: int, hi: int | Non
     return value
 
 
-def _choice_field(raw: dict, name: str, default: str, choices) -> str:
+def bool_field(raw: dict, name: str, default: bool) -> bool:
+    value = raw.get(name, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"'{name}' must be true or false, not {value!r}")
+    return value
+
+
+def choice_field(raw: dict, name: str, default: str, choices) -> str:
     value = raw.get(name, default)
     if value not in choices:
         raise ConfigError(f"'{name}' must be one of {', '.join(choices)}, not {value!r}")
@@ -114,8 +121,8 @@ def parse_workload(raw: Any) -> Workload:
     unknown = set(raw) - {"n", "m"}
     if unknown:
         raise ConfigError(f"unknown field(s) in 'workload': {', '.join(sorted(unknown))}")
-    n = _int_field(raw, "n", None, 1)
-    m = _int_field(raw, "m", None, 1)
+    n = int_field(raw, "n", None, 1)
+    m = int_field(raw, "m", None, 1)
     return Workload(n, m)
 
 
@@ -126,17 +133,17 @@ def parse_lut(raw: dict) -> LutConfig:
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"unknown field(s) for kind 'lut': {', '.join(sorted(unknown))}")
-    weights = _choice_field(raw, "weights", "ternary", formats.WEIGHT_FORMATS)
-    activation = _choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
+    weights = choice_field(raw, "weights", "ternary", formats.WEIGHT_FORMATS)
+    activation = choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
     workload = parse_workload(raw.get("workload"))
-    group_size = _int_field(raw, "group_size", 4, 1, MAX_GROUP_SIZE)
-    luts = _int_field(raw, "luts", 8, 1)
-    fetchers = _int_field(raw, "fetchers", 16, 1)
-    pipeline = _int_field(raw, "pipeline", 1, 0, max_pipeline(luts))
+    group_size = int_field(raw, "group_size", 4, 1, MAX_GROUP_SIZE)
+    luts = int_field(raw, "luts", 8, 1)
+    fetchers = int_field(raw, "fetchers", 16, 1)
+    pipeline = int_field(raw, "pipeline", 1, 0, max_pipeline(luts))
     act = formats.ACTIVATIONS[activation]
     formats.check_weight_design(weights, group_size, workload.n, act.is_float)
     needed = required_accumulator_width(workload.n, act, weights)
-    acc = _int_field(raw, "accumulator_width", needed, 1)
+    acc = int_field(raw, "accumulator_width", needed, 1)
     if acc < needed:
         raise ConfigError(
             f"'accumulator_width' {acc} can overflow: n={workload.n} {activation} activations need {needed} bits"
@@ -190,14 +197,14 @@ def parse_float_lut(raw: dict) -> FloatLutConfig:
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"unknown field(s) for kind 'lut': {', '.join(sorted(unknown))}")
-    weights = _choice_field(raw, "weights", "ternary", ("ternary",))  # float cores: ternary keys only
-    activation = _choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
+    weights = choice_field(raw, "weights", "ternary", ("ternary",))  # float cores: ternary keys only
+    activation = choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
     workload = parse_workload(raw.get("workload"))
-    group_size = _int_field(raw, "group_size", 4, 1, MAX_GROUP_SIZE)
-    luts = _int_field(raw, "luts", 8, 1)
-    fetchers = _int_field(raw, "fetchers", 16, 1)
-    pipeline = _int_field(raw, "pipeline", 1, 0, max_pipeline(luts))
-    adder_pipeline = _int_field(raw, "adder_pipeline", 0, 0, MAX_ADDER_PIPELINE)
+    group_size = int_field(raw, "group_size", 4, 1, MAX_GROUP_SIZE)
+    luts = int_field(raw, "luts", 8, 1)
+    fetchers = int_field(raw, "fetchers", 16, 1)
+    pipeline = int_field(raw, "pipeline", 1, 0, max_pipeline(luts))
+    adder_pipeline = int_field(raw, "adder_pipeline", 0, 0, MAX_ADDER_PIPELINE)
     formats.check_weight_design(weights, group_size, workload.n, True)
     accumulation = _float_accumulation(raw, activation)
     if "accumulator_width" in raw:
@@ -288,17 +295,17 @@ def parse_mac(raw: dict) -> MacConfig:
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"unknown field(s) for kind 'mac': {', '.join(sorted(unknown))}")
-    weights = _choice_field(raw, "weights", "ternary", MAC_WEIGHTS)
-    activation = _choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
+    weights = choice_field(raw, "weights", "ternary", MAC_WEIGHTS)
+    activation = choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
     act = formats.ACTIVATIONS[activation]
     if weights == "int8" and act.is_float:
         raise ConfigError(f"'weights' int8 multiplies integer activations; {activation} needs weights fp16 or ternary")
     if weights == "fp16" and not act.is_float:
         raise ConfigError(f"'weights' fp16 multiplies float activations; {activation} needs weights int8 or ternary")
     workload = parse_workload(raw.get("workload"))
-    rows = _int_field(raw, "rows", 8, 1)
-    columns = _int_field(raw, "columns", 16, 1)
-    pipeline = _int_field(raw, "pipeline", 1, 0, mac_max_pipeline(rows))
+    rows = int_field(raw, "rows", 8, 1)
+    columns = int_field(raw, "columns", 16, 1)
+    pipeline = int_field(raw, "pipeline", 1, 0, mac_max_pipeline(rows))
     top = raw.get("top", "mac_core")
     if not isinstance(top, str) or not top.isidentifier():
         raise ConfigError(f"'top' must be a Verilog identifier, not {top!r}")
@@ -306,7 +313,7 @@ def parse_mac(raw: dict) -> MacConfig:
         for name in ("accumulator_width",):
             if name in raw:
                 raise ConfigError(f"'{name}' applies to integer activations; float cores take 'accumulation'")
-        adder_pipeline = _int_field(raw, "adder_pipeline", 0, 0, MAX_ADDER_PIPELINE)
+        adder_pipeline = int_field(raw, "adder_pipeline", 0, 0, MAX_ADDER_PIPELINE)
         accumulation = _float_accumulation(raw, activation)
         acc = formats.ACTIVATIONS[accumulation].width
     else:
@@ -317,7 +324,7 @@ def parse_mac(raw: dict) -> MacConfig:
         wmax = 1 if weights == "ternary" else 128
         bound = workload.n * max(-act.min, act.max) * wmax
         needed = formats.signed_width(-bound, bound)
-        acc = _int_field(raw, "accumulator_width", needed, 1)
+        acc = int_field(raw, "accumulator_width", needed, 1)
         if acc < needed:
             raise ConfigError(f"'accumulator_width' {acc} can overflow: n={workload.n} {activation} x {weights} "
                               f"products need {needed} bits")

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
+from .weights.spec import check_integers
 
 
 # ----------------------------------------------------------------------------
@@ -157,21 +158,7 @@ def decode_keys(keys: np.ndarray, mu: int) -> tuple[np.ndarray, np.ndarray]:
 
 def check_ternary(weights: np.ndarray, name: str = "weights") -> np.ndarray:
     """Return ``weights`` as int8 after checking every value is in {-1, 0, 1}."""
-    weights = np.asarray(weights)
-    if weights.ndim != 2:
-        raise InputError(f"{name} must be a 2-D (N, M) matrix, got shape {weights.shape}")
-    if weights.dtype.kind == "f":
-        if not np.all(np.isfinite(weights)) or np.any(weights != np.round(weights)):
-            raise InputError(f"{name} must hold integers in {{-1, 0, 1}}, found non-integer values")
-    elif weights.dtype.kind not in "iub":
-        raise InputError(f"{name} must be an integer array, got dtype {weights.dtype}")
-    bad = (weights < -1) | (weights > 1)
-    if np.any(bad):
-        r, c = np.argwhere(bad)[0]
-        raise InputError(
-            f"{name} must be ternary (values in {{-1, 0, 1}}): found {weights[r, c].item()!r} at [{r}, {c}]"
-        )
-    return weights.astype(np.int8)
+    return check_integers(weights, name, -1, 1, "ternary (values in {-1, 0, 1})").astype(np.int8)
 
 
 def check_int_activations(acts: np.ndarray, fmt: ActivationFormat, name: str = "activations") -> np.ndarray:

@@ -38,8 +38,9 @@ from typing import Any
 import numpy as np
 
 from hwgen import formats
-from hwgen.config import Workload, parse_workload
+from hwgen.config import Workload, bool_field, choice_field, int_field, parse_workload
 from hwgen.errors import ConfigError, InputError
+from hwgen.weights.spec import check_integers
 
 __all__ = [
     "HARDWIRED_WEIGHTS", "HARDWIRED_ACTIVATIONS", "HardwiredConfig", "parse_hardwired",
@@ -184,20 +185,8 @@ def _file_digest(path: Path) -> str:
 
 def check_weight_values(w: np.ndarray, fmt: str, name: str = "weights") -> np.ndarray:
     """``w`` as int16 after checking it is 2-D and every value is in the format's range."""
-    w = np.asarray(w)
-    if w.ndim != 2:
-        raise InputError(f"{name} must be a 2-D (N, M) matrix, got shape {w.shape}")
-    if w.dtype.kind == "f":
-        if not np.all(np.isfinite(w)) or np.any(w != np.round(w)):
-            raise InputError(f"{name} must hold integers for format {fmt}, found non-integer values")
-    elif w.dtype.kind not in "iub":
-        raise InputError(f"{name} must be an integer array, got dtype {w.dtype}")
     lo, hi = HARDWIRED_WEIGHTS[fmt]
-    bad = (w < lo) | (w > hi)
-    if np.any(bad):
-        r, c = np.argwhere(bad)[0]
-        raise InputError(f"{name} out of {fmt} range [{lo}, {hi}]: {w[r, c].item()} at [{r}, {c}]")
-    return w.astype(np.int16)
+    return check_integers(w, name, lo, hi, f"in {fmt} range [{lo}, {hi}]").astype(np.int16)
 
 
 def generate_weights(fmt: str, n: int, m: int, seed: int) -> np.ndarray:
@@ -237,30 +226,6 @@ def load_weights(config: HardwiredConfig) -> np.ndarray:
 # Parsing
 
 
-def _bool_field(raw: dict, name: str, default: bool) -> bool:
-    value = raw.get(name, default)
-    if not isinstance(value, bool):
-        raise ConfigError(f"'{name}' must be true or false, not {value!r}")
-    return value
-
-
-def _int_field(raw: dict, name: str, default: int, lo: int, hi: int | None = None) -> int:
-    value = raw.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"'{name}' must be an integer, not {value!r}")
-    if value < lo or (hi is not None and value > hi):
-        span = f">= {lo}" if hi is None else f"in {lo}..{hi}"
-        raise ConfigError(f"'{name}' must be {span}, not {value}")
-    return value
-
-
-def _choice(raw: dict, name: str, default: str, choices) -> str:
-    value = raw.get(name, default)
-    if value not in choices:
-        raise ConfigError(f"'{name}' must be one of {', '.join(choices)}, not {value!r}")
-    return value
-
-
 def parse_hardwired(raw: dict, base_dir: str | Path | None = None) -> HardwiredConfig:
     """Validate a ``kind: hardwired`` mapping into a `HardwiredConfig`.
 
@@ -285,12 +250,12 @@ def parse_hardwired(raw: dict, base_dir: str | Path | None = None) -> HardwiredC
         raise ConfigError(f"unknown field(s) for kind 'hardwired': {', '.join(sorted(unknown))}")
     if raw.get("kind", "hardwired") != "hardwired":
         raise ConfigError(f"parse_hardwired got kind {raw.get('kind')!r}")
-    weights = _choice(raw, "weights", "ternary", tuple(HARDWIRED_WEIGHTS))
-    activation = _choice(raw, "activation", "int8", HARDWIRED_ACTIVATIONS)
-    transpose = _bool_field(raw, "transpose", False)
-    bit_serial = _bool_field(raw, "bit_serial", False)
-    sharing = _bool_field(raw, "sharing", True)
-    seed = _int_field(raw, "seed", 0, 0)
+    weights = choice_field(raw, "weights", "ternary", tuple(HARDWIRED_WEIGHTS))
+    activation = choice_field(raw, "activation", "int8", HARDWIRED_ACTIVATIONS)
+    transpose = bool_field(raw, "transpose", False)
+    bit_serial = bool_field(raw, "bit_serial", False)
+    sharing = bool_field(raw, "sharing", True)
+    seed = int_field(raw, "seed", 0, 0)
     tensor = raw.get("tensor")
     if tensor is not None and not isinstance(tensor, str):
         raise ConfigError(f"'tensor' must be a tensor name, not {tensor!r}")
@@ -334,7 +299,7 @@ def parse_hardwired(raw: dict, base_dir: str | Path | None = None) -> HardwiredC
             raise ConfigError("a hardwired design needs 'weights_file' or a 'workload' for a generated matrix")
         workload = parse_workload(raw["workload"])
     levels = tree_levels(workload.n, weights)
-    pipeline = _int_field(raw, "pipeline", 0, 0, levels - 1)
+    pipeline = int_field(raw, "pipeline", 0, 0, levels - 1)
     return HardwiredConfig(
         workload=workload, weights=weights, activation=activation, weights_file=wfile, tensor=tensor,
         transpose=transpose, seed=seed, pipeline=pipeline, bit_serial=bit_serial, sharing=sharing,
