@@ -105,7 +105,7 @@ def test_user_weights_must_match_design():
 
 def test_bad_activations():
     c = parse_hardwired({"kind": "hardwired", "workload": {"n": 4, "m": 2}, "activation": "int4"})
-    with pytest.raises(InputError, match="in int4 range"):
+    with pytest.raises(InputError, match=r"out of int4 range \[-8, 7\]: 8 at \[0, 0\]"):
         hardwired_gemv(c, None, np.array([8, 0, 0, 0]))
     with pytest.raises(InputError, match="N = 4"):
         hardwired_gemv(c, None, np.zeros((2, 5), dtype=np.int64))
