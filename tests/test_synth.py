@@ -149,3 +149,37 @@ def test_bad_verilog_raises_tool_error(tmp_path):
     bad.write_text("module broken(input a, output b); assign b = ; endmodule\n")
     with pytest.raises(ToolError, match="yosys failed"):
         synth.synthesize([bad], "broken", use_cache=False)
+
+
+def test_flow_buffers_high_fanout_nets_and_writes_sta_readable_netlists(tmp_path):
+    """ABC gets the period as delay target and a weak input driver, so one register
+    driving many loads is buffered; the netlist has no concatenated assignments."""
+    constr = synth._abc_constraints(synth.OSU018_LIBERTY)
+    assert "set_driving_cell INVX1" in constr and "set_load" in constr
+    script = synth._yosys_script([tmp_path / "x.v"], "top", synth.OSU018_LIBERTY, 10.0, "abc.constr")
+    assert "-constr abc.constr -D 10000" in script
+    assert "splitnets\nopt_clean -purge\n" in script and "-simple-lhs" in script
+
+    loads = 256
+    path = tmp_path / "fanout.v"
+    path.write_text(
+        "module fanout(input clk, input en, input [255:0] d, output reg [255:0] q);\n"
+        "  reg en_r;\n"
+        "  always @(posedge clk) begin en_r <= en; if (en_r) q <= d; end\n"
+        "endmodule\n")
+    work = tmp_path / "work"
+    r = synth.synthesize([path], "fanout", clock_period_ns=PERIOD_NS, workdir=work)
+    assert r.cells_by_type.get("BUFX2", 0) + r.cells_by_type.get("BUFX4", 0) >= loads // 32
+    assert 0.5 < r.critical_path_ns < 3.0  # without buffering one X1 gate would drive all 256 enable muxes
+    assert not [line for line in (work / "netlist.v").read_text().splitlines()
+                if line.strip().startswith("assign {")]
+
+
+def test_activity_vcd_is_byte_identical_across_runs(tmp_path):
+    from costmodel.activity import write_vcd
+    from costmodel.runs import design_config
+
+    config = design_config(dict(mu=2, L=2, K=2, act="int4", p=1, n=16, m=4))
+    a = write_vcd(config, tmp_path / "a.vcd", beats=12).read_bytes()
+    b = write_vcd(config, tmp_path / "b.vcd", beats=12).read_bytes()
+    assert a == b and b"$date" not in a
