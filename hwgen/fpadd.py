@@ -45,7 +45,7 @@ adds the extra stages at the output (for the synthesis tool to retime).
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -59,7 +59,54 @@ __all__ = [
     "max_finite_bits",
     "infinity_bits",
     "STAGE_POINTS",
+    "shift_right",
+    "shift_left",
 ]
+
+# ----------------------------------------------------------------------------
+# Variable shifts as explicit logarithmic shifters
+#
+# The float units write their variable shifts through these instead of Amaranth's
+# ``>>`` / ``<<``. Both give the same function (zero fill, the operand's width), but
+# ``>>`` by a signal becomes a Yosys ``$shr``/``$shl`` cell, which Yosys's ``share``
+# pass (run by ``synth``) tries to merge with every other shift of the design. For
+# that it enumerates the mux conditions under which each shift's result is used,
+# following the combinational logic up to the next register: through two chained
+# float adders (a reduction tree level feeding the accumulator adder in one pipeline
+# stage) that is ~290,000 patterns per shift, and ``share`` alone took 87 s and
+# 3.9 GB (fp16 MAC, 2x2) or 2:45 and 7.2 GB (fp16 LUT core, mu=2 L=2 K=4) in Yosys
+# 0.23 while finding nothing to share (every shift is in use every cycle). Written
+# as stages of 2:1 muxes, the same logarithmic shifter Yosys's own techmap makes of
+# a ``$shr``, there is no cell for ``share`` to consider.
+
+
+def _log_shift(value, amount, left: bool):
+    value = Value.cast(value)
+    n = len(value)
+    out = value
+    for i in range(len(amount)):
+        step = 1 << i
+        if step >= n:
+            shifted = Const(0, n)
+        elif left:
+            shifted = Cat(Const(0, step), out[: n - step])
+        else:
+            shifted = Cat(out[step:], Const(0, step))
+        out = Mux(amount[i], shifted, out)
+    return out
+
+
+def shift_right(value, amount):
+    """``value >> amount`` (unsigned ``amount``, zero fill, ``len(value)`` bits) as a
+    logarithmic shifter of 2:1 muxes (why: the comment above)."""
+    return _log_shift(value, amount, left=False)
+
+
+def shift_left(value, amount):
+    """``(value << amount)[:len(value)]`` (unsigned ``amount``) as a logarithmic
+    shifter of 2:1 muxes (why: the comment above)."""
+    return _log_shift(value, amount, left=True)
+
 
 #: Where register stages go, by pipeline depth (beyond 3: the rest at the output).
 STAGE_POINTS = {
@@ -249,7 +296,7 @@ class FpAdder(wiring.Component):
         m.d.comb += shift.eq(Mux(dist > N, N, dist))
         # small significand with 3 zero guard bits, above N zero bits that catch what shifts out
         wide = Signal(2 * N)
-        m.d.comb += wide.eq(Cat(Const(0, N + 3), sig_small) >> shift)
+        m.d.comb += wide.eq(shift_right(Cat(Const(0, N + 3), sig_small), shift))
         small_aligned = Signal(N)
         m.d.comb += small_aligned.eq(wide[N:] | (wide[:N] != 0))  # sticky into bit 0
 
@@ -288,7 +335,7 @@ class FpAdder(wiring.Component):
             ]
         with m.Else():
             m.d.comb += [
-                norm.eq((low << left)[:N]),
+                norm.eq(shift_left(low, left)),
                 exp_norm.eq(s2["exp"] - left),
             ]
         exp_field = Signal(E + 1)

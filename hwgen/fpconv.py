@@ -15,7 +15,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .formats import ActivationFormat, widens
-from .fpadd import canonical_nan, float_format, has_infinity, infinity_bits
+from .fpadd import canonical_nan, float_format, has_infinity, infinity_bits, shift_left, shift_right
 
 __all__ = ["FpWiden", "leading_zeros"]
 
@@ -75,12 +75,12 @@ class FpWiden(wiring.Component):
         e_w = Signal(signed(max(En, Ew) + 3), name="e_w")
         m.d.comb += e_w.eq(Mux(exp == 0, 1, exp) - bias_n - lz + bias_w)
         norm = Signal(Mn + 1, name="norm")
-        m.d.comb += norm.eq(sig << lz)  # leading one at bit Mn
+        m.d.comb += norm.eq(shift_left(sig, lz))  # leading one at bit Mn (not `<<`: see hwgen.fpadd)
         frac = Cat(Const(0, Mw - Mn), norm[:Mn])  # Mw bits
         sub_shift = Signal(range(Mw + 2), name="sub_shift")
         m.d.comb += sub_shift.eq(Mux(e_w < 1, 1 - e_w, 0))
         sub_man = Signal(Mw, name="sub_man")
-        m.d.comb += sub_man.eq(Cat(frac, Const(1, 1)) >> sub_shift)  # exact: wide holds the value
+        m.d.comb += sub_man.eq(shift_right(Cat(frac, Const(1, 1)), sub_shift))  # exact: wide holds the value
         with m.If(is_nan):
             m.d.comb += self.result.eq(canonical_nan(w))
         if has_infinity(n):  # (a constant-false branch would make Verilator see overlapping cases)

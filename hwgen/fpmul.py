@@ -23,7 +23,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .formats import ActivationFormat
-from .fpadd import canonical_nan, float_format, has_infinity, infinity_bits, max_finite_bits
+from .fpadd import canonical_nan, float_format, has_infinity, infinity_bits, max_finite_bits, shift_right
 from .fpconv import leading_zeros
 
 __all__ = ["FpMultiplier"]
@@ -90,7 +90,7 @@ class FpMultiplier(wiring.Component):
         rr = Signal(range(NX + 1), name="rr")
         m.d.comb += rr.eq(Mux(r > NX, NX, Mux(r < 0, 0, r)))
         y = Signal(2 * NX, name="y")
-        m.d.comb += y.eq(Cat(Const(0, NX), x) >> rr)
+        m.d.comb += y.eq(shift_right(Cat(Const(0, NX), x), rr))  # not `>>`: see hwgen.fpadd
         far = r > NX  # everything is below the round bit: sticky only
         q = Signal(Mo + 2, name="q")
         rnd = Signal(name="rnd")
