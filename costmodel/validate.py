@@ -7,7 +7,7 @@ results of an earlier report with the current model instead of synthesizing agai
 
 from __future__ import annotations
 
-# 33 designs: mu 1..6, L 1..16, K 1..16, int4 and int8, pipeline 0..max; none of them is
+# 33 designs: mu 1..6, L 1..16, K 1..8, int4 and int8, pipeline 0..4; none of them is
 # in `costmodel.calibrate.CALIBRATION_CORES`.
 VALIDATION_CORES: list[dict] = [
     dict(mu=1, L=4, K=4, act="int8", p=0, n=128, m=32),
