@@ -34,24 +34,7 @@ VALIDATION = [
 ]
 
 
-def _synth_script_simple_lhs():
-    """OpenSTA 2.0.17 cannot read Yosys's concatenated assign left-hand sides, which
-    hardwired netlists contain; write the netlist with ``-simple-lhs`` (to be folded
-    into costmodel.synth)."""
-    if getattr(synth._yosys_script, "_simple_lhs", False):
-        return
-    orig = synth._yosys_script
-
-    def script(*args, **kwargs):
-        text = orig(*args, **kwargs)
-        return text if "-simple-lhs" in text else text.replace("write_verilog -noattr", "write_verilog -simple-lhs -noattr")
-
-    script._simple_lhs = True
-    synth._yosys_script = script
-
-
 def run(designs) -> list[dict]:
-    _synth_script_simple_lhs()
     rows = []
     for name, raw in designs:
         c = parse_hardwired({"kind": "hardwired", **raw})
