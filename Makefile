@@ -29,7 +29,7 @@ sweep: setup
 	$(VENV)/bin/hwgen sweep
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 clean:
 	rm -rf $(VENV) build .hwgen-cache
