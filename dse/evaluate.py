@@ -33,7 +33,7 @@ from hwgen import formats
 from hwgen.config import required_accumulator_width
 
 from .space import Space
-from .workload import roofline, streamed_bytes
+from .workload import key_bits, roofline, streamed_bytes
 
 __all__ = ["METRICS", "evaluate", "violations", "constraint_names"]
 
@@ -59,9 +59,11 @@ def evaluate(space: Space, points: dict[str, np.ndarray]) -> dict[str, np.ndarra
     """Metrics (`METRICS`) of every design in ``points`` for the space's workload.
 
     ``points`` maps parameter names to equal-length arrays (missing fixed parameters
-    take the space's value). Pipelines must already be valid (`Space.normalize`).
+    take the space's value). Points must already be normalized (`Space.normalize`).
     """
     p = _as_arrays(space, points)
+    if not space.vectorized or "hardwired_layers" in p:
+        return _evaluate_families(space, p)
     tech = load_tech(space.tech)
     wl = space.workload
     act_names = p["activation"]
@@ -109,6 +111,119 @@ def evaluate(space: Space, points: dict[str, np.ndarray]) -> dict[str, np.ndarra
         "compute_ms_per_token": compute_s * 1e3,
         "memory_ms_per_token": (mem_bytes / (space.bandwidth_gbps * 1e9) * 1e3
                                 if space.bandwidth_gbps else np.zeros(clock.shape)),
+        "mbytes_per_token": mem_bytes / 1e6,
+        "bandwidth_bound": bw_bound,
+    }
+
+
+def _evaluate_families(space: Space, p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """`evaluate` for spaces with family parameters (see the module docstring)."""
+    from .families import core_cost, hardwired_layer
+
+    tech = load_tech(space.tech)
+    wl = space.workload
+    size = p["luts"].shape[0]
+    full = lambda name, default: (p[name] if name in p else np.full(size, default))  # noqa: E731
+    arch, weights = full("architecture", "lut"), full("weights", wl.weights)
+    act, ap = p["activation"], full("adder_pipeline", 0)
+    hw = full("hardwired_layers", 0).astype(np.int64)
+    is_float = np.array([formats.ACTIVATIONS[a].is_float for a in act], dtype=bool)
+    fast = (arch == "lut") & (weights == "ternary") & ~is_float
+    slow = np.flatnonzero(~fast)
+    core_frac = (wl.layers - hw) / wl.layers if wl.layers else np.ones(size)
+    uses_core = core_frac > 0
+    shapes = wl.shapes
+    mu, L, K, pipe = (p[k].astype(np.int64) for k in ("group_size", "luts", "fetchers", "pipeline"))
+
+    # per shape: clock-independent costs (slow points) and fmax (every point)
+    static = []
+    for n, m, _ in shapes:
+        st = {k: np.zeros(size) for k in ("area", "fmax", "e_cycle", "cycles", "bits")}
+        for i in slow:
+            st["area"][i], st["fmax"][i], st["e_cycle"][i], st["cycles"][i], st["bits"][i] = core_cost(
+                str(arch[i]), str(weights[i]), str(act[i]), int(mu[i]), int(L[i]), int(K[i]), int(pipe[i]),
+                int(ap[i]), n, m, wl.max_n, space.tech)
+        static.append(st)
+    ternary_base = None
+    if fast.any():
+        idx = np.flatnonzero(fast)
+        fa = act[idx]
+        ternary_base = {
+            "group_size": mu[idx], "luts": L[idx], "fetchers": K[idx], "pipeline": pipe[idx],
+            "act_width": np.array([formats.ACTIVATIONS[a].width for a in fa], dtype=np.int64),
+            "accumulator_width": np.array([required_accumulator_width(wl.max_n, formats.ACTIVATIONS[a])
+                                           for a in fa], dtype=np.int64),
+        }
+        bits = key_bits(mu[idx]) / mu[idx]
+        for (n, m, _), st in zip(shapes, static):
+            st["fmax"][idx] = estimate_batch({**ternary_base, "n": n, "m": m}, tech)["fmax_mhz"]
+            st["bits"][idx] = bits
+
+    # hardwired layers: per-layer sums over the projections (one of each per layer)
+    hw_area = np.zeros(size)
+    hw_energy = np.zeros(size)
+    hw_cycles = np.zeros(size)
+    hw_fmax = np.full(size, np.inf)
+    hw_peak_pj_cycle = np.zeros(size)
+    for i in np.flatnonzero(hw > 0):
+        per = [hardwired_layer(g.n, g.m, str(weights[i]), str(act[i]), space.tech) for g in wl.gemvs]
+        hw_area[i] = hw[i] * sum(x[0] for x in per)
+        hw_energy[i] = hw[i] * sum(x[1] for x in per)
+        hw_cycles[i] = hw[i] * sum(x[3] for x in per)
+        hw_fmax[i] = min(x[2] for x in per)
+        hw_peak_pj_cycle[i] = max(x[1] / x[3] for x in per)
+
+    core_fmax = np.min([st["fmax"] for st in static], axis=0)
+    fmax = np.where(uses_core, np.minimum(core_fmax, hw_fmax), hw_fmax)
+    clock = p["clock_mhz"].astype(np.float64) if "clock_mhz" in p else fmax.copy()
+
+    area = np.zeros(size)
+    power = np.zeros(size)
+    cycles = np.zeros(size)
+    energy_pj = np.zeros(size)
+    mem_bits = np.zeros(size)
+    leak = tech.leakage_mw_per_um2
+    for (n, m, count), st in zip(shapes, static):
+        a, cyc = st["area"].copy(), st["cycles"].copy()
+        pw = st["e_cycle"] * clock * 1e-3 + leak * a
+        e = st["e_cycle"] * cyc + leak * a * cyc / clock * 1e3
+        if ternary_base is not None:
+            idx = np.flatnonzero(fast)
+            est = estimate_batch({**ternary_base, "n": n, "m": m, "clock_mhz": clock[idx]}, tech)
+            a[idx], cyc[idx] = est["area_um2"], est["cycles_per_gemv"]
+            pw[idx], e[idx] = est["power_mw"], est["energy_pj_per_gemv"]
+        area, power = np.maximum(area, a), np.maximum(power, pw)
+        runs = count * core_frac
+        cycles += runs * cyc
+        energy_pj += runs * e
+        rows = -(-n // (mu * L)) * mu * L
+        cols = -(-m // K) * K
+        mem_bits += runs * rows * cols * st["bits"]
+    area, power = np.where(uses_core, area, 0.0), np.where(uses_core, power, 0.0)
+    compute_s = (cycles + hw_cycles) / (clock * 1e6)
+    mem_bytes = mem_bits / 8.0
+    token_s, bw_bound = roofline(compute_s, mem_bytes, space.bandwidth_gbps)
+    stall_pj = leak * area * (token_s - compute_s) * 1e9
+    hw_leak_pj = leak * hw_area * token_s * 1e9  # the arrays leak the whole token
+    energy_j = (energy_pj + stall_pj + hw_energy + hw_leak_pj) * 1e-12
+    power = power + leak * hw_area + hw_peak_pj_cycle * clock * 1e-3
+    total_area = area + hw_area
+    ops = float(wl.ops_per_token)
+    tops = ops / token_s / 1e12
+    area_mm2 = total_area / 1e6
+    return {
+        "area_mm2": area_mm2,
+        "energy_per_token_uj": energy_j * 1e6,
+        "tokens_per_s": 1.0 / token_s,
+        "latency_ms": token_s * 1e3,
+        "tops_per_mm2": tops / area_mm2,
+        "tops_per_w": ops / energy_j / 1e12,
+        "power_mw": power,
+        "fmax_mhz": fmax,
+        "clock_mhz": clock,
+        "compute_ms_per_token": compute_s * 1e3,
+        "memory_ms_per_token": (mem_bytes / (space.bandwidth_gbps * 1e9) * 1e3
+                                if space.bandwidth_gbps else np.zeros(size)),
         "mbytes_per_token": mem_bytes / 1e6,
         "bandwidth_bound": bw_bound,
     }

@@ -12,6 +12,12 @@ A space file is YAML::
       pipeline: {min: 0, max: 5}     # clamped per design to what `luts` allows
       activation: int8
       clock_mhz: {min: 100, max: 400, step: 50}   # optional; absent: run at the design's fmax
+      # optional families (absent: ternary LUT cores, as above)
+      architecture: [lut, mac]       # LUT core or the multiplier-based MAC baseline
+      weights: [ternary, sherry, int4]   # default: the workload's weight format
+      activation: [int8, fp16]       # int4 | int8 | fp8_e4m3 | fp8_e5m2 | bf16 | fp16
+      adder_pipeline: [0, 1]         # float cores: stages inside every float adder
+      hardwired_layers: [0, 10, 30]  # model layers hardwired (HNLPU-style), rest on the core
     objectives: [area_mm2, energy_per_token_uj, tokens_per_s]
     constraints:
       max_area_mm2: 100
@@ -27,7 +33,27 @@ A space file is YAML::
 
 Parameter forms: a scalar (fixed), a list (the allowed values), ``{min, max}`` with
 an optional ``step`` (default 1), or ``{min, max, scale: pow2}`` (the powers of two
-in ``[min, max]``). Parameters left out take the defaults in `PARAMETERS`.
+in ``[min, max]``). Parameters left out take the defaults in `PARAMETERS`; the optional family parameters
+(``architecture``, ``weights``, ``adder_pipeline``, ``hardwired_layers``) are not part of
+the space at all unless given.
+
+Combinations no core implements are mapped to the nearest buildable design before
+evaluation (`Space.normalize`, like the pipeline clamp), in this order:
+
+1. ``architecture: mac`` with ``ifairy`` weights -> ``lut`` (no complex MAC baseline);
+2. a LUT core with a float activation and non-ternary weights -> ``ternary`` weights
+   (float LUT cores take ternary keys only);
+3. LUT cores: ``sherry`` -> ``group_size`` 4; ``ifairy`` -> the largest allowed ``group_size`` <= 4;
+4. ``adder_pipeline`` -> 0 for integer activations;
+5. ``pipeline`` -> the largest allowed value <= the design's cut points
+   (LUT: ``2 + ceil(log2 luts)``; MAC: ``1 + ceil(log2 rows)``);
+6. ``hardwired_layers`` -> 0 for float activations and ``ifairy`` weights (hardwired
+   arrays take int4/int8 activations, ternary/int2/int4/int8 weights).
+
+A MAC baseline has the LUT tile's throughput: ``rows = group_size * luts``,
+``columns = fetchers``; its multiplier follows the weights: ternary and sherry
+sign-select-and-add, int2..int4 an int8 multiplier (integer activations) or an fp16
+multiplier (float activations). See `dse.evaluate` for hardwired layers.
 
 Every error names the offending field and is a `hwgen.errors.ConfigError`.
 """
@@ -36,6 +62,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -44,7 +71,7 @@ import numpy as np
 import yaml
 
 from hwgen import formats
-from hwgen.config import MAX_GROUP_SIZE, max_pipeline
+from hwgen.config import MAX_ADDER_PIPELINE, MAX_GROUP_SIZE, mac_max_pipeline, max_pipeline
 from hwgen.errors import ConfigError
 
 from .workload import Workload, load_workload
@@ -57,6 +84,12 @@ DEFAULT_SPACE = "default_space.yaml"
 
 #: Activation formats the LUT core (and its cost model) support.
 INT_ACTIVATIONS = tuple(name for name, f in formats.ACTIVATIONS.items() if not f.is_float)
+FLOAT_ACTIVATIONS = tuple(name for name, f in formats.ACTIVATIONS.items() if f.is_float)
+ARCHITECTURES = ("lut", "mac")
+#: Spaces with family parameters up to this many raw combinations are enumerated exactly.
+GRID_LIMIT = 200_000
+#: Parameters that are part of a space only when its file names them.
+OPTIONAL = ("architecture", "weights", "adder_pipeline", "hardwired_layers")
 
 
 @dataclass(frozen=True)
@@ -76,8 +109,12 @@ PARAMETERS: dict[str, ParamSpec] = {
     "luts": ParamSpec("int", 8, 1, 4096),
     "fetchers": ParamSpec("int", 16, 1, 4096),
     "pipeline": ParamSpec("int", 1, 0, 64),
-    "activation": ParamSpec("choice", None, choices=INT_ACTIVATIONS),
+    "activation": ParamSpec("choice", None, choices=INT_ACTIVATIONS + FLOAT_ACTIVATIONS),
     "clock_mhz": ParamSpec("float", None, 1.0, 10000.0),
+    "architecture": ParamSpec("choice", None, choices=ARCHITECTURES),
+    "weights": ParamSpec("choice", None, choices=formats.WEIGHT_FORMATS),
+    "adder_pipeline": ParamSpec("int", None, 0, MAX_ADDER_PIPELINE),
+    "hardwired_layers": ParamSpec("int", None, 0, 100_000),
 }
 
 
@@ -175,13 +212,50 @@ class Space:
                 out.append((target[0], target[1], value))
         return out
 
+    @property
+    def vectorized(self) -> bool:
+        """Every design is a ternary LUT core with integer activations: priced by the
+        vectorized model (tables, exhaustive mode and reference fronts are cheap)."""
+        names = self.param_names
+        return (("architecture" not in names or self.param("architecture").values == ("lut",))
+                and ("weights" not in names or self.param("weights").values == ("ternary",))
+                and self.workload.weights == "ternary"
+                and all(a in INT_ACTIVATIONS for a in self.param("activation").values))
+
     def normalize(self, point: dict[str, Any]) -> dict[str, Any]:
-        """A point with every parameter, the pipeline clamped to what ``luts`` allows."""
+        """A point with every parameter, mapped to a buildable design (module docstring)."""
         out = {p.name: point.get(p.name, p.values[0]) for p in self.params}
-        limit = max_pipeline(int(out["luts"]))
+        arch, weights = out.get("architecture", "lut"), out.get("weights", self.workload.weights)
+        is_float = out["activation"] in FLOAT_ACTIVATIONS
+        if "architecture" in out and arch == "mac" and weights == "ifairy":
+            out["architecture"] = arch = "lut"
+        if "weights" in out and arch == "lut" and is_float and weights != "ternary":
+            out["weights"] = weights = "ternary"
+        if arch == "lut" and weights == "sherry":
+            out["group_size"] = 4
+        elif arch == "lut" and weights == "ifairy" and out["group_size"] > 4:
+            out["group_size"] = max([v for v in self.param("group_size").values if v <= 4], default=4)
+        if "adder_pipeline" in out and not is_float:
+            out["adder_pipeline"] = 0
+        if arch == "mac":
+            limit = mac_max_pipeline(int(out["group_size"]) * int(out["luts"]))
+        else:
+            limit = max_pipeline(int(out["luts"]))
         if out["pipeline"] > limit:
             out["pipeline"] = max(v for v in self.param("pipeline").values if v <= limit)
+        if out.get("hardwired_layers", 0) and (is_float or weights == "ifairy"):
+            out["hardwired_layers"] = 0
         return out
+
+    @property
+    def classic(self) -> bool:
+        """Only the original LUT parameters: the pipeline clamp is the only normalization."""
+        return not any(n in OPTIONAL for n in self.param_names) and self.workload.weights == "ternary"
+
+    @property
+    def raw_size(self) -> int:
+        """Number of raw parameter combinations (before normalization)."""
+        return math.prod(len(p.values) for p in self.params)
 
     def grid(self) -> dict[str, np.ndarray]:
         """Every distinct valid design of the space, as parameter arrays (enumeration order)."""
@@ -190,12 +264,24 @@ class Space:
         sizes = [len(columns[n]) for n in names]
         idx = np.indices(sizes).reshape(len(names), -1)
         out = {n: columns[n][idx[i]] for i, n in enumerate(names)}
-        keep = out["pipeline"] <= _max_pipeline_array(out["luts"])
-        return {n: a[keep] for n, a in out.items()}
+        if self.classic:
+            keep = out["pipeline"] <= _max_pipeline_array(out["luts"])
+            return {n: a[keep] for n, a in out.items()}
+        seen: dict[tuple, None] = {}
+        for i in range(idx.shape[1]):
+            point = self.normalize({n: out[n][i].item() for n in names})
+            seen.setdefault(tuple(point[n] for n in names), None)
+        rows = list(seen)
+        return {n: np.array([r[j] for r in rows]) for j, n in enumerate(names)}
 
-    @property
+    @cached_property
     def size(self) -> int:
-        """Number of distinct valid designs."""
+        """Number of distinct valid designs (spaces with family parameters: exact up to
+        `GRID_LIMIT` raw combinations, else the raw count, an upper bound)."""
+        if not self.classic:
+            if self.raw_size > GRID_LIMIT:
+                return self.raw_size
+            return len(self.grid()["pipeline"])
         luts = np.array(self.param("luts").values)
         pipes = np.array(self.param("pipeline").values)
         per_luts = (pipes[None, :] <= _max_pipeline_array(luts)[:, None]).sum(axis=1)
@@ -339,9 +425,6 @@ def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = Non
         if name in params_raw:
             values = _param_values(name, params_raw[name])
         elif name == "activation":
-            if workload.activation not in INT_ACTIVATIONS:
-                raise ConfigError(f"workload activation {workload.activation} is not supported by LUT cores; "
-                                  f"set parameters.activation to one of {', '.join(INT_ACTIVATIONS)}")
             values = (workload.activation,)
         elif spec.default is None:
             continue
@@ -349,11 +432,13 @@ def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = Non
             values = (spec.default,)
         params.append(Param(name, values))
 
-    pipes, luts = params[[p.name for p in params].index("pipeline")], params[[p.name for p in params].index("luts")]
+    byname = {p.name: p for p in params}
+    pipes, luts = byname["pipeline"], byname["luts"]
     for v in luts.values:
         if min(pipes.values) > max_pipeline(v):
             raise ConfigError(f"parameters.pipeline: every value ({', '.join(map(str, pipes.values))}) exceeds "
                               f"the {max_pipeline(v)} cut points luts={v} has; allow a smaller pipeline")
+    _check_families(byname, workload)
 
     objectives_raw = raw.get("objectives", list(DEFAULT_OBJECTIVES))
     if isinstance(objectives_raw, str):
@@ -400,14 +485,54 @@ def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = Non
                  sampler, trials, population, seed, source)
 
 
+def _check_families(byname: dict[str, Param], workload: Workload) -> None:
+    """Cross-checks of the family parameters against each other and the workload."""
+    archs = byname["architecture"].values if "architecture" in byname else ("lut",)
+    weights = byname["weights"].values if "weights" in byname else (workload.weights,)
+    acts = byname["activation"].values
+    if "mac" in archs:
+        rows = min(byname["group_size"].values) * min(byname["luts"].values)
+        if min(byname["pipeline"].values) > mac_max_pipeline(rows):
+            raise ConfigError(f"parameters.pipeline: a MAC baseline with rows={rows} (group_size * luts) has "
+                              f"{mac_max_pipeline(rows)} cut points; allow a smaller pipeline")
+    if "lut" in archs and not (set(archs) == {"lut"} and weights == ("ternary",)):
+        if any(a in FLOAT_ACTIVATIONS for a in acts) and "ternary" not in weights:
+            raise ConfigError("parameters.weights: float activations on LUT cores need ternary weights "
+                              "(float cores take ternary keys only); add ternary to parameters.weights")
+    if "sherry" in weights:
+        bad = [g for g in workload.gemvs if g.n % 4]
+        if bad:
+            raise ConfigError(f"parameters.weights: sherry needs every workload n to be a multiple of 4 "
+                              f"(3:4 groups); {bad[0].name} has n={bad[0].n}")
+    if "ifairy" in weights and "architecture" in byname and archs == ("mac",):
+        raise ConfigError("parameters.weights: ifairy (complex) weights have no MAC baseline; "
+                          "add lut to parameters.architecture or drop ifairy")
+    if "hardwired_layers" in byname:
+        hw = byname["hardwired_layers"].values
+        if max(hw) > 0:
+            if not workload.layers:
+                raise ConfigError("parameters.hardwired_layers: needs a model workload (a preset or 'model:' "
+                                  "dimensions with layers), not an explicit 'gemvs' list")
+            if max(hw) > workload.layers:
+                raise ConfigError(f"parameters.hardwired_layers: {max(hw)} exceeds the workload's "
+                                  f"{workload.layers} layers")
+
+
 def default_space_path() -> Path:
     """The built-in space shipped with the package (``dse/presets/default_space.yaml``)."""
     return Path(str(resources.files("dse.presets") / DEFAULT_SPACE))
 
 
 def load_space(path: str | Path | None = None) -> Space:
-    """Read and validate a space file; the built-in default space if ``path`` is None."""
+    """Read and validate a space file; the built-in default space if ``path`` is None.
+
+    A bare name that is not a file picks a shipped space: ``all_families`` is
+    ``dse/presets/all_families_space.yaml``."""
     path = default_space_path() if path is None else Path(path)
+    if not path.is_file() and path.suffix == "" and len(path.parts) == 1:  # a shipped space by name
+        shipped = Path(str(resources.files("dse.presets") / f"{path.name}_space.yaml"))
+        if shipped.is_file():
+            path = shipped
     if not path.is_file():
         raise ConfigError(f"space file not found: {path}")
     try:

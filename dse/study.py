@@ -78,7 +78,8 @@ class Evaluator:
         self._index = {p.name: {v: i for i, v in enumerate(p.values)} for p in space.params}
         self._shape = tuple(len(p.values) for p in space.params)
         self.table: dict[str, np.ndarray] | None = None
-        if math.prod(self._shape) <= table_limit:
+        self._cache: dict[tuple, tuple[dict[str, Any], list[float]]] = {}
+        if space.classic and space.vectorized and math.prod(self._shape) <= table_limit:
             idx = np.indices(self._shape).reshape(len(self._shape), -1)
             grid = {p.name: np.array(p.values)[idx[i]] for i, p in enumerate(space.params)}
             grid["pipeline"] = _clamp_pipelines(space, grid["luts"], grid["pipeline"])
@@ -92,10 +93,17 @@ class Evaluator:
             metrics = {k: self.table[k][flat] for k in METRICS}
             cons = self.table_violations[flat]
         else:
+            key = tuple(point[p.name] for p in self.space.params)
+            if key in self._cache:  # designs repeat; the per-design models are the slow part
+                metrics, cons = self._cache[key]
+                return dict(metrics), list(cons)
             arrays = {k: np.array([v]) for k, v in point.items()}
             m = evaluate(self.space, arrays)
             metrics = {k: m[k][0] for k in METRICS}
             cons = violations(self.space, m)[0]
+            clean = {k: (bool(v) if k == "bandwidth_bound" else float(v)) for k, v in metrics.items()}
+            self._cache[key] = (clean, [float(c) for c in cons])
+            return dict(clean), [float(c) for c in cons]
         clean = {k: (bool(v) if k == "bandwidth_bound" else float(v)) for k, v in metrics.items()}
         return clean, [float(c) for c in cons]
 

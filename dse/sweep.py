@@ -39,6 +39,9 @@ DEFAULT_OUT = "reports"
 EXHAUSTIVE_LIMIT = 5_000_000
 #: Largest space whose exhaustive front is computed as a reference next to a search.
 REFERENCE_LIMIT = 1_000_000
+#: The same limits for spaces with per-design (float, MAC, non-ternary) cost models.
+FAMILY_EXHAUSTIVE_LIMIT = 50_000
+FAMILY_REFERENCE_LIMIT = 5_000
 JOURNAL = "study.journal"
 
 
@@ -197,6 +200,14 @@ def _search(space: Space, space_path: str | None, storage: str, study_name: str,
 
 def _design_dict(space: Space, row: pd.Series) -> dict[str, Any]:
     g = space.workload.largest
+    if not space.classic:
+        from .families import design_mapping
+
+        get = lambda name, default: row[name] if name in row.index else default  # noqa: E731
+        return design_mapping(str(get("architecture", "lut")), str(get("weights", space.workload.weights)),
+                              str(row["activation"]), int(row["group_size"]), int(row["luts"]),
+                              int(row["fetchers"]), int(row["pipeline"]), int(get("adder_pipeline", 0)),
+                              g.n, g.m, space.workload.max_n)
     return {"kind": "lut", "weights": space.workload.weights, "activation": str(row["activation"]),
             "group_size": int(row["group_size"]), "luts": int(row["luts"]), "fetchers": int(row["fetchers"]),
             "pipeline": int(row["pipeline"]), "workload": {"n": g.n, "m": g.m}}
@@ -209,8 +220,27 @@ def _emit_rtl(space: Space, table: pd.DataFrame, stage: Path) -> dict[str, str]:
     for _, row in table.iterrows():
         folder = f"rtl/{row['design']}"
         generate(_design_dict(space, row), stage / folder, clock_mhz=round(float(row["clock_mhz"]), 3))
+        if int(row.get("hardwired_layers", 0)):
+            _write_hardwired_designs(space, row, stage / folder)
         out[str(row["design"])] = folder
     return out
+
+
+def _write_hardwired_designs(space: Space, row: pd.Series, folder: Path) -> None:
+    """Hardwired layers are whole-model arrays (millions of weights): instead of their Verilog,
+    write one ``kind: hardwired`` design per projection (``hwgen generate`` builds it)."""
+    import yaml
+
+    from .families import hardwired_format
+
+    fmt = hardwired_format(str(row["weights"]) if "weights" in row.index else space.workload.weights)
+    designs = {g.name: {"kind": "hardwired", "weights": fmt, "activation": str(row["activation"]), "seed": 0,
+                        "workload": {"n": g.n, "m": g.m}, "pipeline": 0, "top": f"hardwired_{g.name}"}
+               for g in space.workload.gemvs}
+    note = (f"# {int(row['hardwired_layers'])} of {space.workload.layers} layers are hardwired; one array per "
+            f"projection and layer.\n# Generate one with: hwgen generate <this design> -o OUT/ "
+            f"(weights: a generated matrix; set weights_file for the model's own).\n")
+    (folder / "hardwired.yaml").write_text(note + yaml.safe_dump(designs, sort_keys=False))
 
 
 def _knee_order(space: Space, table: pd.DataFrame) -> np.ndarray:
@@ -223,9 +253,8 @@ def _synth_top(space: Space, table: pd.DataFrame, n: int, stage: Path, bar: Prog
     """Synthesize the ``n`` Pareto designs closest to the ideal point; model and flow side by side."""
     import tempfile
 
-    from costmodel.model import estimate
     from costmodel.synth import synthesize
-    from hwgen.api import generate, load
+    from hwgen.api import estimate, generate, load
 
     rows = []
     for i in _knee_order(space, table)[:n]:
@@ -233,15 +262,15 @@ def _synth_top(space: Space, table: pd.DataFrame, n: int, stage: Path, bar: Prog
         design = _design_dict(space, row)
         config = load(design)
         clock = float(row["clock_mhz"])
-        bar.message(f"sweep: synthesizing {row['design']} (mu={config.group_size}, L={config.luts}, "
-                    f"K={config.fetchers}, pipeline={config.pipeline})")
+        bar.message(f"sweep: synthesizing {row['design']} ({design['kind']}, mu={row['group_size']}, "
+                    f"L={row['luts']}, K={row['fetchers']}, pipeline={config.pipeline})")
         with tempfile.TemporaryDirectory(prefix="hwgen-sweep-synth-") as tmp:
             generate(design, tmp, clock_mhz=round(clock, 3))
             result = synthesize([Path(tmp) / f"{config.top}.v"], config.top, clock_period_ns=1000.0 / clock)
-        model = estimate(config, space.tech, clock_mhz=clock)
+        model = estimate(design, space.tech, clock_mhz=clock)
         rows.append({
-            "design": row["design"], "group_size": config.group_size, "luts": config.luts,
-            "fetchers": config.fetchers, "pipeline": config.pipeline,
+            "design": row["design"], "group_size": int(row["group_size"]), "luts": int(row["luts"]),
+            "fetchers": int(row["fetchers"]), "pipeline": config.pipeline,
             "model_area_um2": model["area_um2"], "synth_area_um2": result.area_um2,
             "model_fmax_mhz": model["fmax_mhz"], "synth_fmax_mhz": result.fmax_mhz,
             "model_power_mw": model["power_mw"], "synth_power_mw": result.power_mw,
@@ -316,6 +345,10 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
                                "sampler": space.sampler}
     storage_str, embedded = "", False
     if exhaustive:
+        if not space.vectorized and size > FAMILY_EXHAUSTIVE_LIMIT:
+            raise ConfigError(f"the space has {size:,} designs priced one at a time (float, MAC or non-ternary "
+                              f"cores); exhaustive mode enumerates at most {FAMILY_EXHAUSTIVE_LIMIT:,} of those; "
+                              f"narrow it or search it (without --exhaustive)")
         if size > EXHAUSTIVE_LIMIT:
             raise ConfigError(f"the space has {size:,} designs, more than the {EXHAUSTIVE_LIMIT:,} exhaustive mode "
                               f"enumerates; narrow it or search it (without --exhaustive)")
@@ -334,7 +367,12 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
         label = JOURNAL if embedded else storage_label(storage_str)
         summary.update(mode="search", study=study_name, storage=label, trials=len(frame))
         reference = None
-        if exhaustive is None and size <= REFERENCE_LIMIT:
+        limit = REFERENCE_LIMIT if space.vectorized else FAMILY_REFERENCE_LIMIT
+        if exhaustive is None and size > limit and not space.vectorized:
+            summary["reference_skipped"] = (f"no exhaustive reference front: {size:,} designs priced one at a "
+                                            f"time exceed {limit:,}")
+            bar.message(f"sweep: {summary['reference_skipped']}")
+        if exhaustive is None and size <= limit:
             grid = _grid_frame(space)
             reference = grid[grid["pareto"]]
     summary["feasible_trials"] = int(frame["feasible"].sum())

@@ -85,6 +85,7 @@ class Workload:
     weights: str = "ternary"
     activation: str = "int8"
     description: str = ""
+    layers: int = 0  # transformer layers (model workloads; 0 for an explicit gemvs list)
 
     @property
     def shapes(self) -> list[tuple[int, int, int]]:
@@ -235,7 +236,9 @@ def parse_workload(raw: Any, where: str = "workload") -> Workload:
     if activation not in formats.ACTIVATIONS:
         raise ConfigError(f"{where}: 'activation' must be one of {', '.join(formats.ACTIVATIONS)}, "
                           f"not {activation!r}")
-    return Workload(str(raw.get("name", "custom")), gemvs, weights, activation, str(raw.get("description", "")))
+    layers = raw["model"]["layers"] if "model" in raw else 0
+    return Workload(str(raw.get("name", "custom")), gemvs, weights, activation, str(raw.get("description", "")),
+                    layers)
 
 
 def _preset_files() -> dict[str, Any]:
