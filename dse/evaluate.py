@@ -21,6 +21,20 @@ then fmax must reach it: a constraint), else the design's fmax.
   own energy is not counted, it is the same for every design streaming the same keys)
 - power: the model's power at full throughput (the peak; what ``max_power_mw`` limits)
 - ops: two per weight; TOPS/W is ops over energy, TOPS/mm^2 throughput over area
+
+Other families (`_evaluate_families`)
+-------------------------------------
+Spaces with ``architecture``, ``weights``, float activations or ``hardwired_layers``
+price ternary integer LUT points as above and every other core per design through
+`dse.families.core_cost` (cached), with the same per-token accounting. The weight
+stream is each design's bits per weight (`costmodel.formats_model`'s for the formats,
+the key width for ternary keys, 2/8/16 for the MAC's ternary/int8/fp16 weights) times
+the padded weights. ``hardwired_layers = h`` (model workloads): every projection of
+``h`` layers is a hardwired array (`dse.families.hardwired_layer`); the core runs the
+other ``layers - h`` (no core when ``h = layers``). Arrays and core share one clock
+(the slower fmax unless ``clock_mhz`` is given); a hardwired projection takes its
+latency in cycles, its energy per GEMV, and leaks for the whole token; power adds the
+arrays' leakage and the busiest array's dynamic power; hardwired weights are not streamed.
 """
 
 from __future__ import annotations
