@@ -17,18 +17,9 @@ from amaranth.lib.wiring import In, Out
 from ..formats import ActivationFormat
 from ..fpadd import FpAdder
 from ..lutgraph import LutGraph
+from .stream_frame import delay
 
-__all__ = ["delay", "FloatLutBuild", "FloatFetch", "FloatReductionTree"]
-
-
-def delay(m: Module, value, cycles: int, en, name: str):
-    """``value`` through ``cycles`` registers that advance when ``en`` is high."""
-    for i in range(cycles):
-        reg = Signal.like(value, name=f"{name}_d{i}")
-        with m.If(en):
-            m.d.sync += reg.eq(value)
-        value = reg
-    return value
+__all__ = ["FloatLutBuild", "FloatFetch", "FloatReductionTree"]
 
 
 def _adder(m: Module, fmt: ActivationFormat, pipeline: int, en, a, b, sub: bool, name: str):

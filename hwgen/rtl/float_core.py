@@ -6,7 +6,7 @@ accumulation-format patterns. Arithmetic order and rounding: `sim.float_referenc
 pipeline placement and the single-cycle accumulator: `hwgen.floatpath`.
 """
 
-from amaranth import Module, Mux, Signal, unsigned
+from amaranth import Module, Mux, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -15,8 +15,8 @@ from ..floatpath import FloatLutShape
 from ..formats import key_index_bits
 from ..fpadd import FpAdder
 from ..fpconv import FpWiden
-from .controller import TileController
-from .float_blocks import FloatFetch, FloatLutBuild, FloatReductionTree, delay
+from .float_blocks import FloatFetch, FloatLutBuild, FloatReductionTree
+from .stream_frame import accumulate, delay, emit_result, stream_frame
 
 __all__ = ["FloatLutCore", "float_result_layout", "float_accumulate"]
 
@@ -25,29 +25,21 @@ def float_result_layout(fetchers: int, width: int) -> data.StructLayout:
     return data.StructLayout({"sums": data.ArrayLayout(unsigned(width), fetchers), "last": 1})
 
 
-CONTROL = data.StructLayout({"valid": 1, "first": 1, "last": 1, "gemv_last": 1})
-
-
 def float_accumulate(m: Module, sums: list, control, advance, fmt, acc_fmt, result) -> None:
     """Widen each column sum, start on the first row block, ``acc + sum`` after; emit on the last."""
     for k, value in enumerate(sums):
         widen = FpWiden(fmt, acc_fmt)
         m.submodules[f"widen{k}"] = widen
         m.d.comb += widen.a.eq(value)
-        acc = Signal(acc_fmt.width, name=f"acc{k}")
         add = FpAdder(acc_fmt, 0)  # single-cycle: the accumulator is a loop-carried dependency
         m.submodules[f"accadd{k}"] = add
-        m.d.comb += [add.a.eq(acc), add.b.eq(widen.result), add.sub.eq(0)]
-        total = Signal(acc_fmt.width, name=f"total{k}")
-        m.d.comb += total.eq(Mux(control.first, widen.result, add.result))
-        with m.If(advance & control.valid):
-            m.d.sync += acc.eq(total)
-        with m.If(advance & control.valid & control.last):
-            m.d.sync += result.payload.sums[k].eq(total)
-    with m.If(advance & control.valid & control.last):
-        m.d.sync += result.payload.last.eq(control.gemv_last)
-    with m.If(advance):
-        m.d.sync += result.valid.eq(control.valid & control.last)
+
+        def next_value(acc, add=add, widen=widen):
+            m.d.comb += [add.a.eq(acc), add.b.eq(widen.result), add.sub.eq(0)]
+            return Mux(control.first, widen.result, add.result)
+
+        accumulate(m, str(k), acc_fmt.width, next_value, control, advance, result.payload.sums[k])
+    emit_result(m, control, advance, result)
 
 
 class FloatLutCore(wiring.Component):
@@ -69,19 +61,7 @@ class FloatLutCore(wiring.Component):
         L, K, mu, a = c.luts, c.fetchers, c.group_size, c.adder_pipeline
         fmt = c.act
 
-        advance = Signal()
-        m.d.comb += [
-            advance.eq(~self.result.valid | self.result.ready),
-            self.act.ready.eq(advance & self.keys.valid),
-            self.keys.ready.eq(advance & self.act.valid),
-        ]
-        fire = self.act.valid & self.keys.valid & advance
-
-        m.submodules.controller = ctrl = TileController(c.tiling.row_blocks, c.tiling.col_blocks)
-        m.d.comb += ctrl.fire.eq(fire)
-        control = Signal(CONTROL, name="ctrl0")
-        m.d.comb += [control.valid.eq(fire), control.first.eq(ctrl.first),
-                     control.last.eq(ctrl.last), control.gemv_last.eq(ctrl.gemv_last)]
+        advance, control = stream_frame(m, self, c.tiling)
 
         # LUT build (adder_pipeline * depth cycles), then cut 0.
         acts = self.act.payload

@@ -21,12 +21,12 @@ from ..config import LutConfig
 from ..formats import signed_width
 from ..weights.shape import FormatShape
 from .bitplane_core import BitplaneFetch
-from .controller import TileController
 from .ifairy_core import IfairyFetch
 from .lut_build import LutBuild
 from .lut_core import result_layout
 from .reduction import ReductionTree
 from .sherry_core import SherryFetch
+from .stream_frame import accumulate, delay, emit_result, stream_frame
 
 
 def make_fetch(shape: FormatShape) -> wiring.Component:
@@ -59,27 +59,8 @@ class FormatCore(wiring.Component):
         c, s = self.config, self.shape
         L, K, P, n_in = c.luts, c.fetchers, s.lanes, s.inputs
 
-        advance = Signal()
-        m.d.comb += [
-            advance.eq(~self.result.valid | self.result.ready),
-            self.act.ready.eq(advance & self.keys.valid),
-            self.keys.ready.eq(advance & self.act.valid),
-        ]
-        fire = self.act.valid & self.keys.valid & advance
+        advance, control = stream_frame(m, self, c.tiling)
 
-        m.submodules.controller = ctrl = TileController(c.tiling.row_blocks, c.tiling.col_blocks)
-        m.d.comb += ctrl.fire.eq(fire)
-        control = Signal(data.StructLayout({"valid": 1, "first": 1, "last": 1, "gemv_last": 1}), name="ctrl0")
-        m.d.comb += [control.valid.eq(fire), control.first.eq(ctrl.first),
-                     control.last.eq(ctrl.last), control.gemv_last.eq(ctrl.gemv_last)]
-
-        def stage(value, registered, name):
-            if not registered:
-                return value
-            reg = Signal.like(value, name=name)
-            with m.If(advance):
-                m.d.sync += reg.eq(value)
-            return reg
 
         # LUT build.
         acts = self.act.payload.as_value()
@@ -89,9 +70,9 @@ class FormatCore(wiring.Component):
             build = LutBuild(s.graph, s.node_widths, w, s.entry_width)
             m.submodules[f"build{l}"] = build
             m.d.comb += build.acts.eq(acts[l * n_in * w:(l + 1) * n_in * w])
-            tables.append(stage(build.entries, s.cut(0), f"table{l}"))
-        keys = stage(self.keys.payload, s.cut(0), "keys_s1")
-        control = stage(control, s.cut(0), "ctrl1")
+            tables.append(delay(m, build.entries, int(s.cut(0)), advance, f"table{l}"))
+        keys = delay(m, self.keys.payload, int(s.cut(0)), advance, "keys_s1")
+        control = delay(m, control, int(s.cut(0)), advance, "ctrl1")
 
         # Fetch: K fetch units per LUT, P values each.
         fetched = [[[None] * L for _ in range(P)] for _ in range(K)]
@@ -100,11 +81,11 @@ class FormatCore(wiring.Component):
                 fetch = make_fetch(s)
                 m.submodules[f"fetch{l}_{k}"] = fetch
                 m.d.comb += [fetch.entries.eq(tables[l]), fetch.key.eq(keys[l * K + k])]
-                values = stage(fetch.values, s.cut(1), f"fetched{l}_{k}")
+                values = delay(m, fetch.values, int(s.cut(1)), advance, f"fetched{l}_{k}")
                 for p in range(P):
                     fetched[k][p][l] = values[p]
-        corr_leaves = [stage(tables[l][0], s.cut(1), f"entry0_{l}") for l in range(L)] if s.spec.correction else []
-        control = stage(control, s.cut(1), "ctrl2")
+        corr_leaves = [delay(m, tables[l][0], int(s.cut(1)), advance, f"entry0_{l}") for l in range(L)] if s.spec.correction else []
+        control = delay(m, control, int(s.cut(1)), advance, "ctrl2")
 
         # Reduction over the L LUTs of every column and lane.
         tree_registered = [s.cut(2 + i) for i in range(len(s.levels))]
@@ -128,21 +109,14 @@ class FormatCore(wiring.Component):
                 m.d.comb += [diff.eq(sums[k][0] - total_s), half.eq(diff.shift_right(1))]
                 sums[k][0] = half
         for i, registered in enumerate(tree_registered):
-            control = stage(control, registered, f"ctrl{3 + i}")
+            control = delay(m, control, int(registered), advance, f"ctrl{3 + i}")
 
         # Accumulate across row blocks; emit on the last one.
         for k in range(K):
             for p in range(P):
                 lane = k * P + p
-                acc = Signal(signed(c.accumulator_width), name=f"acc{lane}")
-                total = Signal(signed(c.accumulator_width), name=f"total{lane}")
-                m.d.comb += total.eq(Mux(control.first, 0, acc) + sums[k][p])
-                with m.If(advance & control.valid):
-                    m.d.sync += acc.eq(total)
-                with m.If(advance & control.valid & control.last):
-                    m.d.sync += self.result.payload.sums[lane].eq(total)
-        with m.If(advance & control.valid & control.last):
-            m.d.sync += self.result.payload.last.eq(control.gemv_last)
-        with m.If(advance):
-            m.d.sync += self.result.valid.eq(control.valid & control.last)
+                accumulate(m, str(lane), signed(c.accumulator_width),
+                           lambda acc, k=k, p=p: Mux(control.first, 0, acc) + sums[k][p],
+                           control, advance, self.result.payload.sums[lane])
+        emit_result(m, control, advance, self.result)
         return m

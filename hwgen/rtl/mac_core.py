@@ -24,11 +24,11 @@ from amaranth.lib.wiring import In, Out
 from ..config import MacConfig
 from ..floatpath import MacShape
 from ..fpmul import FpMultiplier
-from .controller import TileController
-from .float_blocks import FloatReductionTree, delay
-from .float_core import CONTROL, float_accumulate, float_result_layout
+from .float_blocks import FloatReductionTree
+from .float_core import float_accumulate, float_result_layout
 from .lut_core import result_layout
 from .reduction import ReductionTree
+from .stream_frame import accumulate, delay, emit_result, stream_frame
 
 __all__ = ["MacCore"]
 
@@ -70,18 +70,7 @@ class MacCore(wiring.Component):
         c, s = self.config, self.shape
         R, K = c.rows, c.columns
 
-        advance = Signal()
-        m.d.comb += [
-            advance.eq(~self.result.valid | self.result.ready),
-            self.act.ready.eq(advance & self.keys.valid),
-            self.keys.ready.eq(advance & self.act.valid),
-        ]
-        fire = self.act.valid & self.keys.valid & advance
-        m.submodules.controller = ctrl = TileController(c.tiling.row_blocks, c.tiling.col_blocks)
-        m.d.comb += ctrl.fire.eq(fire)
-        control = Signal(CONTROL, name="ctrl0")
-        m.d.comb += [control.valid.eq(fire), control.first.eq(ctrl.first),
-                     control.last.eq(ctrl.last), control.gemv_last.eq(ctrl.gemv_last)]
+        advance, control = stream_frame(m, self, c.tiling)
 
         # Products, then cut 0.
         pshape = unsigned(s.product_width) if c.is_float else signed(s.product_width)
@@ -114,15 +103,8 @@ class MacCore(wiring.Component):
             float_accumulate(m, sums, control, advance, c.act, c.acc_format, self.result)
             return m
         for k in range(K):
-            acc = Signal(signed(c.accumulator_width), name=f"acc{k}")
-            total = Signal(signed(c.accumulator_width), name=f"total{k}")
-            m.d.comb += total.eq(Mux(control.first, 0, acc) + sums[k])
-            with m.If(advance & control.valid):
-                m.d.sync += acc.eq(total)
-            with m.If(advance & control.valid & control.last):
-                m.d.sync += self.result.payload.sums[k].eq(total)
-        with m.If(advance & control.valid & control.last):
-            m.d.sync += self.result.payload.last.eq(control.gemv_last)
-        with m.If(advance):
-            m.d.sync += self.result.valid.eq(control.valid & control.last)
+            accumulate(m, str(k), signed(c.accumulator_width),
+                       lambda acc, k=k: Mux(control.first, 0, acc) + sums[k],
+                       control, advance, self.result.payload.sums[k])
+        emit_result(m, control, advance, self.result)
         return m
