@@ -34,7 +34,7 @@ import numpy as np
 
 from .model import FEATURES, _evaluate, _normalize, params_from_configs, structure
 from .runs import DEFAULT_PERIOD_NS, design_config, synth_block, synth_designs
-from .tech import DELAY_KEYS, TECH_DIR, Tech, tech_from_dict
+from .tech import DELAY_KEYS, TECH_DIR, tech_from_dict
 
 __all__ = ["CALIBRATION_CORES", "CALIBRATION_BLOCKS", "run_blocks", "block_priors", "fit", "main"]
 

@@ -38,7 +38,7 @@ def estimate_mac(config: MacConfig, tech_name: str = "osu018", clock_mhz: float 
     base = load_tech("osu018")
     int_area = load_tech(tech_name).area
     area_scale = int_area["tree_add_bits"] / base.area["tree_add_bits"]
-    unit_area, neg_bits, mux_bits, reg, delays = 0.0, 0, 0, 0, []
+    unit_area, neg_bits, mux_bits, reg = 0.0, 0, 0, 0
     a = c.adder_pipeline if c.is_float else 0
     if c.weights == "ternary":
         if c.is_float:

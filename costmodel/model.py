@@ -43,9 +43,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from hwgen.config import LutConfig, required_accumulator_width
+from hwgen.config import LutConfig
 from hwgen.datapath import LutCoreShape, tree_levels
-from hwgen.formats import ACTIVATIONS, ActivationFormat, key_width, lut_entries, signed_width
+from hwgen.formats import ActivationFormat, key_width, lut_entries, signed_width
 from hwgen.lutgraph import build_lut_graph
 
 from .tech import Tech, load_tech

@@ -9,7 +9,6 @@ synthesis of Pareto designs -> publish (manifest last).
 from __future__ import annotations
 
 import multiprocessing
-import os
 import shutil
 import sys
 import time

@@ -36,7 +36,7 @@ async def stream_gemv(dut):
         await RisingEdge(dut.clk)
     dut.rst.value = 0
 
-    sent, received, last_flags, idle = 0, [], [], 0
+    sent, received, idle = 0, [], 0
     limit = 50 * (len(acts) + 10)
     while len(received) < results_due:
         await RisingEdge(dut.clk)

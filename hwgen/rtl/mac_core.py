@@ -51,7 +51,7 @@ class MacCore(wiring.Component):
         })
 
     def _product(self, m: Module, a, w, name: str):
-        c, s = self.config, self.shape
+        c = self.config
         if c.weights == "ternary":
             nonzero, negative = w[0], w[1]
             if c.is_float:
