@@ -30,6 +30,7 @@ from hwgen.fpadd import float_format
 from hwgen.lutgraph import build_lut_graph
 
 from .fpref import fp_add, from_bits, round_to_bits, to_bits
+from .reference import check_shapes
 
 __all__ = [
     "fp_widen", "fp_mul", "fp_neg", "check_float_activations", "check_float_operands",
@@ -87,13 +88,8 @@ def check_float_activations(acts: np.ndarray, fmt, name: str = "activations") ->
 
 def check_float_operands(config, weights: np.ndarray, acts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ternary weights (int8) and activation bit patterns, checked against the design."""
-    w = check_ternary(weights)
-    a = check_float_activations(acts, config.act)
-    n, m = config.workload.n, config.workload.m
-    if w.shape != (n, m):
-        raise InputError(f"weights have shape {w.shape}, but the design's workload is (N, M) = ({n}, {m})")
-    if a.shape[1] != n:
-        raise InputError(f"activations have {a.shape[1]} columns, but the design's workload has N = {n}")
+    w, a = check_ternary(weights), check_float_activations(acts, config.act)
+    check_shapes(config, w.shape, a.shape[1])
     return w, a
 
 

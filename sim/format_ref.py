@@ -14,12 +14,11 @@ from __future__ import annotations
 import numpy as np
 
 from hwgen.config import LutConfig
-from hwgen.errors import InputError
 from hwgen.formats import Tiling, check_int_activations, pack_activations
 from hwgen.weights import ifairy, pack_format_keys
 from hwgen.weights.shape import FormatShape
 
-from .reference import build_luts, reduce_tree
+from .reference import build_luts, check_shapes, reduce_tree
 
 
 def check_format_operands(config: LutConfig, weights: np.ndarray, acts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -35,11 +34,7 @@ def check_format_operands(config: LutConfig, weights: np.ndarray, acts: np.ndarr
     else:
         lanes = check_int_activations(acts, act)
         count = lanes.shape[1]
-    n, m = config.workload.n, config.workload.m
-    if codes.shape != (n, m):
-        raise InputError(f"weights have shape {codes.shape}, but the design's workload is (N, M) = ({n}, {m})")
-    if count != n:
-        raise InputError(f"activations have {count} columns, but the design's workload has N = {n}")
+    check_shapes(config, codes.shape, count)
     return codes, lanes
 
 

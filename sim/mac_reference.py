@@ -18,6 +18,7 @@ from hwgen.formats import check_int_activations, check_ternary, pack_activations
 
 from .float_reference import check_float_activations, fp_mul, fp_neg, fp_widen, ordered_accumulate, ordered_tree
 from .fpref import fp_add, to_bits
+from .reference import check_shapes
 
 __all__ = ["check_mac_operands", "mac_gemv", "mac_gemv_checked", "simulate_mac"]
 
@@ -44,11 +45,7 @@ def check_mac_operands(config: MacConfig, weights: np.ndarray, acts: np.ndarray)
     w = check_mac_weights(config, weights)
     a = (check_float_activations(acts, config.act) if config.is_float
          else check_int_activations(acts, config.act))
-    n, m = config.workload.n, config.workload.m
-    if w.shape != (n, m):
-        raise InputError(f"weights have shape {w.shape}, but the design's workload is (N, M) = ({n}, {m})")
-    if a.shape[1] != n:
-        raise InputError(f"activations have {a.shape[1]} columns, but the design's workload has N = {n}")
+    check_shapes(config, w.shape, a.shape[1])
     return w, a
 
 
@@ -91,7 +88,7 @@ def mac_gemv(config: MacConfig, weights: np.ndarray, acts: np.ndarray) -> np.nda
 def simulate_mac(config: MacConfig, verilog: str, weights: np.ndarray, acts: np.ndarray,
                  simulator: str = "verilator", seed: int = 0, gap: float = 0.1, stall: float = 0.1) -> np.ndarray:
     """``(B, M)`` RTL results (int64, or float bit patterns); `MismatchError` if not the reference's."""
-    from .core_sim import compare, run_stream
+    from .stream import compare, run_stream
 
     w, a = check_mac_operands(config, weights, acts)
     expected = mac_gemv_checked(config, w, a)
@@ -102,9 +99,7 @@ def simulate_mac(config: MacConfig, verilog: str, weights: np.ndarray, acts: np.
     sums, last = run_stream(
         verilog, config.top, pack_activations(a, t).reshape(batch * t.tiles, -1), config.act.width,
         pack_mac_weights(codes, t), s.weight_width, batch * t.col_blocks, config.columns, out_width,
-        simulator, seed, gap, stall)
+        simulator, seed, gap, stall, signed=not config.is_float)
     got = sums.reshape(batch, t.padded_m)[:, : t.m]
-    if not config.is_float:  # two's complement
-        got = np.where(got >= 1 << (out_width - 1), got - (1 << out_width), got)
     compare(got, expected, last, batch, t.col_blocks, show=hex if config.is_float else str)
     return got.astype(np.uint16) if config.is_float else got.astype(np.int64)

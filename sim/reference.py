@@ -20,14 +20,18 @@ from hwgen.formats import check_int_activations, check_ternary, decode_keys, pac
 
 def check_operands(config: LutConfig, weights: np.ndarray, acts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Validate user data against the design: formats, value ranges and shapes."""
-    w = check_ternary(weights)
-    a = check_int_activations(acts, config.act)
-    n, m = config.workload.n, config.workload.m
-    if w.shape != (n, m):
-        raise InputError(f"weights have shape {w.shape}, but the design's workload is (N, M) = ({n}, {m})")
-    if a.shape[1] != n:
-        raise InputError(f"activations have {a.shape[1]} columns, but the design's workload has N = {n}")
+    w, a = check_ternary(weights), check_int_activations(acts, config.act)
+    check_shapes(config, w.shape, a.shape[1])
     return w, a
+
+
+def check_shapes(config, weight_shape: tuple, act_columns: int) -> None:
+    """Raise `InputError` unless the data fits the design's ``(N, M)`` workload."""
+    n, m = config.workload.n, config.workload.m
+    if tuple(weight_shape) != (n, m):
+        raise InputError(f"weights have shape {tuple(weight_shape)}, but the design's workload is (N, M) = ({n}, {m})")
+    if act_columns != n:
+        raise InputError(f"activations have {act_columns} columns, but the design's workload has N = {n}")
 
 
 def build_luts(shape: LutCoreShape, groups: np.ndarray) -> np.ndarray:
