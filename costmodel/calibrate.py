@@ -22,6 +22,17 @@ CALIBRATION_CORES: list[dict] = [
     dict(mu=4, L=4, K=8, act="int8", p=1, n=256, m=64),
     dict(mu=5, L=1, K=1, act="int4", p=1, n=80, m=16),
     dict(mu=6, L=1, K=1, act="int8", p=0, n=96, m=16),
+    # Unpipelined large-mu cores: the table feeds the fetch muxes unregistered.
+    dict(mu=4, L=2, K=1, act="int4", p=0, n=128, m=16),
+    dict(mu=4, L=1, K=4, act="int8", p=0, n=64, m=32),
+    dict(mu=5, L=1, K=1, act="int4", p=0, n=80, m=16),
+    dict(mu=5, L=1, K=2, act="int8", p=0, n=80, m=16),
+    dict(mu=6, L=1, K=2, act="int4", p=0, n=96, m=16),
+    # Deep reduction trees chained into the accumulator (L 8..16, tree unregistered).
+    dict(mu=1, L=16, K=2, act="int8", p=0, n=256, m=16),
+    dict(mu=1, L=12, K=4, act="int8", p=1, n=192, m=32),
+    dict(mu=2, L=8, K=2, act="int4", p=1, n=256, m=16),
+    dict(mu=3, L=8, K=1, act="int8", p=2, n=192, m=16),
 ]
 
 import argparse
@@ -47,7 +58,7 @@ CALIBRATION_BLOCKS: list[tuple[str, dict]] = (
 )
 
 #: Weight of the block-derived prior against the core fit (relative units), per quantity.
-PRIOR_WEIGHT = {"area": 0.05, "energy": 1e-4, "delay": 0.01}
+PRIOR_WEIGHT = {"area": 0.05, "energy": 1e-4, "delay": 0.0001}
 #: Features the energy is fitted on; the others' energy is folded into these (set to 0):
 #: with a dozen calibration cores, fitting all of them overfits.
 ENERGY_FEATURES = ("build_add_bits", "mux_data_bits", "neg_bits", "tree_add_bits", "acc_bits",
@@ -101,20 +112,21 @@ def block_priors(blocks: list[dict]) -> dict:
     neg_t = _slope([b["width"] for b in negs], [b["critical_path_ns"] - clk2q_setup for b in negs])
     enable_mux_area = mux_a[1]  # a 2:1 enable mux per register bit ~ one mux input-bit
     area = {
-        "build_adders": max(add_a[0], 1.0), "build_add_bits": add_a[1],
+        "build_adders": max(add_a[0], 1.0), "build_add_bits": add_a[1], "shared_table_bits": add_a[1] / 2,
         "mux_data_bits": mux_a[1], "mux_select_terms": max(mux_a[0], 1.0) / 2,
         "neg_bits": neg_a[1], "tree_adders": max(add_a[0], 1.0), "tree_add_bits": add_a[1],
         "acc_bits": add_a[1] + mux_a[1], "reg_bits": reg_area + enable_mux_area,
         "counter_bits": add_a[1] + mux_a[1], "const": 400.0,
     }
     energy = {
-        "build_adders": max(add_e[0], 1e-3), "build_add_bits": add_e[1],
+        "build_adders": max(add_e[0], 1e-3), "build_add_bits": add_e[1], "shared_table_bits": 1e-3,
         "mux_data_bits": mux_e[1], "mux_select_terms": max(mux_e[0], 1e-3) / 2,
         "neg_bits": neg_e[1], "tree_adders": max(add_e[0], 1e-3), "tree_add_bits": add_e[1],
         "acc_bits": add_e[1] + mux_e[1], "reg_bits": reg_energy, "counter_bits": add_e[1], "const": 0.5,
     }
     delay = {
-        "reg_overhead": clk2q_setup, "add_base": max(add_t[0], 0.05), "add_per_bit": add_t[1],
+        "reg_overhead": clk2q_setup, "add_base": max(add_t[0], 0.05), "tree_level": max(add_t[0], 0.05),
+        "add_per_bit": add_t[1],
         "mux_base": max(mux_t[0], 0.05), "mux_per_select_bit": mux_t[1],
         "neg_base": max(neg_t[0], 0.05), "acc_base": max(add_t[0], 0.05) + mux_t[1],
     }

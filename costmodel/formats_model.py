@@ -98,6 +98,7 @@ def structure(config: LutConfig) -> dict:
     features = {
         "build_adders": L * len(adder_widths),
         "build_add_bits": L * sum(adder_widths),
+        "shared_table_bits": L * sum(adder_widths) if not s.cut(0) and K > 1 else 0,
         "mux_data_bits": L * K * mux_data,
         "mux_select_terms": L * K * select_terms,
         "neg_bits": L * K * neg,
@@ -131,10 +132,10 @@ def critical_path_ns(seg: dict, pipeline: int, tech: Tech) -> float:
                   + d["add_base"] * seg["shift_adds"] + apb * seg["shift_add_bits"])
     segments = [(d["add_base"] * seg["build_depth"], seg["entry_width"] if seg["build_depth"] else 0),
                 (fetch_base, seg["fetch_width"])]
-    segments += [(d["add_base"], w) for w in seg["level_widths"]]
+    segments += [(d["tree_level"], w) for w in seg["level_widths"]]
     registered, tail_base, tail_width = 0.0, d["acc_base"], seg["acc_width"]
     if seg["correction"]:
-        tail_base += d["add_base"]
+        tail_base += d["tree_level"]
     for i, (base, width) in enumerate(segments):
         if pipeline > i:
             registered = max(registered, base + apb * width)

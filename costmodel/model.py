@@ -8,7 +8,10 @@ the RTL generator builds) and prices every count with a technology table
 component       what is counted
 ==============  ==========================================================================
 build           ``L`` copies of the `hwgen.lutgraph` adder graph: adders and the sum of
-                their exact output widths (`LutCoreShape.node_widths`)
+                their exact output widths (`LutCoreShape.node_widths`); those widths again
+                when the table is not registered (pipeline 0) and ``K > 1`` fetchers read
+                it (synthesis then cannot fold each entry's adder into the one mux cone it
+                feeds, and buffers the entries' fanout)
 fetch           ``L*K`` ``(E+1):1`` muxes of ``entry_width`` bits (``E*entry_width`` data
                 input bits, ``E+1`` select terms) and ``L*K`` conditional negators of
                 ``fetch_width`` bits
@@ -25,7 +28,9 @@ control         accumulator input muxes and adders (``K * accumulator_width``), 
 Area and energy per cycle are linear in these counts (one coefficient per count, fitted
 by `costmodel.calibrate`). Timing: each pipeline stage's delay is the sum of its
 segments (LUT build, fetch, one per tree level, accumulate) plus the register overhead;
-fmax is set by the slowest stage. The energy coefficients hold for the random
+fmax is set by the slowest stage. A tree level has its own logic depth (``tree_level``):
+chained tree adders wait on each other's low sum bits, which costs more than the build
+graph's adders, whose inputs arrive together. The energy coefficients hold for the random
 full-throughput workload of `costmodel.activity`.
 
 Two entry points share one implementation: `estimate_batch` evaluates arrays of design
@@ -65,6 +70,7 @@ __all__ = [
 FEATURES = (
     "build_adders",     # adders in the L build graphs
     "build_add_bits",   # sum of their output widths
+    "shared_table_bits",  # build_add_bits of an unregistered table (pipeline 0) read by K > 1 fetchers
     "mux_data_bits",    # L*K*E*entry_width: data input bits of the fetch muxes
     "mux_select_terms",  # L*K*(E+1): select terms of the fetch muxes
     "neg_bits",         # L*K*fetch_width: conditional negators
@@ -78,7 +84,7 @@ FEATURES = (
 
 #: Breakdown groups: which features each one sums.
 BREAKDOWN = {
-    "build": ("build_adders", "build_add_bits"),
+    "build": ("build_adders", "build_add_bits", "shared_table_bits"),
     "fetch": ("mux_data_bits", "mux_select_terms", "neg_bits"),
     "tree": ("tree_adders", "tree_add_bits"),
     "registers": ("reg_bits",),
@@ -126,6 +132,7 @@ def structure(config: LutConfig) -> dict[str, float]:
     features = {
         "build_adders": L * len(adder_widths),
         "build_add_bits": L * sum(adder_widths),
+        "shared_table_bits": L * sum(adder_widths) if not s.cut(0) and K > 1 else 0,
         "mux_data_bits": L * K * E * s.entry_width,
         "mux_select_terms": L * K * (E + 1),
         "neg_bits": L * K * s.fetch_width,
@@ -234,7 +241,7 @@ def _shape_counts(mu: int, aw: int, L: int, pipe: int) -> tuple:
     per_k = (0, 0, L * E * ew, L * (E + 1), L * fw, L - 1, tree_add_bits, pipe_k)
     segments = [({"add_base": depth}, ew if depth > 0 else 0),
                 ({"mux_base": 1, "mux_per_select_bit": int(E).bit_length(), "neg_base": 1}, fw)]
-    segments += [({"add_base": 1}, w) for w in level_max]
+    segments += [({"tree_level": 1}, w) for w in level_max]
     return base, per_k, tuple(segments), nlev
 
 
@@ -247,7 +254,8 @@ def _shape_row(mu: int, aw: int, L: int, pipe: int, delay: tuple) -> tuple:
     A stage costs its segments' logic depths plus one carry ripple over its widest word
     (chained carries overlap, so the ripple is paid once). Returns ``base..., per_k...,
     registered (slowest stand-alone stage, ns, without register overhead), tail_base
-    (ns, logic depth of the chained tail without the accumulator), tail_width``.
+    (ns, logic depth of the chained tail without the accumulator), tail_width,
+    open_build_bits`` (the build adder bits when the table is not registered).
     """
     d = dict(delay)
     base, per_k, segments, _nlev = _shape_counts(mu, aw, L, pipe)
@@ -259,7 +267,8 @@ def _shape_row(mu: int, aw: int, L: int, pipe: int, delay: tuple) -> tuple:
         else:
             tail_base += cost
             tail_width = max(tail_width, width)
-    return (*base, *per_k, registered, tail_base, tail_width)
+    open_build_bits = base[1] if pipe == 0 else 0
+    return (*base, *per_k, registered, tail_base, tail_width, open_build_bits)
 
 
 _NF = len(_SHAPE_FEATURES)
@@ -317,6 +326,7 @@ def _batch_structure(p: dict[str, np.ndarray], tech: Tech | None = None) -> dict
     features["acc_bits"] = K * acc
     features["counter_bits"] = counters
     features["const"] = np.ones(len(K))
+    features["shared_table_bits"] = rowsel[:, 2 * _NF + 3] * (K > 1)
     latency = p["pipeline"] + 1
     return {"features": features, "table": table, "index": index, "counters": counters,
             "cycles": rows * cols + latency, "latency": latency}
@@ -357,7 +367,8 @@ def _price_shapes(table: np.ndarray, tech: Tech) -> dict:
             base, per_k = priced[q * 2 * nparts + c], priced[q * 2 * nparts + nparts + c]
             columns[quantity, name] = (base if base.any() else None, per_k if per_k.any() else None)
     delays = tuple(np.ascontiguousarray(table[:, 2 * _NF + j]) for j in range(3))
-    return {"parts": columns, "delays": delays}
+    shared = np.ascontiguousarray(table[:, 2 * _NF + 3])
+    return {"parts": columns, "delays": delays, "open_build_bits": shared if shared.any() else None}
 
 
 def _fma(acc: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -380,10 +391,14 @@ def _evaluate_chunk(p: dict[str, np.ndarray], index: np.ndarray, priced: dict, t
     # Per part: shape cost (base + K * per_k, gathered from the small per-shape table)
     # plus the per-point terms.
     extra = {
+        "build": (0.0, 0.0),
         "registers": (tech.area["reg_bits"] * fixed_regs, tech.energy["reg_bits"] * fixed_regs),
         "control": (tech.area["acc_bits"] * k_acc + tech.area["counter_bits"] * counters + tech.area["const"],
                     tech.energy["acc_bits"] * k_acc + tech.energy["counter_bits"] * counters + tech.energy["const"]),
     }
+    if priced["open_build_bits"] is not None:
+        shared = priced["open_build_bits"][index] * (p["fetchers"] > 1)
+        extra["build"] = (tech.area["shared_table_bits"] * shared, tech.energy["shared_table_bits"] * shared)
     area_parts, energy_parts = {}, {}
     for name in BREAKDOWN:
         for q, (quantity, out) in enumerate((("area", area_parts), ("energy", energy_parts))):

@@ -32,7 +32,8 @@ TECH_DIR = Path(__file__).resolve().parent / "tech"
 
 DELAY_KEYS = (
     "reg_overhead",        # clock-to-Q + setup
-    "add_base",            # logic depth of one adder (excluding its carry ripple)
+    "add_base",            # logic depth of one LUT-build adder (excluding its carry ripple)
+    "tree_level",          # logic depth of one reduction-tree level (excluding its carry ripple)
     "add_per_bit",         # carry ripple per bit of the widest word of a stage
     "mux_base",            # fetch mux fixed part
     "mux_per_select_bit",  # per select bit (mux tree level)
