@@ -245,6 +245,32 @@ def sample_rates(m: int, fmt: str, act: str = "int8", sample_n: int = 256, seed:
             "out_width": float(output_width(w, a)), "naive": g.stats(w, digit_positions(fmt))["naive_adders_per_weight"]}
 
 
+def layer_cost(n: int, m: int, fmt: str, act: str, tech_name: str, rates: dict, stage_levels: int = 3,
+               sample_n: int = 256) -> dict:
+    """Area, energy per GEMV and speed of one ``(n, m)`` hardwired array.
+
+    ``rates`` are the `sample_rates` of the layer's columns: adders per weight measured on
+    a ``sample_n``-row sample, plus one combining adder (of the output width) per column
+    for every further ``sample_n`` rows; a register cut every ``stage_levels`` adder levels.
+    """
+    from hwgen.formats import ACTIVATIONS
+
+    tech = load_tech(tech_name)
+    area_c, dfac = _scale(tech_name)
+    blocks = max(1, math.ceil(n / sample_n))
+    combine = (blocks - 1) / n  # extra combining adders per weight
+    bits_per_w = rates["add_bits"] + combine * rates["out_width"]
+    levels = math.ceil(math.log2(n * digit_positions(fmt)))
+    cuts = max(0, math.ceil(levels / stage_levels) - 1)
+    reg_bits = n * ACTIVATIONS[act].width + m * rates["out_width"] * (1 + cuts)  # in + out + cut regs
+    feat_add = bits_per_w * n * m
+    crit = _stage_delay_ns(stage_levels, int(rates["out_width"]), dfac)
+    return {"area_um2": area_c["add_bits"] * feat_add + area_c["reg_bits"] * reg_bits,
+            "energy_pj_per_gemv": tech.energy["tree_add_bits"] * feat_add + tech.energy["reg_bits"] * reg_bits,
+            "critical_path_ns": crit, "fmax_mhz": 1000.0 / crit, "latency_cycles": cuts + 2,
+            "adders_per_weight": rates["adders"] + combine}
+
+
 def project_model(preset: str, tech_name: str = "n5", act: str = "int8", clock_mhz: float | None = None,
                   stage_levels: int = 3, context: int = 2048, kv_bits: int = 8, kv_pj_per_bit: float = 3.9,
                   kv_tb_per_s: float = 50.0, attn_pj_per_mac: float = 0.05, leakage_mw_per_mm2: float = 5.0,
@@ -269,8 +295,6 @@ def project_model(preset: str, tech_name: str = "n5", act: str = "int8", clock_m
         raise ConfigError(f"unknown model preset {preset!r}; known: {', '.join(MODEL_PRESETS)}")
     p = MODEL_PRESETS[preset]
     tech = load_tech(tech_name)
-    area_c, dfac = _scale(tech_name)
-    e = tech.energy
     rates = {} if rates is None else rates
     rows, total_area, e_token, weights, active_w = [], 0.0, 0.0, 0.0, 0.0
     crit = 0.0
@@ -279,19 +303,11 @@ def project_model(preset: str, tech_name: str = "n5", act: str = "int8", clock_m
         if key not in rates:
             rates[key] = sample_rates(mat.m, mat.weights, act, sample_n)
         r = rates[key]
-        blocks = max(1, math.ceil(mat.n / sample_n))
-        combine = (blocks - 1) / mat.n  # extra combining adders per weight
-        add_per_w = r["adders"] + combine
-        bits_per_w = r["add_bits"] + combine * r["out_width"]
-        levels = math.ceil(math.log2(mat.n * digit_positions(mat.weights)))
-        cuts = max(0, math.ceil(levels / stage_levels) - 1)
-        from hwgen.formats import ACTIVATIONS
-
-        reg_bits = mat.n * ACTIVATIONS[act].width + mat.m * r["out_width"] * (1 + cuts)  # in + out + cut regs
-        feat_add = bits_per_w * mat.n * mat.m
-        area = (area_c["add_bits"] * feat_add + area_c["reg_bits"] * reg_bits) * mat.count
-        e_gemv = e["tree_add_bits"] * feat_add + e["reg_bits"] * reg_bits
-        crit = max(crit, _stage_delay_ns(stage_levels, int(r["out_width"]), dfac))
+        layer = layer_cost(mat.n, mat.m, mat.weights, act, tech_name, r, stage_levels, sample_n)
+        area = layer["area_um2"] * mat.count
+        e_gemv = layer["energy_pj_per_gemv"]
+        crit = max(crit, layer["critical_path_ns"])
+        add_per_w = layer["adders_per_weight"]
         rows.append({"matrix": mat.name, "shape": f"{mat.n}x{mat.m}", "weights": mat.weights, "count": mat.count,
                      "adders_per_weight": add_per_w, "naive_adders_per_weight": r["naive"],
                      "area_mm2": area * 1e-6, "energy_uj_per_token": e_gemv * mat.count * mat.active * 1e-6})

@@ -26,7 +26,6 @@ as wide as that GEMV needs, as for the ternary path.
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 from hwgen import formats
@@ -122,22 +121,8 @@ def hardwired_layer(n: int, m: int, weights: str, activation: str, tech: str) ->
     as a hardwired array: `costmodel.hardwired.project_model`'s pricing of one matrix (adders
     per weight measured on a generated BitNet-style ``256 x min(m, 2880)`` sample, combining
     adders for the extra rows, a register cut every 3 adder levels)."""
-    from costmodel.hardwired import _scale, _stage_delay_ns
-    from costmodel.tech import load_tech
-    from hwgen.hardwired.config import digit_positions
+    from costmodel.hardwired import layer_cost
 
     fmt = hardwired_format(weights)
-    r = _rates(min(m, 2880), fmt, activation)
-    t = load_tech(tech)
-    area_c, dfac = _scale(tech)
-    blocks = max(1, math.ceil(n / HW_SAMPLE_N))
-    combine = (blocks - 1) / n
-    bits_per_w = r["add_bits"] + combine * r["out_width"]
-    levels = math.ceil(math.log2(n * digit_positions(fmt)))
-    cuts = max(0, math.ceil(levels / HW_STAGE_LEVELS) - 1)
-    reg_bits = n * formats.ACTIVATIONS[activation].width + m * r["out_width"] * (1 + cuts)
-    feat_add = bits_per_w * n * m
-    area = area_c["add_bits"] * feat_add + area_c["reg_bits"] * reg_bits
-    e_gemv = t.energy["tree_add_bits"] * feat_add + t.energy["reg_bits"] * reg_bits
-    fmax = 1000.0 / _stage_delay_ns(HW_STAGE_LEVELS, int(r["out_width"]), dfac)
-    return float(area), float(e_gemv), float(fmax), cuts + 2
+    c = layer_cost(n, m, fmt, activation, tech, _rates(min(m, 2880), fmt, activation), HW_STAGE_LEVELS, HW_SAMPLE_N)
+    return float(c["area_um2"]), float(c["energy_pj_per_gemv"]), float(c["fmax_mhz"]), int(c["latency_cycles"])
