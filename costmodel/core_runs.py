@@ -50,6 +50,30 @@ class _IntMul(wiring.Component):
         return m
 
 
+class _AddSubPair(wiring.Component):
+    """``a + b`` and ``a - b`` of the same operands: how every LUT-build adder comes (`hwgen.lutgraph`)."""
+
+    def __init__(self, fmt: str):
+        self._fmt = fmt
+        width = _float_width(fmt)
+        super().__init__({"a": In(width), "b": In(width), "sum": Out(width), "diff": Out(width)})
+
+    def elaborate(self, platform):
+        from hwgen.fpadd import FpAdder
+
+        m = Module()
+        for name, sub in (("sum", 0), ("diff", 1)):
+            m.submodules[name] = add = FpAdder(self._fmt, 0)
+            m.d.comb += [add.a.eq(self.a), add.b.eq(self.b), add.sub.eq(sub), getattr(self, name).eq(add.result)]
+        return m
+
+
+def _float_width(fmt: str) -> int:
+    from hwgen.formats import ACTIVATIONS
+
+    return ACTIVATIONS[fmt].width
+
+
 class _Registered(wiring.Component):
     """A unit between input and output registers, so its delay is a register-to-register path."""
 
@@ -74,12 +98,13 @@ class _Registered(wiring.Component):
 
 
 def unit_component(kind: str, fmt: str = "", fmt_b: str = "", width: int = 8, width_b: int = 8):
-    """One registered unit: ``fpadd`` (fmt), ``fpmul`` (fmt x fmt_b -> fmt), ``widen`` (fmt -> fmt_b), ``intmul``."""
+    """One registered unit: ``fpadd`` (fmt), ``fpaddsub`` (the pair a+b, a-b in fmt), ``fpmul`` (fmt x
+    fmt_b -> fmt), ``widen`` (fmt -> fmt_b), ``intmul``."""
     from hwgen.fpadd import FpAdder
     from hwgen.fpconv import FpWiden
     from hwgen.fpmul import FpMultiplier
 
-    unit = {"fpadd": lambda: FpAdder(fmt, 0), "fpmul": lambda: FpMultiplier(fmt, fmt_b, fmt),
+    unit = {"fpadd": lambda: FpAdder(fmt, 0), "fpaddsub": lambda: _AddSubPair(fmt), "fpmul": lambda: FpMultiplier(fmt, fmt_b, fmt),
             "widen": lambda: FpWiden(fmt, fmt_b), "intmul": lambda: _IntMul(width, width_b)}[kind]()
     return _Registered(unit)
 

@@ -13,7 +13,7 @@ technologies by that table's adder-bit area and delay relative to osu018.
 ==============  ===========================================================
 component       what is counted
 ==============  ===========================================================
-build           ``L * graph.adders`` float adders (activation format)
+build           ``L * graph.adders / 2`` float add/sub pairs (activation format)
 fetch           ``L*K`` ``(E+1):1`` muxes of ``width`` bits (sign flip: free)
 tree            ``K * (L-1)`` float adders
 accumulate      ``K`` float adders (accumulation format), ``K`` wideners
@@ -63,9 +63,10 @@ def measure_units(liberty: Path | None = None) -> dict:
         dff = sum(n * cells[name][0] for name, n in result.cells_by_type.items() if name.startswith("DFF"))
         return {"area_um2": round(result.area_um2 - dff, 1), "delay_ns": round(result.critical_path_ns, 3)}
 
-    units: dict = {"fpadd": {}, "fpmul_fp16": {}, "widen": {}, "intmul": {}}
+    units: dict = {"fpadd": {}, "fpaddsub": {}, "fpmul_fp16": {}, "widen": {}, "intmul": {}}
     for f in FLOATS:
         units["fpadd"][f] = record(synth_unit("fpadd", fmt=f))
+        units["fpaddsub"][f] = record(synth_unit("fpaddsub", fmt=f))
         units["fpmul_fp16"][f] = record(synth_unit("fpmul", fmt=f, fmt_b="fp16"))
         for wide in ("fp16", "bf16"):
             if f != wide and f.startswith("fp8"):
@@ -130,7 +131,10 @@ def estimate_float_lut(config: FloatLutConfig, tech_name: str = "osu018", clock_
     units = unit_costs()
     add, acc_add = units["fpadd"][c.activation], units["fpadd"][c.accumulation]
     adders = s.build_adders + s.tree_adders
-    unit_area = adders * add["area_um2"] + K * acc_add["area_um2"]
+    # The build's adders come in pairs a+b, a-b of the same operands, which share the
+    # exponent compare, swap and alignment (a measured pair is ~0.8 of two adders).
+    pair = units["fpaddsub"][c.activation]["area_um2"]
+    unit_area = s.build_adders // 2 * pair + s.tree_adders * add["area_um2"] + K * acc_add["area_um2"]
     if c.accumulation != c.activation:
         unit_area += K * units["widen"][f"{c.activation}->{c.accumulation}"]["area_um2"]
     reg = adders * a * (W + STAGE_BITS_EXTRA)
