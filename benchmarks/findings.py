@@ -27,6 +27,7 @@ import json
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,11 +36,14 @@ sys.path.insert(0, str(REPO))
 ACTS = ("int4", "int8", "fp8_e4m3", "bf16", "fp16")
 
 
+@dataclass(frozen=True)
 class Tile:
     """An equal-throughput comparison: ``rows x cols`` ternary products per cycle."""
 
-    def __init__(self, rows: int, cols: int, candidates: tuple, workload: dict):
-        self.rows, self.cols, self.candidates, self.workload = rows, cols, candidates, workload
+    rows: int
+    cols: int
+    candidates: tuple  # LUT (mu, L) pairs with mu * L == rows
+    workload: dict
 
     def lut(self, act: str, mu: int, luts: int, fetchers: int | None = None) -> dict:
         return {"kind": "lut", "activation": act, "group_size": mu, "luts": luts,

@@ -19,6 +19,8 @@ from amaranth.back import verilog
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from hwgen.formats import ACTIVATIONS
+
 from . import synth
 from .runs import DEFAULT_PERIOD_NS
 
@@ -55,7 +57,7 @@ class _AddSubPair(wiring.Component):
 
     def __init__(self, fmt: str):
         self._fmt = fmt
-        width = _float_width(fmt)
+        width = ACTIVATIONS[fmt].width
         super().__init__({"a": In(width), "b": In(width), "sum": Out(width), "diff": Out(width)})
 
     def elaborate(self, platform):
@@ -66,12 +68,6 @@ class _AddSubPair(wiring.Component):
             m.submodules[name] = add = FpAdder(self._fmt, 0)
             m.d.comb += [add.a.eq(self.a), add.b.eq(self.b), add.sub.eq(sub), getattr(self, name).eq(add.result)]
         return m
-
-
-def _float_width(fmt: str) -> int:
-    from hwgen.formats import ACTIVATIONS
-
-    return ACTIVATIONS[fmt].width
 
 
 class _Registered(wiring.Component):
@@ -104,8 +100,8 @@ def unit_component(kind: str, fmt: str = "", fmt_b: str = "", width: int = 8, wi
     from hwgen.fpconv import FpWiden
     from hwgen.fpmul import FpMultiplier
 
-    unit = {"fpadd": lambda: FpAdder(fmt, 0), "fpaddsub": lambda: _AddSubPair(fmt), "fpmul": lambda: FpMultiplier(fmt, fmt_b, fmt),
-            "widen": lambda: FpWiden(fmt, fmt_b), "intmul": lambda: _IntMul(width, width_b)}[kind]()
+    unit = {"fpadd": lambda: FpAdder(fmt, 0), "fpaddsub": lambda: _AddSubPair(fmt),
+            "fpmul": lambda: FpMultiplier(fmt, fmt_b, fmt), "widen": lambda: FpWiden(fmt, fmt_b), "intmul": lambda: _IntMul(width, width_b)}[kind]()
     return _Registered(unit)
 
 

@@ -272,6 +272,10 @@ def _shape_row(mu: int, aw: int, L: int, pipe: int, delay: tuple) -> tuple:
 
 
 _NF = len(_SHAPE_FEATURES)
+#: Columns of a `_shape_row` after ``base`` and ``per_k``: the three delay terms, then the
+#: build adder bits of an unregistered table.
+_DELAY_COLS = range(2 * _NF, 2 * _NF + 3)
+_OPEN_BUILD_COL = 2 * _NF + 3
 
 
 #: Points per chunk of the batch path: 8192 float64 = 64 KiB per temporary, so the
@@ -326,7 +330,7 @@ def _batch_structure(p: dict[str, np.ndarray], tech: Tech | None = None) -> dict
     features["acc_bits"] = K * acc
     features["counter_bits"] = counters
     features["const"] = np.ones(len(K))
-    features["shared_table_bits"] = rowsel[:, 2 * _NF + 3] * (K > 1)
+    features["shared_table_bits"] = rowsel[:, _OPEN_BUILD_COL] * (K > 1)
     latency = p["pipeline"] + 1
     return {"features": features, "table": table, "index": index, "counters": counters,
             "cycles": rows * cols + latency, "latency": latency}
@@ -366,8 +370,8 @@ def _price_shapes(table: np.ndarray, tech: Tech) -> dict:
         for q, quantity in enumerate(("area", "energy")):
             base, per_k = priced[q * 2 * nparts + c], priced[q * 2 * nparts + nparts + c]
             columns[quantity, name] = (base if base.any() else None, per_k if per_k.any() else None)
-    delays = tuple(np.ascontiguousarray(table[:, 2 * _NF + j]) for j in range(3))
-    shared = np.ascontiguousarray(table[:, 2 * _NF + 3])
+    delays = tuple(np.ascontiguousarray(table[:, j]) for j in _DELAY_COLS)
+    shared = np.ascontiguousarray(table[:, _OPEN_BUILD_COL])
     return {"parts": columns, "delays": delays, "open_build_bits": shared if shared.any() else None}
 
 

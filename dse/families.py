@@ -118,7 +118,7 @@ def _rates(m: int, fmt: str, activation: str) -> dict:
 @lru_cache(maxsize=4096)
 def hardwired_layer(n: int, m: int, weights: str, activation: str, tech: str) -> tuple:
     """``(area_um2, energy_pj_per_gemv, fmax_mhz, latency_cycles)`` of one ``(n, m)`` projection
-    as a hardwired array: `costmodel.hardwired.project_model`'s pricing of one matrix (adders
+    as a hardwired array: `costmodel.hardwired.layer_cost`, as `project_model` prices a matrix (adders
     per weight measured on a generated BitNet-style ``256 x min(m, 2880)`` sample, combining
     adders for the extra rows, a register cut every 3 adder levels)."""
     from costmodel.hardwired import layer_cost
