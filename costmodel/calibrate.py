@@ -8,8 +8,9 @@ in ``--csv-dir``; ``--from-csv`` re-fits from those files instead of synthesizin
 
 from __future__ import annotations
 
-# Small LUT cores used to fit the table (never in `costmodel.validate.VALIDATION_CORES`).
-CALIBRATION_CORES: list[dict] = [
+# Small LUT cores used to fit the table (never in `costmodel.validate.VALIDATION_CORES`):
+# 21 picked by hand to cover the structural regimes, 18 drawn at random.
+PICKED_CALIBRATION_CORES: list[dict] = [
     dict(mu=1, L=2, K=2, act="int8", p=1, n=64, m=16),
     dict(mu=1, L=4, K=16, act="int8", p=2, n=128, m=64),
     dict(mu=2, L=2, K=4, act="int8", p=2, n=128, m=32),
@@ -35,6 +36,32 @@ CALIBRATION_CORES: list[dict] = [
     dict(mu=3, L=8, K=1, act="int8", p=2, n=192, m=16),
 ]
 
+# Drawn by `costmodel.design_space.sample_cores(seed=1, count=18, exclude=PICKED_CALIBRATION_CORES
+# + costmodel.validate.PICKED_VALIDATION_CORES)` before any of them was synthesized
+# (tests/test_design_space.py re-draws them).
+DRAWN_CALIBRATION_CORES: list[dict] = [
+    dict(mu=1, L=3, K=1, act="int4", p=0, n=96, m=4),
+    dict(mu=2, L=4, K=2, act="int4", p=3, n=64, m=16),
+    dict(mu=3, L=8, K=2, act="int4", p=2, n=384, m=32),
+    dict(mu=4, L=3, K=8, act="int8", p=2, n=96, m=32),
+    dict(mu=5, L=3, K=2, act="int8", p=2, n=120, m=16),
+    dict(mu=6, L=2, K=1, act="int4", p=2, n=384, m=4),
+    dict(mu=1, L=16, K=1, act="int4", p=4, n=256, m=8),
+    dict(mu=2, L=16, K=2, act="int8", p=3, n=256, m=32),
+    dict(mu=3, L=2, K=8, act="int4", p=1, n=96, m=32),
+    dict(mu=4, L=1, K=1, act="int8", p=2, n=32, m=16),
+    dict(mu=5, L=4, K=1, act="int4", p=0, n=160, m=8),
+    dict(mu=6, L=1, K=2, act="int8", p=0, n=96, m=32),
+    dict(mu=1, L=1, K=4, act="int4", p=2, n=32, m=16),
+    dict(mu=2, L=16, K=8, act="int4", p=5, n=512, m=64),
+    dict(mu=3, L=12, K=2, act="int4", p=1, n=288, m=16),
+    dict(mu=4, L=2, K=16, act="int8", p=1, n=256, m=64),
+    dict(mu=5, L=3, K=2, act="int4", p=3, n=240, m=8),
+    dict(mu=6, L=2, K=1, act="int8", p=0, n=384, m=16),
+]
+
+CALIBRATION_CORES: list[dict] = PICKED_CALIBRATION_CORES + DRAWN_CALIBRATION_CORES
+
 import argparse
 import json
 import platform
@@ -47,7 +74,7 @@ from .model import FEATURES, _evaluate, _normalize, params_from_configs, structu
 from .runs import DEFAULT_PERIOD_NS, design_config, synth_block, synth_designs
 from .tech import DELAY_KEYS, TECH_DIR, tech_from_dict
 
-__all__ = ["CALIBRATION_CORES", "CALIBRATION_BLOCKS", "run_blocks", "block_priors", "fit", "main"]
+__all__ = ["PICKED_CALIBRATION_CORES", "DRAWN_CALIBRATION_CORES", "CALIBRATION_CORES", "CALIBRATION_BLOCKS", "run_blocks", "block_priors", "fit", "main"]
 
 #: Building blocks of `costmodel.blocks` synthesized for the prior unit costs.
 CALIBRATION_BLOCKS: list[tuple[str, dict]] = (

@@ -7,9 +7,9 @@ results of an earlier report with the current model instead of synthesizing agai
 
 from __future__ import annotations
 
-# 33 designs: mu 1..6, L 1..16, K 1..8, int4 and int8, pipeline 0..4; none of them is
-# in `costmodel.calibrate.CALIBRATION_CORES`.
-VALIDATION_CORES: list[dict] = [
+# 63 designs, none of them in `costmodel.calibrate.CALIBRATION_CORES`: 33 picked by hand
+# (mu 1..6, L 1..16, K 1..8, int4 and int8, pipeline 0..4), 30 drawn at random.
+PICKED_VALIDATION_CORES: list[dict] = [
     dict(mu=1, L=4, K=4, act="int8", p=0, n=128, m=32),
     dict(mu=1, L=8, K=8, act="int4", p=2, n=256, m=64),
     dict(mu=1, L=2, K=8, act="int8", p=1, n=64, m=32),
@@ -45,6 +45,44 @@ VALIDATION_CORES: list[dict] = [
     dict(mu=6, L=2, K=2, act="int4", p=1, n=192, m=16),
 ]
 
+# Drawn by `costmodel.design_space.sample_cores(seed=2, count=30, exclude=PICKED_VALIDATION_CORES
+# + costmodel.calibrate.CALIBRATION_CORES)` before any of them was synthesized
+# (tests/test_design_space.py re-draws them).
+DRAWN_VALIDATION_CORES: list[dict] = [
+    dict(mu=1, L=1, K=16, act="int8", p=2, n=8, m=64),
+    dict(mu=2, L=6, K=2, act="int8", p=3, n=96, m=32),
+    dict(mu=3, L=16, K=2, act="int8", p=4, n=768, m=16),
+    dict(mu=4, L=6, K=2, act="int8", p=1, n=192, m=32),
+    dict(mu=5, L=1, K=2, act="int4", p=0, n=160, m=32),
+    dict(mu=6, L=1, K=1, act="int8", p=1, n=96, m=16),
+    dict(mu=1, L=6, K=8, act="int4", p=2, n=192, m=128),
+    dict(mu=2, L=6, K=4, act="int4", p=4, n=384, m=32),
+    dict(mu=3, L=8, K=8, act="int8", p=1, n=384, m=32),
+    dict(mu=4, L=12, K=2, act="int4", p=4, n=384, m=16),
+    dict(mu=5, L=3, K=2, act="int8", p=1, n=240, m=16),
+    dict(mu=6, L=1, K=4, act="int4", p=0, n=192, m=16),
+    dict(mu=1, L=12, K=1, act="int4", p=6, n=96, m=4),
+    dict(mu=2, L=4, K=1, act="int4", p=1, n=64, m=4),
+    dict(mu=3, L=6, K=1, act="int4", p=3, n=144, m=4),
+    dict(mu=4, L=4, K=8, act="int4", p=0, n=512, m=64),
+    dict(mu=5, L=3, K=4, act="int4", p=4, n=480, m=64),
+    dict(mu=6, L=1, K=1, act="int8", p=2, n=96, m=8),
+    dict(mu=1, L=16, K=4, act="int4", p=3, n=512, m=32),
+    dict(mu=2, L=12, K=2, act="int8", p=5, n=384, m=16),
+    dict(mu=3, L=8, K=2, act="int4", p=3, n=192, m=16),
+    dict(mu=4, L=8, K=1, act="int8", p=3, n=1024, m=8),
+    dict(mu=5, L=6, K=1, act="int4", p=4, n=960, m=4),
+    dict(mu=6, L=2, K=1, act="int4", p=0, n=192, m=8),
+    dict(mu=1, L=8, K=4, act="int8", p=5, n=256, m=32),
+    dict(mu=2, L=12, K=16, act="int4", p=6, n=384, m=128),
+    dict(mu=3, L=6, K=2, act="int4", p=5, n=576, m=32),
+    dict(mu=4, L=16, K=2, act="int4", p=3, n=2048, m=32),
+    dict(mu=5, L=3, K=2, act="int8", p=0, n=240, m=32),
+    dict(mu=6, L=1, K=2, act="int4", p=2, n=96, m=32),
+]
+
+VALIDATION_CORES: list[dict] = PICKED_VALIDATION_CORES + DRAWN_VALIDATION_CORES
+
 import argparse
 import platform
 import time
@@ -56,7 +94,7 @@ from .model import estimate_batch, params_from_configs
 from .runs import DEFAULT_PERIOD_NS, design_config, synth_designs
 from .tech import load_tech
 
-__all__ = ["VALIDATION_CORES", "TARGETS", "compare", "summarize", "write_report", "validate", "main"]
+__all__ = ["PICKED_VALIDATION_CORES", "DRAWN_VALIDATION_CORES", "VALIDATION_CORES", "TARGETS", "compare", "summarize", "write_report", "validate", "main"]
 
 #: Acceptance targets (percent): MAPE and worst case per quantity.
 TARGETS = {"area": (5.0, 12.0), "power": (15.0, None), "fmax": (15.0, None)}

@@ -1,0 +1,68 @@
+"""Seeded random draws of LUT-core designs for calibration and validation.
+
+Hand-picked calibration and validation sets drift towards whatever the model got wrong
+last time; a draw fixed by a seed before any synthesis is run cannot. `sample_cores`
+draws the same number of designs for every mu 1..6 (a size cap would otherwise leave
+few large-mu designs) and, within one mu, uniformly among the grid's designs (several
+L and K, int4 and int8, every pipeline depth the config allows) that are not in
+``exclude`` and whose datapath has at most ``max_bits`` bits (`datapath_bits`, which
+keeps one synthesis run around a minute). The size gate counts structure, not a priced
+estimate, so a re-fitted technology table does not change the draw.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+from hwgen.config import max_pipeline
+
+__all__ = ["GROUP_SIZES", "LUTS", "FETCHERS", "ACTIVATIONS", "design_key", "datapath_bits", "sample_cores"]
+
+GROUP_SIZES = (1, 2, 3, 4, 5, 6)
+LUTS = (1, 2, 3, 4, 6, 8, 12, 16)
+FETCHERS = (1, 2, 4, 8, 16)
+ACTIVATIONS = ("int4", "int8")
+#: Workload shape: row blocks and column blocks per GEMV (n = mu*L*rows, m = K*cols).
+ROW_BLOCKS = (8, 16, 32)
+COL_BLOCKS = (4, 8, 16)
+
+
+def design_key(design: dict) -> tuple:
+    """The structural identity of a design (the workload only sizes counters)."""
+    return tuple(design[k] for k in ("mu", "L", "K", "act", "p"))
+
+
+def datapath_bits(design: dict) -> int:
+    """Adder, mux, negator, accumulator and register bits of a design (`costmodel.model.structure`)."""
+    from .model import structure
+    from .runs import design_config
+
+    features = structure(design_config(design))["features"]
+    return int(sum(features[k] for k in ("build_add_bits", "mux_data_bits", "neg_bits", "tree_add_bits",
+                                         "acc_bits", "reg_bits")))
+
+
+def _candidates(mu: int, taken: set, max_bits: int) -> list[tuple]:
+    """Design keys of one mu on the grid, not taken, within the size cap (grid order)."""
+    keys = [(mu, L, K, act, p) for L, K, act in itertools.product(LUTS, FETCHERS, ACTIVATIONS)
+            for p in range(max_pipeline(L) + 1)]
+    return [k for k in keys
+            if k not in taken and datapath_bits(dict(zip(("mu", "L", "K", "act", "p"), k))) <= max_bits]
+
+
+def sample_cores(seed: int, count: int, exclude: list[dict] = (), max_bits: int = 16_000) -> list[dict]:
+    """``count`` distinct designs (``mu, L, K, act, p, n, m`` dicts) drawn with ``seed``, mu cycling 1..6."""
+    rng = random.Random(seed)
+    taken = {design_key(d) for d in exclude}
+    pools = {mu: _candidates(mu, taken, max_bits) for mu in GROUP_SIZES}
+    out = []
+    for i in range(count):
+        mu = GROUP_SIZES[i % len(GROUP_SIZES)]
+        if not pools[mu]:
+            raise ValueError(f"no design with mu={mu} left within {max_bits} datapath bits")
+        key = pools[mu].pop(rng.randrange(len(pools[mu])))
+        _, L, K, act, p = key
+        out.append(dict(mu=mu, L=L, K=K, act=act, p=p,
+                        n=mu * L * rng.choice(ROW_BLOCKS), m=K * rng.choice(COL_BLOCKS)))
+    return out
