@@ -33,6 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from dse.families import mac_weights  # noqa: E402  (after the path insert)
+
 ACTS = ("int4", "int8", "fp8_e4m3", "bf16", "fp16")
 
 
@@ -69,10 +71,6 @@ SCALE = ((SMALL, (2, 2), (4, 8)), (ARRAY, (3, 1), (4, 8, 16, 32)))
 SCALE_ACTS = ("int8", "fp16")
 
 
-def multiplier_weights(act: str) -> str:
-    return "int8" if act.startswith("int") else "fp16"
-
-
 def synth_one(design: dict) -> dict:
     from hwgen import api
 
@@ -99,7 +97,7 @@ def plan() -> list[dict]:
     for tile in TILES:
         for act in ACTS:
             designs += lut_candidates(tile, act)
-            designs += [tile.mac(act, "ternary"), tile.mac(act, multiplier_weights(act))]
+            designs += [tile.mac(act, "ternary"), tile.mac(act, mac_weights("int8", act))]
     for act in SCALE_ACTS:
         designs += [SMALL.lut(act, 2, 2, k) for k in (8, 4, 2)]
         for tile, (mu, L), ks in SCALE:
@@ -138,7 +136,7 @@ def compare_tile(results: dict[str, dict], tile: Tile) -> list[tuple]:
         luts = [results[key(d)] for d in (tile.lut(act, mu, L) for mu, L in tile.candidates) if key(d) in results]
         best = min(luts, key=lambda r: r["area_um2"])
         rows.append((act, best, results[key(tile.mac(act, "ternary"))],
-                     results[key(tile.mac(act, multiplier_weights(act)))]))
+                     results[key(tile.mac(act, mac_weights("int8", act)))]))
     return rows
 
 

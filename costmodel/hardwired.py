@@ -53,7 +53,7 @@ from hwgen.hardwired.rtl import design_stats, output_width
 from .tech import load_tech
 
 __all__ = ["HW_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "calibrate",
-           "metal_embedding_area", "MODEL_PRESETS", "sample_rates", "project_model", "HNLPU"]
+           "metal_embedding_area", "MODEL_PRESETS", "SAMPLE_COLUMNS", "sample_rates", "project_model", "HNLPU"]
 
 #: um^2 per unit at osu018: a register bit is the DFFPOSX1 cell (96), an adder bit and a
 #: negation bit the logic per effective adder bit of the first synthesized layer (141), an
@@ -225,8 +225,12 @@ MODEL_PRESETS = {"bitnet-2b4t": _bitnet(), "gpt-oss-120b": _gpt_oss()}
 HNLPU = {"tokens_per_s": 249_960, "tokens_per_j": 36, "area_mm2": 13_232, "nre_musd": 184}
 
 
+#: Columns of the weight sample `sample_rates` builds: sharing is measured on at most this many.
+SAMPLE_COLUMNS = 2880
+
+
 def sample_rates(m: int, fmt: str, act: str = "int8", sample_n: int = 256, seed: int = 0,
-                 sample_m: int = 2880) -> dict[str, float]:
+                 sample_m: int = SAMPLE_COLUMNS) -> dict[str, float]:
     """Adders, adder bits and negation bits per weight of an ``(N, m)`` BitNet-style layer.
 
     A ``(sample_n, min(m, sample_m))`` sample is built; sharing works across
@@ -299,7 +303,7 @@ def project_model(preset: str, tech_name: str = "n5", act: str = "int8", clock_m
     rows, total_area, e_token, weights, active_w = [], 0.0, 0.0, 0.0, 0.0
     crit = 0.0
     for mat in p.matrices:
-        key = (min(mat.m, 2880), mat.weights)
+        key = (min(mat.m, SAMPLE_COLUMNS), mat.weights)
         if key not in rates:
             rates[key] = sample_rates(mat.m, mat.weights, act, sample_n)
         r = rates[key]

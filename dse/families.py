@@ -119,10 +119,10 @@ def _rates(m: int, fmt: str, activation: str) -> dict:
 def hardwired_layer(n: int, m: int, weights: str, activation: str, tech: str) -> tuple:
     """``(area_um2, energy_pj_per_gemv, fmax_mhz, latency_cycles)`` of one ``(n, m)`` projection
     as a hardwired array: `costmodel.hardwired.layer_cost`, as `project_model` prices a matrix (adders
-    per weight measured on a generated BitNet-style ``256 x min(m, 2880)`` sample, combining
+    per weight measured on a generated BitNet-style ``256 x min(m, SAMPLE_COLUMNS)`` sample, combining
     adders for the extra rows, a register cut every 3 adder levels)."""
-    from costmodel.hardwired import layer_cost
+    from costmodel.hardwired import SAMPLE_COLUMNS, layer_cost
 
     fmt = hardwired_format(weights)
-    c = layer_cost(n, m, fmt, activation, tech, _rates(min(m, 2880), fmt, activation), HW_STAGE_LEVELS, HW_SAMPLE_N)
+    c = layer_cost(n, m, fmt, activation, tech, _rates(min(m, SAMPLE_COLUMNS), fmt, activation), HW_STAGE_LEVELS, HW_SAMPLE_N)
     return float(c["area_um2"]), float(c["energy_pj_per_gemv"]), float(c["fmax_mhz"]), int(c["latency_cycles"])
