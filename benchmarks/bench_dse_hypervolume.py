@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dse.pareto import Normalizer, nondominated, objective_matrix  # noqa: E402
+from dse.pareto import Normalizer, objective_matrix  # noqa: E402
 from dse.space import parse_space  # noqa: E402
 from dse.study import WorkerSpec, completed_trials, open_storage, open_study, run_worker  # noqa: E402
 from dse.sweep import _finish_frame, _frame_from_trials, _grid_frame  # noqa: E402

@@ -334,7 +334,8 @@ def vcd_activity(vcd: Path, names: dict[str, int], clock_port: str, clock_period
         elif tok == "$upscope":
             stack.pop()
         elif tok == "$var":
-            _kind, width, ident, name = next(tokens), int(next(tokens)), next(tokens), next(tokens)
+            next(tokens)  # the variable kind (wire, reg)
+            width, ident, name = int(next(tokens)), next(tokens), next(tokens)
             scopes.setdefault(".".join(stack), {})[name] = (ident, width)
 
     def matches(sc: str) -> int:

@@ -80,14 +80,7 @@ def evaluate(space: Space, points: dict[str, np.ndarray]) -> dict[str, np.ndarra
         return _evaluate_families(space, p)
     tech = load_tech(space.tech)
     wl = space.workload
-    act_names = p["activation"]
-    act_width = np.array([formats.ACTIVATIONS[a].width for a in act_names], dtype=np.int64)
-    acc_by_act = {a: required_accumulator_width(wl.max_n, formats.ACTIVATIONS[a]) for a in set(act_names.tolist())}
-    acc = np.array([acc_by_act[a] for a in act_names], dtype=np.int64)
-    base = {
-        "group_size": p["group_size"], "luts": p["luts"], "fetchers": p["fetchers"],
-        "act_width": act_width, "pipeline": p["pipeline"], "accumulator_width": acc,
-    }
+    base = _ternary_params(p["group_size"], p["luts"], p["fetchers"], p["pipeline"], p["activation"], wl.max_n)
     shapes = wl.shapes
     if "clock_mhz" in p:
         clock = p["clock_mhz"].astype(np.float64)
@@ -104,14 +97,38 @@ def evaluate(space: Space, points: dict[str, np.ndarray]) -> dict[str, np.ndarra
         power = est["power_mw"] if power is None else np.maximum(power, est["power_mw"])
         cycles += count * est["cycles_per_gemv"]
         energy_pj += count * est["energy_pj_per_gemv"]
-    compute_s = cycles / (clock * 1e6)
     mem_bytes = streamed_bytes(wl, p["group_size"], p["luts"], p["fetchers"])
+    return _per_token(space, tech, core_area=area, always_on_area=np.zeros(clock.shape), power=power,
+                      fmax=fmax, clock=clock, cycles=cycles, energy_pj=energy_pj, mem_bytes=mem_bytes)
+
+
+def _ternary_params(mu, luts, fetchers, pipeline, activation, max_n: int) -> dict[str, np.ndarray]:
+    """`estimate_batch` parameters of ternary integer LUT cores, accumulators sized for ``max_n`` rows."""
+    acts = [formats.ACTIVATIONS[a] for a in np.asarray(activation).tolist()]
+    acc_by_name = {a.name: required_accumulator_width(max_n, a) for a in set(acts)}
+    return {
+        "group_size": mu, "luts": luts, "fetchers": fetchers, "pipeline": pipeline,
+        "act_width": np.array([a.width for a in acts], dtype=np.int64),
+        "accumulator_width": np.array([acc_by_name[a.name] for a in acts], dtype=np.int64),
+    }
+
+
+def _per_token(space: Space, tech, *, core_area, always_on_area, power, fmax, clock, cycles, energy_pj,
+               mem_bytes) -> dict[str, np.ndarray]:
+    """`METRICS` from per-token totals: the roofline, stall leakage and the derived rates.
+
+    ``core_area`` leaks while the core stalls for memory (its energy while busy is in
+    ``energy_pj``); ``always_on_area`` (hardwired arrays) leaks for the whole token.
+    """
+    compute_s = cycles / (clock * 1e6)
     token_s, bw_bound = roofline(compute_s, mem_bytes, space.bandwidth_gbps)
-    stall_pj = tech.leakage_mw_per_um2 * area * (token_s - compute_s) * 1e9  # mW * s = 1e9 pJ
-    energy_j = (energy_pj + stall_pj) * 1e-12
-    ops = float(wl.ops_per_token)
+    leak = tech.leakage_mw_per_um2
+    stall_pj = leak * core_area * (token_s - compute_s) * 1e9  # mW * s = 1e9 pJ
+    always_on_pj = leak * always_on_area * token_s * 1e9
+    energy_j = (energy_pj + stall_pj + always_on_pj) * 1e-12
+    ops = float(space.workload.ops_per_token)
     tops = ops / token_s / 1e12
-    area_mm2 = area / 1e6
+    area_mm2 = (core_area + always_on_area) / 1e6
     return {
         "area_mm2": area_mm2,
         "energy_per_token_uj": energy_j * 1e6,
@@ -161,13 +178,7 @@ def _evaluate_families(space: Space, p: dict[str, np.ndarray]) -> dict[str, np.n
     ternary_base = None
     if fast.any():
         idx = np.flatnonzero(fast)
-        fa = act[idx]
-        ternary_base = {
-            "group_size": mu[idx], "luts": L[idx], "fetchers": K[idx], "pipeline": pipe[idx],
-            "act_width": np.array([formats.ACTIVATIONS[a].width for a in fa], dtype=np.int64),
-            "accumulator_width": np.array([required_accumulator_width(wl.max_n, formats.ACTIVATIONS[a])
-                                           for a in fa], dtype=np.int64),
-        }
+        ternary_base = _ternary_params(mu[idx], L[idx], K[idx], pipe[idx], act[idx], wl.max_n)
         bits = key_bits(mu[idx]) / mu[idx]
         for (n, m, _), st in zip(shapes, static):
             st["fmax"][idx] = estimate_batch({**ternary_base, "n": n, "m": m}, tech)["fmax_mhz"]
@@ -214,33 +225,10 @@ def _evaluate_families(space: Space, p: dict[str, np.ndarray]) -> dict[str, np.n
         cols = -(-m // K) * K
         mem_bits += runs * rows * cols * st["bits"]
     area, power = np.where(uses_core, area, 0.0), np.where(uses_core, power, 0.0)
-    compute_s = (cycles + hw_cycles) / (clock * 1e6)
-    mem_bytes = mem_bits / 8.0
-    token_s, bw_bound = roofline(compute_s, mem_bytes, space.bandwidth_gbps)
-    stall_pj = leak * area * (token_s - compute_s) * 1e9
-    hw_leak_pj = leak * hw_area * token_s * 1e9  # the arrays leak the whole token
-    energy_j = (energy_pj + stall_pj + hw_energy + hw_leak_pj) * 1e-12
     power = power + leak * hw_area + hw_peak_pj_cycle * clock * 1e-3
-    total_area = area + hw_area
-    ops = float(wl.ops_per_token)
-    tops = ops / token_s / 1e12
-    area_mm2 = total_area / 1e6
-    return {
-        "area_mm2": area_mm2,
-        "energy_per_token_uj": energy_j * 1e6,
-        "tokens_per_s": 1.0 / token_s,
-        "latency_ms": token_s * 1e3,
-        "tops_per_mm2": tops / area_mm2,
-        "tops_per_w": ops / energy_j / 1e12,
-        "power_mw": power,
-        "fmax_mhz": fmax,
-        "clock_mhz": clock,
-        "compute_ms_per_token": compute_s * 1e3,
-        "memory_ms_per_token": (mem_bytes / (space.bandwidth_gbps * 1e9) * 1e3
-                                if space.bandwidth_gbps else np.zeros(size)),
-        "mbytes_per_token": mem_bytes / 1e6,
-        "bandwidth_bound": bw_bound,
-    }
+    return _per_token(space, tech, core_area=area, always_on_area=hw_area, power=power, fmax=fmax,
+                      clock=clock, cycles=cycles + hw_cycles, energy_pj=energy_pj + hw_energy,
+                      mem_bytes=mem_bits / 8.0)
 
 
 def constraint_names(space: Space) -> list[str]:
