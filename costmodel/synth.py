@@ -77,7 +77,8 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass, field
+import time
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from hwgen.errors import InputError, ToolError
@@ -138,6 +139,10 @@ class SynthResult:
         Input port bits of the design, clock excluded.
     tool_versions : dict[str, str]
         ``yosys`` and ``sta`` version strings.
+    flow_seconds : float | None
+        Wall time of the Yosys + OpenSTA run that produced this result, kept in the cache
+        so a cached result still says what synthesis costs (``None`` for cache entries
+        written before it was recorded).
     """
 
     top: str
@@ -154,6 +159,7 @@ class SynthResult:
     annotated_pins: int
     activity_pins: int
     tool_versions: dict[str, str] = field(default_factory=dict)
+    flow_seconds: float | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, indent=1)
@@ -574,6 +580,7 @@ def synthesize(
         except (ValueError, TypeError):
             pass  # a corrupt or outdated entry: recompute and overwrite
 
+    start = time.perf_counter()
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="hwgen-synth-") as tmp:
             result = _flow(files, top, liberty, clock_port, clock_period_ns, vcd, vcd_scope,
@@ -583,6 +590,7 @@ def synthesize(
         workdir.mkdir(parents=True, exist_ok=True)
         result = _flow(files, top, liberty, clock_port, clock_period_ns, vcd, vcd_scope,
                        workdir, yosys, sta)
+    result = replace(result, flow_seconds=round(time.perf_counter() - start, 2))
 
     if use_cache:
         cached.parent.mkdir(parents=True, exist_ok=True)

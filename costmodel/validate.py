@@ -90,6 +90,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .design_space import design_key
 from .model import estimate_batch, params_from_configs
 from .runs import DEFAULT_PERIOD_NS, design_config, synth_designs
 from .tech import load_tech
@@ -113,12 +114,22 @@ def compare(rows: list[dict], tech_name: str = "osu018") -> "pandas.DataFrame":
     params["clock_mhz"] = clock
     est = estimate_batch(params, load_tech(tech_name))
     df = pd.DataFrame([{k: r[k] for k in ("mu", "L", "K", "act", "p", "n", "m")} for r in rows])
+    df["set"] = [_design_set(r) for r in rows]
     for q, key in (("area", "area_um2"), ("power", "power_mw"), ("fmax", "fmax_mhz")):
         df[f"{q}_synth"] = [r[key] for r in rows]
         df[f"{q}_model"] = est[key]
         df[f"{q}_err_pct"] = 100.0 * (df[f"{q}_model"] / df[f"{q}_synth"] - 1.0)
     df["synth_seconds"] = [r.get("synth_seconds", np.nan) for r in rows]
     return df
+
+
+def _design_set(design: dict) -> str:
+    """Which validation set a design is from: "picked", "drawn" or "other"."""
+    key = design_key(design)
+    for name, cores in (("picked", PICKED_VALIDATION_CORES), ("drawn", DRAWN_VALIDATION_CORES)):
+        if any(design_key(d) == key for d in cores):
+            return name
+    return "other"
 
 
 def summarize(df) -> dict:
@@ -182,6 +193,14 @@ def write_report(df, summary: dict, out_dir: Path, tech_name: str) -> list[Path]
     for q, s in summary.items():
         target = f"MAPE <= {s['mape_target']:g}%" + (f", worst <= {s['worst_target']:g}%" if s["worst_target"] else "")
         lines.append(f"| {q} | {s['mape_pct']:.1f}% | {s['worst_pct']:.1f}% | {target} | {'yes' if s['met'] else 'NO'} |")
+    sets = [name for name in ("picked", "drawn") if (df["set"] == name).any()]
+    if len(sets) > 1:
+        lines += ["", "Per set (picked by hand / drawn at random by `costmodel.design_space.sample_cores`):", "",
+                  "| set | designs | area MAPE / worst | power MAPE / worst | fmax MAPE / worst |", "|---|---|---|---|---|"]
+        for name in sets:
+            part = summarize(df[df["set"] == name])
+            cells = " | ".join(f"{part[q]['mape_pct']:.1f}% / {part[q]['worst_pct']:.1f}%" for q in TARGETS)
+            lines.append(f"| {name} | {int((df['set'] == name).sum())} | {cells} |")
     misses = []
     for q, s in summary.items():
         limit = s["worst_target"]
@@ -193,12 +212,12 @@ def write_report(df, summary: dict, out_dir: Path, tech_name: str) -> list[Path]
     if misses:
         lines += ["", "Designs beyond a worst-case target:", "", *misses]
     lines += ["", "![model vs synthesis](validation.png)", "",
-              "| mu | L | K | act | p | n | m | area synth (um^2) | area err | power synth (mW) | power err "
+              "| set | mu | L | K | act | p | n | m | area synth (um^2) | area err | power synth (mW) | power err "
               "| fmax synth (MHz) | fmax err | synth s |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for _, r in df.iterrows():
         lines.append(
-            f"| {r.mu} | {r.L} | {r.K} | {r.act} | {r.p} | {r.n} | {r.m} | {r.area_synth:.0f} | "
+            f"| {r.set} | {r.mu} | {r.L} | {r.K} | {r.act} | {r.p} | {r.n} | {r.m} | {r.area_synth:.0f} | "
             f"{r.area_err_pct:+.1f}% | {r.power_synth:.2f} | {r.power_err_pct:+.1f}% | {r.fmax_synth:.1f} | "
             f"{r.fmax_err_pct:+.1f}% | {r.synth_seconds:.1f} |")
     md = out_dir / "validation.md"
