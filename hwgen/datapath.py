@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from .config import LutConfig
 from .formats import key_width, lut_entries, signed_width
@@ -35,11 +36,47 @@ def tree_levels(count: int) -> list[list[tuple[int, ...]]]:
     return levels
 
 
-@dataclass(frozen=True)
-class LutCoreShape:
-    """Every width, count and latency of one LUT core."""
+def tree_bounds(levels: list[list[tuple[int, ...]]], leaves: int, leaf_bound: int) -> list[list[int]]:
+    """Magnitude bound of every value entering and leaving each level of ``levels``."""
+    bounds = [[leaf_bound] * leaves]
+    for level in levels:
+        bounds.append([sum(bounds[-1][i] for i in group) for group in level])
+    return bounds
 
-    config: LutConfig
+
+@dataclass(frozen=True)
+class CoreShape:
+    """What every core's shape shares: a reduction tree over ``tree_inputs`` values, and
+    pipeline cut points registered in order (``pipeline = p`` registers the first ``p``)."""
+
+    config: Any
+
+    @property
+    def tree_inputs(self) -> int:
+        return self.config.luts
+
+    @cached_property
+    def levels(self) -> list[list[tuple[int, ...]]]:
+        return tree_levels(self.tree_inputs)
+
+    def cut(self, index: int) -> bool:
+        """Is pipeline cut point ``index`` registered?"""
+        return index < self.config.pipeline
+
+    @property
+    def latency(self) -> int:
+        """Cycles from accepting a tile's last beat to its result being valid."""
+        return self.config.pipeline + 1
+
+    @property
+    def cycles_per_gemv(self) -> int:
+        """Beats per GEMV at full throughput (one tile per cycle) plus the pipeline fill."""
+        return self.config.tiling.tiles + self.latency
+
+
+@dataclass(frozen=True)
+class TernaryTableShape(CoreShape):
+    """A core whose LUT holds the ternary combinations of ``group_size`` activations."""
 
     @cached_property
     def graph(self) -> LutGraph:
@@ -52,6 +89,14 @@ class LutCoreShape:
     @property
     def key_width(self) -> int:
         return key_width(self.config.group_size)
+
+
+@dataclass(frozen=True)
+class IntTableShape(CoreShape):
+    """Exact integer widths of a LUT core's table (built by ``graph``), fetch and tree.
+
+    Cut points: 0 after the LUT build, 1 after the fetch, ``2 + i`` after tree level ``i``.
+    """
 
     @cached_property
     def node_ranges(self) -> list[tuple[int, int]]:
@@ -68,46 +113,36 @@ class LutCoreShape:
         return max(self.node_widths[n] for n in self.graph.entries)
 
     @cached_property
+    def entry_bound(self) -> int:
+        """Largest magnitude of a table entry."""
+        return max(max(-self.node_ranges[n][0], self.node_ranges[n][1]) for n in self.graph.entries)
+
+    @property
     def fetch_bound(self) -> int:
         """Largest magnitude a fetched (possibly negated) entry can have."""
-        return max(max(-self.node_ranges[n][0], self.node_ranges[n][1]) for n in self.graph.entries)
+        return self.entry_bound
 
     @property
     def fetch_width(self) -> int:
         return signed_width(-self.fetch_bound, self.fetch_bound)
 
     @cached_property
-    def levels(self) -> list[list[tuple[int, ...]]]:
-        return tree_levels(self.config.luts)
-
-    @cached_property
     def level_bounds(self) -> list[list[int]]:
         """Magnitude bound of every value entering and leaving each tree level."""
-        bounds = [[self.fetch_bound] * self.config.luts]
-        for level in self.levels:
-            prev = bounds[-1]
-            bounds.append([sum(prev[i] for i in group) for group in level])
-        return bounds
-
-    @property
-    def sum_width(self) -> int:
-        bound = self.level_bounds[-1][0]
-        return signed_width(-bound, bound)
+        return tree_bounds(self.levels, self.config.luts, self.fetch_bound)
 
     @property
     def cut_count(self) -> int:
         return 2 + len(self.levels)
 
-    def cut(self, index: int) -> bool:
-        """Is pipeline cut point ``index`` (0 build, 1 fetch, 2+ tree levels) registered?"""
-        return index < self.config.pipeline
+
+@dataclass(frozen=True)
+class LutCoreShape(TernaryTableShape, IntTableShape):
+    """Every width, count and latency of one ternary integer LUT core."""
+
+    config: LutConfig
 
     @property
-    def latency(self) -> int:
-        """Cycles from accepting a tile's last beat to its result being valid."""
-        return self.config.pipeline + 1
-
-    @property
-    def cycles_per_gemv(self) -> int:
-        """Beats per GEMV at full throughput (one tile per cycle) plus the pipeline fill."""
-        return self.config.tiling.tiles + self.latency
+    def sum_width(self) -> int:
+        bound = self.level_bounds[-1][0]
+        return signed_width(-bound, bound)

@@ -35,37 +35,17 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .config import FloatLutConfig, MacConfig
-from .datapath import tree_levels
-from .formats import key_width, lut_entries, signed_width
-from .lutgraph import LutGraph, build_lut_graph
+from .datapath import CoreShape, TernaryTableShape, tree_bounds
+from .formats import signed_width
 
 __all__ = ["FloatLutShape", "MacShape", "ternary_weight_code"]
 
 
 @dataclass(frozen=True)
-class FloatLutShape:
+class FloatLutShape(TernaryTableShape):
     """Counts and latencies of one float LUT core."""
 
     config: FloatLutConfig
-
-    @cached_property
-    def graph(self) -> LutGraph:
-        return build_lut_graph(self.config.group_size)
-
-    @property
-    def entries(self) -> int:
-        return lut_entries(self.config.group_size)
-
-    @property
-    def key_width(self) -> int:
-        return key_width(self.config.group_size)
-
-    @cached_property
-    def levels(self) -> list[list[tuple[int, ...]]]:
-        return tree_levels(self.config.luts)
-
-    def cut(self, index: int) -> bool:
-        return index < self.config.pipeline
 
     @property
     def build_latency(self) -> int:
@@ -78,10 +58,6 @@ class FloatLutShape:
     @property
     def latency(self) -> int:
         return int(self.cut(0)) + self.build_latency + int(self.cut(1)) + self.tree_latency + 1
-
-    @property
-    def cycles_per_gemv(self) -> int:
-        return self.config.tiling.tiles + self.latency
 
     @property
     def build_adders(self) -> int:
@@ -98,7 +74,7 @@ def ternary_weight_code(w):
 
 
 @dataclass(frozen=True)
-class MacShape:
+class MacShape(CoreShape):
     """Counts, widths and latencies of one MAC baseline core."""
 
     config: MacConfig
@@ -107,12 +83,9 @@ class MacShape:
     def weight_width(self) -> int:
         return {"ternary": 2, "int8": 8, "fp16": 16}[self.config.weights]
 
-    @cached_property
-    def levels(self) -> list[list[tuple[int, ...]]]:
-        return tree_levels(self.config.rows)
-
-    def cut(self, index: int) -> bool:
-        return index < self.config.pipeline
+    @property
+    def tree_inputs(self) -> int:
+        return self.config.rows
 
     @property
     def product_bound(self) -> int:
@@ -128,19 +101,12 @@ class MacShape:
 
     @cached_property
     def level_bounds(self) -> list[list[int]]:
-        bounds = [[self.product_bound] * self.config.rows]
-        for level in self.levels:
-            bounds.append([sum(bounds[-1][i] for i in group) for group in level])
-        return bounds
+        return tree_bounds(self.levels, self.config.rows, self.product_bound)
 
     @property
     def latency(self) -> int:
         a = self.config.adder_pipeline if self.config.is_float else 0
         return int(self.cut(0)) + sum(a + int(self.cut(1 + i)) for i in range(len(self.levels))) + 1
-
-    @property
-    def cycles_per_gemv(self) -> int:
-        return self.config.tiling.tiles + self.latency
 
     @property
     def multipliers(self) -> int:

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..config import LutConfig
-from ..datapath import tree_levels
-from ..formats import signed_width
+from ..datapath import IntTableShape, tree_bounds
 from ..lutgraph import LutGraph
 from . import weight_spec
 from .graph import build_sum_graph
@@ -21,7 +20,7 @@ from .spec import WeightSpec
 
 
 @dataclass(frozen=True)
-class FormatShape:
+class FormatShape(IntTableShape):
     """Every width, count and latency of one non-ternary LUT core."""
 
     config: LutConfig
@@ -53,51 +52,14 @@ class FormatShape:
     def key_width(self) -> int:
         return self.spec.key_width(self.config.group_size)
 
-    @cached_property
-    def node_ranges(self) -> list[tuple[int, int]]:
-        act = self.config.act
-        return self.graph.value_ranges(act.min, act.max)
-
-    @cached_property
-    def node_widths(self) -> list[int]:
-        return [signed_width(lo, hi) for lo, hi in self.node_ranges]
-
-    @cached_property
-    def entry_width(self) -> int:
-        return max(self.node_widths[n] for n in self.graph.entries)
-
-    @cached_property
-    def entry_bound(self) -> int:
-        return max(max(-self.node_ranges[n][0], self.node_ranges[n][1]) for n in self.graph.entries)
-
     @property
     def fetch_bound(self) -> int:
         return self.spec.fetch_bound(self.entry_bound)
 
-    @property
-    def fetch_width(self) -> int:
-        return signed_width(-self.fetch_bound, self.fetch_bound)
-
-    @cached_property
-    def levels(self) -> list[list[tuple[int, ...]]]:
-        return tree_levels(self.config.luts)
-
-    def bounds_of(self, leaf_bound: int) -> list[list[int]]:
-        bounds = [[leaf_bound] * self.config.luts]
-        for level in self.levels:
-            prev = bounds[-1]
-            bounds.append([sum(prev[i] for i in group) for group in level])
-        return bounds
-
-    @cached_property
-    def level_bounds(self) -> list[list[int]]:
-        """Magnitude bound of every value entering and leaving each tree level (fetched values)."""
-        return self.bounds_of(self.fetch_bound)
-
     @cached_property
     def correction_bounds(self) -> list[list[int]]:
         """Bit-planes: the same for the tree over the L entry-0 values (``S``)."""
-        return self.bounds_of(self.entry_bound)
+        return tree_bounds(self.levels, self.config.luts, self.entry_bound)
 
     @property
     def tile_bound(self) -> int:
@@ -105,21 +67,6 @@ class FormatShape:
         c = self.config
         act = c.act
         return c.luts * c.group_size * max(-act.min, act.max) * self.spec.weight_max_abs
-
-    @property
-    def cut_count(self) -> int:
-        return 2 + len(self.levels)
-
-    def cut(self, index: int) -> bool:
-        return index < self.config.pipeline
-
-    @property
-    def latency(self) -> int:
-        return self.config.pipeline + 1
-
-    @property
-    def cycles_per_gemv(self) -> int:
-        return self.config.tiling.tiles + self.latency
 
     @property
     def result_lanes(self) -> int:
