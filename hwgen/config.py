@@ -29,8 +29,20 @@ class Workload:
     m: int
 
 
+class DesignConfig:
+    """What every parsed design config offers: its fields as a dict, and a stable hash."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def digest(self) -> str:
+        """Stable hash of the config: names build and synthesis caches."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
-class LutConfig:
+class LutConfig(DesignConfig):
     """A LUT-based ternary GEMV core (``kind: lut``).
 
     Parameters
@@ -68,14 +80,6 @@ class LutConfig:
     @property
     def tiling(self) -> formats.Tiling:
         return formats.Tiling(self.workload.n, self.workload.m, self.group_size, self.luts, self.fetchers)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def digest(self) -> str:
-        """Stable hash of the config: names build and synthesis caches."""
-        text = json.dumps(self.to_dict(), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def required_accumulator_width(n: int, act: formats.ActivationFormat, weights: str = "ternary") -> int:
@@ -115,12 +119,33 @@ def choice_field(raw: dict, name: str, default: str, choices) -> str:
     return value
 
 
+def reject_unknown(raw: dict, known, where: str) -> None:
+    """`ConfigError` naming every field of ``raw`` not in ``known`` (``where``: "for kind 'lut'")."""
+    unknown = set(raw) - set(known)
+    if unknown:
+        raise ConfigError(f"unknown field(s) {where}: {', '.join(sorted(unknown))}")
+
+
+def top_field(raw: dict, default: str) -> str:
+    """The ``top`` module name: a Verilog identifier."""
+    top = raw.get("top", default)
+    if not isinstance(top, str) or not top.isidentifier():
+        raise ConfigError(f"'top' must be a Verilog identifier, not {top!r}")
+    return top
+
+
+def _lut_geometry(raw: dict) -> tuple[int, int, int, int]:
+    """``group_size, luts, fetchers, pipeline`` of a LUT core (integer or float)."""
+    group_size = int_field(raw, "group_size", 4, 1, MAX_GROUP_SIZE)
+    luts = int_field(raw, "luts", 8, 1)
+    fetchers = int_field(raw, "fetchers", 16, 1)
+    return group_size, luts, fetchers, int_field(raw, "pipeline", 1, 0, max_pipeline(luts))
+
+
 def parse_workload(raw: Any) -> Workload:
     if not isinstance(raw, dict):
         raise ConfigError(f"'workload' must be a mapping with n and m, not {raw!r}")
-    unknown = set(raw) - {"n", "m"}
-    if unknown:
-        raise ConfigError(f"unknown field(s) in 'workload': {', '.join(sorted(unknown))}")
+    reject_unknown(raw, {"n", "m"}, "in 'workload'")
     n = int_field(raw, "n", None, 1)
     m = int_field(raw, "m", None, 1)
     return Workload(n, m)
@@ -129,17 +154,11 @@ def parse_workload(raw: Any) -> Workload:
 def parse_lut(raw: dict) -> LutConfig:
     if raw.get("activation") in formats.ACTIVATIONS and formats.ACTIVATIONS[raw["activation"]].is_float:
         return parse_float_lut(raw)
-    known = {f.name for f in fields(LutConfig)}
-    unknown = set(raw) - known
-    if unknown:
-        raise ConfigError(f"unknown field(s) for kind 'lut': {', '.join(sorted(unknown))}")
+    reject_unknown(raw, (f.name for f in fields(LutConfig)), "for kind 'lut'")
     weights = choice_field(raw, "weights", "ternary", formats.WEIGHT_FORMATS)
     activation = choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
     workload = parse_workload(raw.get("workload"))
-    group_size = int_field(raw, "group_size", 4, 1, MAX_GROUP_SIZE)
-    luts = int_field(raw, "luts", 8, 1)
-    fetchers = int_field(raw, "fetchers", 16, 1)
-    pipeline = int_field(raw, "pipeline", 1, 0, max_pipeline(luts))
+    group_size, luts, fetchers, pipeline = _lut_geometry(raw)
     act = formats.ACTIVATIONS[activation]
     formats.check_weight_design(weights, group_size, workload.n, act.is_float)
     needed = required_accumulator_width(workload.n, act, weights)
@@ -148,9 +167,7 @@ def parse_lut(raw: dict) -> LutConfig:
         raise ConfigError(
             f"'accumulator_width' {acc} can overflow: n={workload.n} {activation} activations need {needed} bits"
         )
-    top = raw.get("top", "lut_core")
-    if not isinstance(top, str) or not top.isidentifier():
-        raise ConfigError(f"'top' must be a Verilog identifier, not {top!r}")
+    top = top_field(raw, "lut_core")
     return LutConfig(
         workload=workload, weights=weights, activation=activation, group_size=group_size,
         luts=luts, fetchers=fetchers, pipeline=pipeline, accumulator_width=acc, top=top,
@@ -193,25 +210,17 @@ def _float_accumulation(raw: dict, activation: str) -> str:
 
 
 def parse_float_lut(raw: dict) -> FloatLutConfig:
-    known = {f.name for f in fields(FloatLutConfig)}
-    unknown = set(raw) - known
-    if unknown:
-        raise ConfigError(f"unknown field(s) for kind 'lut': {', '.join(sorted(unknown))}")
+    reject_unknown(raw, (f.name for f in fields(FloatLutConfig)), "for kind 'lut'")
     weights = choice_field(raw, "weights", "ternary", ("ternary",))  # float cores: ternary keys only
     activation = choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
     workload = parse_workload(raw.get("workload"))
-    group_size = int_field(raw, "group_size", 4, 1, MAX_GROUP_SIZE)
-    luts = int_field(raw, "luts", 8, 1)
-    fetchers = int_field(raw, "fetchers", 16, 1)
-    pipeline = int_field(raw, "pipeline", 1, 0, max_pipeline(luts))
+    group_size, luts, fetchers, pipeline = _lut_geometry(raw)
     adder_pipeline = int_field(raw, "adder_pipeline", 0, 0, MAX_ADDER_PIPELINE)
     formats.check_weight_design(weights, group_size, workload.n, True)
     accumulation = _float_accumulation(raw, activation)
     if "accumulator_width" in raw:
         raise ConfigError("'accumulator_width' applies to integer activations; float cores take 'accumulation'")
-    top = raw.get("top", "lut_core")
-    if not isinstance(top, str) or not top.isidentifier():
-        raise ConfigError(f"'top' must be a Verilog identifier, not {top!r}")
+    top = top_field(raw, "lut_core")
     return FloatLutConfig(
         workload=workload, weights=weights, activation=activation, group_size=group_size,
         luts=luts, fetchers=fetchers, pipeline=pipeline,
@@ -221,7 +230,7 @@ def parse_float_lut(raw: dict) -> FloatLutConfig:
 
 
 @dataclass(frozen=True)
-class MacConfig:
+class MacConfig(DesignConfig):
     """A multiplier-based MAC baseline (``kind: mac``) with the LUT core's streaming interface.
 
     Parameters
@@ -274,13 +283,6 @@ class MacConfig:
         # a tile of rows x columns is a LUT tiling with mu = 1, L = rows
         return formats.Tiling(self.workload.n, self.workload.m, 1, self.rows, self.columns)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def digest(self) -> str:
-        text = json.dumps(self.to_dict(), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
 
 MAC_WEIGHTS = ("ternary", "int8", "fp16")
 
@@ -291,10 +293,7 @@ def mac_max_pipeline(rows: int) -> int:
 
 
 def parse_mac(raw: dict) -> MacConfig:
-    known = {f.name for f in fields(MacConfig)}
-    unknown = set(raw) - known
-    if unknown:
-        raise ConfigError(f"unknown field(s) for kind 'mac': {', '.join(sorted(unknown))}")
+    reject_unknown(raw, (f.name for f in fields(MacConfig)), "for kind 'mac'")
     weights = choice_field(raw, "weights", "ternary", MAC_WEIGHTS)
     activation = choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
     act = formats.ACTIVATIONS[activation]
@@ -306,9 +305,7 @@ def parse_mac(raw: dict) -> MacConfig:
     rows = int_field(raw, "rows", 8, 1)
     columns = int_field(raw, "columns", 16, 1)
     pipeline = int_field(raw, "pipeline", 1, 0, mac_max_pipeline(rows))
-    top = raw.get("top", "mac_core")
-    if not isinstance(top, str) or not top.isidentifier():
-        raise ConfigError(f"'top' must be a Verilog identifier, not {top!r}")
+    top = top_field(raw, "mac_core")
     if act.is_float:
         for name in ("accumulator_width",):
             if name in raw:

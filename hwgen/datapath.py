@@ -7,6 +7,9 @@ widths are exact ranges, so no path overflows and none is wider than needed.
 Pipeline cut points, in order: after the LUT build, after the fetch (negation
 included), then after each reduction-tree level. ``pipeline = p`` registers the
 first ``p`` of them; the accumulator register is always there.
+
+`CoreShape` (tree, cuts, latency) and `IntTableShape` (exact table, fetch and tree
+widths) are shared with the other cores' shapes (`hwgen.weights.shape`, `hwgen.floatpath`).
 """
 
 from __future__ import annotations

@@ -31,14 +31,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from hwgen import formats
-from hwgen.config import Workload, bool_field, choice_field, int_field, parse_workload
+from hwgen.config import (DesignConfig, Workload, bool_field, choice_field, int_field, parse_workload,
+                          reject_unknown, top_field)
 from hwgen.errors import ConfigError, InputError
 from hwgen.weights.spec import check_integers
 
@@ -72,7 +72,7 @@ def tree_levels(n: int, fmt: str) -> int:
 
 
 @dataclass(frozen=True)
-class HardwiredConfig:
+class HardwiredConfig(DesignConfig):
     """A hardwired-neuron array (``kind: hardwired``); see the module docstring."""
 
     workload: Workload
@@ -97,12 +97,6 @@ class HardwiredConfig:
     def levels(self) -> int:
         return tree_levels(self.workload.n, self.weights)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def digest(self) -> str:
-        text = json.dumps(self.to_dict(), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 # ----------------------------------------------------------------------------
@@ -245,9 +239,7 @@ def parse_hardwired(raw: dict, base_dir: str | Path | None = None) -> HardwiredC
     """
     if not isinstance(raw, dict):
         raise ConfigError("a design file must be a YAML mapping of fields")
-    unknown = set(raw) - _FIELDS
-    if unknown:
-        raise ConfigError(f"unknown field(s) for kind 'hardwired': {', '.join(sorted(unknown))}")
+    reject_unknown(raw, _FIELDS, "for kind 'hardwired'")
     if raw.get("kind", "hardwired") != "hardwired":
         raise ConfigError(f"parse_hardwired got kind {raw.get('kind')!r}")
     weights = choice_field(raw, "weights", "ternary", tuple(HARDWIRED_WEIGHTS))
@@ -259,9 +251,7 @@ def parse_hardwired(raw: dict, base_dir: str | Path | None = None) -> HardwiredC
     tensor = raw.get("tensor")
     if tensor is not None and not isinstance(tensor, str):
         raise ConfigError(f"'tensor' must be a tensor name, not {tensor!r}")
-    top = raw.get("top", "hardwired_core")
-    if not isinstance(top, str) or not top.isidentifier():
-        raise ConfigError(f"'top' must be a Verilog identifier, not {top!r}")
+    top = top_field(raw, "hardwired_core")
 
     wfile = raw.get("weights_file")
     digest = ""
