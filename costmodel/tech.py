@@ -144,9 +144,13 @@ SCALING: dict[str, dict] = {
         "area": {"factor": 0.0065,
                  "basis": "NAND2 = 3 x CPP 90 nm x 9-track cell height 576 nm (64 nm metal pitch) = 0.156 um^2; / 24 um^2",
                  "source": "WikiChip, '16 nm lithography process' (TSMC 16FF: CPP 90 nm, MMP 64 nm), "
-                           "https://en.wikichip.org/wiki/16_nm_lithography_process; " + _OSU018_NAND2},
+                           "https://en.wikichip.org/wiki/16_nm_lithography_process; " + _OSU018_NAND2,
+                 "checked": "2026-11-23: WikiChip's 16 nm table (TechInsights data) lists TSMC 16FF CPP 90 nm, "
+                            "MMP 64 nm, as used"},
         "energy": {"factor": 0.0159,
                    "basis": "sqrt(0.0065) * (0.8 V / 1.8 V)^2",
+                   "checked": "2026-11-23: WikiChip's 16 nm table lists 0.75 V for 16FF; 0.8 V is 16FF+'s "
+                              "nominal supply (at 0.75 V the factor would be 0.0140, -12%)",
                    "source": "C*V^2 scaling (e.g. Weste & Harris, CMOS VLSI Design, ch. 5); 0.8 V nominal "
                              "core supply of 16FF+ (TSMC 16nm technology page, https://www.tsmc.com/english/"
                              "dedicatedFoundry/technology/logic/l_16_12nm)"},
@@ -162,7 +166,9 @@ SCALING: dict[str, dict] = {
         "area": {"factor": 0.00171,
                  "basis": "NAND2 = 3 x CPP 57 nm x 6-track cell height 240 nm (40 nm metal pitch) = 0.041 um^2; / 24 um^2",
                  "source": "WikiChip, '7 nm lithography process' (TSMC N7: CPP 57 nm, MMP 40 nm, HD cell "
-                           "height 240 nm), https://en.wikichip.org/wiki/7_nm_lithography_process; " + _OSU018_NAND2},
+                           "height 240 nm), https://en.wikichip.org/wiki/7_nm_lithography_process; " + _OSU018_NAND2,
+                 "checked": "2026-11-23: WikiChip's 7 nm page revisions list TSMC N7 CPP 54 nm (older) and 57 nm, "
+                            "MMP 40 nm, 0.75 V; at CPP 54 nm the factor would be 0.00162 (-5%)"},
         "energy": {"factor": 0.00718,
                    "basis": "sqrt(0.00171) * (0.75 V / 1.8 V)^2",
                    "source": "C*V^2 scaling; 0.75 V nominal N7 supply (WikiChip 7 nm page)"},
