@@ -91,19 +91,19 @@ def test_derived_tables_cite_their_sources():
     assert load_tech("n5").area["reg_bits"] < load_tech("n7").area["reg_bits"] < load_tech("n16").area["reg_bits"]
 
 
-def test_batch_is_fast():
-    import time
-
+def test_large_batch_spans_chunks_and_agrees_with_small_batches():
+    """100,000 points cross several internal chunks; its speed is benchmarks/bench_costmodel.py's job."""
     rng = np.random.default_rng(0)
     n = 100_000
     params = dict(group_size=rng.integers(1, 7, n), luts=rng.integers(1, 33, n), fetchers=rng.integers(1, 65, n),
                   act_width=rng.choice([4, 8], n), pipeline=rng.integers(0, 3, n),
                   n=rng.integers(64, 4096, n), m=rng.integers(64, 4096, n))
-    estimate_batch(params)
-    start = time.perf_counter()
     out = estimate_batch(params)
-    assert out["area_um2"].shape == (n,)
-    assert time.perf_counter() - start < 1.0  # ~0.1 s on an idle machine; loose against load
+    assert out["area_um2"].shape == (n,) and np.isfinite(out["area_um2"]).all()
+    picks = rng.choice(n, 50, replace=False)
+    small = estimate_batch({k: v[picks] for k, v in params.items()})
+    for key in ("area_um2", "energy_pj_per_gemv", "fmax_mhz", "cycles_per_gemv"):
+        np.testing.assert_allclose(out[key][picks], small[key], rtol=1e-12)
 
 
 @settings(max_examples=60, deadline=None)
