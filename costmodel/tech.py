@@ -75,15 +75,18 @@ def tech_from_dict(raw: dict) -> Tech:
         missing = [k for k in keys if k not in raw.get(section, {})]
         if missing:
             raise ConfigError(f"technology table {name!r}: '{section}' lacks {', '.join(missing)}")
-    return Tech(
-        name=name,
-        area={k: float(raw["area_um2"][k]) for k in FEATURES},
-        energy={k: float(raw["energy_pj"][k]) for k in FEATURES},
-        leakage_mw_per_um2=float(raw.get("leakage_mw_per_um2", 0.0)),
-        delay={k: float(raw["delay_ns"][k]) for k in DELAY_KEYS},
-        description=raw.get("description", ""),
-        provenance=raw.get("provenance", {}),
-    )
+    try:
+        return Tech(
+            name=name,
+            area={k: float(raw["area_um2"][k]) for k in FEATURES},
+            energy={k: float(raw["energy_pj"][k]) for k in FEATURES},
+            leakage_mw_per_um2=float(raw.get("leakage_mw_per_um2", 0.0)),
+            delay={k: float(raw["delay_ns"][k]) for k in DELAY_KEYS},
+            description=raw.get("description", ""),
+            provenance=raw.get("provenance", {}),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"technology table {name!r}: every coefficient must be a number ({exc})") from None
 
 
 def known_techs() -> list[str]:
@@ -93,17 +96,32 @@ def known_techs() -> list[str]:
 
 @lru_cache(maxsize=None)
 def load_tech(name: str) -> Tech:
-    """The technology table ``name``.
+    """The technology table ``name``: a shipped one (`known_techs`), or the path of a table
+    file ending in ``.json`` (e.g. one fitted to another Liberty library with
+    ``python -m costmodel.calibrate --liberty LIB --out FILE``).
 
     Raises
     ------
     hwgen.errors.ConfigError
-        If there is no such table (the message lists the known ones).
+        If there is no such table (the message lists the known ones), or the file is not a
+        readable table.
     """
-    path = TECH_DIR / f"{name}.json"
-    if not isinstance(name, str) or "/" in name or not path.is_file():
-        raise ConfigError(f"unknown technology {name!r}; known: {', '.join(known_techs())}")
-    return tech_from_dict(json.loads(path.read_text()))
+    if isinstance(name, str) and name.endswith(".json"):
+        path = Path(name)
+        if not path.is_file():
+            raise ConfigError(f"technology table {name} not found")
+    else:
+        path = TECH_DIR / f"{name}.json"
+        if not isinstance(name, str) or "/" in name or not path.is_file():
+            raise ConfigError(f"unknown technology {name!r}; known: {', '.join(known_techs())} "
+                              "(or the path of a .json table)")
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"technology table {path} is not readable JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"technology table {path} must be a JSON object")
+    return tech_from_dict(raw)
 
 
 def derive_scaled(base: Tech, name: str, description: str, scaling: dict) -> dict:

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from costmodel import model
 from costmodel.model import FEATURES, estimate, estimate_batch, params_from_configs, structure
-from costmodel.tech import SCALING, known_techs, load_tech
+from costmodel.tech import SCALING, TECH_DIR, known_techs, load_tech
 from hwgen.config import max_pipeline, parse_design
 from hwgen.datapath import LutCoreShape
 from hwgen.errors import ConfigError
@@ -80,6 +80,27 @@ def test_unknown_tech_lists_known_ones():
     with pytest.raises(ConfigError, match="osu018"):
         load_tech("nope")
     assert {"osu018", "n16", "n7", "n5"} <= set(known_techs())
+
+
+def test_a_table_file_is_a_technology(tmp_path):
+    """A table fitted to another Liberty library is used by its path, like a shipped one."""
+    table = json.loads((TECH_DIR / "osu018.json").read_text())
+    table["name"] = "mylib"
+    table["area_um2"] = {k: 2 * v for k, v in table["area_um2"].items()}
+    path = tmp_path / "mylib.json"
+    path.write_text(json.dumps(table))
+    config = parse_design({"kind": "lut", "group_size": 2, "luts": 2, "fetchers": 2, "workload": {"n": 16, "m": 8}})
+    assert estimate(config, str(path))["area_um2"] == pytest.approx(2 * estimate(config, "osu018")["area_um2"])
+    (tmp_path / "list.json").write_text("[1, 2]")
+    with pytest.raises(ConfigError, match="JSON object"):
+        load_tech(str(tmp_path / "list.json"))
+    with pytest.raises(ConfigError, match="not found"):
+        load_tech(str(tmp_path / "missing.json"))
+    table["delay_ns"]["add_base"] = "fast"
+    path.write_text(json.dumps(table))
+    load_tech.cache_clear()
+    with pytest.raises(ConfigError, match="must be a number"):
+        load_tech(str(path))
 
 
 def test_derived_tables_cite_their_sources():
