@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.hwgen-installed
-APT_PACKAGES := yosys opensta iverilog qflow-tech-osu018
+APT_PACKAGES := yosys opensta iverilog qflow-tech-osu018 qflow-tech-osu035
 
 .PHONY: setup sweep test tools clean
 
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 tools:
 	@missing=""; \
 	for cmd in yosys sta iverilog; do command -v $$cmd >/dev/null 2>&1 || missing=1; done; \
-	test -f /usr/share/qflow/tech/osu018/osu018_stdcells.lib || missing=1; \
+	for lib in osu018 osu035; do test -f /usr/share/qflow/tech/$$lib/$${lib}_stdcells.lib || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \

@@ -273,7 +273,8 @@ def fit(cores: list[dict], blocks: list[dict], name: str = "osu018", description
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m costmodel.calibrate", description=__doc__)
-    parser.add_argument("--liberty", type=Path, default=None, help="Liberty file (default: osu018)")
+    parser.add_argument("--liberty", type=Path, default=None,
+                        help="Liberty file (default: the library of --name if the flow knows it, else osu018)")
     parser.add_argument("--name", default="osu018", help="table name (file costmodel/tech/NAME.json)")
     parser.add_argument("--jobs", type=int, default=2, help="parallel synthesis runs")
     parser.add_argument("--out", type=Path, default=None, help="output JSON (default: costmodel/tech/NAME.json)")
@@ -285,9 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import pandas as pd
 
-    from .synth import default_liberty
+    from .synth import LIBRARIES, library_liberty
 
-    liberty = args.liberty or default_liberty()
+    liberty = args.liberty or library_liberty(args.name if args.name in LIBRARIES else "osu018")
     blocks_csv, cores_csv = args.csv_dir / "calibration_blocks.csv", args.csv_dir / "calibration_cores.csv"
     if args.from_csv:
         blocks = [{k: (int(v) if k in ("width", "fan_in", "count", "dff") else v) for k, v in r.items()
@@ -303,13 +304,14 @@ def main(argv: list[str] | None = None) -> int:
         args.csv_dir.mkdir(parents=True, exist_ok=True)
         pd.DataFrame(blocks).to_csv(blocks_csv, index=False)
         pd.DataFrame(cores).to_csv(cores_csv, index=False)
-    from .synth import FLOW_VERSION, OSU018_LIBERTY
+    from .synth import FLOW_VERSION, LIBRARIES
 
     description = ""
-    if Path(liberty) == OSU018_LIBERTY:
-        description = ("OSU 0.18 um standard cells (Debian qflow-tech-osu018), 1.8 V; fitted to Yosys 0.23 + "
-                       f"OpenSTA 2.0.17 runs at {1000.0 / DEFAULT_PERIOD_NS:g} MHz (costmodel.synth flow "
-                       f"version {FLOW_VERSION}: ABC delay target, buffering and sizing)")
+    known = [lib for lib in LIBRARIES.values() if lib.path == Path(liberty)]
+    if known:
+        description = (f"{known[0].description}; fitted to Yosys 0.23 + OpenSTA 2.0.17 runs at "
+                       f"{1000.0 / DEFAULT_PERIOD_NS:g} MHz (costmodel.synth flow version {FLOW_VERSION}: "
+                       "ABC delay target, buffering and sizing)")
     if args.cv:
         for quantity in ("area", "energy"):
             for w in CV_WEIGHTS:

@@ -89,6 +89,8 @@ __all__ = [
     "SynthResult",
     "synthesize",
     "default_liberty",
+    "LIBRARIES",
+    "library_liberty",
     "require_tool",
     "tool_versions",
     "cache_dir",
@@ -102,6 +104,23 @@ FLOW_VERSION = 2
 DEFAULT_INPUT_ACTIVITY = 0.1
 
 OSU018_LIBERTY = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")
+
+
+@dataclass(frozen=True)
+class Library:
+    """An open Liberty library the flow knows by its technology name."""
+
+    path: Path
+    package: str  # the Debian package that installs it
+    description: str
+
+
+#: Technology name -> library; `hwgen synth --tech NAME` and `costmodel.calibrate` use these.
+LIBRARIES = {
+    "osu018": Library(OSU018_LIBERTY, "qflow-tech-osu018", "OSU 0.18 um standard cells (Debian qflow-tech-osu018), 1.8 V"),
+    "osu035": Library(Path("/usr/share/qflow/tech/osu035/osu035_stdcells.lib"), "qflow-tech-osu035",
+                      "OSU 0.35 um standard cells (Debian qflow-tech-osu035), 3.3 V"),
+}
 _SYNTH_TOOLS_HINT = "install it with `apt-get install yosys opensta`"
 
 
@@ -188,6 +207,20 @@ def default_liberty() -> Path:
             "install it with `apt-get install qflow-tech-osu018` or pass a liberty file"
         )
     return OSU018_LIBERTY
+
+
+def library_liberty(tech: str) -> Path:
+    """The Liberty file of technology ``tech`` (`LIBRARIES`); `ToolError` saying how to get it."""
+    if tech == "osu018":
+        return default_liberty()
+    if tech not in LIBRARIES:
+        raise ToolError(f"technology {tech!r} has no open Liberty library here (only {' and '.join(LIBRARIES)} "
+                        "do); pass --liberty FILE")
+    lib = LIBRARIES[tech]
+    if not lib.path.is_file():
+        raise ToolError(f"Liberty library {lib.path} not found; install it with `apt-get install {lib.package}` "
+                        "or pass a liberty file")
+    return lib.path
 
 
 @functools.lru_cache(maxsize=None)

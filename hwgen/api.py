@@ -111,8 +111,8 @@ def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = Non
           clock_mhz: float = DEFAULT_CLOCK_MHZ) -> dict[str, Any]:
     """Synthesize with Yosys + Liberty + OpenSTA; power annotated from a simulated workload.
 
-    ``tech`` picks the shipped library (only ``osu018`` has an open Liberty file);
-    ``liberty`` overrides it with any Liberty file.
+    ``tech`` picks an open library the flow knows (`costmodel.synth.LIBRARIES`: osu018,
+    osu035); ``liberty`` overrides it with any Liberty file.
     """
     from costmodel import synth as flow
 
@@ -121,10 +121,8 @@ def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = Non
         liberty = Path(liberty)
         if not liberty.is_file():
             raise InputError(f"liberty file not found: {liberty}")
-    elif tech == "osu018":
-        liberty = flow.default_liberty()
     else:
-        raise InputError(f"technology {tech!r} has no open Liberty library here; pass --liberty FILE")
+        liberty = flow.library_liberty(tech)
     result, seconds = family_of(config).synth(config, liberty, 1000.0 / clock_mhz)
     report = asdict(result)
     report["liberty"] = str(liberty)

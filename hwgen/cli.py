@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Predict area (um^2), power (mW), energy per GEMV and per op (pJ), "
                                    "fmax (MHz), cycles and throughput with the analytical model.")
     p.add_argument("design", metavar="DESIGN.yaml")
-    p.add_argument("--tech", default="osu018", help="technology table (default %(default)s)")
+    p.add_argument("--tech", default="osu018",
+                   help="technology table: a shipped one (osu018, osu035, n16, n7, n5) or the path of a .json table "
+                        "(default %(default)s)")
     p.add_argument("--clock-mhz", type=float, default=None, help="clock for power/throughput (default: fmax)")
     p.add_argument("--json", action="store_true", help="print JSON for machines")
     p.set_defaults(func=cmd_estimate)
@@ -113,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "library (area, cells), OpenSTA reports the critical path and the power, "
                                    "with switching activity from a simulation of a random workload.")
     p.add_argument("design", metavar="DESIGN.yaml")
-    p.add_argument("--tech", default="osu018", help="technology whose Liberty library to use (default %(default)s)")
+    p.add_argument("--tech", default="osu018",
+                   help="technology whose open Liberty library to use: osu018 or osu035 (default %(default)s)")
     p.add_argument("--liberty", metavar="FILE", help="any Liberty file instead of the technology's")
     p.add_argument("--clock-mhz", type=float, default=api.DEFAULT_CLOCK_MHZ,
                    help="clock for timing and power (default %(default)s)")

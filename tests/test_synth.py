@@ -146,6 +146,12 @@ def test_missing_tools_and_library_raise_tool_error(monkeypatch, tmp_path):
     monkeypatch.setattr(synth, "OSU018_LIBERTY", tmp_path / "missing.lib")
     with pytest.raises(ToolError, match="qflow-tech-osu018"):
         synth.default_liberty()
+    with pytest.raises(ToolError, match="'n7' has no open Liberty library.*--liberty"):
+        synth.library_liberty("n7")
+    missing = synth.Library(tmp_path / "osu035.lib", "qflow-tech-osu035", "")
+    monkeypatch.setitem(synth.LIBRARIES, "osu035", missing)
+    with pytest.raises(ToolError, match="apt-get install qflow-tech-osu035"):
+        synth.library_liberty("osu035")
 
 
 def test_bad_verilog_raises_tool_error(tmp_path):
