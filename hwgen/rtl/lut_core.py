@@ -19,9 +19,9 @@ from amaranth.lib.wiring import In, Out
 from ..config import LutConfig
 from ..datapath import LutCoreShape
 from ..formats import key_index_bits
-from .fetch import Fetch
 from .lut_build import LutBuild
 from .reduction import ReductionTree
+from .signed_select import SignedSelect
 from .stream_frame import accumulate, delay, emit_result, stream_frame
 
 
@@ -65,7 +65,7 @@ class LutCore(wiring.Component):
         fetched = [[None] * L for _ in range(K)]
         for l in range(L):
             for k in range(K):
-                fetch = Fetch(s.entries, key_index_bits(mu), s.entry_width, s.fetch_width)
+                fetch = SignedSelect(s.entries, key_index_bits(mu), s.entry_width, s.fetch_width, zero_entry=True)
                 m.submodules[f"fetch{l}_{k}"] = fetch
                 m.d.comb += [fetch.entries.eq(tables[l]), fetch.key.eq(keys[l * K + k])]
                 fetched[k][l] = delay(m, fetch.value, int(s.cut(1)), advance, f"fetched{l}_{k}")
