@@ -102,8 +102,8 @@ def build_lut_graph(mu: int) -> LutGraph:
     return graph
 
 
-def _check(graph: LutGraph) -> None:
-    """Evaluate symbolically: every entry must hold exactly its balanced-ternary coefficients."""
+def evaluate_coefficients(graph: LutGraph) -> list[tuple[int, ...]]:
+    """Symbolic value of every node: its coefficient on each of the ``mu`` inputs."""
     coeffs: list[tuple[int, ...]] = []
     for node in graph.nodes:
         if node.op == "in":
@@ -111,5 +111,11 @@ def _check(graph: LutGraph) -> None:
         else:
             sign = 1 if node.op == "add" else -1
             coeffs.append(tuple(x + sign * y for x, y in zip(coeffs[node.a], coeffs[node.b])))
+    return coeffs
+
+
+def _check(graph: LutGraph) -> None:
+    """Evaluate symbolically: every entry must hold exactly its balanced-ternary coefficients."""
+    coeffs = evaluate_coefficients(graph)
     for index, node_id in enumerate(graph.entries, start=1):
         assert coeffs[node_id] == entry_coefficients(graph.mu, index), (graph.mu, index)

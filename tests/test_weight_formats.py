@@ -11,7 +11,8 @@ from hwgen import formats
 from hwgen.config import parse_design
 from hwgen.errors import ConfigError, InputError
 from hwgen.weights import bitplane, ifairy, sherry
-from hwgen.weights.graph import build_sum_graph, evaluate_coefficients
+from hwgen.lutgraph import evaluate_coefficients
+from hwgen.weights.graph import build_sum_graph
 from hwgen.weights.shape import FormatShape
 from sim.format_ref import format_gemv, torch_gemv
 

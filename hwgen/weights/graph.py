@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..lutgraph import LutGraph, Node
+from ..lutgraph import LutGraph, Node, evaluate_coefficients
 
 
 def canonical(vector: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
@@ -68,18 +68,6 @@ def build_sum_graph(inputs: int, targets: tuple[tuple[int, ...], ...]) -> LutGra
     graph = LutGraph(inputs, tuple(nodes), entries)
     _check(graph, targets)
     return graph
-
-
-def evaluate_coefficients(graph: LutGraph) -> list[tuple[int, ...]]:
-    """Symbolic value (coefficient vector) of every node."""
-    coeffs: list[tuple[int, ...]] = []
-    for node in graph.nodes:
-        if node.op == "in":
-            coeffs.append(tuple(int(j == node.a) for j in range(graph.mu)))
-        else:
-            sign = 1 if node.op == "add" else -1
-            coeffs.append(tuple(x + sign * y for x, y in zip(coeffs[node.a], coeffs[node.b])))
-    return coeffs
 
 
 def _check(graph: LutGraph, targets) -> None:
