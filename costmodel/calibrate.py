@@ -74,8 +74,8 @@ from .model import FEATURES, _evaluate, _normalize, params_from_configs, structu
 from .runs import DEFAULT_PERIOD_NS, design_config, synth_block, synth_designs
 from .tech import DELAY_KEYS, TECH_DIR, tech_from_dict
 
-__all__ = ["PICKED_CALIBRATION_CORES", "DRAWN_CALIBRATION_CORES", "CALIBRATION_CORES", "CALIBRATION_BLOCKS", "run_blocks",
-           "block_priors", "cross_validate", "fit", "main"]
+__all__ = ["PICKED_CALIBRATION_CORES", "DRAWN_CALIBRATION_CORES", "CALIBRATION_CORES", "CALIBRATION_BLOCKS",
+           "run_blocks", "block_priors", "blocks_from_csv", "cross_validate", "fit", "main"]
 
 #: Building blocks of `costmodel.blocks` synthesized for the prior unit costs.
 CALIBRATION_BLOCKS: list[tuple[str, dict]] = (
@@ -168,6 +168,14 @@ def block_priors(blocks: list[dict]) -> dict:
     energy = {k: max(float(v), 1e-5) for k, v in energy.items()}
     delay = {k: max(float(v), 1e-4) for k, v in delay.items()}
     return {"area_um2": area, "energy_pj": energy, "delay_ns": delay}
+
+
+def blocks_from_csv(path: Path) -> list[dict]:
+    """`run_blocks` rows from a ``calibration_blocks.csv`` (integer columns back to int, blanks dropped)."""
+    import pandas as pd
+
+    return [{k: (int(v) if k in ("width", "fan_in", "count", "dff") else v) for k, v in r.items()
+             if not (isinstance(v, float) and np.isnan(v))} for r in pd.read_csv(path).to_dict("records")]
 
 
 def _features(rows: list[dict]) -> np.ndarray:
@@ -286,13 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import pandas as pd
 
-    from .synth import LIBRARIES, library_liberty
+    from .synth import FLOW_VERSION, LIBRARIES, library_liberty
 
     liberty = args.liberty or library_liberty(args.name if args.name in LIBRARIES else "osu018")
     blocks_csv, cores_csv = args.csv_dir / "calibration_blocks.csv", args.csv_dir / "calibration_cores.csv"
     if args.from_csv:
-        blocks = [{k: (int(v) if k in ("width", "fan_in", "count", "dff") else v) for k, v in r.items()
-                   if not (isinstance(v, float) and np.isnan(v))} for r in pd.read_csv(blocks_csv).to_dict("records")]
+        blocks = blocks_from_csv(blocks_csv)
         cores = pd.read_csv(cores_csv).to_dict("records")
     else:
         print(f"synthesizing {len(CALIBRATION_BLOCKS)} blocks ...", flush=True)
@@ -304,8 +311,6 @@ def main(argv: list[str] | None = None) -> int:
         args.csv_dir.mkdir(parents=True, exist_ok=True)
         pd.DataFrame(blocks).to_csv(blocks_csv, index=False)
         pd.DataFrame(cores).to_csv(cores_csv, index=False)
-    from .synth import FLOW_VERSION, LIBRARIES
-
     description = ""
     known = [lib for lib in LIBRARIES.values() if lib.path == Path(liberty)]
     if known:

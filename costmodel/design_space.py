@@ -17,7 +17,8 @@ import random
 
 from hwgen.config import max_pipeline
 
-__all__ = ["GROUP_SIZES", "LUTS", "FETCHERS", "ACTIVATIONS", "design_key", "datapath_bits", "sample_cores"]
+__all__ = ["GROUP_SIZES", "LUTS", "FETCHERS", "ACTIVATIONS", "KEY_FIELDS", "design_key", "datapath_bits",
+           "sample_cores"]
 
 GROUP_SIZES = (1, 2, 3, 4, 5, 6)
 LUTS = (1, 2, 3, 4, 6, 8, 12, 16)
@@ -28,9 +29,13 @@ ROW_BLOCKS = (8, 16, 32)
 COL_BLOCKS = (4, 8, 16)
 
 
+#: The fields that make a design's structure (the workload only sizes counters).
+KEY_FIELDS = ("mu", "L", "K", "act", "p")
+
+
 def design_key(design: dict) -> tuple:
-    """The structural identity of a design (the workload only sizes counters)."""
-    return tuple(design[k] for k in ("mu", "L", "K", "act", "p"))
+    """The structural identity of a design."""
+    return tuple(design[k] for k in KEY_FIELDS)
 
 
 def datapath_bits(design: dict) -> int:
@@ -48,7 +53,7 @@ def _candidates(mu: int, taken: set, max_bits: int) -> list[tuple]:
     keys = [(mu, L, K, act, p) for L, K, act in itertools.product(LUTS, FETCHERS, ACTIVATIONS)
             for p in range(max_pipeline(L) + 1)]
     return [k for k in keys
-            if k not in taken and datapath_bits(dict(zip(("mu", "L", "K", "act", "p"), k))) <= max_bits]
+            if k not in taken and datapath_bits(dict(zip(KEY_FIELDS, k))) <= max_bits]
 
 
 def sample_cores(seed: int, count: int, exclude: list[dict] = (), max_bits: int = 16_000) -> list[dict]:

@@ -201,18 +201,11 @@ def require_tool(name: str, hint: str = _SYNTH_TOOLS_HINT) -> str:
 
 def default_liberty() -> Path:
     """The osu018 Liberty library (0.18 um, 1.8 V) the flow uses unless told otherwise."""
-    if not OSU018_LIBERTY.is_file():
-        raise ToolError(
-            f"Liberty library {OSU018_LIBERTY} not found; "
-            "install it with `apt-get install qflow-tech-osu018` or pass a liberty file"
-        )
-    return OSU018_LIBERTY
+    return library_liberty("osu018")
 
 
 def library_liberty(tech: str) -> Path:
     """The Liberty file of technology ``tech`` (`LIBRARIES`); `ToolError` saying how to get it."""
-    if tech == "osu018":
-        return default_liberty()
     if tech not in LIBRARIES:
         raise ToolError(f"technology {tech!r} has no open Liberty library here (only {' and '.join(LIBRARIES)} "
                         "do); pass --liberty FILE")

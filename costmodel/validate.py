@@ -95,7 +95,8 @@ from .model import estimate_batch, params_from_configs
 from .runs import DEFAULT_PERIOD_NS, design_config, synth_designs
 from .tech import load_tech
 
-__all__ = ["PICKED_VALIDATION_CORES", "DRAWN_VALIDATION_CORES", "VALIDATION_CORES", "TARGETS", "compare", "summarize", "write_report", "validate", "main"]
+__all__ = ["PICKED_VALIDATION_CORES", "DRAWN_VALIDATION_CORES", "VALIDATION_CORES", "TARGETS", "compare", "summarize",
+           "write_report", "validate", "main"]
 
 #: Acceptance targets (percent): MAPE and worst case per quantity ("fmax within 15%" is
 #: read as every design within 15%; power has a MAPE target only).
@@ -124,13 +125,14 @@ def compare(rows: list[dict], tech_name: str = "osu018") -> "pandas.DataFrame":
     return df
 
 
+#: Which validation set each design is from.
+_SET_OF = {design_key(d): name
+           for name, cores in (("picked", PICKED_VALIDATION_CORES), ("drawn", DRAWN_VALIDATION_CORES)) for d in cores}
+
+
 def _design_set(design: dict) -> str:
-    """Which validation set a design is from: "picked", "drawn" or "other"."""
-    key = design_key(design)
-    for name, cores in (("picked", PICKED_VALIDATION_CORES), ("drawn", DRAWN_VALIDATION_CORES)):
-        if any(design_key(d) == key for d in cores):
-            return name
-    return "other"
+    """"picked", "drawn" or "other"."""
+    return _SET_OF.get(design_key(design), "other")
 
 
 def summarize(df) -> dict:

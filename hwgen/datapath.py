@@ -134,18 +134,9 @@ class IntTableShape(CoreShape):
         """Magnitude bound of every value entering and leaving each tree level."""
         return tree_bounds(self.levels, self.config.luts, self.fetch_bound)
 
-    @property
-    def cut_count(self) -> int:
-        return 2 + len(self.levels)
-
 
 @dataclass(frozen=True)
 class LutCoreShape(TernaryTableShape, IntTableShape):
     """Every width, count and latency of one ternary integer LUT core."""
 
     config: LutConfig
-
-    @property
-    def sum_width(self) -> int:
-        bound = self.level_bounds[-1][0]
-        return signed_width(-bound, bound)

@@ -3,22 +3,15 @@
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from costmodel.calibrate import CALIBRATION_CORES, _features, block_priors, cross_validate
+from costmodel.calibrate import CALIBRATION_CORES, _features, block_priors, blocks_from_csv, cross_validate
 from costmodel.model import FEATURES
 
 BLOCKS_CSV = Path(__file__).resolve().parents[1] / "reports" / "validation" / "calibration_blocks.csv"
 
 
-def _blocks() -> list[dict]:
-    rows = pd.read_csv(BLOCKS_CSV).to_dict("records")
-    return [{k: (int(v) if k in ("width", "fan_in", "count", "dff") else v) for k, v in r.items()
-             if not (isinstance(v, float) and np.isnan(v))} for r in rows]
-
-
 def test_leave_one_out_sees_exact_costs_exactly_and_a_bad_core_as_bad():
-    blocks = _blocks()
+    blocks = blocks_from_csv(BLOCKS_CSV)
     truth = np.array([block_priors(blocks)["area_um2"][k] for k in FEATURES])
     designs = CALIBRATION_CORES[:16]
     areas = _features(designs) @ truth

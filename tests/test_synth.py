@@ -143,7 +143,7 @@ def test_vcd_activity_counts_toggles_per_cycle(tmp_path):
 def test_missing_tools_and_library_raise_tool_error(monkeypatch, tmp_path):
     with pytest.raises(ToolError, match="no-such-synth-tool.*apt-get install yosys opensta"):
         synth.require_tool("no-such-synth-tool")
-    monkeypatch.setattr(synth, "OSU018_LIBERTY", tmp_path / "missing.lib")
+    monkeypatch.setitem(synth.LIBRARIES, "osu018", synth.Library(tmp_path / "missing.lib", "qflow-tech-osu018", ""))
     with pytest.raises(ToolError, match="qflow-tech-osu018"):
         synth.default_liberty()
     with pytest.raises(ToolError, match="'n7' has no open Liberty library.*--liberty"):
