@@ -99,3 +99,16 @@ def test_missing_design_file(tmp_path):
 def test_every_command_has_help(command, tmp_path):
     run = run_cli(command, "--help", cwd=tmp_path)
     assert run.returncode == 0 and "usage: hwgen" in run.stdout and len(run.stdout) > 200
+
+
+def test_estimate_takes_a_table_file(tmp_path):
+    """``--tech`` names a shipped table or gives a table file (one fitted to another Liberty library)."""
+    from costmodel.tech import TECH_DIR
+
+    design = write_design(tmp_path)
+    (tmp_path / "mylib.json").write_text((TECH_DIR / "osu035.json").read_text())
+    by_path = run_cli("estimate", str(design), "--tech", "mylib.json", "--json", cwd=tmp_path)
+    by_name = run_cli("estimate", str(design), "--tech", "osu035", "--json", cwd=tmp_path)
+    assert by_path.returncode == 0 and json.loads(by_path.stdout) == json.loads(by_name.stdout)
+    missing = run_cli("estimate", str(design), "--tech", "other.json", cwd=tmp_path)
+    assert missing.returncode == 2 and "technology table other.json not found" in missing.stderr
