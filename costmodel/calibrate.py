@@ -95,7 +95,7 @@ PRIOR_WEIGHT = {"area": 0.05, "energy": 0.01, "delay": 0.0001}
 CV_WEIGHTS = (1e-4, 1e-3, 1e-2, 0.05, 0.2)
 #: Features the energy is fitted on; the others' energy is folded into these (set to 0):
 #: with a dozen calibration cores, fitting all of them overfits.
-ENERGY_FEATURES = ("build_add_bits", "mux_data_bits", "neg_bits", "tree_add_bits", "acc_bits",
+ENERGY_FEATURES = ("build_add_bits", "mux_data_bits", "neg_bits", "tree_add_bits", "csa_bits", "acc_bits",
                    "reg_bits", "const")
 
 
@@ -148,14 +148,14 @@ def block_priors(blocks: list[dict]) -> dict:
     area = {
         "build_adders": max(add_a[0], 1.0), "build_add_bits": add_a[1], "shared_table_bits": add_a[1] / 2,
         "mux_data_bits": mux_a[1], "mux_select_terms": max(mux_a[0], 1.0) / 2,
-        "neg_bits": neg_a[1], "tree_adders": max(add_a[0], 1.0), "tree_add_bits": add_a[1],
+        "neg_bits": neg_a[1], "tree_adders": max(add_a[0], 1.0), "tree_add_bits": add_a[1], "csa_bits": add_a[1],
         "acc_bits": add_a[1] + mux_a[1], "reg_bits": reg_area + enable_mux_area,
         "counter_bits": add_a[1] + mux_a[1], "const": 400.0,
     }
     energy = {
         "build_adders": max(add_e[0], 1e-3), "build_add_bits": add_e[1], "shared_table_bits": 1e-3,
         "mux_data_bits": mux_e[1], "mux_select_terms": max(mux_e[0], 1e-3) / 2,
-        "neg_bits": neg_e[1], "tree_adders": max(add_e[0], 1e-3), "tree_add_bits": add_e[1],
+        "neg_bits": neg_e[1], "tree_adders": max(add_e[0], 1e-3), "tree_add_bits": add_e[1], "csa_bits": add_e[1],
         "acc_bits": add_e[1] + mux_e[1], "reg_bits": reg_energy, "counter_bits": add_e[1], "const": 0.5,
     }
     delay = {

@@ -39,13 +39,26 @@ def design_key(design: dict) -> tuple:
 
 
 def datapath_bits(design: dict) -> int:
-    """Adder, mux, negator, accumulator and register bits of a design (`costmodel.model.structure`)."""
+    """Adder, mux, negator, accumulator and register bits of a design as the RTL writes them.
+
+    The tree counts the RTL's two-input adders (`LutCoreShape.level_bounds`), not what
+    synthesis fuses them into (`costmodel.model.structure`), so that refining the model
+    never changes the draw. (``opt_share`` moves bits from build adders to fetch-mux
+    inputs; their sum is unchanged.)
+    """
+    from hwgen.datapath import LutCoreShape
+    from hwgen.formats import signed_width
+
     from .model import structure
     from .runs import design_config
 
-    features = structure(design_config(design))["features"]
-    return int(sum(features[k] for k in ("build_add_bits", "mux_data_bits", "neg_bits", "tree_add_bits",
-                                         "acc_bits", "reg_bits")))
+    config = design_config(design)
+    shape = LutCoreShape(config)
+    features = structure(config)["features"]
+    tree_add_bits = config.fetchers * sum(signed_width(-b, b) for level, bounds in zip(shape.levels, shape.level_bounds[1:])
+                                          for group, b in zip(level, bounds) if len(group) == 2)
+    return int(tree_add_bits + sum(features[k] for k in ("build_add_bits", "mux_data_bits", "neg_bits",
+                                                         "acc_bits", "reg_bits")))
 
 
 def _candidates(mu: int, taken: set, max_bits: int) -> list[tuple]:

@@ -12,11 +12,17 @@ build           ``L`` copies of the `hwgen.lutgraph` adder graph: adders and the
                 when the table is not registered (pipeline 0) and ``K > 1`` fetchers read
                 it (synthesis then cannot fold each entry's adder into the one mux cone it
                 feeds, and buffers the entries' fanout)
+                Unregistered and read by one fetcher (``K = 1``), the table loses the
+                build adder bits Yosys's ``opt_share`` merges (measured,
+                `costmodel.opt_share`); their operands become fetch-mux inputs instead
 fetch           ``L*K`` ``(E+1):1`` muxes of ``entry_width`` bits (``E*entry_width`` data
                 input bits, ``E+1`` select terms) and ``L*K`` conditional negators of
                 ``fetch_width`` bits
-tree            ``K`` reduction trees: adders and the exact output width of every level
-                (`LutCoreShape.level_bounds`)
+tree            ``K`` reduction trees as synthesis builds them (`costmodel.adder_fusion`):
+                unregistered levels fuse into multi-operand adders (carry-save rows of
+                full adders plus one carry-propagate adder of the exact output width,
+                `LutCoreShape.level_bounds`), and an unregistered tree whose sum is not
+                truncated fuses into the accumulator's add, at the accumulator's width
 registers       the pipeline cut points that are registered (cut 0: ``L*E`` table entries
                 and ``L*K`` keys; cut 1: ``L*K`` fetched values; cut ``2+i``: tree level
                 ``i``; each with 4 control bits), ``K`` accumulators and ``K`` result
@@ -53,6 +59,8 @@ from hwgen.datapath import LutCoreShape, tree_levels
 from hwgen.formats import ActivationFormat, key_width, lut_entries, signed_width
 from hwgen.lutgraph import build_lut_graph
 
+from .adder_fusion import fuse_reduction
+from .opt_share import removed_build_bits
 from .tech import Tech, load_tech
 
 __all__ = [
@@ -75,7 +83,8 @@ FEATURES = (
     "mux_select_terms",  # L*K*(E+1): select terms of the fetch muxes
     "neg_bits",         # L*K*fetch_width: conditional negators
     "tree_adders",      # K*(L-1)
-    "tree_add_bits",    # sum of the tree adders' output widths
+    "tree_add_bits",    # output widths of the tree's carry-propagate adders (not fused into the accumulator)
+    "csa_bits",         # full adders in the carry-save rows of fused multi-operand adders
     "acc_bits",         # K*accumulator_width: accumulator adder and restart mux
     "reg_bits",         # every register bit (pipeline cuts, accumulators, results, counters)
     "counter_bits",     # row and column counter bits
@@ -86,7 +95,7 @@ FEATURES = (
 BREAKDOWN = {
     "build": ("build_adders", "build_add_bits", "shared_table_bits"),
     "fetch": ("mux_data_bits", "mux_select_terms", "neg_bits"),
-    "tree": ("tree_adders", "tree_add_bits"),
+    "tree": ("tree_adders", "tree_add_bits", "csa_bits"),
     "registers": ("reg_bits",),
     "control": ("acc_bits", "counter_bits", "const"),
 }
@@ -116,8 +125,9 @@ def structure(config: LutConfig) -> dict[str, float]:
     L, K, E = c.luts, c.fetchers, s.entries
     adder_widths = [w for node, w in zip(s.graph.nodes, s.node_widths) if node.op != "in"]
     level_widths = [[signed_width(-b, b) for b in bounds] for bounds in s.level_bounds[1:]]
-    tree_add_bits = sum(w for level, widths in zip(s.levels, level_widths)
-                        for group, w in zip(level, widths) if len(group) == 2)
+    tree, into_acc = fuse_reduction(L, s.fetch_bound, [s.cut(2 + i) for i in range(len(s.levels))])
+    csa_bits = sum(a.carry_save_bits for a in tree) + max(len(into_acc) - 1, 0) * c.accumulator_width
+    shared = L * removed_build_bits(c.group_size, c.act.width) if not s.cut(0) and K == 1 else 0
     table_bits = sum(s.node_widths[n] for n in s.graph.entries)
     reg = 0
     if s.cut(0):
@@ -131,13 +141,14 @@ def structure(config: LutConfig) -> dict[str, float]:
     reg += 2 * K * c.accumulator_width + 2 + counters
     features = {
         "build_adders": L * len(adder_widths),
-        "build_add_bits": L * sum(adder_widths),
+        "build_add_bits": L * sum(adder_widths) - shared,
         "shared_table_bits": L * sum(adder_widths) if not s.cut(0) and K > 1 else 0,
-        "mux_data_bits": L * K * E * s.entry_width,
+        "mux_data_bits": L * K * E * s.entry_width + shared,
         "mux_select_terms": L * K * (E + 1),
         "neg_bits": L * K * s.fetch_width,
         "tree_adders": K * (L - 1),
-        "tree_add_bits": K * tree_add_bits,
+        "tree_add_bits": K * sum(a.width for a in tree),
+        "csa_bits": K * csa_bits,
         "acc_bits": K * c.accumulator_width,
         "reg_bits": reg,
         "counter_bits": counters,
@@ -169,7 +180,7 @@ def _bitlen(x: int) -> int:
 
 #: Features that are (base + K * per_k) per shape; the others are per point.
 _SHAPE_FEATURES = ("build_adders", "build_add_bits", "mux_data_bits", "mux_select_terms", "neg_bits",
-                   "tree_adders", "tree_add_bits", "reg_bits")
+                   "tree_adders", "tree_add_bits", "csa_bits", "reg_bits")
 
 
 def _bitlen_array(x: np.ndarray) -> np.ndarray:
@@ -209,40 +220,43 @@ def _tree_leaf_counts(luts: int) -> tuple[tuple[tuple[int, bool], ...], ...]:
 
 
 @lru_cache(maxsize=None)
-def _tree_counts(luts: int, bound: int) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
-    """Per ``(L, fetch bound)``: tree adder bits, per-level output bits, per-level max width."""
-    add_bits = 0
+def _tree_counts(luts: int, bound: int, tree_cuts: int) -> tuple:
+    """Per ``(L, fetch bound, registered tree levels)``: carry-propagate adder bits,
+    carry-save bits, carry-save rows at the accumulator's width, per-level output bits,
+    per-level max width (`costmodel.adder_fusion`)."""
     level_bits, level_max = [], []
     for level in _tree_leaf_counts(luts):
         widths = [signed_width(-c * bound, c * bound) for c, _ in level]
-        add_bits += sum(w for w, (_, is_add) in zip(widths, level) if is_add)
         level_bits.append(sum(widths))
         level_max.append(max(widths))
-    return add_bits, tuple(level_bits), tuple(level_max)
+    tree, into_acc = fuse_reduction(luts, bound, [i < tree_cuts for i in range(len(level_bits))])
+    return (sum(a.width for a in tree), sum(a.carry_save_bits for a in tree), max(len(into_acc) - 1, 0),
+            tuple(level_bits), tuple(level_max))
 
 
 @lru_cache(maxsize=None)
 def _shape_counts(mu: int, aw: int, L: int, pipe: int) -> tuple:
-    """Counts of one shape: ``(base, per_k, segments, nlev)``.
+    """Counts of one shape: ``(base, per_k, segments, acc_rows)``.
 
     ``base`` and ``per_k`` hold the `_SHAPE_FEATURES` (feature = base + K * per_k);
     ``segments`` lists the datapath segments in pipeline order as ``(delay terms, widest
-    word)``, the delay terms being ``{delay key: multiplier}``.
+    word)``, the delay terms being ``{delay key: multiplier}``; ``acc_rows`` the carry-save
+    rows fused into each accumulator's add (priced per point, at the accumulator's width).
     """
     E, kw, nb, build_bits, ew, bound, depth, table_bits = _graph_counts(mu, aw)
-    tree_add_bits, level_bits, level_max = _tree_counts(L, bound)
+    tree_cuts = min(max(pipe - 2, 0), len(tree_levels(L)))
+    tree_add_bits, csa_bits, acc_rows, level_bits, level_max = _tree_counts(L, bound, tree_cuts)
     fw = signed_width(-bound, bound)
     nlev = len(level_bits)
-    tree_cuts = min(max(pipe - 2, 0), nlev)
     pipe_base = ((L * table_bits + CONTROL_BITS) if pipe >= 1 else 0) + (CONTROL_BITS if pipe >= 2 else 0) \
         + tree_cuts * CONTROL_BITS
     pipe_k = (L * kw if pipe >= 1 else 0) + (L * fw if pipe >= 2 else 0) + sum(level_bits[:tree_cuts])
-    base = (L * nb, L * build_bits, 0, 0, 0, 0, 0, pipe_base)
-    per_k = (0, 0, L * E * ew, L * (E + 1), L * fw, L - 1, tree_add_bits, pipe_k)
+    base = (L * nb, L * build_bits, 0, 0, 0, 0, 0, 0, pipe_base)
+    per_k = (0, 0, L * E * ew, L * (E + 1), L * fw, L - 1, tree_add_bits, csa_bits, pipe_k)
     segments = [({"add_base": depth}, ew if depth > 0 else 0),
                 ({"mux_base": 1, "mux_per_select_bit": int(E).bit_length(), "neg_base": 1}, fw)]
     segments += [({"tree_level": 1}, w) for w in level_max]
-    return base, per_k, tuple(segments), nlev
+    return base, per_k, tuple(segments), acc_rows
 
 
 @lru_cache(maxsize=4096)
@@ -255,10 +269,13 @@ def _shape_row(mu: int, aw: int, L: int, pipe: int, delay: tuple) -> tuple:
     (chained carries overlap, so the ripple is paid once). Returns ``base..., per_k...,
     registered (slowest stand-alone stage, ns, without register overhead), tail_base
     (ns, logic depth of the chained tail without the accumulator), tail_width,
-    open_build_bits`` (the build adder bits when the table is not registered).
+    open_build_bits`` (the build adder bits when the table is not registered),
+    ``acc_csa_rows`` (carry-save rows fused into each accumulator, at its width) and
+    ``shared_build_bits`` (build adder bits ``opt_share`` removes when one fetcher reads the
+    unregistered table).
     """
     d = dict(delay)
-    base, per_k, segments, _nlev = _shape_counts(mu, aw, L, pipe)
+    base, per_k, segments, acc_rows = _shape_counts(mu, aw, L, pipe)
     registered, tail_base, tail_width = 0.0, 0.0, 0
     for i, (terms, width) in enumerate(segments):
         cost = sum(d[k] * v for k, v in terms.items())
@@ -268,14 +285,18 @@ def _shape_row(mu: int, aw: int, L: int, pipe: int, delay: tuple) -> tuple:
             tail_base += cost
             tail_width = max(tail_width, width)
     open_build_bits = base[1] if pipe == 0 else 0
-    return (*base, *per_k, registered, tail_base, tail_width, open_build_bits)
+    shared = L * removed_build_bits(mu, aw) if pipe == 0 else 0
+    return (*base, *per_k, registered, tail_base, tail_width, open_build_bits, acc_rows, shared)
 
 
 _NF = len(_SHAPE_FEATURES)
-#: Columns of a `_shape_row` after ``base`` and ``per_k``: the three delay terms, then the
-#: build adder bits of an unregistered table.
+#: Columns of a `_shape_row` after ``base`` and ``per_k``: the three delay terms, the build
+#: adder bits of an unregistered table, the accumulator's carry-save rows, the build adder
+#: bits ``opt_share`` removes with one fetcher.
 _DELAY_COLS = range(2 * _NF, 2 * _NF + 3)
 _OPEN_BUILD_COL = 2 * _NF + 3
+_ACC_ROWS_COL = 2 * _NF + 4
+_SHARED_COL = 2 * _NF + 5
 
 
 #: Points per chunk of the batch path: 8192 float64 = 64 KiB per temporary, so the
@@ -331,6 +352,10 @@ def _batch_structure(p: dict[str, np.ndarray], tech: Tech | None = None) -> dict
     features["counter_bits"] = counters
     features["const"] = np.ones(len(K))
     features["shared_table_bits"] = rowsel[:, _OPEN_BUILD_COL] * (K > 1)
+    features["csa_bits"] = features["csa_bits"] + K * acc * rowsel[:, _ACC_ROWS_COL]
+    shared = rowsel[:, _SHARED_COL] * (K == 1)
+    features["build_add_bits"] = features["build_add_bits"] - shared
+    features["mux_data_bits"] = features["mux_data_bits"] + shared
     latency = p["pipeline"] + 1
     return {"features": features, "table": table, "index": index, "counters": counters,
             "cycles": rows * cols + latency, "latency": latency}
@@ -371,8 +396,12 @@ def _price_shapes(table: np.ndarray, tech: Tech) -> dict:
             base, per_k = priced[q * 2 * nparts + c], priced[q * 2 * nparts + nparts + c]
             columns[quantity, name] = (base if base.any() else None, per_k if per_k.any() else None)
     delays = tuple(np.ascontiguousarray(table[:, j]) for j in _DELAY_COLS)
-    shared = np.ascontiguousarray(table[:, _OPEN_BUILD_COL])
-    return {"parts": columns, "delays": delays, "open_build_bits": shared if shared.any() else None}
+    extra = {}
+    for key, col in (("open_build_bits", _OPEN_BUILD_COL), ("acc_csa_rows", _ACC_ROWS_COL),
+                     ("shared_build_bits", _SHARED_COL)):
+        column = np.ascontiguousarray(table[:, col])
+        extra[key] = column if column.any() else None
+    return {"parts": columns, "delays": delays, **extra}
 
 
 def _fma(acc: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -403,6 +432,15 @@ def _evaluate_chunk(p: dict[str, np.ndarray], index: np.ndarray, priced: dict, t
     if priced["open_build_bits"] is not None:
         shared = priced["open_build_bits"][index] * (p["fetchers"] > 1)
         extra["build"] = (tech.area["shared_table_bits"] * shared, tech.energy["shared_table_bits"] * shared)
+    if priced["acc_csa_rows"] is not None:
+        csa = k_acc * priced["acc_csa_rows"][index]
+        extra["tree"] = (tech.area["csa_bits"] * csa, tech.energy["csa_bits"] * csa)
+    if priced["shared_build_bits"] is not None:
+        # opt_share: merged build adder bits become fetch-mux inputs (one fetcher only).
+        moved = priced["shared_build_bits"][index] * (p["fetchers"] == 1)
+        build = extra["build"]
+        extra["build"] = (build[0] - tech.area["build_add_bits"] * moved, build[1] - tech.energy["build_add_bits"] * moved)
+        extra["fetch"] = (tech.area["mux_data_bits"] * moved, tech.energy["mux_data_bits"] * moved)
     area_parts, energy_parts = {}, {}
     for name in BREAKDOWN:
         for q, (quantity, out) in enumerate((("area", area_parts), ("energy", energy_parts))):

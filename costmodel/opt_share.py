@@ -1,0 +1,85 @@
+"""Build adders Yosys's ``opt_share`` removes from an unregistered LUT table read by one fetcher.
+
+When the LUT table is not registered (pipeline 0) and each LUT has a single fetcher
+(K = 1), every leaf adder of the build graph drives nothing but that fetcher's ``$pmux``.
+``opt_share`` (run by ``synth``'s ``opt -full``) then merges groups of such adders that
+share an operand into one adder behind a mux of their other operands: the adder bits go,
+and the muxed operands become fetch-mux inputs. How many bits go depends on the graph's
+shape in a way only the pass itself reproduces (mu = 4 loses 54% of its build adder bits,
+mu = 5 10%), so it is measured: `measure` runs Yosys's coarse synthesis on the one-LUT
+core and counts ``$alu`` bits before and after ``opt -full``. ``python -m
+costmodel.opt_share`` re-measures every group size and activation and writes
+`TABLE_PATH`; the cost model reads it through `removed_build_bits`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from hwgen.config import MAX_GROUP_SIZE
+from hwgen.formats import ACTIVATIONS
+
+__all__ = ["TABLE_PATH", "measure", "removed_build_bits", "main"]
+
+TABLE_PATH = Path(__file__).with_name("opt_share.json")
+
+
+def _alu_bits(rtlil: str) -> int:
+    return sum(int(re.search(r"parameter \\Y_WIDTH (\d+)", body).group(1))
+               for body in re.findall(r"cell \$alu \S+\n(.*?)\n  end\n", rtlil, re.S))
+
+
+def measure(group_size: int, activation: str) -> int:
+    """``$alu`` output bits ``opt -full`` removes from the pipeline-0, one-LUT, one-fetcher core."""
+    from amaranth.back import verilog
+
+    from hwgen.rtl.lut_core import LutCore
+
+    from .runs import design_config
+    from .synth import _run, require_tool
+
+    config = design_config(dict(mu=group_size, L=1, K=1, act=activation, p=0, n=group_size * 16, m=16))
+    with tempfile.TemporaryDirectory(prefix="hwgen-share-") as tmp:
+        tmp = Path(tmp)
+        (tmp / "core.v").write_text(verilog.convert(LutCore(config), name="core", emit_src=False))
+        _run([require_tool("yosys"), "-q", "-p", "read_verilog core.v; synth -top core -flatten -run begin:fine; "
+              "write_rtlil before.il; opt -full; write_rtlil after.il"], "yosys", cwd=tmp)
+        return _alu_bits((tmp / "before.il").read_text()) - _alu_bits((tmp / "after.il").read_text())
+
+
+@lru_cache(maxsize=None)
+def _table() -> dict:
+    return json.loads(TABLE_PATH.read_text())
+
+
+def removed_build_bits(group_size: int, act_width: int) -> int:
+    """Build adder bits ``opt_share`` removes per LUT (pipeline 0, one fetcher)."""
+    return _table()["removed_build_bits"][f"int{act_width}"][group_size - 1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from .synth import tool_versions
+
+    parser = argparse.ArgumentParser(prog="python -m costmodel.opt_share", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=TABLE_PATH)
+    args = parser.parse_args(argv)
+    table = {"yosys": tool_versions().get("yosys", ""), "removed_build_bits": {}}
+    for act in (name for name, fmt in ACTIVATIONS.items() if not fmt.is_float):
+        table["removed_build_bits"][act] = []
+        for mu in range(1, MAX_GROUP_SIZE + 1):
+            bits = measure(mu, act)
+            print(f"{act} mu={mu}: {bits} build adder bits removed", flush=True)
+            table["removed_build_bits"][act].append(bits)
+    args.out.write_text(json.dumps(table, indent=1) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""The cost model's picture of what Yosys builds, checked against Yosys itself.
+
+`costmodel.adder_fusion` re-implements ``alumacc``'s merge rule and `costmodel.opt_share`
+holds measured ``opt_share`` savings; both are only as good as their agreement with the
+installed Yosys, so these run its coarse synthesis (seconds) on small cores.
+"""
+
+import re
+import subprocess
+
+import pytest
+from hypothesis import given, strategies as st
+
+from costmodel.adder_fusion import FusedAdder, fuse_reduction, may_overflow
+from costmodel.opt_share import measure, removed_build_bits
+from costmodel.runs import design_config
+from hwgen.datapath import LutCoreShape
+
+
+def test_an_untruncated_tree_fuses_into_the_accumulator():
+    # 8 leaves of 5 bits (bound 8): every node's exact width is its natural width.
+    tree, into_acc = fuse_reduction(8, 8, [False, False, False])
+    assert tree == () and into_acc == (5,) * 8
+    # 6 leaves: the last level adds a pass-through (7 + 6 bits, exact 7): truncated, so the
+    # tree is one 6-operand adder and the accumulator add stays a two-operand one.
+    tree, into_acc = fuse_reduction(6, 8, [False, False, False])
+    assert tree == (FusedAdder((5,) * 6, 7),) and into_acc == ()
+    assert tree[0].carry_save_bits == 4 * 7
+
+
+def test_registered_levels_stop_fusion():
+    tree, into_acc = fuse_reduction(8, 8, [True, False, False])
+    assert tree == (FusedAdder((5, 5), 6),) * 4 and into_acc == (6,) * 4
+
+
+@given(st.lists(st.integers(1, 30), min_size=1, max_size=12), st.integers(1, 40))
+def test_may_overflow_is_exact_for_small_operands(sizes, width):
+    # Below 21 bits Yosys's estimate is exact: the sum of the operands' magnitudes.
+    if max(sizes) <= 20:
+        assert may_overflow(sizes, width) == (sum((1 << s) - 1 for s in sizes).bit_length() > width)
+
+
+def _yosys_maccs(config, tmp_path) -> list[int]:
+    """Operand bits (``A_WIDTH``) of every multi-operand ``$macc`` Yosys's coarse synthesis keeps."""
+    from amaranth.back import verilog
+
+    from hwgen.rtl.lut_core import LutCore
+
+    (tmp_path / "core.v").write_text(verilog.convert(LutCore(config), name="core", emit_src=False))
+    subprocess.run(["yosys", "-q", "-p", "read_verilog core.v; synth -top core -flatten -run begin:fine; "
+                    "write_rtlil core.il"], cwd=tmp_path, check=True)
+    widths = [int(re.search(r"parameter \\A_WIDTH (\d+)", body).group(1))
+              for body in re.findall(r"cell \$macc \S+\n(.*?)\n  end\n", (tmp_path / "core.il").read_text(), re.S)]
+    leaf = LutCoreShape(config).fetch_width
+    return sorted(w for w in widths if w > leaf + 1)  # the others are the fetch negators
+
+
+@pytest.mark.parametrize("design", [
+    dict(mu=1, L=8, K=2, act="int4", p=2, n=256, m=16),   # tree fused into the accumulator
+    dict(mu=1, L=6, K=2, act="int4", p=2, n=192, m=16),   # tree fused, accumulator separate
+    dict(mu=2, L=8, K=1, act="int8", p=3, n=256, m=8),    # first level registered
+    dict(mu=3, L=5, K=1, act="int4", p=0, n=120, m=8),
+])
+def test_fusion_matches_yosys_alumacc(design, tmp_path):
+    config = design_config(design)
+    shape = LutCoreShape(config)
+    tree, into_acc = fuse_reduction(config.luts, shape.fetch_bound, [shape.cut(2 + i) for i in range(len(shape.levels))])
+    expected = [sum(a.operands) for a in tree if len(a.operands) >= 3]
+    if into_acc:
+        expected.append(config.accumulator_width + sum(into_acc))
+    assert _yosys_maccs(config, tmp_path) == sorted(expected * config.fetchers)
+
+
+@pytest.mark.parametrize("mu,act", [(2, "int4"), (3, "int8"), (4, "int4")])
+def test_opt_share_table_matches_yosys(mu, act):
+    assert removed_build_bits(mu, int(act[3:])) == measure(mu, act)
