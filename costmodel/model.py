@@ -11,10 +11,10 @@ build           ``L`` copies of the `hwgen.lutgraph` adder graph: adders and the
                 their exact output widths (`LutCoreShape.node_widths`); those widths again
                 when the table is not registered (pipeline 0) and ``K > 1`` fetchers read
                 it (synthesis then cannot fold each entry's adder into the one mux cone it
-                feeds, and buffers the entries' fanout)
-                Unregistered and read by one fetcher (``K = 1``), the table loses the
-                build adder bits Yosys's ``opt_share`` merges (measured,
-                `costmodel.opt_share`); their operands become fetch-mux inputs instead
+                feeds, and buffers the entries' fanout). Unregistered and read by one
+                fetcher (``K = 1``), the table loses the build adder bits Yosys's
+                ``opt_share`` merges (measured, `costmodel.opt_share`); their operands
+                become fetch-mux inputs instead
 fetch           ``L*K`` ``(E+1):1`` muxes of ``entry_width`` bits (``E*entry_width`` data
                 input bits, ``E+1`` select terms) and ``L*K`` conditional negators of
                 ``fetch_width`` bits
