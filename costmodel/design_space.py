@@ -46,8 +46,7 @@ def datapath_bits(design: dict) -> int:
     never changes the draw. (``opt_share`` moves bits from build adders to fetch-mux
     inputs; their sum is unchanged.)
     """
-    from hwgen.datapath import LutCoreShape
-    from hwgen.formats import signed_width
+    from hwgen.datapath import LutCoreShape, tree_adder_bits
 
     from .model import structure
     from .runs import design_config
@@ -55,8 +54,7 @@ def datapath_bits(design: dict) -> int:
     config = design_config(design)
     shape = LutCoreShape(config)
     features = structure(config)["features"]
-    tree_add_bits = config.fetchers * sum(signed_width(-b, b) for level, bounds in zip(shape.levels, shape.level_bounds[1:])
-                                          for group, b in zip(level, bounds) if len(group) == 2)
+    tree_add_bits = config.fetchers * tree_adder_bits(shape.levels, shape.level_bounds)
     return int(tree_add_bits + sum(features[k] for k in ("build_add_bits", "mux_data_bits", "neg_bits",
                                                          "acc_bits", "reg_bits")))
 

@@ -27,6 +27,7 @@ format comparison and the API evaluate a handful of points.
 from __future__ import annotations
 
 from hwgen.config import LutConfig
+from hwgen.datapath import tree_adder_bits
 from hwgen.formats import signed_width
 from hwgen.weights.shape import FormatShape
 
@@ -53,12 +54,9 @@ def structure(config: LutConfig) -> dict:
     def level_widths(bounds):
         return [[signed_width(-b, b) for b in level] for level in bounds[1:]]
 
-    def tree_add_bits(widths):
-        return sum(w for level, ws in zip(s.levels, widths) for g, w in zip(level, ws) if len(g) == 2)
-
     fetch_widths = level_widths(s.level_bounds)
     tree_adders = K * P * (L - 1)
-    tree_bits = K * P * tree_add_bits(fetch_widths)
+    tree_bits = K * P * tree_adder_bits(s.levels, s.level_bounds)
     extra_fetch_delay, horner_bits = 0, 0  # shift-add adders in the fetch and their widths
     if spec.name == "sherry":
         mux_data, select_terms, neg = E * ew, E, fw
@@ -82,7 +80,7 @@ def structure(config: LutConfig) -> dict:
     if spec.correction:
         diff_bound = s.level_bounds[-1][0] + s.correction_bounds[-1][0]
         tree_adders += (L - 1) + K
-        tree_bits += tree_add_bits(corr_widths) + K * signed_width(-diff_bound, diff_bound)
+        tree_bits += tree_adder_bits(s.levels, s.correction_bounds) + K * signed_width(-diff_bound, diff_bound)
 
     reg = 0
     if s.cut(0):

@@ -47,6 +47,13 @@ def tree_bounds(levels: list[list[tuple[int, ...]]], leaves: int, leaf_bound: in
     return bounds
 
 
+def tree_adder_bits(levels: list[list[tuple[int, ...]]], bounds: list[list[int]]) -> int:
+    """Output bits of the two-input adders of a reduction tree as the RTL writes them
+    (exact widths of ``bounds``, `tree_bounds`; pass-throughs cost nothing)."""
+    return sum(signed_width(-b, b) for level, out in zip(levels, bounds[1:])
+               for group, b in zip(level, out) if len(group) == 2)
+
+
 @dataclass(frozen=True)
 class CoreShape:
     """What every core's shape shares: a reduction tree over ``tree_inputs`` values, and
