@@ -23,32 +23,41 @@ from pathlib import Path
 from hwgen.config import MAX_GROUP_SIZE
 from hwgen.formats import ACTIVATIONS
 
-__all__ = ["TABLE_PATH", "measure", "removed_build_bits", "main"]
+__all__ = ["TABLE_PATH", "coarse_rtlil", "cell_widths", "measure", "removed_build_bits", "main"]
 
 TABLE_PATH = Path(__file__).with_name("opt_share.json")
 
 
-def _alu_bits(rtlil: str) -> int:
-    return sum(int(re.search(r"parameter \\Y_WIDTH (\d+)", body).group(1))
-               for body in re.findall(r"cell \$alu \S+\n(.*?)\n  end\n", rtlil, re.S))
-
-
-def measure(group_size: int, activation: str) -> int:
-    """``$alu`` output bits ``opt -full`` removes from the pipeline-0, one-LUT, one-fetcher core."""
+def coarse_rtlil(config, *then: str) -> list[str]:
+    """RTLIL of a LUT core after Yosys's coarse synthesis, then after each command of ``then``."""
     from amaranth.back import verilog
 
     from hwgen.rtl.lut_core import LutCore
 
-    from .runs import design_config
     from .synth import _run, require_tool
 
-    config = design_config(dict(mu=group_size, L=1, K=1, act=activation, p=0, n=group_size * 16, m=16))
-    with tempfile.TemporaryDirectory(prefix="hwgen-share-") as tmp:
+    steps = ["synth -top core -flatten -run begin:fine", *then]
+    script = "read_verilog core.v; " + " ".join(f"{step}; write_rtlil step{i}.il;" for i, step in enumerate(steps))
+    with tempfile.TemporaryDirectory(prefix="hwgen-coarse-") as tmp:
         tmp = Path(tmp)
         (tmp / "core.v").write_text(verilog.convert(LutCore(config), name="core", emit_src=False))
-        _run([require_tool("yosys"), "-q", "-p", "read_verilog core.v; synth -top core -flatten -run begin:fine; "
-              "write_rtlil before.il; opt -full; write_rtlil after.il"], "yosys", cwd=tmp)
-        return _alu_bits((tmp / "before.il").read_text()) - _alu_bits((tmp / "after.il").read_text())
+        _run([require_tool("yosys"), "-q", "-p", script], "yosys", cwd=tmp)
+        return [(tmp / f"step{i}.il").read_text() for i in range(len(steps))]
+
+
+def cell_widths(rtlil: str, cell_type: str, parameter: str) -> list[int]:
+    """Integer ``parameter`` of every ``cell_type`` cell (e.g. ``"$alu"``, ``"Y_WIDTH"``) of an RTLIL text."""
+    cells = re.findall(rf"cell {re.escape(cell_type)} \S+\n(.*?)\n  end\n", rtlil, re.S)
+    return [int(re.search(rf"parameter \\{parameter} (\d+)", body).group(1)) for body in cells]
+
+
+def measure(group_size: int, activation: str) -> int:
+    """``$alu`` output bits ``opt -full`` removes from the pipeline-0, one-LUT, one-fetcher core."""
+    from .runs import design_config
+
+    config = design_config(dict(mu=group_size, L=1, K=1, act=activation, p=0, n=group_size * 16, m=16))
+    before, after = coarse_rtlil(config, "opt -full")
+    return sum(cell_widths(before, "$alu", "Y_WIDTH")) - sum(cell_widths(after, "$alu", "Y_WIDTH"))
 
 
 @lru_cache(maxsize=None)

@@ -5,14 +5,11 @@ holds measured ``opt_share`` savings; both are only as good as their agreement w
 installed Yosys, so these run its coarse synthesis (seconds) on small cores.
 """
 
-import re
-import subprocess
-
 import pytest
 from hypothesis import given, strategies as st
 
 from costmodel.adder_fusion import FusedAdder, fuse_reduction, may_overflow
-from costmodel.opt_share import measure, removed_build_bits
+from costmodel.opt_share import cell_widths, coarse_rtlil, measure, removed_build_bits
 from costmodel.runs import design_config
 from hwgen.datapath import LutCoreShape
 
@@ -40,19 +37,11 @@ def test_may_overflow_is_exact_for_small_operands(sizes, width):
         assert may_overflow(sizes, width) == (sum((1 << s) - 1 for s in sizes).bit_length() > width)
 
 
-def _yosys_maccs(config, tmp_path) -> list[int]:
+def _yosys_maccs(config) -> list[int]:
     """Operand bits (``A_WIDTH``) of every multi-operand ``$macc`` Yosys's coarse synthesis keeps."""
-    from amaranth.back import verilog
-
-    from hwgen.rtl.lut_core import LutCore
-
-    (tmp_path / "core.v").write_text(verilog.convert(LutCore(config), name="core", emit_src=False))
-    subprocess.run(["yosys", "-q", "-p", "read_verilog core.v; synth -top core -flatten -run begin:fine; "
-                    "write_rtlil core.il"], cwd=tmp_path, check=True)
-    widths = [int(re.search(r"parameter \\A_WIDTH (\d+)", body).group(1))
-              for body in re.findall(r"cell \$macc \S+\n(.*?)\n  end\n", (tmp_path / "core.il").read_text(), re.S)]
+    (rtlil,) = coarse_rtlil(config)
     leaf = LutCoreShape(config).fetch_width
-    return sorted(w for w in widths if w > leaf + 1)  # the others are the fetch negators
+    return sorted(w for w in cell_widths(rtlil, "$macc", "A_WIDTH") if w > leaf + 1)  # the others: fetch negators
 
 
 @pytest.mark.parametrize("design", [
@@ -61,14 +50,14 @@ def _yosys_maccs(config, tmp_path) -> list[int]:
     dict(mu=2, L=8, K=1, act="int8", p=3, n=256, m=8),    # first level registered
     dict(mu=3, L=5, K=1, act="int4", p=0, n=120, m=8),
 ])
-def test_fusion_matches_yosys_alumacc(design, tmp_path):
+def test_fusion_matches_yosys_alumacc(design):
     config = design_config(design)
     shape = LutCoreShape(config)
     tree, into_acc = fuse_reduction(config.luts, shape.fetch_bound, [shape.cut(2 + i) for i in range(len(shape.levels))])
     expected = [sum(a.operands) for a in tree if len(a.operands) >= 3]
     if into_acc:
         expected.append(config.accumulator_width + sum(into_acc))
-    assert _yosys_maccs(config, tmp_path) == sorted(expected * config.fetchers)
+    assert _yosys_maccs(config) == sorted(expected * config.fetchers)
 
 
 @pytest.mark.parametrize("mu,act", [(2, "int4"), (3, "int8"), (4, "int4")])
