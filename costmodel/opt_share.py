@@ -34,14 +34,14 @@ def coarse_rtlil(config, *then: str) -> list[str]:
 
     from hwgen.rtl.lut_core import LutCore
 
-    from .synth import _run, require_tool
+    from .synth import require_tool, run_tool
 
     steps = ["synth -top core -flatten -run begin:fine", *then]
     script = "read_verilog core.v; " + " ".join(f"{step}; write_rtlil step{i}.il;" for i, step in enumerate(steps))
     with tempfile.TemporaryDirectory(prefix="hwgen-coarse-") as tmp:
         tmp = Path(tmp)
         (tmp / "core.v").write_text(verilog.convert(LutCore(config), name="core", emit_src=False))
-        _run([require_tool("yosys"), "-q", "-p", script], "yosys", cwd=tmp)
+        run_tool([require_tool("yosys"), "-q", "-p", script], "yosys", cwd=tmp)
         return [(tmp / f"step{i}.il").read_text() for i in range(len(steps))]
 
 

@@ -92,6 +92,7 @@ __all__ = [
     "LIBRARIES",
     "library_liberty",
     "require_tool",
+    "run_tool",
     "tool_versions",
     "cache_dir",
     "parse_yosys_stat",
@@ -219,12 +220,13 @@ def library_liberty(tech: str) -> Path:
 @functools.lru_cache(maxsize=None)
 def tool_versions() -> dict[str, str]:
     """Version strings of ``yosys`` and ``sta`` (raises `ToolError` if one is missing)."""
-    yosys = _run([require_tool("yosys"), "-V"], "yosys").strip()
-    sta = _run([require_tool("sta"), "-version"], "sta").strip()
+    yosys = run_tool([require_tool("yosys"), "-V"], "yosys").strip()
+    sta = run_tool([require_tool("sta"), "-version"], "sta").strip()
     return {"yosys": yosys, "sta": sta}
 
 
-def _run(cmd: list[str], tool: str, cwd: Path | None = None, log: Path | None = None) -> str:
+def run_tool(cmd: list[str], tool: str, cwd: Path | None = None, log: Path | None = None) -> str:
+    """Run ``cmd``; its stdout + stderr (also written to ``log``), or `ToolError` with the tail."""
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     out = proc.stdout + proc.stderr
     if log is not None:
@@ -633,7 +635,7 @@ def _flow(files, top, liberty, clock_port, period, vcd, vcd_scope, work: Path,
         (work / "abc.constr").write_text(constraints)
     (work / "synth.ys").write_text(_yosys_script(files, top, liberty, period,
                                                  "abc.constr" if constraints else ""))
-    _run([yosys, "-q", "-s", "synth.ys"], "yosys", cwd=work, log=work / "yosys.log")
+    run_tool([yosys, "-q", "-s", "synth.ys"], "yosys", cwd=work, log=work / "yosys.log")
     area, cells, by_type = parse_yosys_stat((work / "stat.txt").read_text(), top)
     netlist = (work / "netlist.v").read_text()
 
@@ -649,7 +651,7 @@ def _flow(files, top, liberty, clock_port, period, vcd, vcd_scope, work: Path,
                 lines.append(f"set_power_activity -input_ports [get_ports {{{port}}}] "
                              f"-activity {act:.6g} -duty {duty:.6g}")
     (work / "sta.tcl").write_text(_sta_script(liberty, top, clock_port, has_clock, period, lines))
-    out = _run([sta, "-no_init", "-no_splash", "-exit", "sta.tcl"], "sta", cwd=work,
+    out = run_tool([sta, "-no_init", "-no_splash", "-exit", "sta.tcl"], "sta", cwd=work,
                log=work / "sta.log")
     errors = re.findall(r"^Error.*$", out, re.M)
     if errors:
