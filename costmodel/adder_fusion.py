@@ -13,16 +13,24 @@ as well, at the accumulator's width: an unregistered 8-input tree chained into a
 accumulator becomes 7 rows of 12 full adders instead of 7 adders 6 to 8 bits wide. The
 Amaranth ``a + b`` is one bit wider than both operands; a tree node whose exact width is
 narrower (an odd level's pass-through added in) is a truncated slice that stops fusion.
+
+Not every one of those full adders survives: above an operand's width its row holds
+copies of one sign bit, and full adders of identical inputs are one gate after ABC's
+structural hashing. `carry_save_adders` therefore replays ``maccmap``'s row packing and
+carry-save tree on symbolic bits and counts the distinct gates (a 16-operand tree fused
+into an 11-bit accumulator: 110.5 full adders, not 15 rows of 11; the replay's XOR count
+equals Yosys's after ``opt_merge``, `tests/test_synthesis_structure.py`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from hwgen.datapath import tree_levels
 from hwgen.formats import signed_width
 
-__all__ = ["FusedAdder", "may_overflow", "fuse_reduction"]
+__all__ = ["FusedAdder", "may_overflow", "fuse_reduction", "carry_save_adders", "accumulator_carry_save"]
 
 
 @dataclass(frozen=True)
@@ -33,9 +41,9 @@ class FusedAdder:
     width: int
 
     @property
-    def carry_save_bits(self) -> int:
-        """Full adders of the carry-save rows (0 for two operands)."""
-        return max(len(self.operands) - 2, 0) * self.width
+    def carry_save_bits(self) -> float:
+        """Distinct full adders of its carry-save rows (0 for two operands)."""
+        return carry_save_adders(self.operands, self.width)
 
 
 def may_overflow(operands, width: int) -> bool:
@@ -104,3 +112,99 @@ def fuse_reduction(luts: int, leaf_bound: int, registered: list[bool]) -> tuple[
     elif macc is not None:
         done.append(macc)
     return tuple(FusedAdder(tuple(m.operands), m.exact) for m in done), into_accumulator
+
+
+class _Gates:
+    """Structurally hashed two-input gates over symbolic bits (0 is constant zero)."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[tuple, int] = {}
+        self.xors = 0
+        self.last = 0
+
+    def new_bit(self) -> int:
+        self.last += 1
+        return self.last
+
+    def gate(self, op: str, a: int, b: int) -> int:
+        if a == 0 or b == 0:
+            return (a or b) if op != "and" else 0
+        if a == b:
+            return 0 if op == "xor" else a
+        key = (op, min(a, b), max(a, b))
+        if key not in self.nodes:
+            self.nodes[key] = self.new_bit()
+            self.xors += op == "xor"
+        return self.nodes[key]
+
+    def full_add(self, a: int, b: int, c: int) -> tuple[int, int]:
+        """Yosys's ``$fa`` gate mapping: ``(sum, carry)``."""
+        t = self.gate("xor", a, b)
+        return self.gate("xor", t, c), self.gate("or", self.gate("and", a, b), self.gate("and", c, t))
+
+
+def _maccmap_xors(operands: tuple[int, ...], width: int, full_width_operand: bool) -> int:
+    """Distinct XOR gates of ``maccmap``'s carry-save rows for signed ``operands``.
+
+    A replay of ``MaccmapWorker``: operand bits, sign-extended to ``width``, go into
+    per-column sets; rows take the lowest-ordered bit of each column and low-column bits
+    are packed into the rows' carry-ins; rows are reduced three at a time. The bit order
+    is the operands' order, with the ``full_width_operand`` (the accumulator) first, as
+    Yosys orders the accumulator register's wire before the tree's.
+    """
+    gates = _Gates()
+    words = [[gates.new_bit() for _ in range(width)]] if full_width_operand else []
+    for w in operands:
+        bits = [gates.new_bit() for _ in range(min(w, width))]
+        words.append(bits + [bits[-1]] * (width - len(bits)))
+    columns: list[list[int]] = [[] for _ in range(width)]
+
+    def add(bit: int, position: int) -> None:
+        if position >= width:
+            return
+        if bit in columns[position]:  # x + x = 2x
+            columns[position].remove(bit)
+            add(bit, position + 1)
+        else:
+            columns[position].append(bit)
+            columns[position].sort()
+
+    for word in words:
+        for position, bit in enumerate(word):
+            add(bit, position)
+    rows: list[list[int]] = []
+    carry_ins: list[int] = []
+    while any(columns):
+        rows.append([column.pop(0) if column else 0 for column in columns])
+        free = max(len(rows) - 2, 0) - len(carry_ins)
+        for position in range(width):
+            if 1 << position > free:
+                break
+            while columns[position] and 1 << position <= free:
+                carry_ins += [columns[position].pop(0)] * (1 << position)
+                free -= 1 << position
+    while len(rows) > 2:
+        reduced = []
+        for i in range(0, len(rows) - len(rows) % 3, 3):
+            sums, carries = zip(*(gates.full_add(*bits) for bits in zip(*rows[i:i + 3])))
+            reduced += [list(sums), [carry_ins.pop() if carry_ins else 0, *carries[:-1]]]
+        rows = reduced + rows[len(rows) - len(rows) % 3:]
+    return gates.xors
+
+
+@lru_cache(maxsize=None)
+def carry_save_adders(operands: tuple[int, ...], width: int, accumulator: bool = False) -> float:
+    """Full adders (two XORs each, a half adder counts half) of a fused adder's carry-save
+    rows after structural hashing; ``accumulator`` adds a full-width operand ordered first."""
+    return _maccmap_xors(operands, width, full_width_operand=accumulator) / 2
+
+
+@lru_cache(maxsize=None)
+def accumulator_carry_save(operands: tuple[int, ...]) -> tuple[float, float]:
+    """``(base, per_bit)``: a tree fused into an accumulator of width W costs
+    ``base + per_bit * W`` carry-save full adders; linear because each extra accumulator
+    bit adds one column whose only distinct bits are the accumulator's."""
+    bound = sum(1 << (w - 1) for w in operands)
+    start = signed_width(-bound, bound) + 4
+    at_start, above = (carry_save_adders(operands, w, accumulator=True) for w in (start, start + 1))
+    return at_start - (above - at_start) * start, above - at_start

@@ -70,7 +70,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import FEATURES, _evaluate, _normalize, params_from_configs, structure
+from .model import FEATURES, _evaluate, _normalize, mux_levels, params_from_configs, structure
 from .runs import DEFAULT_PERIOD_NS, design_config, synth_block, synth_designs
 from .tech import DELAY_KEYS, TECH_DIR, tech_from_dict
 
@@ -139,7 +139,7 @@ def block_priors(blocks: list[dict]) -> dict:
     muxes = by("mux")
     mux_a = _slope([b["width"] * (b["fan_in"] - 1) for b in muxes], [logic(b)[0] for b in muxes])
     mux_e = _slope([b["width"] * (b["fan_in"] - 1) for b in muxes], [logic(b)[1] for b in muxes])
-    mux_t = _slope([(b["fan_in"] - 1).bit_length() for b in muxes], [b["critical_path_ns"] - clk2q_setup for b in muxes])
+    mux_t = _slope([mux_levels(b["fan_in"]) for b in muxes], [b["critical_path_ns"] - clk2q_setup for b in muxes])
     negs = by("negate")
     neg_a = _slope([b["width"] + 1 for b in negs], [logic(b)[0] for b in negs])
     neg_e = _slope([b["width"] + 1 for b in negs], [logic(b)[1] for b in negs])

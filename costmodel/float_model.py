@@ -42,6 +42,7 @@ from pathlib import Path
 from hwgen.config import FloatLutConfig
 from hwgen.formats import ACTIVATIONS
 
+from .model import mux_levels
 from .tech import TECH_DIR, load_tech
 
 __all__ = ["unit_costs", "measure_units", "estimate_float_lut", "price", "UNITS_PATH"]
@@ -155,7 +156,7 @@ def estimate_float_lut(config: FloatLutConfig, tech_name: str = "osu018", clock_
         "counter_bits": math.ceil(math.log2(max(t.row_blocks, 2))) + math.ceil(math.log2(max(t.col_blocks, 2))),
     }
     piece = add["delay_ns"] / (a + 1)
-    mux = load_tech("osu018").delay["mux_per_select_bit"] * max(1, math.ceil(math.log2(E + 1)))
+    mux = load_tech("osu018").delay["mux_per_select_bit"] * mux_levels(E + 1)
     stages = _stage_delays(s, piece, mux) + [acc_add["delay_ns"]]
     return price(counts, stages, s.cycles_per_gemv, 2 * c.workload.n * c.workload.m, tech_name, clock_mhz)
 

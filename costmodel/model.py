@@ -22,7 +22,9 @@ tree            ``K`` reduction trees as synthesis builds them (`costmodel.adder
                 unregistered levels fuse into multi-operand adders (carry-save rows of
                 full adders plus one carry-propagate adder of the exact output width,
                 `LutCoreShape.level_bounds`), and an unregistered tree whose sum is not
-                truncated fuses into the accumulator's add, at the accumulator's width
+                truncated fuses into the accumulator's add, at the accumulator's width;
+                full adders are counted after structural hashing merges the copies
+                that sign extension makes
 registers       the pipeline cut points that are registered (cut 0: ``L*E`` table entries
                 and ``L*K`` keys; cut 1: ``L*K`` fetched values; cut ``2+i``: tree level
                 ``i``; each with 4 control bits), ``K`` accumulators and ``K`` result
@@ -50,6 +52,7 @@ tests can check the vectorized counts against it.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -59,7 +62,7 @@ from hwgen.datapath import LutCoreShape, tree_levels
 from hwgen.formats import ActivationFormat, key_width, lut_entries, signed_width
 from hwgen.lutgraph import build_lut_graph
 
-from .adder_fusion import fuse_reduction
+from .adder_fusion import accumulator_carry_save, fuse_reduction
 from .opt_share import removed_build_bits
 from .tech import Tech, load_tech
 
@@ -69,6 +72,7 @@ __all__ = [
     "BREAKDOWN",
     "CONTROL_BITS",
     "structure",
+    "mux_levels",
     "estimate",
     "estimate_batch",
     "params_from_configs",
@@ -126,7 +130,8 @@ def structure(config: LutConfig) -> dict[str, float]:
     adder_widths = [w for node, w in zip(s.graph.nodes, s.node_widths) if node.op != "in"]
     level_widths = [[signed_width(-b, b) for b in bounds] for bounds in s.level_bounds[1:]]
     tree, into_acc = fuse_reduction(L, s.fetch_bound, [s.cut(2 + i) for i in range(len(s.levels))])
-    csa_bits = sum(a.carry_save_bits for a in tree) + max(len(into_acc) - 1, 0) * c.accumulator_width
+    acc_base, acc_per_bit = accumulator_carry_save(into_acc) if into_acc else (0.0, 0.0)
+    csa_bits = sum(a.carry_save_bits for a in tree) + acc_base + acc_per_bit * c.accumulator_width
     shared = L * removed_build_bits(c.group_size, c.act.width) if not s.cut(0) and K == 1 else 0
     table_bits = sum(s.node_widths[n] for n in s.graph.entries)
     reg = 0
@@ -157,13 +162,20 @@ def structure(config: LutConfig) -> dict[str, float]:
     segments = {
         "build_depth": s.graph.depth,
         "entry_width": s.entry_width,
-        "select_bits": (E).bit_length(),
+        "select_bits": mux_levels(E + 1),
         "fetch_width": s.fetch_width,
         "level_widths": [max(w) for w in level_widths],
         "acc_width": c.accumulator_width,
     }
     return {"features": features, "segments": segments, "cycles": s.cycles_per_gemv,
             "latency": s.latency, "tiles": c.tiling.tiles}
+
+
+def mux_levels(fan_in: int) -> float:
+    """Logic depth of a ``fan_in``:1 mux in units of 2:1 levels: ``log2(fan_in)``, not
+    rounded up, because synthesis builds wide muxes from mixed 2- and 3-input gates (a
+    122:1 fetch mux is 6.9 levels deep, a 41:1 one 5.4, not 7 and 6)."""
+    return math.log2(fan_in)
 
 
 def _bitlen(x: int) -> int:
@@ -222,7 +234,8 @@ def _tree_leaf_counts(luts: int) -> tuple[tuple[tuple[int, bool], ...], ...]:
 @lru_cache(maxsize=None)
 def _tree_counts(luts: int, bound: int, tree_cuts: int) -> tuple:
     """Per ``(L, fetch bound, registered tree levels)``: carry-propagate adder bits,
-    carry-save bits, carry-save rows at the accumulator's width, per-level output bits,
+    carry-save full adders (those fused into the accumulator: their part independent of
+    its width), carry-save full adders per accumulator bit, per-level output bits,
     per-level max width (`costmodel.adder_fusion`)."""
     level_bits, level_max = [], []
     for level in _tree_leaf_counts(luts):
@@ -230,22 +243,24 @@ def _tree_counts(luts: int, bound: int, tree_cuts: int) -> tuple:
         level_bits.append(sum(widths))
         level_max.append(max(widths))
     tree, into_acc = fuse_reduction(luts, bound, [i < tree_cuts for i in range(len(level_bits))])
-    return (sum(a.width for a in tree), sum(a.carry_save_bits for a in tree), max(len(into_acc) - 1, 0),
+    acc_base, acc_per_bit = accumulator_carry_save(into_acc) if into_acc else (0.0, 0.0)
+    return (sum(a.width for a in tree), sum(a.carry_save_bits for a in tree) + acc_base, acc_per_bit,
             tuple(level_bits), tuple(level_max))
 
 
 @lru_cache(maxsize=None)
 def _shape_counts(mu: int, aw: int, L: int, pipe: int) -> tuple:
-    """Counts of one shape: ``(base, per_k, segments, acc_rows)``.
+    """Counts of one shape: ``(base, per_k, segments, acc_csa_per_bit)``.
 
     ``base`` and ``per_k`` hold the `_SHAPE_FEATURES` (feature = base + K * per_k);
     ``segments`` lists the datapath segments in pipeline order as ``(delay terms, widest
-    word)``, the delay terms being ``{delay key: multiplier}``; ``acc_rows`` the carry-save
-    rows fused into each accumulator's add (priced per point, at the accumulator's width).
+    word)``, the delay terms being ``{delay key: multiplier}``; ``acc_csa_per_bit`` the carry-save
+    full adders per accumulator bit of the tree fused into each accumulator's add (priced
+    per point, times the accumulator's width).
     """
     E, kw, nb, build_bits, ew, bound, depth, table_bits = _graph_counts(mu, aw)
     tree_cuts = min(max(pipe - 2, 0), len(tree_levels(L)))
-    tree_add_bits, csa_bits, acc_rows, level_bits, level_max = _tree_counts(L, bound, tree_cuts)
+    tree_add_bits, csa_bits, acc_csa_per_bit, level_bits, level_max = _tree_counts(L, bound, tree_cuts)
     fw = signed_width(-bound, bound)
     nlev = len(level_bits)
     pipe_base = ((L * table_bits + CONTROL_BITS) if pipe >= 1 else 0) + (CONTROL_BITS if pipe >= 2 else 0) \
@@ -254,9 +269,9 @@ def _shape_counts(mu: int, aw: int, L: int, pipe: int) -> tuple:
     base = (L * nb, L * build_bits, 0, 0, 0, 0, 0, 0, pipe_base)
     per_k = (0, 0, L * E * ew, L * (E + 1), L * fw, L - 1, tree_add_bits, csa_bits, pipe_k)
     segments = [({"add_base": depth}, ew if depth > 0 else 0),
-                ({"mux_base": 1, "mux_per_select_bit": int(E).bit_length(), "neg_base": 1}, fw)]
+                ({"mux_base": 1, "mux_per_select_bit": mux_levels(E + 1), "neg_base": 1}, fw)]
     segments += [({"tree_level": 1}, w) for w in level_max]
-    return base, per_k, tuple(segments), acc_rows
+    return base, per_k, tuple(segments), acc_csa_per_bit
 
 
 @lru_cache(maxsize=4096)
@@ -270,12 +285,12 @@ def _shape_row(mu: int, aw: int, L: int, pipe: int, delay: tuple) -> tuple:
     registered (slowest stand-alone stage, ns, without register overhead), tail_base
     (ns, logic depth of the chained tail without the accumulator), tail_width,
     open_build_bits`` (the build adder bits when the table is not registered),
-    ``acc_csa_rows`` (carry-save rows fused into each accumulator, at its width) and
+    ``acc_csa_per_bit`` (carry-save full adders per accumulator bit) and
     ``shared_build_bits`` (build adder bits ``opt_share`` removes when one fetcher reads the
     unregistered table).
     """
     d = dict(delay)
-    base, per_k, segments, acc_rows = _shape_counts(mu, aw, L, pipe)
+    base, per_k, segments, acc_csa_per_bit = _shape_counts(mu, aw, L, pipe)
     registered, tail_base, tail_width = 0.0, 0.0, 0
     for i, (terms, width) in enumerate(segments):
         cost = sum(d[k] * v for k, v in terms.items())
@@ -286,16 +301,16 @@ def _shape_row(mu: int, aw: int, L: int, pipe: int, delay: tuple) -> tuple:
             tail_width = max(tail_width, width)
     open_build_bits = base[1] if pipe == 0 else 0
     shared = L * removed_build_bits(mu, aw) if pipe == 0 else 0
-    return (*base, *per_k, registered, tail_base, tail_width, open_build_bits, acc_rows, shared)
+    return (*base, *per_k, registered, tail_base, tail_width, open_build_bits, acc_csa_per_bit, shared)
 
 
 _NF = len(_SHAPE_FEATURES)
 #: Columns of a `_shape_row` after ``base`` and ``per_k``: the three delay terms, the build
-#: adder bits of an unregistered table, the accumulator's carry-save rows, the build adder
+#: adder bits of an unregistered table, the accumulator's carry-save adders per bit, the build adder
 #: bits ``opt_share`` removes with one fetcher.
 _DELAY_COLS = range(2 * _NF, 2 * _NF + 3)
 _OPEN_BUILD_COL = 2 * _NF + 3
-_ACC_ROWS_COL = 2 * _NF + 4
+_ACC_CSA_COL = 2 * _NF + 4
 _SHARED_COL = 2 * _NF + 5
 
 
@@ -352,7 +367,7 @@ def _batch_structure(p: dict[str, np.ndarray], tech: Tech | None = None) -> dict
     features["counter_bits"] = counters
     features["const"] = np.ones(len(K))
     features["shared_table_bits"] = rowsel[:, _OPEN_BUILD_COL] * (K > 1)
-    features["csa_bits"] = features["csa_bits"] + K * acc * rowsel[:, _ACC_ROWS_COL]
+    features["csa_bits"] = features["csa_bits"] + K * acc * rowsel[:, _ACC_CSA_COL]
     shared = rowsel[:, _SHARED_COL] * (K == 1)
     features["build_add_bits"] = features["build_add_bits"] - shared
     features["mux_data_bits"] = features["mux_data_bits"] + shared
@@ -397,7 +412,7 @@ def _price_shapes(table: np.ndarray, tech: Tech) -> dict:
             columns[quantity, name] = (base if base.any() else None, per_k if per_k.any() else None)
     delays = tuple(np.ascontiguousarray(table[:, j]) for j in _DELAY_COLS)
     extra = {}
-    for key, col in (("open_build_bits", _OPEN_BUILD_COL), ("acc_csa_rows", _ACC_ROWS_COL),
+    for key, col in (("open_build_bits", _OPEN_BUILD_COL), ("acc_csa_per_bit", _ACC_CSA_COL),
                      ("shared_build_bits", _SHARED_COL)):
         column = np.ascontiguousarray(table[:, col])
         extra[key] = column if column.any() else None
@@ -432,8 +447,8 @@ def _evaluate_chunk(p: dict[str, np.ndarray], index: np.ndarray, priced: dict, t
     if priced["open_build_bits"] is not None:
         shared = priced["open_build_bits"][index] * (p["fetchers"] > 1)
         extra["build"] = (tech.area["shared_table_bits"] * shared, tech.energy["shared_table_bits"] * shared)
-    if priced["acc_csa_rows"] is not None:
-        csa = k_acc * priced["acc_csa_rows"][index]
+    if priced["acc_csa_per_bit"] is not None:
+        csa = k_acc * priced["acc_csa_per_bit"][index]
         extra["tree"] = (tech.area["csa_bits"] * csa, tech.energy["csa_bits"] * csa)
     if priced["shared_build_bits"] is not None:
         # opt_share: merged build adder bits become fetch-mux inputs (one fetcher only).

@@ -36,7 +36,7 @@ DELAY_KEYS = (
     "tree_level",          # logic depth of one reduction-tree level (excluding its carry ripple)
     "add_per_bit",         # carry ripple per bit of the widest word of a stage
     "mux_base",            # fetch mux fixed part
-    "mux_per_select_bit",  # per select bit (mux tree level)
+    "mux_per_select_bit",  # per 2:1 mux level (log2 of the fan-in, `costmodel.model.mux_levels`)
     "neg_base",            # conditional negator (excluding its ripple)
     "acc_base",            # accumulator restart mux + adder (excluding its ripple)
 )

@@ -8,7 +8,9 @@ installed Yosys, so these run its coarse synthesis (seconds) on small cores.
 import pytest
 from hypothesis import given, strategies as st
 
-from costmodel.adder_fusion import FusedAdder, fuse_reduction, may_overflow
+import re
+
+from costmodel.adder_fusion import FusedAdder, accumulator_carry_save, carry_save_adders, fuse_reduction, may_overflow
 from costmodel.opt_share import cell_widths, coarse_rtlil, measure, removed_build_bits
 from costmodel.runs import design_config
 from hwgen.datapath import LutCoreShape
@@ -22,7 +24,9 @@ def test_an_untruncated_tree_fuses_into_the_accumulator():
     # tree is one 6-operand adder and the accumulator add stays a two-operand one.
     tree, into_acc = fuse_reduction(6, 8, [False, False, False])
     assert tree == (FusedAdder((5,) * 6, 7),) and into_acc == ()
-    assert tree[0].carry_save_bits == 4 * 7
+    # Its 4 carry-save rows of 7 bits hold 28 full adders, but above bit 4 the rows repeat
+    # the operands' sign bits: 21 distinct ones.
+    assert tree[0].carry_save_bits == 21
 
 
 def test_registered_levels_stop_fusion():
@@ -35,6 +39,16 @@ def test_may_overflow_is_exact_for_small_operands(sizes, width):
     # Below 21 bits Yosys's estimate is exact: the sum of the operands' magnitudes.
     if max(sizes) <= 20:
         assert may_overflow(sizes, width) == (sum((1 << s) - 1 for s in sizes).bit_length() > width)
+
+
+@given(st.lists(st.integers(2, 12), min_size=2, max_size=16), st.integers(0, 12))
+def test_accumulator_carry_save_is_linear_in_the_accumulator_width(operands, extra):
+    operands = tuple(operands)
+    base, per_bit = accumulator_carry_save(operands)
+    width = max(operands) + len(operands).bit_length() + extra
+    assert carry_save_adders(operands, width, accumulator=True) == base + per_bit * width
+    # Never more than the unshared rows: N + 1 operands, N - 1 rows of ``width`` full adders.
+    assert base + per_bit * width <= (len(operands) - 1) * width
 
 
 def _yosys_maccs(config) -> list[int]:
@@ -63,3 +77,23 @@ def test_fusion_matches_yosys_alumacc(design):
 @pytest.mark.parametrize("mu,act", [(2, "int4"), (3, "int8"), (4, "int4")])
 def test_opt_share_table_matches_yosys(mu, act):
     assert removed_build_bits(mu, int(act[3:])) == measure(mu, act)
+
+
+@pytest.mark.parametrize("design", [
+    dict(mu=1, L=16, K=1, act="int4", p=1, n=64, m=4),   # 16 operands fused into an 11-bit accumulator
+    dict(mu=2, L=3, K=1, act="int4", p=0, n=24, m=4),    # 3-operand tree, accumulator separate
+    dict(mu=2, L=5, K=1, act="int4", p=1, n=40, m=4),
+    dict(mu=1, L=8, K=1, act="int4", p=2, n=32, m=4),
+])
+def test_carry_save_count_matches_yosys_after_structural_hashing(design):
+    """The replay's full adders are Yosys's: map its ``$fa`` cells to gates, merge identical
+    gates (what ABC's strash does) and count XORs, two per full adder."""
+    config = design_config(design)
+    shape = LutCoreShape(config)
+    tree, into_acc = fuse_reduction(config.luts, shape.fetch_bound, [shape.cut(2 + i) for i in range(len(shape.levels))])
+    full_adders = sum(a.carry_save_bits for a in tree)
+    if into_acc:
+        base, per_bit = accumulator_carry_save(into_acc)
+        full_adders += base + per_bit * config.accumulator_width
+    *_, merged = coarse_rtlil(config, "maccmap", "techmap t:$fa; opt_expr; opt_merge; opt_clean")
+    assert abs(len(re.findall(r"cell \$_XOR_ ", merged)) - 2 * full_adders) <= 1
