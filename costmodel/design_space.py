@@ -41,10 +41,9 @@ def design_key(design: dict) -> tuple:
 def datapath_bits(design: dict) -> int:
     """Adder, mux, negator, accumulator and register bits of a design as the RTL writes them.
 
-    The tree counts the RTL's two-input adders (`LutCoreShape.level_bounds`), not what
-    synthesis fuses them into (`costmodel.model.structure`), so that refining the model
-    never changes the draw. (``opt_share`` moves bits from build adders to fetch-mux
-    inputs; their sum is unchanged.)
+    Build adders, fetch muxes (``E * entry_width`` data bits each) and the tree's two-input
+    adders are counted as the RTL writes them, not as synthesis reshapes them
+    (`costmodel.model.structure`), so that refining the model never changes the draw.
     """
     from hwgen.datapath import LutCoreShape, tree_adder_bits
 
@@ -54,9 +53,12 @@ def datapath_bits(design: dict) -> int:
     config = design_config(design)
     shape = LutCoreShape(config)
     features = structure(config)["features"]
-    tree_add_bits = config.fetchers * tree_adder_bits(shape.levels, shape.level_bounds)
-    return int(tree_add_bits + sum(features[k] for k in ("build_add_bits", "mux_data_bits", "neg_bits",
-                                                         "acc_bits", "reg_bits")))
+    L, K = config.luts, config.fetchers
+    build_add_bits = L * sum(w for node, w in zip(shape.graph.nodes, shape.node_widths) if node.op != "in")
+    mux_data_bits = L * K * shape.entries * shape.entry_width
+    tree_add_bits = K * tree_adder_bits(shape.levels, shape.level_bounds)
+    return int(build_add_bits + mux_data_bits + tree_add_bits
+               + sum(features[k] for k in ("neg_bits", "acc_bits", "reg_bits")))
 
 
 def _candidates(mu: int, taken: set, max_bits: int) -> list[tuple]:

@@ -15,9 +15,12 @@ build           ``L`` copies of the `hwgen.lutgraph` adder graph: adders and the
                 fetcher (``K = 1``), the table loses the build adder bits Yosys's
                 ``opt_share`` merges (measured, `costmodel.opt_share`); their operands
                 become fetch-mux inputs instead
-fetch           ``L*K`` ``(E+1):1`` muxes of ``entry_width`` bits (``E*entry_width`` data
-                input bits, ``E+1`` select terms) and ``L*K`` conditional negators of
-                ``fetch_width`` bits
+fetch           ``L*K`` ``(E+1):1`` muxes of ``entry_width`` bits and ``L*K`` conditional
+                negators of ``fetch_width`` bits. A mux's data inputs are counted at each
+                entry's own width (the table's bits): the bit slices above a narrower
+                entry's width all read its sign bit, and their AND terms are one gate
+                after structural hashing (int4 mu = 5: 712 data bits, not 121 * 7).
+                ``E+1`` select terms
 tree            ``K`` reduction trees as synthesis builds them (`costmodel.adder_fusion`):
                 unregistered levels fuse into multi-operand adders (carry-save rows of
                 full adders plus one carry-propagate adder of the exact output width,
@@ -83,7 +86,7 @@ FEATURES = (
     "build_adders",     # adders in the L build graphs
     "build_add_bits",   # sum of their output widths
     "shared_table_bits",  # build_add_bits of an unregistered table (pipeline 0) read by K > 1 fetchers
-    "mux_data_bits",    # L*K*E*entry_width: data input bits of the fetch muxes
+    "mux_data_bits",    # L*K*table bits: distinct data input bits of the fetch muxes
     "mux_select_terms",  # L*K*(E+1): select terms of the fetch muxes
     "neg_bits",         # L*K*fetch_width: conditional negators
     "tree_adders",      # K*(L-1)
@@ -148,7 +151,7 @@ def structure(config: LutConfig) -> dict[str, float]:
         "build_adders": L * len(adder_widths),
         "build_add_bits": L * sum(adder_widths) - shared,
         "shared_table_bits": L * sum(adder_widths) if not s.cut(0) and K > 1 else 0,
-        "mux_data_bits": L * K * E * s.entry_width + shared,
+        "mux_data_bits": L * K * table_bits + shared,
         "mux_select_terms": L * K * (E + 1),
         "neg_bits": L * K * s.fetch_width,
         "tree_adders": K * (L - 1),
@@ -267,7 +270,7 @@ def _shape_counts(mu: int, aw: int, L: int, pipe: int) -> tuple:
         + tree_cuts * CONTROL_BITS
     pipe_k = (L * kw if pipe >= 1 else 0) + (L * fw if pipe >= 2 else 0) + sum(level_bits[:tree_cuts])
     base = (L * nb, L * build_bits, 0, 0, 0, 0, 0, 0, pipe_base)
-    per_k = (0, 0, L * E * ew, L * (E + 1), L * fw, L - 1, tree_add_bits, csa_bits, pipe_k)
+    per_k = (0, 0, L * table_bits, L * (E + 1), L * fw, L - 1, tree_add_bits, csa_bits, pipe_k)
     segments = [({"add_base": depth}, ew if depth > 0 else 0),
                 ({"mux_base": 1, "mux_per_select_bit": mux_levels(E + 1), "neg_base": 1}, fw)]
     segments += [({"tree_level": 1}, w) for w in level_max]
