@@ -30,7 +30,8 @@ from functools import lru_cache
 from hwgen.datapath import tree_levels
 from hwgen.formats import signed_width
 
-__all__ = ["FusedAdder", "may_overflow", "fuse_reduction", "carry_save_adders", "accumulator_carry_save"]
+__all__ = ["FusedAdder", "may_overflow", "fuse_reduction", "carry_save_adders", "accumulator_carry_save",
+           "reduction_adders"]
 
 
 @dataclass(frozen=True)
@@ -208,3 +209,12 @@ def accumulator_carry_save(operands: tuple[int, ...]) -> tuple[float, float]:
     start = signed_width(-bound, bound) + 4
     at_start, above = (carry_save_adders(operands, w, accumulator=True) for w in (start, start + 1))
     return at_start - (above - at_start) * start, above - at_start
+
+
+def reduction_adders(luts: int, leaf_bound: int, registered: list[bool]) -> tuple[int, float, float]:
+    """What one column's reduction tree costs in adders: ``(carry-propagate bits, carry-save
+    full adders, carry-save full adders per accumulator bit)``; the last is non-zero when
+    the tree fuses into the accumulator, whose width the caller multiplies it by."""
+    tree, into_acc = fuse_reduction(luts, leaf_bound, registered)
+    acc_base, acc_per_bit = accumulator_carry_save(into_acc) if into_acc else (0.0, 0.0)
+    return sum(a.width for a in tree), sum(a.carry_save_bits for a in tree) + acc_base, acc_per_bit

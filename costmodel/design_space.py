@@ -54,7 +54,7 @@ def datapath_bits(design: dict) -> int:
     shape = LutCoreShape(config)
     features = structure(config)["features"]
     L, K = config.luts, config.fetchers
-    build_add_bits = L * sum(w for node, w in zip(shape.graph.nodes, shape.node_widths) if node.op != "in")
+    build_add_bits = L * sum(shape.adder_widths)
     mux_data_bits = L * K * shape.entries * shape.entry_width
     tree_add_bits = K * tree_adder_bits(shape.levels, shape.level_bounds)
     return int(build_add_bits + mux_data_bits + tree_add_bits

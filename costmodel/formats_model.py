@@ -48,8 +48,7 @@ def structure(config: LutConfig) -> dict:
     c, spec = config, s.spec
     L, K, P, mu = c.luts, c.fetchers, s.lanes, c.group_size
     E, ew, fw = s.entries, s.entry_width, s.fetch_width
-    adder_widths = [w for node, w in zip(s.graph.nodes, s.node_widths) if node.op != "in"]
-    table_bits = sum(s.node_widths[n] for n in s.graph.entries)
+    adder_widths, table_bits = s.adder_widths, s.table_bits
 
     def level_widths(bounds):
         return [[signed_width(-b, b) for b in level] for level in bounds[1:]]

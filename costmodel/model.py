@@ -65,7 +65,7 @@ from hwgen.datapath import LutCoreShape, tree_levels
 from hwgen.formats import ActivationFormat, key_width, lut_entries, signed_width
 from hwgen.lutgraph import build_lut_graph
 
-from .adder_fusion import accumulator_carry_save, fuse_reduction
+from .adder_fusion import reduction_adders
 from .opt_share import removed_build_bits
 from .tech import Tech, load_tech
 
@@ -130,13 +130,12 @@ def structure(config: LutConfig) -> dict[str, float]:
     s = LutCoreShape(config)
     c = config
     L, K, E = c.luts, c.fetchers, s.entries
-    adder_widths = [w for node, w in zip(s.graph.nodes, s.node_widths) if node.op != "in"]
+    adder_widths, table_bits = s.adder_widths, s.table_bits
     level_widths = [[signed_width(-b, b) for b in bounds] for bounds in s.level_bounds[1:]]
-    tree, into_acc = fuse_reduction(L, s.fetch_bound, [s.cut(2 + i) for i in range(len(s.levels))])
-    acc_base, acc_per_bit = accumulator_carry_save(into_acc) if into_acc else (0.0, 0.0)
-    csa_bits = sum(a.carry_save_bits for a in tree) + acc_base + acc_per_bit * c.accumulator_width
+    cpa_bits, csa_bits, acc_csa_per_bit = reduction_adders(
+        L, s.fetch_bound, [s.cut(2 + i) for i in range(len(s.levels))])
+    csa_bits += acc_csa_per_bit * c.accumulator_width
     shared = L * removed_build_bits(c.group_size, c.act.width) if not s.cut(0) and K == 1 else 0
-    table_bits = sum(s.node_widths[n] for n in s.graph.entries)
     reg = 0
     if s.cut(0):
         reg += L * table_bits + L * K * s.key_width + CONTROL_BITS
@@ -155,7 +154,7 @@ def structure(config: LutConfig) -> dict[str, float]:
         "mux_select_terms": L * K * (E + 1),
         "neg_bits": L * K * s.fetch_width,
         "tree_adders": K * (L - 1),
-        "tree_add_bits": K * sum(a.width for a in tree),
+        "tree_add_bits": K * cpa_bits,
         "csa_bits": K * csa_bits,
         "acc_bits": K * c.accumulator_width,
         "reg_bits": reg,
@@ -245,10 +244,8 @@ def _tree_counts(luts: int, bound: int, tree_cuts: int) -> tuple:
         widths = [signed_width(-c * bound, c * bound) for c, _ in level]
         level_bits.append(sum(widths))
         level_max.append(max(widths))
-    tree, into_acc = fuse_reduction(luts, bound, [i < tree_cuts for i in range(len(level_bits))])
-    acc_base, acc_per_bit = accumulator_carry_save(into_acc) if into_acc else (0.0, 0.0)
-    return (sum(a.width for a in tree), sum(a.carry_save_bits for a in tree) + acc_base, acc_per_bit,
-            tuple(level_bits), tuple(level_max))
+    cpa_bits, csa_bits, acc_csa_per_bit = reduction_adders(luts, bound, [i < tree_cuts for i in range(len(level_bits))])
+    return cpa_bits, csa_bits, acc_csa_per_bit, tuple(level_bits), tuple(level_max)
 
 
 @lru_cache(maxsize=None)
@@ -265,7 +262,6 @@ def _shape_counts(mu: int, aw: int, L: int, pipe: int) -> tuple:
     tree_cuts = min(max(pipe - 2, 0), len(tree_levels(L)))
     tree_add_bits, csa_bits, acc_csa_per_bit, level_bits, level_max = _tree_counts(L, bound, tree_cuts)
     fw = signed_width(-bound, bound)
-    nlev = len(level_bits)
     pipe_base = ((L * table_bits + CONTROL_BITS) if pipe >= 1 else 0) + (CONTROL_BITS if pipe >= 2 else 0) \
         + tree_cuts * CONTROL_BITS
     pipe_k = (L * kw if pipe >= 1 else 0) + (L * fw if pipe >= 2 else 0) + sum(level_bits[:tree_cuts])

@@ -123,6 +123,16 @@ class IntTableShape(CoreShape):
         return max(self.node_widths[n] for n in self.graph.entries)
 
     @cached_property
+    def adder_widths(self) -> list[int]:
+        """Output widths of one LUT's build adders (every graph node but the inputs)."""
+        return [w for node, w in zip(self.graph.nodes, self.node_widths) if node.op != "in"]
+
+    @cached_property
+    def table_bits(self) -> int:
+        """Bits of one LUT's table, every entry at its own width."""
+        return sum(self.node_widths[n] for n in self.graph.entries)
+
+    @cached_property
     def entry_bound(self) -> int:
         """Largest magnitude of a table entry."""
         return max(max(-self.node_ranges[n][0], self.node_ranges[n][1]) for n in self.graph.entries)

@@ -10,7 +10,8 @@ from hypothesis import given, strategies as st
 
 import re
 
-from costmodel.adder_fusion import FusedAdder, accumulator_carry_save, carry_save_adders, fuse_reduction, may_overflow
+from costmodel.adder_fusion import (FusedAdder, accumulator_carry_save, carry_save_adders, fuse_reduction, may_overflow,
+                                   reduction_adders)
 from costmodel.opt_share import cell_widths, coarse_rtlil, measure, removed_build_bits
 from costmodel.runs import design_config
 from hwgen.datapath import LutCoreShape
@@ -90,10 +91,8 @@ def test_carry_save_count_matches_yosys_after_structural_hashing(design):
     gates (what ABC's strash does) and count XORs, two per full adder."""
     config = design_config(design)
     shape = LutCoreShape(config)
-    tree, into_acc = fuse_reduction(config.luts, shape.fetch_bound, [shape.cut(2 + i) for i in range(len(shape.levels))])
-    full_adders = sum(a.carry_save_bits for a in tree)
-    if into_acc:
-        base, per_bit = accumulator_carry_save(into_acc)
-        full_adders += base + per_bit * config.accumulator_width
+    _, full_adders, per_accumulator_bit = reduction_adders(
+        config.luts, shape.fetch_bound, [shape.cut(2 + i) for i in range(len(shape.levels))])
+    full_adders += per_accumulator_bit * config.accumulator_width
     *_, merged = coarse_rtlil(config, "maccmap", "techmap t:$fa; opt_expr; opt_merge; opt_clean")
     assert abs(len(re.findall(r"cell \$_XOR_ ", merged)) - 2 * full_adders) <= 1
