@@ -61,19 +61,23 @@ def datapath_bits(design: dict) -> int:
                + sum(features[k] for k in ("neg_bits", "acc_bits", "reg_bits")))
 
 
-def _candidates(mu: int, taken: set, max_bits: int) -> list[tuple]:
+def _candidates(mu: int, taken: set, max_bits: int, pipeline: int | None = None) -> list[tuple]:
     """Design keys of one mu on the grid, not taken, within the size cap (grid order)."""
     keys = [(mu, L, K, act, p) for L, K, act in itertools.product(LUTS, FETCHERS, ACTIVATIONS)
-            for p in range(max_pipeline(L) + 1)]
+            for p in range(max_pipeline(L) + 1) if pipeline is None or p == pipeline]
     return [k for k in keys
             if k not in taken and datapath_bits(dict(zip(KEY_FIELDS, k))) <= max_bits]
 
 
-def sample_cores(seed: int, count: int, exclude: list[dict] = (), max_bits: int = 16_000) -> list[dict]:
-    """``count`` distinct designs (``mu, L, K, act, p, n, m`` dicts) drawn with ``seed``, mu cycling 1..6."""
+def sample_cores(seed: int, count: int, exclude: list[dict] = (), max_bits: int = 16_000,
+                 pipeline: int | None = None) -> list[dict]:
+    """``count`` distinct designs (``mu, L, K, act, p, n, m`` dicts) drawn with ``seed``, mu cycling 1..6.
+
+    ``pipeline`` restricts the draw to one pipeline depth (a stratum of its own).
+    """
     rng = random.Random(seed)
     taken = {design_key(d) for d in exclude}
-    pools = {mu: _candidates(mu, taken, max_bits) for mu in GROUP_SIZES}
+    pools = {mu: _candidates(mu, taken, max_bits, pipeline) for mu in GROUP_SIZES}
     out = []
     for i in range(count):
         mu = GROUP_SIZES[i % len(GROUP_SIZES)]

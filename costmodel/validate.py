@@ -46,7 +46,7 @@ PICKED_VALIDATION_CORES: list[dict] = [
 ]
 
 # Drawn by `costmodel.design_space.sample_cores(seed=2, count=30, exclude=PICKED_VALIDATION_CORES
-# + costmodel.calibrate.CALIBRATION_CORES)` before any of them was synthesized
+# + the calibrate module's PICKED_ and DRAWN_CALIBRATION_CORES)` before any of them was synthesized
 # (tests/test_design_space.py re-draws them).
 DRAWN_VALIDATION_CORES: list[dict] = [
     dict(mu=1, L=1, K=16, act="int8", p=2, n=8, m=64),

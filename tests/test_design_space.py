@@ -1,13 +1,17 @@
 """The drawn calibration and validation sets are what their seeds say, and disjoint."""
 
-from costmodel.calibrate import CALIBRATION_CORES, DRAWN_CALIBRATION_CORES, PICKED_CALIBRATION_CORES
+from costmodel.calibrate import (CALIBRATION_CORES, DRAWN_CALIBRATION_CORES, DRAWN_UNPIPELINED_CALIBRATION_CORES,
+                                 PICKED_CALIBRATION_CORES)
 from costmodel.design_space import GROUP_SIZES, datapath_bits, design_key, sample_cores
 from costmodel.validate import DRAWN_VALIDATION_CORES, PICKED_VALIDATION_CORES, VALIDATION_CORES
 
 
 def test_drawn_sets_reproduce_from_their_seeds():
     assert sample_cores(1, 18, PICKED_CALIBRATION_CORES + PICKED_VALIDATION_CORES) == DRAWN_CALIBRATION_CORES
-    assert sample_cores(2, 30, PICKED_VALIDATION_CORES + CALIBRATION_CORES) == DRAWN_VALIDATION_CORES
+    first_calibration = PICKED_CALIBRATION_CORES + DRAWN_CALIBRATION_CORES
+    assert sample_cores(2, 30, PICKED_VALIDATION_CORES + first_calibration) == DRAWN_VALIDATION_CORES
+    assert (sample_cores(3, 12, first_calibration + VALIDATION_CORES, pipeline=0)
+            == DRAWN_UNPIPELINED_CALIBRATION_CORES)
 
 
 def test_calibration_and_validation_are_disjoint():
