@@ -9,7 +9,8 @@ in ``--csv-dir``; ``--from-csv`` re-fits from those files instead of synthesizin
 from __future__ import annotations
 
 # Small LUT cores used to fit the table (never in `costmodel.validate.VALIDATION_CORES`):
-# 21 picked by hand to cover the structural regimes, 18 drawn at random.
+# 21 picked by hand to cover the structural regimes, 18 drawn at random, 12 more drawn
+# among unpipelined designs (below).
 PICKED_CALIBRATION_CORES: list[dict] = [
     dict(mu=1, L=2, K=2, act="int8", p=1, n=64, m=16),
     dict(mu=1, L=4, K=16, act="int8", p=2, n=128, m=64),
