@@ -71,7 +71,7 @@ import numpy as np
 import yaml
 
 from hwgen import formats
-from hwgen.config import MAX_ADDER_PIPELINE, MAX_GROUP_SIZE, mac_max_pipeline, max_pipeline
+from hwgen.config import MAX_ADDER_PIPELINE, MAX_GROUP_SIZE, mac_max_pipeline, max_pipeline, reject_unknown
 from hwgen.errors import ConfigError
 
 from .workload import Workload, load_workload
@@ -348,9 +348,7 @@ def _param_values(name: str, raw: Any) -> tuple:
             raise ConfigError(f"{where}: the list of values is empty")
         values = [_check_value(name, spec, v) for v in raw]
     elif isinstance(raw, dict):
-        unknown = set(raw) - {"min", "max", "step", "scale"}
-        if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (use min, max, step, scale)")
+        reject_unknown(raw, ("min", "max", "step", "scale"), f"in {where}", "key(s)", list_known=True)
         if spec.kind == "choice":
             raise ConfigError(f"{where}: a choice parameter takes a value or a list, not a range")
         if "min" not in raw or "max" not in raw:
@@ -398,11 +396,8 @@ def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = Non
     """Validate a space mapping (as read from YAML) into a `Space`."""
     if not isinstance(raw, dict):
         raise ConfigError("a space file must be a YAML mapping")
-    known = {"name", "workload", "tech", "parameters", "objectives", "constraints", "search", "description"}
-    unknown = set(raw) - known
-    if unknown:
-        raise ConfigError(f"unknown field(s) in the space: {', '.join(sorted(unknown))} "
-                          f"(known: {', '.join(sorted(known))})")
+    reject_unknown(raw, ("constraints", "description", "name", "objectives", "parameters", "search", "tech",
+                         "workload"), "in the space", list_known=True)
     if "workload" not in raw:
         raise ConfigError("missing required field 'workload' (a preset name, a file or a mapping)")
     workload = load_workload(raw["workload"], base_dir)
@@ -416,10 +411,7 @@ def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = Non
     params_raw = raw.get("parameters", {}) or {}
     if not isinstance(params_raw, dict):
         raise ConfigError("'parameters' must be a mapping of parameter name to values")
-    unknown = set(params_raw) - set(PARAMETERS)
-    if unknown:
-        raise ConfigError(f"unknown parameter(s) {', '.join(sorted(unknown))} "
-                          f"(known: {', '.join(PARAMETERS)})")
+    reject_unknown(params_raw, PARAMETERS, "in 'parameters'", "parameter(s)", list_known=True)
     params = []
     for name, spec in PARAMETERS.items():
         if name in params_raw:

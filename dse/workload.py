@@ -39,6 +39,7 @@ import numpy as np
 import yaml
 
 from hwgen import formats
+from hwgen.config import reject_unknown
 from hwgen.errors import ConfigError
 
 __all__ = ["Gemv", "Workload", "PROJECTIONS", "load_workload", "preset_names", "parse_workload",
@@ -179,9 +180,7 @@ def _positive_int(raw: dict, key: str, where: str) -> int:
 def _expand_model(raw: Any, where: str) -> tuple[Gemv, ...]:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: 'model' must be a mapping of {', '.join(_MODEL_FIELDS)}")
-    unknown = set(raw) - set(_MODEL_FIELDS)
-    if unknown:
-        raise ConfigError(f"{where}: unknown field(s) in 'model': {', '.join(sorted(unknown))}")
+    reject_unknown(raw, _MODEL_FIELDS, f"in {where} 'model'", list_known=True)
     d = {k: _positive_int(raw, k, f"{where}: model") for k in _MODEL_FIELDS if k != "head_dim"}
     head_dim = raw.get("head_dim")
     if head_dim is None:
@@ -207,9 +206,7 @@ def _explicit_gemvs(raw: Any, where: str) -> tuple[Gemv, ...]:
         at = f"{where}: gemvs[{i}]"
         if not isinstance(item, dict):
             raise ConfigError(f"{at} must be a mapping with n, m (and optional name, count)")
-        unknown = set(item) - {"name", "n", "m", "count"}
-        if unknown:
-            raise ConfigError(f"{at}: unknown field(s) {', '.join(sorted(unknown))}")
+        reject_unknown(item, ("name", "n", "m", "count"), f"in {at}", list_known=True)
         count = item.get("count", 1)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ConfigError(f"{at}: 'count' must be a positive integer, not {count!r}")
@@ -222,10 +219,8 @@ def parse_workload(raw: Any, where: str = "workload") -> Workload:
     """Validate a workload mapping: ``model:`` dimensions or an explicit ``gemvs:`` list."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where} must be a mapping (a model preset or explicit gemvs)")
-    known = {"name", "description", "weights", "activation", "model", "gemvs"}
-    unknown = set(raw) - known
-    if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    reject_unknown(raw, ("name", "description", "weights", "activation", "model", "gemvs"), f"in {where}",
+                   list_known=True)
     if ("model" in raw) == ("gemvs" in raw):
         raise ConfigError(f"{where}: give exactly one of 'model' (transformer dimensions) or 'gemvs'")
     gemvs = _expand_model(raw["model"], where) if "model" in raw else _explicit_gemvs(raw["gemvs"], where)

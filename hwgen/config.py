@@ -119,11 +119,16 @@ def choice_field(raw: dict, name: str, default: str, choices) -> str:
     return value
 
 
-def reject_unknown(raw: dict, known, where: str) -> None:
-    """`ConfigError` naming every field of ``raw`` not in ``known`` (``where``: "for kind 'lut'")."""
+def reject_unknown(raw: dict, known, where: str, what: str = "field(s)", list_known: bool = False) -> None:
+    """`ConfigError` naming every key of ``raw`` not in ``known`` (``where``: "for kind 'lut'").
+
+    ``list_known`` appends the accepted keys, for mappings whose keys a user cannot guess.
+    """
+    known = list(known)
     unknown = set(raw) - set(known)
     if unknown:
-        raise ConfigError(f"unknown field(s) {where}: {', '.join(sorted(unknown))}")
+        hint = f" (known: {', '.join(known)})" if list_known else ""
+        raise ConfigError(f"unknown {what} {where}: {', '.join(sorted(unknown))}{hint}")
 
 
 def top_field(raw: dict, default: str) -> str:

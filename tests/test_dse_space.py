@@ -47,7 +47,7 @@ def test_ranges_and_pipeline_clamp():
     ({"parameters": {"group_size": [0, 3]}}, "parameters.group_size: 0 is outside"),
     ({"parameters": {"fetchers": []}}, "parameters.fetchers: the list of values is empty"),
     ({"parameters": {"activation": "fp32"}}, "parameters.activation: 'fp32' is not one of"),
-    ({"parameters": {"lutz": 4}}, "unknown parameter(s) lutz"),
+    ({"parameters": {"lutz": 4}}, "unknown parameter(s) in 'parameters': lutz"),
     ({"parameters": {"pipeline": {"min": 3, "max": 1}}}, "parameters.pipeline: 'min' 3 is greater"),
     ({"objectives": ["area_mm2", "speed"]}, "unknown objective 'speed'"),
     ({"constraints": {"max_area_mm2": -1}}, "constraints.max_area_mm2 must be a positive number"),
