@@ -18,9 +18,10 @@ int-b       ``b`` ``2**(mu-1)``:1 selects and negators per fetch, ``b-1`` shift-
 Timing uses the ternary model's segment form (build, fetch, tree levels, accumulate,
 each a logic depth plus one carry ripple over its widest word) with the same delay
 coefficients; the extra fetch logic lengthens the fetch segment: the iFairy swap is one
-more select level, and every bit-plane shift-add pays its own carry ripple (the shifted
-operand does not overlap with the next plane's select); the correction subtractor adds
-one adder depth to the accumulate stage. It is a per-config (not vectorized) model: the
+more select level, and every bit-plane shift-add one adder depth. The shift-adds' carry
+ripples overlap (bit i of one needs only bit i of the previous), so the fetch pays one
+ripple over its widest word, as synthesis of int2/3/4 cores shows (`benchmarks/formats.py
+--synth`); the correction subtractor adds one adder depth to the accumulate stage. It is a per-config (not vectorized) model: the
 format comparison and the API evaluate a handful of points.
 """
 
@@ -56,7 +57,7 @@ def structure(config: LutConfig) -> dict:
     fetch_widths = level_widths(s.level_bounds)
     tree_adders = K * P * (L - 1)
     tree_bits = K * P * tree_adder_bits(s.levels, s.level_bounds)
-    extra_fetch_delay, horner_bits = 0, 0  # shift-add adders in the fetch and their widths
+    shift_adds = 0  # chained shift-add adders in the fetch (int-b bit planes)
     if spec.name == "sherry":
         mux_data, select_terms, neg = E * ew, E, fw
         select_bits = 4
@@ -74,7 +75,7 @@ def structure(config: LutConfig) -> dict:
                   for k in range(b - 1)]
         tree_adders += L * K * (b - 1)
         tree_bits += L * K * sum(horner)
-        extra_fetch_delay, horner_bits = b - 1, sum(horner)
+        shift_adds = b - 1
     corr_widths = level_widths(s.correction_bounds) if spec.correction else []
     if spec.correction:
         diff_bound = s.level_bounds[-1][0] + s.correction_bounds[-1][0]
@@ -111,8 +112,7 @@ def structure(config: LutConfig) -> dict:
     features = {k: v for k, v in features.items() if k in FEATURES}
     segments = {
         "build_depth": s.graph.depth, "entry_width": ew, "select_bits": select_bits,
-        "fetch_width": fw, "swap": spec.name == "ifairy", "shift_adds": extra_fetch_delay,
-        "shift_add_bits": horner_bits,
+        "fetch_width": fw, "swap": spec.name == "ifairy", "shift_adds": shift_adds,
         "level_widths": [max(w) for w in fetch_widths], "correction": spec.correction,
         "acc_width": c.accumulator_width, "enable_bits": pipe_bits, "acc_bits": K * P * c.accumulator_width,
     }
@@ -126,7 +126,7 @@ def critical_path_ns(seg: dict, pipeline: int, tech: Tech) -> float:
     apb = d["add_per_bit"]
     fetch_base = (d["mux_base"] + d["mux_per_select_bit"] * seg["select_bits"] + d["neg_base"]
                   + (d["mux_per_select_bit"] if seg["swap"] else 0.0)
-                  + d["add_base"] * seg["shift_adds"] + apb * seg["shift_add_bits"])
+                  + d["add_base"] * seg["shift_adds"])
     segments = [(d["add_base"] * seg["build_depth"], seg["entry_width"] if seg["build_depth"] else 0),
                 (fetch_base, seg["fetch_width"])]
     segments += [(d["tree_level"], w) for w in seg["level_widths"]]

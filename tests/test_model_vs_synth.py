@@ -54,3 +54,23 @@ def test_model_tracks_synthesis():
     for q, (mape_target, _) in TARGETS.items():
         errors = df[f"{q}_err_pct"].abs()
         assert errors.mean() <= mape_target, f"{q} errors {errors.round(1).tolist()}: mean above {mape_target}%"
+
+
+@pytest.mark.skipif(shutil.which("yosys") is None or shutil.which("sta") is None,
+                    reason="needs yosys and OpenSTA (make tools)")
+def test_bitplane_model_tracks_synthesis(tmp_path):
+    """The int-b format model (`costmodel.formats_model`) against synthesis of an int2 core,
+    whose fetch chains a shift-add behind the plane selects (priced as a full extra carry
+    ripple, its critical path was once +31%)."""
+    from costmodel import synth as flow
+    from hwgen import api
+    from hwgen.config import parse_design
+
+    config = parse_design({"kind": "lut", "weights": "int2", "activation": "int8", "group_size": 4, "luts": 2,
+                           "fetchers": 4, "pipeline": 1, "workload": {"n": 64, "m": 16}})
+    est = api.estimate(config, tech="osu018", clock_mhz=100.0)
+    source = tmp_path / f"{config.top}.v"
+    source.write_text(api.verilog(config))
+    result = flow.synthesize([source], config.top, clock_period_ns=10.0)
+    assert abs(est["area_um2"] / result.area_um2 - 1) <= 0.10
+    assert abs(est["critical_path_ns"] / result.critical_path_ns - 1) <= 0.15
