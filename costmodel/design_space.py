@@ -70,17 +70,18 @@ def _candidates(mu: int, taken: set, max_bits: int, pipeline: int | None = None)
 
 
 def sample_cores(seed: int, count: int, exclude: list[dict] = (), max_bits: int = 16_000,
-                 pipeline: int | None = None) -> list[dict]:
-    """``count`` distinct designs (``mu, L, K, act, p, n, m`` dicts) drawn with ``seed``, mu cycling 1..6.
+                 pipeline: int | None = None, group_sizes: tuple[int, ...] = GROUP_SIZES) -> list[dict]:
+    """``count`` distinct designs (``mu, L, K, act, p, n, m`` dicts) drawn with ``seed``, mu
+    cycling through ``group_sizes``.
 
     ``pipeline`` restricts the draw to one pipeline depth (a stratum of its own).
     """
     rng = random.Random(seed)
     taken = {design_key(d) for d in exclude}
-    pools = {mu: _candidates(mu, taken, max_bits, pipeline) for mu in GROUP_SIZES}
+    pools = {mu: _candidates(mu, taken, max_bits, pipeline) for mu in group_sizes}
     out = []
     for i in range(count):
-        mu = GROUP_SIZES[i % len(GROUP_SIZES)]
+        mu = group_sizes[i % len(group_sizes)]
         if not pools[mu]:
             raise ValueError(f"no design with mu={mu} left within {max_bits} datapath bits")
         key = pools[mu].pop(rng.randrange(len(pools[mu])))
