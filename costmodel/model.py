@@ -73,6 +73,9 @@ __all__ = [
     "FEATURES",
     "OUTPUT_KEYS",
     "BREAKDOWN",
+    "ACCURACY_REGIMES",
+    "accuracy_regime",
+    "accuracy",
     "CONTROL_BITS",
     "structure",
     "mux_levels",
@@ -171,6 +174,30 @@ def structure(config: LutConfig) -> dict[str, float]:
     }
     return {"features": features, "segments": segments, "cycles": s.cycles_per_gemv,
             "latency": s.latency, "tiles": c.tiling.tiles}
+
+
+#: Regimes the validation reports its accuracy for (`accuracy_regime`).
+ACCURACY_REGIMES = ("pipelined", "unpipelined")
+
+
+def accuracy_regime(pipeline: int) -> str:
+    """An unregistered table (pipeline 0) leaves one long combinational cone that ABC maps
+    far less predictably than a pipelined core's, so its accuracy is reported apart."""
+    return "pipelined" if pipeline > 0 else "unpipelined"
+
+
+def accuracy(tech: Tech, pipeline: int) -> dict:
+    """How far off the model was, against synthesis, for designs of this regime
+    (`costmodel.validate` records it in the table), or why that is not known."""
+    regime = accuracy_regime(pipeline)
+    measured = tech.validation.get(regime)
+    if measured:
+        return {"regime": regime, "validated": True, **measured, "date": tech.validation.get("date"),
+                "report": tech.validation.get("report")}
+    derived = tech.provenance.get("derived_from")
+    why = (f"derived from {derived} by scaling; not validated against synthesis" if derived
+           else "not validated against synthesis since it was fitted (python -m costmodel.validate)")
+    return {"regime": regime, "validated": False, "note": why}
 
 
 def mux_levels(fan_in: int) -> float:
@@ -602,9 +629,9 @@ def estimate(config: LutConfig, tech_name: str | Tech = "osu018", clock_mhz: flo
 
     Returns
     -------
-    dict with ``tech``, `OUTPUT_KEYS` as plain floats/ints, and ``breakdown``:
+    dict with ``tech``, `OUTPUT_KEYS` as plain floats/ints, ``breakdown``:
     ``{"area_um2": {part: ...}, "energy_pj_per_cycle": {part: ...}}`` for the parts
-    build, fetch, tree, registers, control.
+    build, fetch, tree, registers, control, and ``accuracy`` (`accuracy`).
 
     Raises
     ------
@@ -621,4 +648,5 @@ def estimate(config: LutConfig, tech_name: str | Tech = "osu018", clock_mhz: flo
         "area_um2": {name: float(out[f"area_{name}_um2"][0]) for name in BREAKDOWN},
         "energy_pj_per_cycle": {name: float(out[f"energy_{name}_pj_per_cycle"][0]) for name in BREAKDOWN},
     }
+    result["accuracy"] = accuracy(tech, config.pipeline)
     return result

@@ -9,12 +9,15 @@ A table is a JSON file ``costmodel/tech/<name>.json``::
       "energy_pj":  {<feature>: pJ per unit per cycle, ...},
       "leakage_mw_per_um2": ...,
       "delay_ns":   {"reg_overhead": ..., "add_base": ..., ...},
-      "provenance": {...}                                  # how it was fitted or derived
+      "provenance": {...},                                 # how it was fitted or derived
+      "validation": {...}                                  # accuracy per regime, if validated
     }
 
 ``osu018`` is fitted from synthesis (`costmodel.calibrate`); the advanced-node tables are
 derived from it by scaling (`derive_scaled`), and each factor's public source is written
-beside it in the file under ``"scaling"``.
+beside it in the file under ``"scaling"``. ``"validation"`` is written by
+`costmodel.validate` for the table it validated (a refit drops it until the next
+validation); `costmodel.model.estimate` reports it with every estimate.
 """
 
 from __future__ import annotations
@@ -53,9 +56,10 @@ class Tech:
     delay: dict[str, float]
     description: str = ""
     provenance: dict = field(default_factory=dict)
+    validation: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {
+        table = {
             "name": self.name,
             "description": self.description,
             "area_um2": self.area,
@@ -64,6 +68,7 @@ class Tech:
             "delay_ns": self.delay,
             "provenance": self.provenance,
         }
+        return {**table, "validation": self.validation} if self.validation else table
 
 
 def tech_from_dict(raw: dict) -> Tech:
@@ -84,6 +89,7 @@ def tech_from_dict(raw: dict) -> Tech:
             delay={k: float(raw["delay_ns"][k]) for k in DELAY_KEYS},
             description=raw.get("description", ""),
             provenance=raw.get("provenance", {}),
+            validation=raw.get("validation", {}),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"technology table {name!r}: every coefficient must be a number ({exc})") from None

@@ -91,12 +91,12 @@ from pathlib import Path
 import numpy as np
 
 from .design_space import design_key
-from .model import estimate_batch, params_from_configs
+from .model import ACCURACY_REGIMES, accuracy_regime, estimate_batch, params_from_configs
 from .runs import DEFAULT_PERIOD_NS, design_config, synth_designs
-from .tech import load_tech
+from .tech import TECH_DIR, load_tech
 
-__all__ = ["PICKED_VALIDATION_CORES", "DRAWN_VALIDATION_CORES", "VALIDATION_CORES", "TARGETS", "compare", "summarize",
-           "write_report", "validate", "main"]
+__all__ = ["PICKED_VALIDATION_CORES", "DRAWN_VALIDATION_CORES", "VALIDATION_CORES", "TARGETS", "compare",
+           "summarize", "regime_accuracy", "record_validation", "write_report", "validate", "main"]
 
 #: Acceptance targets (percent): MAPE and worst case per quantity ("fmax within 15%" is
 #: read as every design within 15%; power has a MAPE target only).
@@ -145,6 +145,38 @@ def summarize(df) -> dict:
         out[q] = {"mape_pct": mape, "worst_pct": worst, "mape_target": mape_target,
                   "worst_target": worst_target, "met": ok}
     return out
+
+
+def regime_accuracy(df) -> dict:
+    """Per `accuracy_regime`: cores validated, and MAPE / worst absolute error (percent) per quantity."""
+    out = {}
+    regimes = df["p"].map(accuracy_regime)
+    for regime in ACCURACY_REGIMES:
+        part = df[regimes == regime]
+        if part.empty:
+            continue
+        out[regime] = {"cores": int(len(part))}
+        for q in TARGETS:
+            err = part[f"{q}_err_pct"].abs()
+            out[regime].update({f"{q}_mape_pct": round(float(err.mean()), 2),
+                                f"{q}_worst_pct": round(float(err.max()), 2)})
+    return out
+
+
+def record_validation(tech_name: str, df, report: Path) -> Path | None:
+    """Write `regime_accuracy` into the table's JSON file (``"validation"``), so that every
+    estimate priced with it says how far off that regime was; None for a table with no file."""
+    import json
+
+    path = Path(tech_name) if tech_name.endswith(".json") else TECH_DIR / f"{tech_name}.json"
+    if not path.is_file():
+        return None
+    table = json.loads(path.read_text())
+    table["validation"] = {"date": time.strftime("%Y-%m-%d"), "report": str(report),
+                           **regime_accuracy(df)}
+    path.write_text(json.dumps(table, indent=1, sort_keys=False) + "\n")
+    load_tech.cache_clear()
+    return path
 
 
 def write_report(df, summary: dict, out_dir: Path, tech_name: str) -> list[Path]:
@@ -289,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     for q, s in summary.items():
         print(f"{q:6s} MAPE {s['mape_pct']:5.1f}%  worst {s['worst_pct']:5.1f}%  {'ok' if s['met'] else 'MISSED'}")
     print(f"wrote {args.out}/validation.md, .csv, .png")
+    recorded = record_validation(args.tech, df, args.out / "validation.md")
+    if recorded:
+        print(f"recorded the accuracy per regime in {recorded}")
     return 0 if all(s["met"] for s in summary.values()) else 1
 
 

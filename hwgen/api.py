@@ -102,9 +102,10 @@ def simulate(design: Design, weights: np.ndarray | None, activations: np.ndarray
 
 
 def estimate(design: Design, tech: str = "osu018", clock_mhz: float | None = None) -> dict[str, Any]:
-    """The analytical cost model's prediction (area, power, energy, fmax, cycles, throughput)."""
+    """The analytical cost model's prediction (area, power, energy, fmax, cycles, throughput),
+    and ``accuracy``: how far off it was against synthesis for such designs, or where it is checked."""
     config = load(design)
-    return family_of(config).estimate(config, tech, clock_mhz)
+    return family_of(config).estimate_with_accuracy(config, tech, clock_mhz)
 
 
 def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = None,

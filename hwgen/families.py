@@ -32,9 +32,13 @@ class Family:
     simulate : (config, verilog, weights, acts, simulator, seed) -> (B, M) result
         Raises `MismatchError` if the RTL differs from the reference model.
     estimate : (config, tech_name, clock_mhz) -> dict
+        With an ``accuracy`` block: the ternary core's comes from its validation
+        (`costmodel.model.accuracy`); the others say where they are checked.
     synth : (config, liberty, clock_period_ns) -> (SynthResult, seconds)
     weights_required : bool
         False where the design carries its own weights (hardwired arrays).
+    checked_in : str
+        Where a family without a validation set has its model compared with synthesis.
     """
 
     name: str
@@ -43,6 +47,15 @@ class Family:
     estimate: Callable[..., dict]
     synth: Callable[..., tuple[Any, float]]
     weights_required: bool = True
+    checked_in: str = ""
+
+    def estimate_with_accuracy(self, config, tech: str, clock_mhz: float | None) -> dict:
+        result = self.estimate(config, tech, clock_mhz)
+        if "accuracy" not in result:
+            result["accuracy"] = {"regime": self.name, "validated": False,
+                                  "note": f"not validated on a spread of designs; compared with synthesis "
+                                          f"in {self.checked_in}"}
+        return result
 
 
 def _amaranth(top: str, component, shape, **details) -> tuple[str, dict]:
@@ -214,11 +227,15 @@ def _synth_verilog(build):
 FAMILIES = {
     "lut": Family("lut", _build_ternary, _simulate_ternary, _estimate_ternary, _synth_ternary),
     "lut-format": Family("lut-format", _build_format, _simulate_format, _estimate_format,
-                         _synth_verilog(_build_format)),
-    "lut-float": Family("lut-float", _build_float, _simulate_float, _estimate_float, _synth_verilog(_build_float)),
-    "mac": Family("mac", _build_mac, _simulate_mac, _estimate_mac, _synth_verilog(_build_mac)),
+                         _synth_verilog(_build_format),
+                         checked_in="reports/formats.md (one small core per format, benchmarks/formats.py --synth)"),
+    "lut-float": Family("lut-float", _build_float, _simulate_float, _estimate_float, _synth_verilog(_build_float),
+                        checked_in="reports/findings.md (benchmarks/findings.py)"),
+    "mac": Family("mac", _build_mac, _simulate_mac, _estimate_mac, _synth_verilog(_build_mac),
+                  checked_in="reports/findings.md (benchmarks/findings.py)"),
     "hardwired": Family("hardwired", _build_hardwired, _simulate_hardwired, _estimate_hardwired,
-                        _synth_verilog(_build_hardwired), weights_required=False),
+                        _synth_verilog(_build_hardwired), weights_required=False,
+                        checked_in="reports/hardwired.md (benchmarks/bench_hardwired.py)"),
 }
 
 

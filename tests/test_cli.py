@@ -112,3 +112,15 @@ def test_estimate_takes_a_table_file(tmp_path):
     assert by_path.returncode == 0 and json.loads(by_path.stdout) == json.loads(by_name.stdout)
     missing = run_cli("estimate", str(design), "--tech", "other.json", cwd=tmp_path)
     assert missing.returncode == 2 and "technology table other.json not found" in missing.stderr
+
+
+def test_estimate_says_how_far_off_it_is(tmp_path):
+    design = write_design(tmp_path)
+    run = run_cli("estimate", str(design), cwd=tmp_path)
+    line = next(l for l in run.stdout.splitlines() if l.startswith("accuracy"))
+    assert "validation cores: area MAPE" in line and "reports/validation/validation.md" in line
+    fmt = tmp_path / "int2.yaml"
+    fmt.write_text(yaml.safe_dump(lut_design(weights="int2")))
+    run = run_cli("estimate", str(fmt), "--json", cwd=tmp_path)
+    acc = json.loads(run.stdout)["accuracy"]
+    assert not acc["validated"] and "reports/formats.md" in acc["note"]

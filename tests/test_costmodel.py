@@ -151,3 +151,27 @@ def test_bigger_groups_and_wider_acts_cost_more_build(mu, L, K, act):
     w = estimate(config(mu, L, K, "int8", 0))["breakdown"]["area_um2"]
     n = estimate(config(mu, L, K, "int4", 0))["breakdown"]["area_um2"]
     assert w["fetch"] > n["fetch"]
+
+
+@pytest.mark.parametrize("pipeline, regime", [(0, "unpipelined"), (1, "pipelined")])
+def test_estimate_reports_its_validated_accuracy(pipeline, regime):
+    """The accuracy block of an osu018 estimate is the committed validation report's, per regime."""
+    import pandas as pd
+
+    report = pd.read_csv(TECH_DIR.parents[1] / "reports" / "validation" / "validation.csv")
+    part = report[(report["p"] > 0) == (pipeline > 0)]
+    acc = estimate(config(p=pipeline), "osu018")["accuracy"]
+    assert acc["regime"] == regime and acc["validated"] and acc["cores"] == len(part)
+    for q in ("area", "power", "fmax"):
+        err = part[f"{q}_err_pct"].abs()
+        assert acc[f"{q}_mape_pct"] == pytest.approx(err.mean(), abs=0.01)
+        assert acc[f"{q}_worst_pct"] == pytest.approx(err.max(), abs=0.01)
+
+
+def test_unvalidated_tables_say_so():
+    from costmodel.tech import tech_from_dict
+
+    derived = estimate(config(), "n7")["accuracy"]
+    assert not derived["validated"] and "derived from osu018" in derived["note"]
+    refitted = tech_from_dict({k: v for k, v in load_tech("osu018").to_dict().items() if k != "validation"})
+    assert not estimate(config(), refitted)["accuracy"]["validated"]
