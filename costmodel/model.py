@@ -76,6 +76,7 @@ __all__ = [
     "ACCURACY_REGIMES",
     "accuracy_regime",
     "accuracy",
+    "accuracy_text",
     "CONTROL_BITS",
     "structure",
     "mux_levels",
@@ -198,6 +199,16 @@ def accuracy(tech: Tech, pipeline: int) -> dict:
     why = (f"derived from {derived} by scaling; not validated against synthesis" if derived
            else "not validated against synthesis since it was fitted (python -m costmodel.validate)")
     return {"regime": regime, "validated": False, "note": why}
+
+
+def accuracy_text(acc: dict) -> str:
+    """One readable line for an `accuracy` block (its regime not included)."""
+    if not acc.get("validated"):
+        return acc["note"]
+    errors = (f"area MAPE {acc['area_mape_pct']:.1f}% (worst {acc['area_worst_pct']:.1f}%), "
+              f"power {acc['power_mape_pct']:.1f}% ({acc['power_worst_pct']:.1f}%), "
+              f"fmax {acc['fmax_mape_pct']:.1f}% ({acc['fmax_worst_pct']:.1f}%)")
+    return f"on {acc['cores']} such validation cores: {errors} [{acc['report']}]"
 
 
 def mux_levels(fan_in: int) -> float:

@@ -220,6 +220,17 @@ def _html_table(df: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _accuracy_lines(tech_name: str) -> list[tuple[str, str]]:
+    """How far off the ternary LUT-core model was against synthesis with this table, per regime."""
+    from costmodel.model import ACCURACY_REGIMES, accuracy, accuracy_text
+    from costmodel.tech import load_tech
+
+    tech = load_tech(tech_name)
+    return [(f"model accuracy, {regime} LUT cores",
+             accuracy_text(accuracy(tech, pipeline=int(regime == "pipelined"))))
+            for regime in ACCURACY_REGIMES]
+
+
 def _summary_lines(data: ReportData) -> list[tuple[str, str]]:
     s = data.summary
     space = data.space
@@ -228,6 +239,7 @@ def _summary_lines(data: ReportData) -> list[tuple[str, str]]:
         ("workload", f"{space.workload.name}: {space.workload.gemvs_per_token} GEMVs, "
                      f"{space.workload.weights_per_token:,} weights per token"),
         ("technology", space.tech),
+        *_accuracy_lines(space.tech),
         ("objectives", ", ".join(f"{o.name} ({o.direction})" for o in space.objectives)),
         ("constraints", ", ".join(f"{k} = {v:g}" for k, v in space.constraints.items()) or "none"),
         ("mode", s["mode"]),

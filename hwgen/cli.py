@@ -40,23 +40,17 @@ def cmd_simulate(args) -> int:
     return 0
 
 
-def _accuracy_line(acc: dict) -> str:
-    """One readable line for an estimate's ``accuracy`` block."""
-    if not acc.get("validated"):
-        return f"{acc['regime']} design; {acc['note']}"
-    worst = (f"area MAPE {acc['area_mape_pct']:.1f}% (worst {acc['area_worst_pct']:.1f}%), "
-             f"power {acc['power_mape_pct']:.1f}% ({acc['power_worst_pct']:.1f}%), "
-             f"fmax {acc['fmax_mape_pct']:.1f}% ({acc['fmax_worst_pct']:.1f}%)")
-    return f"{acc['regime']} design; on {acc['cores']} such validation cores: {worst} [{acc['report']}]"
-
-
 def cmd_estimate(args) -> int:
+    from costmodel.model import accuracy_text
+
     result = api.estimate(args.design, tech=args.tech, clock_mhz=args.clock_mhz)
     if args.json:
         _print_json(result)
     else:
         for key, value in result.items():
-            print(f"{key:24s} {_accuracy_line(value) if key == 'accuracy' else value}")
+            if key == "accuracy":
+                value = f"{value['regime']} design; {accuracy_text(value)}"
+            print(f"{key:24s} {value}")
     return 0
 
 

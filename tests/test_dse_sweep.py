@@ -56,6 +56,8 @@ def test_small_sweep_writes_complete_deterministic_report(space_file, tmp_path):
     # same seed -> byte-identical report files
     for rel in manifest["files"]:
         assert (a.out_dir / rel).read_bytes() == (b.out_dir / rel).read_bytes(), rel
+    report = (a.out_dir / "report.md").read_text()
+    assert "model accuracy, pipelined LUT cores**: on " in report and "unpipelined LUT cores" in report
     trials = pd.read_csv(a.out_dir / "trials.csv")
     assert len(trials) == 120 and set(trials.columns) >= {"luts", "area_mm2", "feasible", "bound", "pareto"}
     assert not list(a.out_dir.glob(".staging-*"))
