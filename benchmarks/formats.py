@@ -43,9 +43,10 @@ DESIGNS = [
     ("int4 mu=2", "int4", 2, 16),
 ]
 
-#: Small designs for the synthesis cross-check (one per format).
+#: Small designs for the synthesis cross-check (one per format, and deeper trees for four).
 SYNTH = [
     ("ternary", 4, 2), ("sherry", 4, 2), ("ifairy", 2, 2), ("int2", 4, 2), ("int3", 4, 2), ("int4", 4, 2),
+    ("ternary", 4, 8), ("sherry", 4, 8), ("ifairy", 2, 8), ("int3", 4, 8),
 ]
 
 
@@ -113,7 +114,7 @@ def comparison(tech: str) -> tuple[str, list[dict]]:
 def synth_check(tech: str) -> str:
     from costmodel import synth as flow
 
-    lines = ["| design (L=2, K=4, n=64, m=16, pipeline 1) | model area (um^2) | synthesized area (um^2) "
+    lines = ["| design (K=4, n=64, m=16, pipeline 1) | model area (um^2) | synthesized area (um^2) "
              "| model / synth | model crit. path (ns) | synth crit. path (ns) | cells |",
              "|---|---|---|---|---|---|---|"]
     for weights, mu, luts in SYNTH:
@@ -124,7 +125,7 @@ def synth_check(tech: str) -> str:
             source.write_text(api.verilog(config))
             result = flow.synthesize([source], config.top, clock_period_ns=1000.0 / CLOCK_MHZ)
         lines.append(
-            f"| {weights} mu={mu} | {est['area_um2']:.0f} | {result.area_um2:.0f} "
+            f"| {weights} mu={mu} L={luts} | {est['area_um2']:.0f} | {result.area_um2:.0f} "
             f"| {est['area_um2'] / result.area_um2:.2f} | {est['critical_path_ns']:.2f} "
             f"| {result.critical_path_ns:.2f} | {result.cells} |")
         print(lines[-1], flush=True)
@@ -168,7 +169,7 @@ def main(argv=None) -> int:
     ]
     if args.synth:
         text += ["", "## Synthesis cross-check (Yosys + OpenSTA, osu018)", "",
-                 "One small design per format, synthesized with the project's flow "
+                 "One small design per format (and four with deeper trees), synthesized with the project's flow "
                  "(`costmodel.synth`, default input activity), against the model's area and "
                  "critical path for the same config.", "", synth_check(args.tech)]
     out = Path(args.out)
