@@ -21,8 +21,9 @@ coefficients; the extra fetch logic lengthens the fetch segment: the iFairy swap
 more select level, and every bit-plane shift-add one adder depth. The shift-adds' carry
 ripples overlap (bit i of one needs only bit i of the previous), so the fetch pays one
 ripple over its widest word, as synthesis of int2/3/4 cores shows (`benchmarks/formats.py
---synth`); the correction subtractor adds one adder depth to the accumulate stage. It is a per-config (not vectorized) model: the
-format comparison and the API evaluate a handful of points.
+--synth`); the correction subtractor adds one adder depth to the accumulate stage. It is
+a per-config (not vectorized) model: the format comparison and the API evaluate a
+handful of points.
 """
 
 from __future__ import annotations

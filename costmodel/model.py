@@ -187,10 +187,9 @@ def accuracy_regime(pipeline: int) -> str:
     return "pipelined" if pipeline > 0 else "unpipelined"
 
 
-def accuracy(tech: Tech, pipeline: int) -> dict:
-    """How far off the model was, against synthesis, for designs of this regime
-    (`costmodel.validate` records it in the table), or why that is not known."""
-    regime = accuracy_regime(pipeline)
+def accuracy(tech: Tech, regime: str) -> dict:
+    """How far off the model was, against synthesis, for designs of ``regime``
+    (`accuracy_regime`; `costmodel.validate` records it in the table), or why that is not known."""
     measured = tech.validation.get(regime)
     if measured:
         return {"regime": regime, "validated": True, **measured, "date": tech.validation.get("date"),
@@ -659,5 +658,5 @@ def estimate(config: LutConfig, tech_name: str | Tech = "osu018", clock_mhz: flo
         "area_um2": {name: float(out[f"area_{name}_um2"][0]) for name in BREAKDOWN},
         "energy_pj_per_cycle": {name: float(out[f"energy_{name}_pj_per_cycle"][0]) for name in BREAKDOWN},
     }
-    result["accuracy"] = accuracy(tech, config.pipeline)
+    result["accuracy"] = accuracy(tech, accuracy_regime(config.pipeline))
     return result

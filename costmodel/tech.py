@@ -29,7 +29,8 @@ from pathlib import Path
 
 from hwgen.errors import ConfigError
 
-__all__ = ["TECH_DIR", "DELAY_KEYS", "Tech", "known_techs", "load_tech", "tech_from_dict", "derive_scaled"]
+__all__ = ["TECH_DIR", "DELAY_KEYS", "Tech", "known_techs", "table_path", "load_tech", "tech_from_dict",
+           "derive_scaled"]
 
 TECH_DIR = Path(__file__).resolve().parent / "tech"
 
@@ -100,6 +101,20 @@ def known_techs() -> list[str]:
     return sorted(p.stem for p in TECH_DIR.glob("*.json"))
 
 
+def table_path(name: str) -> Path:
+    """The file of technology table ``name``: a shipped one (`known_techs`) or a ``.json`` path."""
+    if isinstance(name, str) and name.endswith(".json"):
+        path = Path(name)
+        if not path.is_file():
+            raise ConfigError(f"technology table {name} not found")
+        return path
+    path = TECH_DIR / f"{name}.json"
+    if not isinstance(name, str) or "/" in name or not path.is_file():
+        raise ConfigError(f"unknown technology {name!r}; known: {', '.join(known_techs())} "
+                          "(or the path of a .json table)")
+    return path
+
+
 @lru_cache(maxsize=None)
 def load_tech(name: str) -> Tech:
     """The technology table ``name``: a shipped one (`known_techs`), or the path of a table
@@ -112,15 +127,7 @@ def load_tech(name: str) -> Tech:
         If there is no such table (the message lists the known ones), or the file is not a
         readable table.
     """
-    if isinstance(name, str) and name.endswith(".json"):
-        path = Path(name)
-        if not path.is_file():
-            raise ConfigError(f"technology table {name} not found")
-    else:
-        path = TECH_DIR / f"{name}.json"
-        if not isinstance(name, str) or "/" in name or not path.is_file():
-            raise ConfigError(f"unknown technology {name!r}; known: {', '.join(known_techs())} "
-                              "(or the path of a .json table)")
+    path = table_path(name)
     try:
         raw = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, ValueError) as exc:

@@ -93,7 +93,7 @@ import numpy as np
 from .design_space import design_key
 from .model import ACCURACY_REGIMES, accuracy_regime, estimate_batch, params_from_configs
 from .runs import DEFAULT_PERIOD_NS, design_config, synth_designs
-from .tech import TECH_DIR, load_tech
+from .tech import load_tech, table_path
 
 __all__ = ["PICKED_VALIDATION_CORES", "DRAWN_VALIDATION_CORES", "VALIDATION_CORES", "TARGETS", "compare",
            "summarize", "regime_accuracy", "record_validation", "write_report", "validate", "main"]
@@ -156,21 +156,17 @@ def regime_accuracy(df) -> dict:
         if part.empty:
             continue
         out[regime] = {"cores": int(len(part))}
-        for q in TARGETS:
-            err = part[f"{q}_err_pct"].abs()
-            out[regime].update({f"{q}_mape_pct": round(float(err.mean()), 2),
-                                f"{q}_worst_pct": round(float(err.max()), 2)})
+        for q, s in summarize(part).items():
+            out[regime].update({f"{q}_mape_pct": round(s["mape_pct"], 2), f"{q}_worst_pct": round(s["worst_pct"], 2)})
     return out
 
 
-def record_validation(tech_name: str, df, report: Path) -> Path | None:
+def record_validation(tech_name: str, df, report: Path) -> Path:
     """Write `regime_accuracy` into the table's JSON file (``"validation"``), so that every
-    estimate priced with it says how far off that regime was; None for a table with no file."""
+    estimate priced with it says how far off that regime was; returns the file."""
     import json
 
-    path = Path(tech_name) if tech_name.endswith(".json") else TECH_DIR / f"{tech_name}.json"
-    if not path.is_file():
-        return None
+    path = table_path(tech_name)
     table = json.loads(path.read_text())
     table["validation"] = {"date": time.strftime("%Y-%m-%d"), "report": str(report),
                            **regime_accuracy(df)}
@@ -321,9 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     for q, s in summary.items():
         print(f"{q:6s} MAPE {s['mape_pct']:5.1f}%  worst {s['worst_pct']:5.1f}%  {'ok' if s['met'] else 'MISSED'}")
     print(f"wrote {args.out}/validation.md, .csv, .png")
-    recorded = record_validation(args.tech, df, args.out / "validation.md")
-    if recorded:
-        print(f"recorded the accuracy per regime in {recorded}")
+    print(f"recorded the accuracy per regime in {record_validation(args.tech, df, args.out / 'validation.md')}")
     return 0 if all(s["met"] for s in summary.values()) else 1
 
 

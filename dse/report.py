@@ -226,8 +226,7 @@ def _accuracy_lines(tech_name: str) -> list[tuple[str, str]]:
     from costmodel.tech import load_tech
 
     tech = load_tech(tech_name)
-    return [(f"model accuracy, {regime} LUT cores",
-             accuracy_text(accuracy(tech, pipeline=int(regime == "pipelined"))))
+    return [(f"model accuracy, {regime} LUT cores", accuracy_text(accuracy(tech, regime)))
             for regime in ACCURACY_REGIMES]
 
 
