@@ -5,7 +5,7 @@ A table is a JSON file ``costmodel/tech/<name>.json``::
     {
       "name": "osu018",
       "description": "...",
-      "area_um2":   {<feature>: um^2 per unit, ...},        # one per costmodel.model.FEATURES
+      "area_um2":   {<feature>: um^2 per unit, ...},        # one per costmodel.features.FEATURES
       "energy_pj":  {<feature>: pJ per unit per cycle, ...},
       "leakage_mw_per_um2": ...,
       "delay_ns":   {"reg_overhead": ..., "add_base": ..., ...},
@@ -28,6 +28,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from hwgen.errors import ConfigError
+
+from .features import FEATURES
 
 __all__ = ["TECH_DIR", "DELAY_KEYS", "Tech", "known_techs", "table_path", "load_tech", "tech_from_dict",
            "derive_scaled"]
@@ -74,8 +76,6 @@ class Tech:
 
 def tech_from_dict(raw: dict) -> Tech:
     """Build a `Tech` from a parsed table, checking it has every coefficient the model needs."""
-    from .model import FEATURES
-
     name = raw.get("name", "?")
     for section, keys in (("area_um2", FEATURES), ("energy_pj", FEATURES), ("delay_ns", DELAY_KEYS)):
         missing = [k for k in keys if k not in raw.get(section, {})]

@@ -71,7 +71,8 @@ import numpy as np
 import yaml
 
 from hwgen import formats
-from hwgen.config import MAX_ADDER_PIPELINE, MAX_GROUP_SIZE, mac_max_pipeline, max_pipeline, reject_unknown
+from hwgen.config import MAX_ADDER_PIPELINE, MAX_GROUP_SIZE, mac_max_pipeline, max_pipeline
+from hwgen.fields import reject_unknown
 from hwgen.errors import ConfigError
 
 from .workload import Workload, load_workload

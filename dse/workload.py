@@ -39,7 +39,7 @@ import numpy as np
 import yaml
 
 from hwgen import formats
-from hwgen.config import reject_unknown
+from hwgen.fields import reject_unknown
 from hwgen.errors import ConfigError
 
 __all__ = ["Gemv", "Workload", "PROJECTIONS", "load_workload", "preset_names", "parse_workload",

@@ -6,9 +6,7 @@ see the same validated object. A bad value raises `ConfigError` naming the field
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -16,29 +14,11 @@ import yaml
 
 from . import formats
 from .errors import ConfigError
+from .fields import DesignConfig, Workload, choice_field, int_field, parse_workload, reject_unknown, top_field
+from .hardwired.config import parse_hardwired
 
 KINDS = ("lut", "mac")
 MAX_GROUP_SIZE = 8
-
-
-@dataclass(frozen=True)
-class Workload:
-    """One GEMV ``Y(M) = A(N) @ W(N, M)``."""
-
-    n: int
-    m: int
-
-
-class DesignConfig:
-    """What every parsed design config offers: its fields as a dict, and a stable hash."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def digest(self) -> str:
-        """Stable hash of the config: names build and synthesis caches."""
-        text = json.dumps(self.to_dict(), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -93,67 +73,12 @@ def max_pipeline(luts: int) -> int:
     return 2 + (luts - 1).bit_length()
 
 
-def int_field(raw: dict, name: str, default: int | None, lo: int, hi: int | None = None) -> int:
-    value = raw.get(name, default)
-    if value is None:
-        raise ConfigError(f"missing required field '{name}'")
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"'{name}' must be an integer, not {value!r}")
-    if value < lo or (hi is not None and value > hi):
-        span = f">= {lo}" if hi is None else f"in {lo}..{hi}"
-        raise ConfigError(f"'{name}' must be {span}, not {value}")
-    return value
-
-
-def bool_field(raw: dict, name: str, default: bool) -> bool:
-    value = raw.get(name, default)
-    if not isinstance(value, bool):
-        raise ConfigError(f"'{name}' must be true or false, not {value!r}")
-    return value
-
-
-def choice_field(raw: dict, name: str, default: str, choices) -> str:
-    value = raw.get(name, default)
-    if value not in choices:
-        raise ConfigError(f"'{name}' must be one of {', '.join(choices)}, not {value!r}")
-    return value
-
-
-def reject_unknown(raw: dict, known, where: str, what: str = "field(s)", list_known: bool = False) -> None:
-    """`ConfigError` naming every key of ``raw`` not in ``known`` (``where``: "for kind 'lut'").
-
-    ``list_known`` appends the accepted keys, for mappings whose keys a user cannot guess.
-    """
-    known = list(known)
-    unknown = set(raw) - set(known)
-    if unknown:
-        hint = f" (known: {', '.join(known)})" if list_known else ""
-        raise ConfigError(f"unknown {what} {where}: {', '.join(sorted(unknown))}{hint}")
-
-
-def top_field(raw: dict, default: str) -> str:
-    """The ``top`` module name: a Verilog identifier."""
-    top = raw.get("top", default)
-    if not isinstance(top, str) or not top.isidentifier():
-        raise ConfigError(f"'top' must be a Verilog identifier, not {top!r}")
-    return top
-
-
 def _lut_geometry(raw: dict) -> tuple[int, int, int, int]:
     """``group_size, luts, fetchers, pipeline`` of a LUT core (integer or float)."""
     group_size = int_field(raw, "group_size", 4, 1, MAX_GROUP_SIZE)
     luts = int_field(raw, "luts", 8, 1)
     fetchers = int_field(raw, "fetchers", 16, 1)
     return group_size, luts, fetchers, int_field(raw, "pipeline", 1, 0, max_pipeline(luts))
-
-
-def parse_workload(raw: Any) -> Workload:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"'workload' must be a mapping with n and m, not {raw!r}")
-    reject_unknown(raw, {"n", "m"}, "in 'workload'")
-    n = int_field(raw, "n", None, 1)
-    m = int_field(raw, "m", None, 1)
-    return Workload(n, m)
 
 
 def parse_lut(raw: dict) -> LutConfig:
@@ -335,13 +260,7 @@ def parse_mac(raw: dict) -> MacConfig:
                      accumulation=accumulation, top=top)
 
 
-def _parse_hardwired(raw: dict, base_dir: Path | None = None):
-    from .hardwired.config import parse_hardwired  # imports this module: resolve at call time
-
-    return parse_hardwired(raw, base_dir=base_dir)
-
-
-PARSERS = {"lut": parse_lut, "mac": parse_mac, "hardwired": _parse_hardwired}
+PARSERS = {"lut": parse_lut, "mac": parse_mac, "hardwired": parse_hardwired}
 
 
 def parse_design(raw: Any, base_dir: Path | None = None):
@@ -356,7 +275,7 @@ def parse_design(raw: Any, base_dir: Path | None = None):
     if kind not in PARSERS:
         raise ConfigError(f"'kind' must be one of {', '.join(PARSERS)}, not {kind!r}")
     if kind == "hardwired":
-        return PARSERS[kind](raw, base_dir)
+        return parse_hardwired(raw, base_dir=base_dir)
     return PARSERS[kind](raw)
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from hwgen import formats
-from hwgen.config import (DesignConfig, Workload, bool_field, choice_field, int_field, parse_workload,
+from hwgen.fields import (DesignConfig, Workload, bool_field, choice_field, int_field, parse_workload,
                           reject_unknown, top_field)
 from hwgen.errors import ConfigError, InputError
 from hwgen.weights.spec import check_integers
