@@ -33,7 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from dse.families import mac_weights  # noqa: E402  (after the path insert)
+from hwgen.formats import ACTIVATIONS  # noqa: E402  (after the path insert)
+from hwgen.weights import mac_weights  # noqa: E402
 
 ACTS = ("int4", "int8", "fp8_e4m3", "bf16", "fp16")
 
@@ -97,7 +98,7 @@ def plan() -> list[dict]:
     for tile in TILES:
         for act in ACTS:
             designs += lut_candidates(tile, act)
-            designs += [tile.mac(act, "ternary"), tile.mac(act, mac_weights("int8", act))]
+            designs += [tile.mac(act, "ternary"), tile.mac(act, mac_weights("int8", ACTIVATIONS[act].is_float))]
     for act in SCALE_ACTS:
         designs += [SMALL.lut(act, 2, 2, k) for k in (8, 4, 2)]
         for tile, (mu, L), ks in SCALE:
@@ -136,7 +137,7 @@ def compare_tile(results: dict[str, dict], tile: Tile) -> list[tuple]:
         luts = [results[key(d)] for d in (tile.lut(act, mu, L) for mu, L in tile.candidates) if key(d) in results]
         best = min(luts, key=lambda r: r["area_um2"])
         rows.append((act, best, results[key(tile.mac(act, "ternary"))],
-                     results[key(tile.mac(act, mac_weights("int8", act)))]))
+                     results[key(tile.mac(act, mac_weights("int8", ACTIVATIONS[act].is_float)))]))
     return rows
 
 

@@ -22,9 +22,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from amaranth.sim import Simulator
 
 from hwgen.config import LutConfig
+from hwgen.datapath import LutCoreShape
 from hwgen.formats import pack_activations, pack_keys
+from hwgen.rtl.lut_core import LutCore
 
 __all__ = ["DEFAULT_CYCLES", "VCD_SCOPE", "random_workload", "write_vcd"]
 
@@ -62,11 +65,6 @@ def write_vcd(config: LutConfig, path: str | Path, beats: int = DEFAULT_CYCLES, 
 
     Returns the path. The top's signals sit in scope `VCD_SCOPE`.
     """
-    from amaranth.sim import Simulator
-
-    from hwgen.datapath import LutCoreShape
-    from hwgen.rtl.lut_core import LutCore
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     dut = LutCore(config)

@@ -95,6 +95,7 @@ import numpy as np
 
 from .model import FEATURES, _evaluate, _normalize, mux_levels, params_from_configs, structure
 from .runs import DEFAULT_PERIOD_NS, design_config, synth_block, synth_designs
+from .synth import FLOW_VERSION, LIBRARIES, library_liberty
 from .tech import DELAY_KEYS, TECH_DIR, tech_from_dict
 
 __all__ = ["PICKED_CALIBRATION_CORES", "DRAWN_CALIBRATION_CORES", "DRAWN_UNPIPELINED_CALIBRATION_CORES",
@@ -319,8 +320,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="also print leave-one-out errors of the area and energy fits at several prior weights")
     args = parser.parse_args(argv)
     import pandas as pd
-
-    from .synth import FLOW_VERSION, LIBRARIES, library_liberty
 
     liberty = args.liberty or library_liberty(args.name if args.name in LIBRARIES else "osu018")
     blocks_csv, cores_csv = args.csv_dir / "calibration_blocks.csv", args.csv_dir / "calibration_cores.csv"

@@ -1,17 +1,16 @@
-"""Synthesis runs of float LUT cores, MAC baselines and their float / multiplier units.
+"""Synthesis runs of the float and multiplier units the float and MAC models are priced with.
 
-`synth_core` is `costmodel.runs.synth_config` for the configs `hwgen.families` builds (`FloatLutConfig`, `MacConfig`), through the same flow (`costmodel.synth`),
-with OpenSTA's default input activity (no workload VCD: `costmodel.activity`
-simulates the integer core only). `synth_unit` synthesizes one arithmetic unit
-(a float adder, multiplier or widener, an integer multiplier) on its own: the
-unit costs of `costmodel.float_model` come from these runs
-(`python -m costmodel.float_model --measure`).
+`synth_unit` synthesizes one arithmetic unit (a float adder, multiplier or widener, an
+integer multiplier) on its own through the project's flow (`costmodel.synth`);
+`measure_units` runs every one of them, and ``python -m costmodel.core_runs --measure``
+writes the unit table `costmodel.float_model` reads (`costmodel.float_model.UNITS_PATH`).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import tempfile
-import time
 from pathlib import Path
 
 from amaranth import Module, Signal, signed
@@ -20,25 +19,15 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hwgen.formats import ACTIVATIONS
+from hwgen.fpadd import FpAdder
+from hwgen.fpconv import FpWiden
+from hwgen.fpmul import FpMultiplier
 
 from . import synth
+from .float_model import FLOATS, UNITS_PATH
 from .runs import DEFAULT_PERIOD_NS
 
-__all__ = ["synth_core", "synth_unit", "unit_component"]
-
-
-def synth_core(config, liberty: Path | None = None, clock_period_ns: float = DEFAULT_PERIOD_NS,
-               workdir: Path | None = None) -> tuple[synth.SynthResult, float]:
-    """Synthesize a float LUT core or MAC baseline; returns ``(result, seconds)``."""
-    from hwgen.api import verilog as design_verilog
-
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="hwgen-cm-") as tmp:
-        source = Path(tmp) / f"{config.top}.v"
-        source.write_text(design_verilog(config))
-        result = synth.synthesize([source], config.top, liberty=liberty, clock_period_ns=clock_period_ns,
-                                  workdir=workdir)
-    return result, time.perf_counter() - start
+__all__ = ["synth_unit", "unit_component", "measure_units"]
 
 
 class _IntMul(wiring.Component):
@@ -61,8 +50,6 @@ class _AddSubPair(wiring.Component):
         super().__init__({"a": In(width), "b": In(width), "sum": Out(width), "diff": Out(width)})
 
     def elaborate(self, platform):
-        from hwgen.fpadd import FpAdder
-
         m = Module()
         for name, sub in (("sum", 0), ("diff", 1)):
             m.submodules[name] = add = FpAdder(self._fmt, 0)
@@ -96,10 +83,6 @@ class _Registered(wiring.Component):
 def unit_component(kind: str, fmt: str = "", fmt_b: str = "", width: int = 8, width_b: int = 8):
     """One registered unit: ``fpadd`` (fmt), ``fpaddsub`` (the pair a+b, a-b in fmt), ``fpmul`` (fmt x
     fmt_b -> fmt), ``widen`` (fmt -> fmt_b), ``intmul``."""
-    from hwgen.fpadd import FpAdder
-    from hwgen.fpconv import FpWiden
-    from hwgen.fpmul import FpMultiplier
-
     unit = {"fpadd": lambda: FpAdder(fmt, 0), "fpaddsub": lambda: _AddSubPair(fmt),
             "fpmul": lambda: FpMultiplier(fmt, fmt_b, fmt), "widen": lambda: FpWiden(fmt, fmt_b), "intmul": lambda: _IntMul(width, width_b)}[kind]()
     return _Registered(unit)
@@ -112,3 +95,44 @@ def synth_unit(kind: str, liberty: Path | None = None, clock_period_ns: float = 
         source = Path(tmp) / "unit.v"
         source.write_text(verilog.convert(unit_component(kind, **params), name="unit", emit_src=False))
         return synth.synthesize([source], "unit", liberty=liberty, clock_period_ns=clock_period_ns)
+
+
+def measure_units(liberty: Path | None = None) -> dict:
+    """Synthesize every unit alone (registered in and out), return areas without the registers."""
+    lib = Path(liberty) if liberty else synth.default_liberty()
+    cells = synth._liberty_cells(lib)
+
+    def record(result) -> dict:
+        dff = sum(n * cells[name][0] for name, n in result.cells_by_type.items() if name.startswith("DFF"))
+        return {"area_um2": round(result.area_um2 - dff, 1), "delay_ns": round(result.critical_path_ns, 3)}
+
+    units: dict = {"fpadd": {}, "fpaddsub": {}, "fpmul_fp16": {}, "widen": {}, "intmul": {}}
+    for f in FLOATS:
+        units["fpadd"][f] = record(synth_unit("fpadd", fmt=f))
+        units["fpaddsub"][f] = record(synth_unit("fpaddsub", fmt=f))
+        units["fpmul_fp16"][f] = record(synth_unit("fpmul", fmt=f, fmt_b="fp16"))
+        for wide in ("fp16", "bf16"):
+            if f != wide and f.startswith("fp8"):
+                units["widen"][f"{f}->{wide}"] = record(synth_unit("widen", fmt=f, fmt_b=wide))
+    for width in (4, 8):
+        units["intmul"][f"int{width}xint8"] = record(synth_unit("intmul", width=width, width_b=8))
+    return {"liberty": str(lib), "units": units,
+            "method": "each unit between input and output registers, synthesized alone "
+                      "(costmodel.core_runs.synth_unit); area minus the flip-flops, delay = critical path"}
+
+
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m costmodel.core_runs")
+    parser.add_argument("--measure", action="store_true", help="synthesize the units and write the table")
+    args = parser.parse_args(argv)
+    if args.measure:
+        table = measure_units()
+        UNITS_PATH.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {UNITS_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

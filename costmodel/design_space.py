@@ -16,6 +16,10 @@ import itertools
 import random
 
 from hwgen.config import max_pipeline
+from hwgen.datapath import LutCoreShape, tree_adder_bits
+
+from .model import structure
+from .runs import design_config
 
 __all__ = ["GROUP_SIZES", "LUTS", "FETCHERS", "ACTIVATIONS", "KEY_FIELDS", "design_key", "datapath_bits",
            "sample_cores"]
@@ -45,11 +49,6 @@ def datapath_bits(design: dict) -> int:
     adders are counted as the RTL writes them, not as synthesis reshapes them
     (`costmodel.model.structure`), so that refining the model never changes the draw.
     """
-    from hwgen.datapath import LutCoreShape, tree_adder_bits
-
-    from .model import structure
-    from .runs import design_config
-
     config = design_config(design)
     shape = LutCoreShape(config)
     features = structure(config)["features"]

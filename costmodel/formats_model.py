@@ -2,7 +2,7 @@
 
 An additive module beside `costmodel.model`: it counts the structure of
 `hwgen.rtl.format_core.FormatCore` from `hwgen.weights.shape.FormatShape` in the same
-features as the ternary model (`costmodel.model.FEATURES`) and prices them with the same
+features as the ternary model (`costmodel.features.FEATURES`) and prices them with the same
 technology tables (per-bit unit costs of adders, mux inputs, negators, registers), so
 every format is compared on one footing. What each format adds:
 
@@ -28,12 +28,17 @@ handful of points.
 
 from __future__ import annotations
 
-from hwgen.config import LutConfig
+import numpy as np
+
+from hwgen.config import LutConfig, parse_design
 from hwgen.datapath import tree_adder_bits
-from hwgen.formats import signed_width
+from hwgen.formats import key_width, signed_width
 from hwgen.weights.shape import FormatShape
 
-from .model import BREAKDOWN, CONTROL_BITS, FEATURES, OUTPUT_KEYS
+from .features import BREAKDOWN
+from .model import CONTROL_BITS, OUTPUT_KEYS
+from .model import estimate_batch as ternary_batch
+from .pricing import run_metrics
 from .tech import Tech, load_tech
 
 __all__ = ["structure", "estimate", "bits_per_weight"]
@@ -45,7 +50,7 @@ def bits_per_weight(config: LutConfig) -> float:
 
 
 def structure(config: LutConfig) -> dict:
-    """Feature counts (`costmodel.model.FEATURES`) and timing segments of one config."""
+    """Feature counts (`costmodel.features.FEATURES`) and timing segments of one config."""
     s = FormatShape(config)
     c, spec = config, s.spec
     L, K, P, mu = c.luts, c.fetchers, s.lanes, c.group_size
@@ -59,10 +64,10 @@ def structure(config: LutConfig) -> dict:
     tree_adders = K * P * (L - 1)
     tree_bits = K * P * tree_adder_bits(s.levels, s.level_bounds)
     shift_adds = 0  # chained shift-add adders in the fetch (int-b bit planes)
-    if spec.name == "sherry":
+    if spec.signed_select:
         mux_data, select_terms, neg = E * ew, E, fw
-        select_bits = 4
-    elif spec.name == "ifairy":
+        select_bits = spec.index_bits(mu)
+    elif spec.complex:
         q = E // 2
         mux_data, select_terms, neg = 2 * q * ew + 4 * fw, 2 * q + 4, 2 * fw
         select_bits = max(1, 2 * (mu - 1))
@@ -92,7 +97,6 @@ def structure(config: LutConfig) -> dict:
         if s.cut(2 + i):
             reg += K * P * sum(widths) + (sum(corr_widths[i]) if spec.correction else 0) + CONTROL_BITS
     counters = (c.tiling.row_blocks - 1).bit_length() + (c.tiling.col_blocks - 1).bit_length()
-    pipe_bits = reg
     reg += 2 * K * P * c.accumulator_width + 2 + counters
     features = {
         "build_adders": L * len(adder_widths),
@@ -107,15 +111,12 @@ def structure(config: LutConfig) -> dict:
         "reg_bits": reg,
         "counter_bits": counters,
         "const": 1,
-        "enable_load": pipe_bits * pipe_bits / 1000.0,
     }
-    # The ternary model's feature set is the contract; counts it does not price are dropped.
-    features = {k: v for k, v in features.items() if k in FEATURES}
     segments = {
         "build_depth": s.graph.depth, "entry_width": ew, "select_bits": select_bits,
-        "fetch_width": fw, "swap": spec.name == "ifairy", "shift_adds": shift_adds,
+        "fetch_width": fw, "swap": spec.complex, "shift_adds": shift_adds,
         "level_widths": [max(w) for w in fetch_widths], "correction": spec.correction,
-        "acc_width": c.accumulator_width, "enable_bits": pipe_bits, "acc_bits": K * P * c.accumulator_width,
+        "acc_width": c.accumulator_width,
     }
     return {"features": features, "segments": segments, "cycles": s.cycles_per_gemv,
             "latency": s.latency, "tiles": c.tiling.tiles}
@@ -140,9 +141,7 @@ def critical_path_ns(seg: dict, pipeline: int, tech: Tech) -> float:
         else:
             tail_base += base
             tail_width = max(tail_width, width)
-    enable = (d.get("enable_base", 0.0) + d.get("enable_per_bit", 0.0) * seg["enable_bits"]
-              + d.get("enable_per_acc_bit", 0.0) * seg["acc_bits"])
-    return d["reg_overhead"] + max(registered, tail_base + apb * tail_width, enable)
+    return d["reg_overhead"] + max(registered, tail_base + apb * tail_width)
 
 
 def estimate(config: LutConfig, tech_name: str | Tech = "osu018", clock_mhz: float | None = None) -> dict:
@@ -156,20 +155,11 @@ def estimate(config: LutConfig, tech_name: str | Tech = "osu018", clock_mhz: flo
     area = sum(area_parts.values())
     e_cycle = sum(energy_parts.values())
     critical = critical_path_ns(st["segments"], config.pipeline, tech)
-    fmax = 1000.0 / critical
-    clock = fmax if clock_mhz is None else float(clock_mhz)
-    leak_mw = tech.leakage_mw_per_um2 * area
-    cycles = st["cycles"]
-    e_gemv = e_cycle * cycles + leak_mw * (cycles / clock) * 1e3
     n, m = config.workload.n, config.workload.m
-    ops = 2.0 * n * m
-    values = {
-        "area_um2": area, "power_mw": e_cycle * clock * 1e-3 + leak_mw,
-        "energy_pj_per_gemv": e_gemv, "energy_pj_per_op": e_gemv / ops, "energy_pj_per_cycle": e_cycle,
-        "fmax_mhz": fmax, "clock_mhz": clock, "critical_path_ns": critical,
-        "cycles_per_gemv": cycles, "latency_cycles": st["latency"],
-        "gemv_per_s": clock * 1e6 / cycles, "throughput_gops": ops * clock * 1e-3 / cycles, "ops_per_gemv": ops,
-    }
+    values = run_metrics(area, e_cycle, tech.leakage_mw_per_um2, critical, None if clock_mhz is None else float(clock_mhz),
+                         st["cycles"], 2.0 * n * m)
+    values["latency_cycles"] = st["latency"]
+    e_gemv = values["energy_pj_per_gemv"]
     result: dict = {"tech": tech.name}
     for key in OUTPUT_KEYS:
         result[key] = int(values[key]) if key in ("cycles_per_gemv", "latency_cycles") else float(values[key])
@@ -189,12 +179,6 @@ def estimate_batch(params: dict, tech: Tech | str = "osu018") -> dict:
     go through the vectorized `costmodel.model.estimate_batch`; the others are evaluated
     once per distinct design (a search revisits few distinct non-ternary shapes).
     """
-    import numpy as np
-
-    from hwgen.config import parse_design
-
-    from .model import estimate_batch as ternary_batch
-
     tech = load_tech(tech) if isinstance(tech, str) else tech
     keys = ("group_size", "luts", "fetchers", "act_width", "pipeline", "n", "m")
     weights = np.asarray(params["weights"]).reshape(-1)
@@ -209,8 +193,7 @@ def estimate_batch(params: dict, tech: Tech | str = "osu018") -> dict:
         for k in OUTPUT_KEYS:
             out[k][tern] = sub[k]
         mu = cols["group_size"][tern]
-        out["bits_per_weight"][tern] = [(1 + max(1, int(np.ceil(np.log2((3**int(u) - 1) // 2 + 1))))) / int(u)
-                                        for u in mu]
+        out["bits_per_weight"][tern] = [key_width(int(u)) / int(u) for u in mu]
     cache: dict = {}
     for i in np.flatnonzero(~tern):
         point = (str(cols["weights"][i]), *(int(cols[k][i]) for k in keys), float(clock[i]))

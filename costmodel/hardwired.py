@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwgen.errors import ConfigError
+from hwgen.formats import ACTIVATIONS
 from hwgen.hardwired.config import HardwiredConfig, digit_positions, generate_weights, load_weights
 from hwgen.hardwired.graph import build_graph
 from hwgen.hardwired.rtl import design_stats, output_width
@@ -53,7 +54,7 @@ from hwgen.hardwired.rtl import design_stats, output_width
 from .tech import load_tech
 
 __all__ = ["HW_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "calibrate",
-           "metal_embedding_area", "MODEL_PRESETS", "SAMPLE_COLUMNS", "sample_rates", "project_model", "HNLPU"]
+           "metal_embedding_area", "MODEL_PRESETS", "SAMPLE_COLUMNS", "SAMPLE_ROWS", "STAGE_LEVELS", "sample_rates", "project_model", "HNLPU"]
 
 #: um^2 per unit at osu018: a register bit is the DFFPOSX1 cell (96), an adder bit and a
 #: negation bit the logic per effective adder bit of the first synthesized layer (141), an
@@ -227,9 +228,13 @@ HNLPU = {"tokens_per_s": 249_960, "tokens_per_j": 36, "area_mm2": 13_232, "nre_m
 
 #: Columns of the weight sample `sample_rates` builds: sharing is measured on at most this many.
 SAMPLE_COLUMNS = 2880
+#: Rows of the generated sample adders per weight are measured on (`sample_rates`).
+SAMPLE_ROWS = 256
+#: Adder levels per pipeline stage of a whole-model array (a register cut every 3 levels).
+STAGE_LEVELS = 3
 
 
-def sample_rates(m: int, fmt: str, act: str = "int8", sample_n: int = 256, seed: int = 0,
+def sample_rates(m: int, fmt: str, act: str = "int8", sample_n: int = SAMPLE_ROWS, seed: int = 0,
                  sample_m: int = SAMPLE_COLUMNS) -> dict[str, float]:
     """Adders, adder bits and negation bits per weight of an ``(N, m)`` BitNet-style layer.
 
@@ -240,8 +245,6 @@ def sample_rates(m: int, fmt: str, act: str = "int8", sample_n: int = 256, seed:
     """
     ms = min(m, sample_m)
     w = generate_weights(fmt, sample_n, ms, seed)
-    from hwgen.formats import ACTIVATIONS
-
     a = ACTIVATIONS[act]
     g = build_graph(w, digit_positions(fmt), a.min, a.max)
     eff = g.width[g.n_inputs:] - np.maximum(g.lshift, g.rshift)
@@ -249,16 +252,14 @@ def sample_rates(m: int, fmt: str, act: str = "int8", sample_n: int = 256, seed:
             "out_width": float(output_width(w, a)), "naive": g.stats(w, digit_positions(fmt))["naive_adders_per_weight"]}
 
 
-def layer_cost(n: int, m: int, fmt: str, act: str, tech_name: str, rates: dict, stage_levels: int = 3,
-               sample_n: int = 256) -> dict:
+def layer_cost(n: int, m: int, fmt: str, act: str, tech_name: str, rates: dict, stage_levels: int = STAGE_LEVELS,
+               sample_n: int = SAMPLE_ROWS) -> dict:
     """Area, energy per GEMV and speed of one ``(n, m)`` hardwired array.
 
     ``rates`` are the `sample_rates` of the layer's columns: adders per weight measured on
     a ``sample_n``-row sample, plus one combining adder (of the output width) per column
     for every further ``sample_n`` rows; a register cut every ``stage_levels`` adder levels.
     """
-    from hwgen.formats import ACTIVATIONS
-
     tech = load_tech(tech_name)
     area_c, dfac = _scale(tech_name)
     blocks = max(1, math.ceil(n / sample_n))
@@ -276,9 +277,9 @@ def layer_cost(n: int, m: int, fmt: str, act: str, tech_name: str, rates: dict, 
 
 
 def project_model(preset: str, tech_name: str = "n5", act: str = "int8", clock_mhz: float | None = None,
-                  stage_levels: int = 3, context: int = 2048, kv_bits: int = 8, kv_pj_per_bit: float = 3.9,
+                  stage_levels: int = STAGE_LEVELS, context: int = 2048, kv_bits: int = 8, kv_pj_per_bit: float = 3.9,
                   kv_tb_per_s: float = 50.0, attn_pj_per_mac: float = 0.05, leakage_mw_per_mm2: float = 5.0,
-                  sample_n: int = 256,
+                  sample_n: int = SAMPLE_ROWS,
                   rates: dict | None = None) -> dict:
     """Die area, tokens/s and tokens/J of a whole model hardwired at ``tech_name``.
 

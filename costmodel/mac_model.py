@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from hwgen.config import MacConfig
+from hwgen.floatpath import MacShape
 from hwgen.formats import signed_width
 
 from .float_model import STAGE_BITS_EXTRA, price, unit_costs
@@ -29,8 +30,6 @@ __all__ = ["estimate_mac"]
 
 def estimate_mac(config: MacConfig, tech_name: str = "osu018", clock_mhz: float | None = None) -> dict:
     """The model's prediction for one MAC baseline core (keys of `costmodel.model.OUTPUT_KEYS`)."""
-    from hwgen.floatpath import MacShape
-
     s = MacShape(config)
     c = config
     R, K = c.rows, c.columns

@@ -67,7 +67,8 @@ from hwgen.lutgraph import build_lut_graph
 
 from .adder_fusion import reduction_adders
 from .features import BREAKDOWN, FEATURES
-from .opt_share import removed_build_bits
+from .opt_share_table import removed_build_bits
+from .pricing import run_metrics
 from .tech import Tech, load_tech
 
 __all__ = [
@@ -488,37 +489,14 @@ def _evaluate_chunk(p: dict[str, np.ndarray], index: np.ndarray, priced: dict, t
     tail += d["acc_base"]
     critical = np.maximum(registered, tail)
     critical += d["reg_overhead"]
-    fmax = 1000.0 / critical
     asked = p["clock_mhz"]
     unset = np.isnan(asked)
+    fmax = 1000.0 / critical
     clock = fmax if unset.all() else np.where(unset, fmax, asked)
-    leak_mw = tech.leakage_mw_per_um2 * area
-    power = e_cycle * clock
-    power *= 1e-3  # pJ * MHz = uW
-    power += leak_mw
     latency = p["pipeline"] + 1
     cycles = rows * cols + latency
-    cyc = cycles.astype(np.float64)
-    gemv_time_us = cyc / clock
-    e_gemv = leak_mw * gemv_time_us
-    e_gemv *= 1e3  # mW * us = nJ -> pJ
-    e_gemv += e_cycle * cyc
-    ops = 2.0 * n * m
-    out = {
-        "area_um2": area,
-        "power_mw": power,
-        "energy_pj_per_gemv": e_gemv,
-        "energy_pj_per_op": e_gemv / ops,
-        "energy_pj_per_cycle": e_cycle,
-        "fmax_mhz": fmax,
-        "clock_mhz": clock,
-        "critical_path_ns": critical,
-        "cycles_per_gemv": cycles,
-        "latency_cycles": latency,
-        "gemv_per_s": clock * 1e6 / cyc,
-        "throughput_gops": ops * clock * 1e-3 / cyc,
-        "ops_per_gemv": ops,
-    }
+    out = run_metrics(area, e_cycle, tech.leakage_mw_per_um2, critical, clock, cycles, 2.0 * n * m)
+    out["latency_cycles"] = latency
     for name in BREAKDOWN:
         out[f"area_{name}_um2"] = area_parts[name]
         out[f"energy_{name}_pj_per_cycle"] = energy_parts[name]

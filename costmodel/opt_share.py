@@ -9,33 +9,33 @@ shape in a way only the pass itself reproduces (mu = 4 loses 54% of its build ad
 mu = 5 10%), so it is measured: `measure` runs Yosys's coarse synthesis on the one-LUT
 core and counts ``$alu`` bits before and after ``opt -full``. ``python -m
 costmodel.opt_share`` re-measures every group size and activation and writes
-`TABLE_PATH`; the cost model reads it through `removed_build_bits`.
+`costmodel.opt_share_table.TABLE_PATH`; the cost model reads it through
+`costmodel.opt_share_table.removed_build_bits`.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import tempfile
-from functools import lru_cache
 from pathlib import Path
+
+from amaranth.back import verilog
 
 from hwgen.config import MAX_GROUP_SIZE
 from hwgen.formats import ACTIVATIONS
+from hwgen.rtl.lut_core import LutCore
 
-__all__ = ["TABLE_PATH", "coarse_rtlil", "cell_widths", "measure", "removed_build_bits", "main"]
+from .opt_share_table import TABLE_PATH
+from .runs import design_config
+from .synth import require_tool, run_tool, tool_versions
 
-TABLE_PATH = Path(__file__).with_name("opt_share.json")
+__all__ = ["coarse_rtlil", "cell_widths", "measure", "main"]
 
 
 def coarse_rtlil(config, *then: str) -> list[str]:
     """RTLIL of a LUT core after Yosys's coarse synthesis, then after each command of ``then``."""
-    from amaranth.back import verilog
-
-    from hwgen.rtl.lut_core import LutCore
-
-    from .synth import require_tool, run_tool
-
     steps = ["synth -top core -flatten -run begin:fine", *then]
     script = "read_verilog core.v; " + " ".join(f"{step}; write_rtlil step{i}.il;" for i, step in enumerate(steps))
     with tempfile.TemporaryDirectory(prefix="hwgen-coarse-") as tmp:
@@ -53,28 +53,12 @@ def cell_widths(rtlil: str, cell_type: str, parameter: str) -> list[int]:
 
 def measure(group_size: int, activation: str) -> int:
     """``$alu`` output bits ``opt -full`` removes from the pipeline-0, one-LUT, one-fetcher core."""
-    from .runs import design_config
-
     config = design_config(dict(mu=group_size, L=1, K=1, act=activation, p=0, n=group_size * 16, m=16))
     before, after = coarse_rtlil(config, "opt -full")
     return sum(cell_widths(before, "$alu", "Y_WIDTH")) - sum(cell_widths(after, "$alu", "Y_WIDTH"))
 
 
-@lru_cache(maxsize=None)
-def _table() -> dict:
-    return json.loads(TABLE_PATH.read_text())
-
-
-def removed_build_bits(group_size: int, act_width: int) -> int:
-    """Build adder bits ``opt_share`` removes per LUT (pipeline 0, one fetcher)."""
-    return _table()["removed_build_bits"][f"int{act_width}"][group_size - 1]
-
-
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    from .synth import tool_versions
-
     parser = argparse.ArgumentParser(prog="python -m costmodel.opt_share", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=TABLE_PATH)
     args = parser.parse_args(argv)

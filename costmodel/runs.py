@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
+from amaranth.back import verilog
+
 from hwgen.config import LutConfig, parse_design
+from hwgen.rtl.lut_core import LutCore
 
 from . import synth
 from .activity import VCD_SCOPE, write_vcd
+from .blocks import block_name, block_verilog
 
 __all__ = ["DEFAULT_PERIOD_NS", "design_config", "synth_config", "synth_block"]
 
@@ -38,10 +43,6 @@ def synth_config(config: LutConfig, liberty: Path | None = None, clock_period_ns
 
     With ``activity`` the power is annotated from a simulation of a random workload.
     """
-    from amaranth.back import verilog
-
-    from hwgen.rtl.lut_core import LutCore
-
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hwgen-cm-") as tmp:
         tmp = Path(tmp)
@@ -56,8 +57,6 @@ def synth_config(config: LutConfig, liberty: Path | None = None, clock_period_ns
 def synth_block(kind: str, liberty: Path | None = None, clock_period_ns: float = DEFAULT_PERIOD_NS,
                 **params) -> synth.SynthResult:
     """Synthesize one calibration block (default input activity)."""
-    from .blocks import block_name, block_verilog
-
     with tempfile.TemporaryDirectory(prefix="hwgen-cm-") as tmp:
         source = Path(tmp) / "block.v"
         source.write_text(block_verilog(kind, **params))
@@ -100,8 +99,6 @@ def synth_designs(designs: list[dict], liberty: Path | None = None, clock_period
             if progress:
                 progress(rows[-1])
         return rows
-    from concurrent.futures import ProcessPoolExecutor
-
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         rows = []
         for row in pool.map(_run_one, tasks):

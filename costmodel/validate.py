@@ -84,15 +84,19 @@ DRAWN_VALIDATION_CORES: list[dict] = [
 VALIDATION_CORES: list[dict] = PICKED_VALIDATION_CORES + DRAWN_VALIDATION_CORES
 
 import argparse
+import json
 import platform
 import time
 from pathlib import Path
 
 import numpy as np
 
+from hwgen.errors import ToolError
+
 from .design_space import design_key
 from .model import ACCURACY_REGIMES, accuracy_regime, estimate_batch, params_from_configs
 from .runs import DEFAULT_PERIOD_NS, design_config, synth_designs
+from .synth import library_liberty
 from .tech import load_tech, table_path
 
 __all__ = ["PICKED_VALIDATION_CORES", "DRAWN_VALIDATION_CORES", "VALIDATION_CORES", "TARGETS", "compare",
@@ -164,8 +168,6 @@ def regime_accuracy(df) -> dict:
 def record_validation(tech_name: str, df, report: Path) -> Path:
     """Write `regime_accuracy` into the table's JSON file (``"validation"``), so that every
     estimate priced with it says how far off that regime was; returns the file."""
-    import json
-
     path = table_path(tech_name)
     table = json.loads(path.read_text())
     table["validation"] = {"date": time.strftime("%Y-%m-%d"), "report": str(report),
@@ -291,10 +293,6 @@ DESIGN_SETS = {"all": VALIDATION_CORES, "picked": PICKED_VALIDATION_CORES, "draw
 
 
 def main(argv: list[str] | None = None) -> int:
-    from hwgen.errors import ToolError
-
-    from .synth import library_liberty
-
     parser = argparse.ArgumentParser(prog="python -m costmodel.validate", description=__doc__)
     parser.add_argument("--tech", default="osu018", help="table to validate (a name, or a .json path with --liberty)")
     parser.add_argument("--liberty", type=Path, default=None,

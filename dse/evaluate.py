@@ -46,6 +46,7 @@ from costmodel.tech import load_tech
 from hwgen import formats
 from hwgen.config import required_accumulator_width
 
+from .families import core_cost, hardwired_layer
 from .space import Space
 from .workload import key_bits, roofline, streamed_bytes
 
@@ -149,8 +150,6 @@ def _per_token(space: Space, tech, *, core_area, always_on_area, power, fmax, cl
 
 def _evaluate_families(space: Space, p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """`evaluate` for spaces with family parameters (see the module docstring)."""
-    from .families import core_cost, hardwired_layer
-
     tech = load_tech(space.tech)
     wl = space.workload
     size = p["luts"].shape[0]

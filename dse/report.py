@@ -25,6 +25,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from costmodel.model import ACCURACY_REGIMES, accuracy, accuracy_text  # noqa: E402
+from costmodel.tech import load_tech  # noqa: E402
+
 from .space import Space  # noqa: E402
 from .workload import gemv_table  # noqa: E402
 
@@ -222,9 +225,6 @@ def _html_table(df: pd.DataFrame) -> str:
 
 def _accuracy_lines(tech_name: str) -> list[tuple[str, str]]:
     """How far off the ternary LUT-core model was against synthesis with this table, per regime."""
-    from costmodel.model import ACCURACY_REGIMES, accuracy, accuracy_text
-    from costmodel.tech import load_tech
-
     tech = load_tech(tech_name)
     return [(f"model accuracy, {regime} LUT cores", accuracy_text(accuracy(tech, regime)))
             for regime in ACCURACY_REGIMES]

@@ -70,10 +70,12 @@ from typing import Any
 import numpy as np
 import yaml
 
+from costmodel.tech import load_tech
 from hwgen import formats
 from hwgen.config import MAX_ADDER_PIPELINE, MAX_GROUP_SIZE, mac_max_pipeline, max_pipeline
-from hwgen.fields import reject_unknown
 from hwgen.errors import ConfigError
+from hwgen.fields import reject_unknown
+from hwgen.weights import fit_group_size, hardwired_weights, mac_weights, row_multiple, weight_spec
 
 from .workload import Workload, load_workload
 
@@ -228,14 +230,12 @@ class Space:
         out = {p.name: point.get(p.name, p.values[0]) for p in self.params}
         arch, weights = out.get("architecture", "lut"), out.get("weights", self.workload.weights)
         is_float = out["activation"] in FLOAT_ACTIVATIONS
-        if "architecture" in out and arch == "mac" and weights == "ifairy":
+        if "architecture" in out and arch == "mac" and mac_weights(weights, is_float) is None:
             out["architecture"] = arch = "lut"
         if "weights" in out and arch == "lut" and is_float and weights != "ternary":
             out["weights"] = weights = "ternary"
-        if arch == "lut" and weights == "sherry":
-            out["group_size"] = 4
-        elif arch == "lut" and weights == "ifairy" and out["group_size"] > 4:
-            out["group_size"] = max([v for v in self.param("group_size").values if v <= 4], default=4)
+        if arch == "lut":
+            out["group_size"] = fit_group_size(weights, out["group_size"], self.param("group_size").values)
         if "adder_pipeline" in out and not is_float:
             out["adder_pipeline"] = 0
         if arch == "mac":
@@ -244,7 +244,7 @@ class Space:
             limit = max_pipeline(int(out["luts"]))
         if out["pipeline"] > limit:
             out["pipeline"] = max(v for v in self.param("pipeline").values if v <= limit)
-        if out.get("hardwired_layers", 0) and (is_float or weights == "ifairy"):
+        if out.get("hardwired_layers", 0) and (is_float or hardwired_weights(weights) is None):
             out["hardwired_layers"] = 0
         return out
 
@@ -266,7 +266,7 @@ class Space:
         idx = np.indices(sizes).reshape(len(names), -1)
         out = {n: columns[n][idx[i]] for i, n in enumerate(names)}
         if self.classic:
-            keep = out["pipeline"] <= _max_pipeline_array(out["luts"])
+            keep = out["pipeline"] <= max_pipeline_array(out["luts"])
             return {n: a[keep] for n, a in out.items()}
         seen: dict[tuple, None] = {}
         for i in range(idx.shape[1]):
@@ -285,7 +285,7 @@ class Space:
             return len(self.grid()["pipeline"])
         luts = np.array(self.param("luts").values)
         pipes = np.array(self.param("pipeline").values)
-        per_luts = (pipes[None, :] <= _max_pipeline_array(luts)[:, None]).sum(axis=1)
+        per_luts = (pipes[None, :] <= max_pipeline_array(luts)[:, None]).sum(axis=1)
         others = math.prod(len(p.values) for p in self.params if p.name not in ("luts", "pipeline"))
         return int(per_luts.sum()) * others
 
@@ -304,14 +304,10 @@ class Space:
         }
 
 
-def _max_pipeline_array(luts: np.ndarray) -> np.ndarray:
-    luts = np.asarray(luts, dtype=np.int64)
-    bits = np.zeros(luts.shape, dtype=np.int64)
-    v = luts - 1
-    while np.any(v > 0):
-        bits += v > 0
-        v = v >> 1
-    return 2 + bits
+def max_pipeline_array(luts: np.ndarray) -> np.ndarray:
+    """`hwgen.config.max_pipeline` of every entry (computed once per distinct value)."""
+    values, index = np.unique(np.asarray(luts, dtype=np.int64), return_inverse=True)
+    return np.array([max_pipeline(int(v)) for v in values], dtype=np.int64)[index.reshape(np.shape(luts))]
 
 
 # ----------------------------------------------------------------------------
@@ -404,7 +400,6 @@ def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = Non
     workload = load_workload(raw["workload"], base_dir)
 
     tech = raw.get("tech", "osu018")
-    from costmodel.tech import load_tech  # validates the name, listing the known tables
     if not isinstance(tech, str):
         raise ConfigError(f"'tech' must be a technology name, not {tech!r}")
     load_tech(tech)
@@ -492,14 +487,17 @@ def _check_families(byname: dict[str, Param], workload: Workload) -> None:
         if any(a in FLOAT_ACTIVATIONS for a in acts) and "ternary" not in weights:
             raise ConfigError("parameters.weights: float activations on LUT cores need ternary weights "
                               "(float cores take ternary keys only); add ternary to parameters.weights")
-    if "sherry" in weights:
-        bad = [g for g in workload.gemvs if g.n % 4]
+    for w in weights:
+        multiple, reason = row_multiple(w)
+        bad = [g for g in workload.gemvs if g.n % multiple]
         if bad:
-            raise ConfigError(f"parameters.weights: sherry needs every workload n to be a multiple of 4 "
-                              f"(3:4 groups); {bad[0].name} has n={bad[0].n}")
-    if "ifairy" in weights and "architecture" in byname and archs == ("mac",):
-        raise ConfigError("parameters.weights: ifairy (complex) weights have no MAC baseline; "
-                          "add lut to parameters.architecture or drop ifairy")
+            raise ConfigError(f"parameters.weights: {w} needs every workload n to be a multiple of {multiple}"
+                              f"{reason}; {bad[0].name} has n={bad[0].n}")
+    no_mac = [w for w in weights if mac_weights(w, False) is None]
+    if no_mac and "architecture" in byname and archs == ("mac",):
+        kind = " (complex)" if weight_spec(no_mac[0]).complex else ""
+        raise ConfigError(f"parameters.weights: {no_mac[0]}{kind} weights have no MAC baseline; "
+                          f"add lut to parameters.architecture or drop {no_mac[0]}")
     if "hardwired_layers" in byname:
         hw = byname["hardwired_layers"].values
         if max(hw) > 0:

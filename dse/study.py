@@ -49,7 +49,7 @@ from optuna.trial import TrialState
 from hwgen.errors import ConfigError
 
 from .evaluate import METRICS, constraint_names, evaluate, violations
-from .space import Space, load_space
+from .space import Space, max_pipeline_array, load_space
 
 __all__ = ["Evaluator", "open_storage", "open_study", "space_fingerprint", "make_sampler", "suggest",
            "run_worker", "WorkerSpec", "completed_trials", "storage_label", "SYNC_EVERY", "UID_ATTR"]
@@ -109,10 +109,8 @@ class Evaluator:
 
 
 def _clamp_pipelines(space: Space, luts: np.ndarray, pipeline: np.ndarray) -> np.ndarray:
-    from .space import _max_pipeline_array
-
     allowed = np.array(space.param("pipeline").values)
-    limit = _max_pipeline_array(luts)
+    limit = max_pipeline_array(luts)
     # largest allowed value <= limit, for every point (the space guarantees one exists)
     ok = allowed[None, :] <= limit[:, None]
     best = allowed[np.maximum(ok.sum(axis=1) - 1, 0)]

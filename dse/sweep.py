@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 import sys
+import tempfile
 import time
 import uuid
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
@@ -20,11 +21,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
+from costmodel.synth import synthesize
+from hwgen.config import parse_design
 from hwgen.errors import ConfigError
+from hwgen.families import family_of, generate
+from hwgen.weights import hardwired_weights
 
 from . import report as rep
 from .evaluate import METRICS, evaluate, violations
+from .families import design_mapping
 from .pareto import Normalizer, hypervolume_curve, nondominated, objective_matrix
 from .progress import Progress
 from .space import Space, load_space
@@ -200,8 +207,6 @@ def _search(space: Space, space_path: str | None, storage: str, study_name: str,
 def _design_dict(space: Space, row: pd.Series) -> dict[str, Any]:
     g = space.workload.largest
     if not space.classic:
-        from .families import design_mapping
-
         get = lambda name, default: row[name] if name in row.index else default  # noqa: E731
         return design_mapping(str(get("architecture", "lut")), str(get("weights", space.workload.weights)),
                               str(row["activation"]), int(row["group_size"]), int(row["luts"]),
@@ -213,12 +218,10 @@ def _design_dict(space: Space, row: pd.Series) -> dict[str, Any]:
 
 
 def _emit_rtl(space: Space, table: pd.DataFrame, stage: Path) -> dict[str, str]:
-    from hwgen.api import generate
-
     out = {}
     for _, row in table.iterrows():
         folder = f"rtl/{row['design']}"
-        generate(_design_dict(space, row), stage / folder, clock_mhz=round(float(row["clock_mhz"]), 3))
+        generate(parse_design(_design_dict(space, row)), stage / folder, clock_mhz=round(float(row["clock_mhz"]), 3))
         if int(row.get("hardwired_layers", 0)):
             _write_hardwired_designs(space, row, stage / folder)
         out[str(row["design"])] = folder
@@ -228,11 +231,7 @@ def _emit_rtl(space: Space, table: pd.DataFrame, stage: Path) -> dict[str, str]:
 def _write_hardwired_designs(space: Space, row: pd.Series, folder: Path) -> None:
     """Hardwired layers are whole-model arrays (millions of weights): instead of their Verilog,
     write one ``kind: hardwired`` design per projection (``hwgen generate`` builds it)."""
-    import yaml
-
-    from .families import hardwired_format
-
-    fmt = hardwired_format(str(row["weights"]) if "weights" in row.index else space.workload.weights)
+    fmt = hardwired_weights(str(row["weights"]) if "weights" in row.index else space.workload.weights)
     designs = {g.name: {"kind": "hardwired", "weights": fmt, "activation": str(row["activation"]), "seed": 0,
                         "workload": {"n": g.n, "m": g.m}, "pipeline": 0, "top": f"hardwired_{g.name}"}
                for g in space.workload.gemvs}
@@ -250,23 +249,18 @@ def _knee_order(space: Space, table: pd.DataFrame) -> np.ndarray:
 
 def _synth_top(space: Space, table: pd.DataFrame, n: int, stage: Path, bar: Progress) -> pd.DataFrame:
     """Synthesize the ``n`` Pareto designs closest to the ideal point; model and flow side by side."""
-    import tempfile
-
-    from costmodel.synth import synthesize
-    from hwgen.api import estimate, generate, load
-
     rows = []
     for i in _knee_order(space, table)[:n]:
         row = table.iloc[int(i)]
         design = _design_dict(space, row)
-        config = load(design)
+        config = parse_design(design)
         clock = float(row["clock_mhz"])
         bar.message(f"sweep: synthesizing {row['design']} ({design['kind']}, mu={row['group_size']}, "
                     f"L={row['luts']}, K={row['fetchers']}, pipeline={config.pipeline})")
         with tempfile.TemporaryDirectory(prefix="hwgen-sweep-synth-") as tmp:
-            generate(design, tmp, clock_mhz=round(clock, 3))
+            generate(config, tmp, clock_mhz=round(clock, 3))
             result = synthesize([Path(tmp) / f"{config.top}.v"], config.top, clock_period_ns=1000.0 / clock)
-        model = estimate(design, space.tech, clock_mhz=clock)
+        model = family_of(config).estimate_with_accuracy(config, space.tech, clock)
         rows.append({
             "design": row["design"], "group_size": int(row["group_size"]), "luts": int(row["luts"]),
             "fetchers": int(row["fetchers"]), "pipeline": config.pipeline,

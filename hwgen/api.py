@@ -14,8 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from costmodel import synth as flow
+from dse.sweep import run_sweep
+
+from . import families
 from .config import load_design, parse_design
-from .emit import tool_versions, write_design
 from .errors import InputError
 from .families import family_of
 
@@ -50,13 +53,7 @@ def generate(design: Design, out_dir: str | Path, clock_mhz: float = DEFAULT_CLO
     The manifest holds the config, ports and widths, latency, structure counts,
     tool versions and the cost model's estimate at ``clock_mhz``.
     """
-    config = load(design)
-    text, details = build(config)
-    info = {"top": config.top, "kind": family_of(config).name, "config": config.to_dict(),
-            "clock_mhz": clock_mhz, **details, "tool_versions": tool_versions(),
-            "estimate": estimate(config, clock_mhz=clock_mhz)}
-    write_design(out_dir, config.top, text, info, clock_mhz)
-    return info
+    return families.generate(load(design), out_dir, clock_mhz)
 
 
 def load_array(path: str | Path, name: str) -> np.ndarray:
@@ -115,8 +112,6 @@ def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = Non
     ``tech`` picks an open library the flow knows (`costmodel.synth.LIBRARIES`: osu018,
     osu035); ``liberty`` overrides it with any Liberty file.
     """
-    from costmodel import synth as flow
-
     config = load(design)
     if liberty is not None:
         liberty = Path(liberty)
@@ -133,6 +128,4 @@ def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = Non
 
 def sweep(space: str | Path | None = None, **options) -> Any:
     """Run the design-space search and write the Pareto report (see `dse.sweep.run_sweep`)."""
-    from dse.sweep import run_sweep
-
     return run_sweep(None if space is None else str(space), **options)

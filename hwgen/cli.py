@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 
+from costmodel.model import accuracy_text
+
 from . import __version__, api
 from .errors import HwgenError
 
@@ -41,8 +43,6 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_estimate(args) -> int:
-    from costmodel.model import accuracy_text
-
     result = api.estimate(args.design, tech=args.tech, clock_mhz=args.clock_mhz)
     if args.json:
         _print_json(result)

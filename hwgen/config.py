@@ -217,6 +217,11 @@ class MacConfig(DesignConfig):
 MAC_WEIGHTS = ("ternary", "int8", "fp16")
 
 
+def mac_weight_max_abs(weights: str) -> int:
+    """Largest |w| an integer MAC baseline multiplies by: 1 for ternary (sign-select), 128 for int8."""
+    return 1 if weights == "ternary" else 128
+
+
 def mac_max_pipeline(rows: int) -> int:
     """Cut points: after the products, then one per adder-tree level."""
     return 1 + (rows - 1).bit_length()
@@ -248,8 +253,7 @@ def parse_mac(raw: dict) -> MacConfig:
             if name in raw:
                 raise ConfigError(f"'{name}' applies to float activations only")
         adder_pipeline, accumulation = 0, ""
-        wmax = 1 if weights == "ternary" else 128
-        bound = workload.n * max(-act.min, act.max) * wmax
+        bound = workload.n * max(-act.min, act.max) * mac_weight_max_abs(weights)
         needed = formats.signed_width(-bound, bound)
         acc = int_field(raw, "accumulator_width", needed, 1)
         if acc < needed:

@@ -1,24 +1,50 @@
-"""Design families: what the API does for each kind of design, in one table.
+"""Design families: what each kind of design is built, simulated, estimated and synthesized with, in one table.
 
 A family knows how to build its RTL (Verilog text plus the manifest's details),
 how to run that RTL in a simulator against its reference model, which cost model
-estimates it, and how it is synthesized. `family_of(config)` picks one, so
-`hwgen.api` never branches on kinds or formats itself.
+estimates it, how it is synthesized, and how many weight bits it streams.
+`family_of(config)` picks one, so neither `hwgen.api` nor the sweep (`dse`) branches
+on kinds or formats itself; `generate` writes a design's files for both.
 
-Simulation, estimation and synthesis live in `sim/` and `costmodel/`, which build
-on `hwgen`; they are imported when called.
+This is the one module binding the lower layers (RTL generators, reference models,
+cost models, simulation runners, the synthesis flow) together: it sits above all of
+them and below `dse` and `hwgen.api` (tests/test_layers.py).
 """
 
 from __future__ import annotations
 
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from costmodel import float_model, formats_model, mac_model
+from costmodel import hardwired as hardwired_model
+from costmodel import model as lut_model
+from costmodel.runs import synth_config
+from costmodel.synth import synthesize
+from sim.core_sim import simulate_float_lut
+from sim.float_reference import result_values
+from sim.format_sim import simulate_format
+from sim.hardwired_sim import simulate_hardwired
+from sim.lut_sim import simulate_lut
+from sim.mac_reference import simulate_mac
+
 from .config import FloatLutConfig, LutConfig, MacConfig
-from .emit import convert, port_list
+from .datapath import LutCoreShape
+from .emit import convert, port_list, tool_versions, write_design
+from .floatpath import FloatLutShape, MacShape
+from .formats import key_width
+from .hardwired import generate_verilog
+from .lutgraph import naive_adders
+from .rtl.float_core import FloatLutCore
+from .rtl.format_core import FormatCore
+from .rtl.lut_core import LutCore
+from .rtl.mac_core import MacCore
+from .weights.shape import FormatShape
 
 
 @dataclass(frozen=True)
@@ -35,6 +61,9 @@ class Family:
         With an ``accuracy`` block: the ternary core's comes from its validation
         (`costmodel.model.accuracy`); the others say where they are checked.
     synth : (config, liberty, clock_period_ns) -> (SynthResult, seconds)
+    bits_per_weight : config -> float
+        Weight bits streamed per weight (keys, packed codes or multiplier operands;
+        0 for arrays that carry their weights).
     weights_required : bool
         False where the design carries its own weights (hardwired arrays).
     checked_in : str
@@ -46,6 +75,7 @@ class Family:
     simulate: Callable[..., np.ndarray]
     estimate: Callable[..., dict]
     synth: Callable[..., tuple[Any, float]]
+    bits_per_weight: Callable[[Any], float]
     weights_required: bool = True
     checked_in: str = ""
 
@@ -76,30 +106,20 @@ def _lut_build(shape, naive: int) -> dict:
 
 
 def _build_ternary(config: LutConfig):
-    from .datapath import LutCoreShape
-    from .lutgraph import naive_adders
-    from .rtl.lut_core import LutCore
-
     shape = LutCoreShape(config)
     return _amaranth(config.top, LutCore(config), shape, key_width=shape.key_width,
                      lut_build=_lut_build(shape, naive_adders(config.group_size)))
 
 
 def _simulate_ternary(config, verilog, weights, acts, simulator, seed):
-    from sim.lut_sim import simulate_lut
-
     return simulate_lut(config, verilog, weights, acts, simulator=simulator, seed=seed)
 
 
 def _estimate_ternary(config, tech, clock_mhz):
-    from costmodel.model import estimate
-
-    return estimate(config, tech_name=tech, clock_mhz=clock_mhz)
+    return lut_model.estimate(config, tech_name=tech, clock_mhz=clock_mhz)
 
 
 def _synth_ternary(config, liberty, clock_period_ns):
-    from costmodel.runs import synth_config
-
     return synth_config(config, liberty=liberty, clock_period_ns=clock_period_ns)
 
 
@@ -107,43 +127,29 @@ def _synth_ternary(config, liberty, clock_period_ns):
 
 
 def _build_format(config: LutConfig):
-    from .rtl.format_core import FormatCore
-    from .weights.shape import FormatShape
-
     shape = FormatShape(config)
     return _amaranth(config.top, FormatCore(config), shape, key_width=shape.key_width,
                      lut_build=_lut_build(shape, shape.naive_adders))
 
 
 def _simulate_format(config, verilog, weights, acts, simulator, seed):
-    from sim.format_sim import simulate_format
-
     return simulate_format(config, verilog, weights, acts, simulator=simulator, seed=seed)
 
 
 def _estimate_format(config, tech, clock_mhz):
-    from costmodel.formats_model import estimate
-
-    return estimate(config, tech_name=tech, clock_mhz=clock_mhz)
+    return formats_model.estimate(config, tech_name=tech, clock_mhz=clock_mhz)
 
 
 # -- float LUT cores and the multiplier-based baseline ---------------------------------------
 
 
 def _build_float(config: FloatLutConfig):
-    from .floatpath import FloatLutShape
-    from .lutgraph import naive_adders
-    from .rtl.float_core import FloatLutCore
-
     shape = FloatLutShape(config)
     return _amaranth(config.top, FloatLutCore(config), shape, key_width=shape.key_width,
                      lut_build=_lut_build(shape, naive_adders(config.group_size)))
 
 
 def _build_mac(config: MacConfig):
-    from .floatpath import MacShape
-    from .rtl.mac_core import MacCore
-
     shape = MacShape(config)
     return _amaranth(config.top, MacCore(config), shape, weight_width=shape.weight_width,
                      multipliers=shape.multipliers, tree_adders=shape.tree_adders)
@@ -153,67 +159,46 @@ def _float_values(config, result):
     """Float results as the values of the accumulation format (`sim.float_reference`)."""
     if not config.act.is_float:
         return result
-    from sim.float_reference import result_values
-
     return result_values(result, config.acc_format)
 
 
 def _simulate_float(config, verilog, weights, acts, simulator, seed):
-    from sim.core_sim import simulate_float_lut
-
     return _float_values(config, simulate_float_lut(config, verilog, weights, acts, simulator=simulator, seed=seed))
 
 
 def _simulate_mac(config, verilog, weights, acts, simulator, seed):
-    from sim.mac_reference import simulate_mac
-
     return _float_values(config, simulate_mac(config, verilog, weights, acts, simulator=simulator, seed=seed))
 
 
 def _estimate_float(config, tech, clock_mhz):
-    from costmodel.float_model import estimate_float_lut
-
-    return estimate_float_lut(config, tech_name=tech, clock_mhz=clock_mhz)
+    return float_model.estimate_float_lut(config, tech_name=tech, clock_mhz=clock_mhz)
 
 
 def _estimate_mac(config, tech, clock_mhz):
-    from costmodel.mac_model import estimate_mac
-
-    return estimate_mac(config, tech_name=tech, clock_mhz=clock_mhz)
+    return mac_model.estimate_mac(config, tech_name=tech, clock_mhz=clock_mhz)
 
 
 # -- hardwired-neuron arrays ----------------------------------------------------------------
 
 
 def _build_hardwired(config):
-    from .hardwired import generate_verilog
-
     text, ports, stats = generate_verilog(config)
     return text, {"ports": ports.pop("ports"), "latency_cycles": ports["latency_cycles"],
                   "interface": ports, "adder_graph": stats}
 
 
 def _simulate_hardwired(config, verilog, weights, acts, simulator, seed):
-    from sim.hardwired_sim import simulate_hardwired
-
     return simulate_hardwired(config, verilog, weights, acts, simulator=simulator, seed=seed)
 
 
 def _estimate_hardwired(config, tech, clock_mhz):
-    from costmodel.hardwired import estimate_hardwired
-
-    return estimate_hardwired(config, tech_name=tech, clock_mhz=clock_mhz)
+    return hardwired_model.estimate_hardwired(config, tech_name=tech, clock_mhz=clock_mhz)
 
 
 def _synth_verilog(build):
     """Synthesis of a family's Verilog with the flow's default input activity."""
 
     def run(config, liberty: Path, clock_period_ns: float):
-        import tempfile
-        import time
-
-        from costmodel.synth import synthesize
-
         start = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="hwgen-synth-") as tmp:
             source = Path(tmp) / f"{config.top}.v"
@@ -224,17 +209,23 @@ def _synth_verilog(build):
     return run
 
 
+def _key_bits(config) -> float:
+    """Ternary keys (integer and float LUT cores): key bits per weight of the group."""
+    return key_width(config.group_size) / config.group_size
+
+
 FAMILIES = {
-    "lut": Family("lut", _build_ternary, _simulate_ternary, _estimate_ternary, _synth_ternary),
+    "lut": Family("lut", _build_ternary, _simulate_ternary, _estimate_ternary, _synth_ternary, _key_bits),
     "lut-format": Family("lut-format", _build_format, _simulate_format, _estimate_format,
-                         _synth_verilog(_build_format),
+                         _synth_verilog(_build_format), formats_model.bits_per_weight,
                          checked_in="reports/formats.md (one small core per format, benchmarks/formats.py --synth)"),
     "lut-float": Family("lut-float", _build_float, _simulate_float, _estimate_float, _synth_verilog(_build_float),
-                        checked_in="reports/findings.md (benchmarks/findings.py)"),
+                        _key_bits, checked_in="reports/findings.md (benchmarks/findings.py)"),
     "mac": Family("mac", _build_mac, _simulate_mac, _estimate_mac, _synth_verilog(_build_mac),
+                  lambda config: float(MacShape(config).weight_width),
                   checked_in="reports/findings.md (benchmarks/findings.py)"),
     "hardwired": Family("hardwired", _build_hardwired, _simulate_hardwired, _estimate_hardwired,
-                        _synth_verilog(_build_hardwired), weights_required=False,
+                        _synth_verilog(_build_hardwired), lambda config: 0.0, weights_required=False,
                         checked_in="reports/hardwired.md (benchmarks/bench_hardwired.py)"),
 }
 
@@ -246,3 +237,16 @@ def family_of(config) -> Family:
             return FAMILIES["lut-float"]
         return FAMILIES["lut" if config.weights == "ternary" else "lut-format"]
     return FAMILIES[config.kind]
+
+
+def generate(config, out_dir: str | Path, clock_mhz: float) -> dict[str, Any]:
+    """Write ``<top>.v``, ``filelist.f``, ``constraints.sdc`` and ``manifest.json`` of a validated
+    config to ``out_dir``; the manifest holds the config, ports and widths, latency, structure
+    counts, tool versions and the cost model's estimate at ``clock_mhz``. Returns the manifest."""
+    family = family_of(config)
+    text, details = family.build(config)
+    info = {"top": config.top, "kind": family.name, "config": config.to_dict(), "clock_mhz": clock_mhz,
+            **details, "tool_versions": tool_versions(),
+            "estimate": family.estimate_with_accuracy(config, "osu018", clock_mhz)}
+    write_design(out_dir, config.top, text, info, clock_mhz)
+    return info

@@ -34,7 +34,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from .config import FloatLutConfig, MacConfig
+import numpy as np
+
+from .config import FloatLutConfig, MacConfig, mac_weight_max_abs
 from .datapath import CoreShape, TernaryTableShape, tree_bounds
 from .formats import signed_width
 
@@ -91,7 +93,7 @@ class MacShape(CoreShape):
     def product_bound(self) -> int:
         """Integer designs: largest product magnitude."""
         act = self.config.act
-        return max(-act.min, act.max) * (1 if self.config.weights == "ternary" else 128)
+        return max(-act.min, act.max) * mac_weight_max_abs(self.config.weights)
 
     @property
     def product_width(self) -> int:
@@ -123,8 +125,6 @@ def pack_mac_weights(codes, tiling):
     ``codes`` is the ``(N, M)`` matrix of lane values (ternary: `ternary_weight_code`;
     int8: the integers; fp16: bit patterns); padding is 0 (a zero weight in every format).
     """
-    import numpy as np
-
     t = tiling
     w = np.zeros((t.padded_n, t.padded_m), dtype=np.int64)
     w[: t.n, : t.m] = codes

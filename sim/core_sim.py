@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from hwgen.floatpath import FloatLutShape
+from hwgen.formats import pack_activations, pack_keys
+
+from .float_reference import check_float_operands, float_lut_gemv_bits
 from .stream import compare, run_stream
 
 
@@ -11,11 +15,6 @@ def simulate_float_lut(config, verilog: str, weights: np.ndarray, acts: np.ndarr
                        simulator: str = "verilator", seed: int = 0, gap: float = 0.1,
                        stall: float = 0.1) -> np.ndarray:
     """``(B, M)`` result bit patterns of a float LUT core; `MismatchError` if not the reference's."""
-    from hwgen.floatpath import FloatLutShape
-    from hwgen.formats import pack_activations, pack_keys
-
-    from .float_reference import check_float_operands, float_lut_gemv_bits
-
     weights, bits = check_float_operands(config, weights, acts)
     expected = float_lut_gemv_bits(config, weights, bits)
     t = config.tiling

@@ -19,6 +19,7 @@ from hwgen.formats import check_int_activations, check_ternary, pack_activations
 from .float_reference import check_float_activations, fp_mul, fp_neg, fp_widen, ordered_accumulate, ordered_tree
 from .fpref import fp_add, to_bits
 from .reference import check_shapes
+from .stream import compare, run_stream
 
 __all__ = ["check_mac_operands", "mac_gemv", "mac_gemv_checked", "simulate_mac"]
 
@@ -88,8 +89,6 @@ def mac_gemv(config: MacConfig, weights: np.ndarray, acts: np.ndarray) -> np.nda
 def simulate_mac(config: MacConfig, verilog: str, weights: np.ndarray, acts: np.ndarray,
                  simulator: str = "verilator", seed: int = 0, gap: float = 0.1, stall: float = 0.1) -> np.ndarray:
     """``(B, M)`` RTL results (int64, or float bit patterns); `MismatchError` if not the reference's."""
-    from .stream import compare, run_stream
-
     w, a = check_mac_operands(config, weights, acts)
     expected = mac_gemv_checked(config, w, a)
     t, s = config.tiling, MacShape(config)

@@ -12,7 +12,8 @@ import re
 
 from costmodel.adder_fusion import (FusedAdder, accumulator_carry_save, carry_save_adders, fuse_reduction, may_overflow,
                                    reduction_adders)
-from costmodel.opt_share import cell_widths, coarse_rtlil, measure, removed_build_bits
+from costmodel.opt_share import cell_widths, coarse_rtlil, measure
+from costmodel.opt_share_table import removed_build_bits
 from costmodel.runs import design_config
 from hwgen.datapath import LutCoreShape
 

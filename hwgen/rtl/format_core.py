@@ -7,7 +7,8 @@ Same streaming interface, tile walk, pipeline cuts and flow control as the terna
 * ``act``: ``L * inputs`` signed lanes per beat (iFairy: ``(re, im)`` per activation);
 * ``keys``: ``L * K`` keys of the format (Sherry 5 bits, iFairy ``2*mu``, int-b ``b*mu``);
 * build: `LutBuild` over the format's minimal sum graph (`hwgen.weights.graph`);
-* fetch: `SherryFetch` / `IfairyFetch` / `BitplaneFetch`, ``lanes`` values per column;
+* fetch: `SelectFetch` (signed-select formats: Sherry, binary) / `IfairyFetch` / `BitplaneFetch`,
+  ``lanes`` values per column;
 * reduce: one `ReductionTree` per column and lane; bit-planes add one tree over the
   L entry-0 values (``S``) and each column subtracts it and halves;
 * ``result``: ``K * lanes`` accumulated sums (lane ``k*lanes + part``) and ``last``.
@@ -25,16 +26,16 @@ from .ifairy_core import IfairyFetch
 from .lut_build import LutBuild
 from .lut_core import result_layout
 from .reduction import ReductionTree
-from .sherry_core import SherryFetch
+from .select_fetch import SelectFetch
 from .stream_frame import accumulate, delay, emit_result, stream_frame
 
 
 def make_fetch(shape: FormatShape) -> wiring.Component:
     """The format's fetch unit for one (LUT, column)."""
     spec, mu = shape.spec, shape.config.group_size
-    if spec.name == "sherry":
-        return SherryFetch(shape.entry_width, shape.fetch_width)
-    if spec.name == "ifairy":
+    if spec.signed_select:
+        return SelectFetch(shape.entries, spec.index_bits(mu), shape.entry_width, shape.fetch_width)
+    if spec.complex:
         return IfairyFetch(mu, shape.entry_width, shape.fetch_width)
     return BitplaneFetch(spec.bits, mu, shape.entry_width, shape.entry_bound)
 

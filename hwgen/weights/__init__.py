@@ -22,6 +22,27 @@ def weight_max_abs(name: str) -> int:
     return WEIGHT_SPECS[name].weight_max_abs if name in WEIGHT_SPECS else 1
 
 
+def mac_weights(name: str, activation_is_float: bool) -> str | None:
+    """The MAC baseline's weight operand for a weight format (ternary: sign-select); None if none."""
+    return "ternary" if name == "ternary" else WEIGHT_SPECS[name].mac_weights(activation_is_float)
+
+
+def hardwired_weights(name: str) -> str | None:
+    """The hardwired array format holding a weight format's matrices; None if none can."""
+    return "ternary" if name == "ternary" else WEIGHT_SPECS[name].hardwired_weights
+
+
+def fit_group_size(name: str, group_size: int, offered) -> int:
+    """The group size of a search point for a weight format (`WeightSpec.fit_group_size`)."""
+    return group_size if name == "ternary" else WEIGHT_SPECS[name].fit_group_size(group_size, offered)
+
+
+def row_multiple(name: str) -> tuple[int, str]:
+    """``(multiple, reason)``: ``workload.n`` must be a multiple of it for this format."""
+    spec = WEIGHT_SPECS.get(name)
+    return (spec.row_multiple, spec.row_reason) if spec else (1, "")
+
+
 def check_design(weights: str, group_size: int, n: int, activation_is_float: bool) -> None:
     """Format-specific design rules; raises `ConfigError` naming the field."""
     if weights not in WEIGHT_SPECS:
@@ -32,5 +53,6 @@ def check_design(weights: str, group_size: int, n: int, activation_is_float: boo
     if group_size not in spec.group_sizes:
         allowed = ", ".join(map(str, spec.group_sizes))
         raise ConfigError(f"'group_size' must be one of {allowed} for {weights} weights, not {group_size}")
-    if weights == "sherry" and n % sherry.GROUP:
-        raise ConfigError(f"'workload.n' must be a multiple of 4 for sherry weights (3:4 groups), not {n}")
+    if n % spec.row_multiple:
+        raise ConfigError(f"'workload.n' must be a multiple of {spec.row_multiple} for {weights} weights"
+                          f"{spec.row_reason}, not {n}")

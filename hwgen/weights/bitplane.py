@@ -52,6 +52,8 @@ class BitplaneSpec(WeightSpec):
         self.bits = bits
         self.name = f"int{bits}"
         self.weight_max_abs = 1 << (bits - 1)
+        # hardwired arrays come in int2 and int4: int3 is priced as int4 (an upper bound)
+        self.hardwired_weights = "int2" if bits == 2 else "int4"
 
     def targets(self, mu):
         return plane_targets(mu)

@@ -114,6 +114,9 @@ class IfairySpec(WeightSpec):
     complex = True
     group_sizes = tuple(range(1, MAX_GROUP + 1))
 
+    def mac_weights(self, activation_is_float):
+        return None  # complex weights: no real multiplier baseline
+
     def targets(self, mu):
         return table_targets(mu)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from .spec import WeightSpec, check_integers, select
+from .spec import WeightSpec, check_integers
 
 GROUP = 4
 PAD_PATTERN = np.array([1, 1, 1, 0], dtype=np.int64)  # a valid group for padding
@@ -92,6 +92,12 @@ def encode_groups(groups: np.ndarray) -> np.ndarray:
 class SherrySpec(WeightSpec):
     name = "sherry"
     group_sizes = (GROUP,)
+    row_multiple, row_reason = GROUP, " (3:4 groups)"
+    hardwired_weights = "ternary"  # a Sherry matrix is ternary
+    signed_select = True
+
+    def mac_weights(self, activation_is_float):
+        return "ternary"  # sign-select, as ternary
 
     def targets(self, mu):
         return ENTRY_WEIGHTS
@@ -107,10 +113,6 @@ class SherrySpec(WeightSpec):
 
     def encode(self, groups):
         return encode_groups(groups)
-
-    def fetch(self, table, keys, mu):
-        value = select(table, keys & 15)
-        return np.where((keys >> 4).astype(bool), -value, value)[..., None]
 
 
 SPEC = SherrySpec()

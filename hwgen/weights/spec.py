@@ -1,6 +1,9 @@
 """What every non-ternary weight format provides to the generator, the reference and the cost model.
 
-A format is one `WeightSpec`: how user matrices are checked and normalized, how a group
+A format is one `WeightSpec` (one module under `hwgen/weights/`, registered in
+`hwgen.weights.WEIGHT_SPECS`; docs/adding-a-format.md walks through adding one): its design
+rules (allowed group sizes, rows per pattern, which MAC baseline and hardwired array stand
+in for it), how user matrices are checked and normalized, how a group
 of ``mu`` weights (one LUT, one output column) becomes a key, which signed sums the LUT
 table holds (`targets`, built by `hwgen.weights.graph.build_sum_graph`), and how a key
 turns table entries into the group's contribution (`fetch`, ``lanes`` values per column:
@@ -24,6 +27,31 @@ class WeightSpec:
     weight_max_abs: int = 1   #: largest |w| (per real component): sizes the accumulators
     group_sizes: tuple[int, ...] = tuple(range(1, 9))
     correction: bool = False  #: the core subtracts table entry 0 per LUT and halves (bit-planes)
+    row_multiple: int = 1     #: ``workload.n`` must be a multiple of this (a pattern spans rows)
+    row_reason: str = ""      #: why, for the error message
+    #: The weight format of a hardwired array holding this format's matrices (None: none can).
+    hardwired_weights: str | None = None
+    #: A fetch that is one signed select: ``key = sign << index_bits | index`` picks entry
+    #: ``index`` negated by ``sign`` (the numpy `fetch` here; the RTL is `hwgen.rtl.select_fetch.SelectFetch`).
+    signed_select: bool = False
+
+    # -- design rules
+    def mac_weights(self, activation_is_float: bool) -> str | None:
+        """The MAC baseline's weight operand (`hwgen.config.MAC_WEIGHTS`) for this format's
+        matrices; None if it has no MAC baseline. Default: an int8 (fp16) multiplier."""
+        return "fp16" if activation_is_float else "int8"
+
+    def fit_group_size(self, group_size: int, offered) -> int:
+        """The group size a search point asking for ``group_size`` gets: itself if allowed,
+        else the largest allowed value of ``offered`` below it, else the largest allowed
+        value below it, else the smallest allowed."""
+        if group_size in self.group_sizes:
+            return group_size
+        below = [v for v in offered if v in self.group_sizes and v <= group_size]
+        if below:
+            return max(below)
+        below = [v for v in self.group_sizes if v <= group_size]
+        return max(below) if below else min(self.group_sizes)
 
     # -- structure
     def inputs(self, mu: int) -> int:
@@ -39,6 +67,10 @@ class WeightSpec:
     def stored_bits(self, mu: int) -> float:
         """Bits stored (and streamed) per weight."""
         return self.key_width(mu) / mu
+
+    def index_bits(self, mu: int) -> int:
+        """Signed-select formats: bits of the entry index below the sign bit."""
+        return self.key_width(mu) - 1
 
     def fetch_bound(self, entry_bound: int) -> int:
         """Largest magnitude of one fetched value when every entry is within ``entry_bound``."""
@@ -63,7 +95,11 @@ class WeightSpec:
 
     def fetch(self, table: np.ndarray, keys: np.ndarray, mu: int) -> np.ndarray:
         """``(..., lanes)`` values selected by ``keys`` from ``table`` (``(..., E)``, broadcast)."""
-        raise NotImplementedError
+        if not self.signed_select:
+            raise NotImplementedError
+        bits = self.index_bits(mu)
+        value = select(table, keys & ((1 << bits) - 1))
+        return np.where((keys >> bits).astype(bool), -value, value)[..., None]
 
 
 def check_matrix(weights: np.ndarray, name: str, allow_complex: bool = False) -> np.ndarray:
