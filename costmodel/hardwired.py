@@ -51,6 +51,7 @@ from hwgen.hardwired.config import HardwiredConfig, digit_positions, generate_we
 from hwgen.hardwired.graph import build_graph
 from hwgen.hardwired.rtl import design_stats, output_width
 
+from .pricing import linear, run_metrics
 from .tech import load_tech
 
 __all__ = ["HW_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "calibrate",
@@ -97,21 +98,10 @@ def price(feat: dict[str, float], stage_levels, stage_widths, cycles: int, n: in
     """Area, power, energy and speed of a design with counts ``feat``."""
     tech = load_tech(tech_name)
     area_c, dfac = _scale(tech_name)
-    area = sum(area_c[k] * v for k, v in feat.items())
-    e_cycle = sum(tech.energy[_TECH_KEY[k]] * v for k, v in feat.items() if k != "const")
+    area = linear(feat, area_c)
+    e_cycle = linear({k: v for k, v in feat.items() if k != "const"}, {k: tech.energy[t] for k, t in _TECH_KEY.items()})
     crit = max(_stage_delay_ns(l, w, dfac) for l, w in zip(stage_levels, stage_widths))
-    fmax = 1000.0 / crit
-    clock = fmax if clock_mhz is None else clock_mhz
-    leak_mw = tech.leakage_mw_per_um2 * area
-    e_gemv = e_cycle * cycles + leak_mw * cycles / clock * 1e3
-    ops = 2.0 * n * m
-    return {
-        "tech": tech.name, "area_um2": area, "power_mw": e_cycle * clock * 1e-3 + leak_mw,
-        "energy_pj_per_gemv": e_gemv, "energy_pj_per_op": e_gemv / ops, "energy_pj_per_cycle": e_cycle,
-        "fmax_mhz": fmax, "clock_mhz": clock, "critical_path_ns": crit, "cycles_per_gemv": cycles,
-        "gemv_per_s": clock * 1e6 / cycles, "throughput_gops": ops * clock * 1e-3 / cycles,
-        "ops_per_gemv": ops,
-    }
+    return {"tech": tech.name, **run_metrics(area, e_cycle, tech.leakage_mw_per_um2, crit, clock_mhz, cycles, 2.0 * n * m)}
 
 
 def estimate_hardwired(config: HardwiredConfig, tech_name: str = "osu018", clock_mhz: float | None = None,

@@ -42,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 from costmodel.model import estimate_batch
+from costmodel.pricing import run_cost
 from costmodel.tech import load_tech
 from hwgen import formats
 from hwgen.config import required_accumulator_width
@@ -209,8 +210,7 @@ def _evaluate_families(space: Space, p: dict[str, np.ndarray]) -> dict[str, np.n
     leak = tech.leakage_mw_per_um2
     for (n, m, count), st in zip(shapes, static):
         a, cyc = st["area"].copy(), st["cycles"].copy()
-        pw = st["e_cycle"] * clock * 1e-3 + leak * a
-        e = st["e_cycle"] * cyc + leak * a * cyc / clock * 1e3
+        pw, e = run_cost(st["e_cycle"], leak * a, cyc, clock)
         if ternary_base is not None:
             idx = np.flatnonzero(fast)
             est = estimate_batch({**ternary_base, "n": n, "m": m, "clock_mhz": clock[idx]}, tech)

@@ -70,10 +70,6 @@ ACTIVATIONS: dict[str, ActivationFormat] = {
     "fp16": ActivationFormat("fp16", 16, True, 5, 10),
 }
 
-#: Every weight format; all but ternary are specified in `hwgen.weights` (re-exported below).
-WEIGHT_FORMATS = ("ternary", "sherry", "ifairy", "int2", "int3", "int4")
-
-
 def widens(narrow: str, wide: str) -> bool:
     """Does float format ``wide`` hold every value of ``narrow`` exactly (same format included)?
 
@@ -264,10 +260,11 @@ def quantize_activations_absmax(acts: np.ndarray, bits: int = 8, eps: float = 1e
 
 
 # ----------------------------------------------------------------------------
-# Other weight formats (Sherry, iFairy, int2/3/4 bit-planes): one module each in
+# Other weight formats (Sherry, iFairy, int2/3/4 bit-planes, binary): one module each in
 # `hwgen.weights`, re-exported here so this module stays the single source of truth.
 
 from .weights import WEIGHT_SPECS, WeightSpec, check_design as check_weight_design  # noqa: E402
 from .weights import weight_max_abs, weight_spec  # noqa: E402
 
-assert set(WEIGHT_FORMATS) == {"ternary", *WEIGHT_SPECS}
+#: Every weight format a LUT design may name: ternary, then the registered specs.
+WEIGHT_FORMATS = ("ternary", *WEIGHT_SPECS)
