@@ -49,9 +49,9 @@ def random_acts(rng, config, batch):
 
 
 def test_formats_module_is_the_source_of_truth():
-    assert formats.WEIGHT_FORMATS == ("ternary", "sherry", "ifairy", "int2", "int3", "int4")
+    assert formats.WEIGHT_FORMATS == ("ternary", "sherry", "ifairy", "int2", "int3", "int4", "binary")
     assert formats.weight_spec("sherry") is sherry.SPEC
-    assert [formats.weight_max_abs(w) for w in formats.WEIGHT_FORMATS] == [1, 1, 1, 2, 4, 8]
+    assert [formats.weight_max_abs(w) for w in formats.WEIGHT_FORMATS] == [1, 1, 1, 2, 4, 8, 1]
 
 
 # ----------------------------------------------------------------------------- Sherry

@@ -1,15 +1,16 @@
 """Weight formats beyond ternary: Sherry (3:4 sparse ternary), iFairy (+-1, +-i), int2/3/4
-through bit-planes. `hwgen.formats` re-exports the registry, so it stays the one source
+through bit-planes, binary (+-1). `hwgen.formats` re-exports the registry, so it stays the one source
 of truth for every format; the format-specific packing and keys live in one module each.
 """
 
 from __future__ import annotations
 
 from ..errors import ConfigError
-from . import bitplane, ifairy, sherry
+from . import binary, bitplane, ifairy, sherry
 from .spec import WeightSpec, pack_format_keys
 
-WEIGHT_SPECS: dict[str, WeightSpec] = {"sherry": sherry.SPEC, "ifairy": ifairy.SPEC, **bitplane.SPECS}
+WEIGHT_SPECS: dict[str, WeightSpec] = {"sherry": sherry.SPEC, "ifairy": ifairy.SPEC, **bitplane.SPECS,
+                                       "binary": binary.SPEC}
 
 
 def weight_spec(name: str) -> WeightSpec:
