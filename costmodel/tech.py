@@ -23,6 +23,7 @@ validation); `costmodel.model.estimate` reports it with every estimate.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -163,29 +164,55 @@ def derive_scaled(base: Tech, name: str, description: str, scaling: dict) -> dic
 _OSU018_NAND2 = ("osu018 NAND2X1 footprint 2.4 um x 10 um = 24 um^2, from "
                  "/usr/share/qflow/tech/osu018/osu018_stdcells.lef (Debian qflow-tech-osu018); "
                  "supply 1.8 V from osu018_stdcells.lib")
+OSU018_NAND2_UM2 = 2.4 * 10.0
+OSU018_VDD = 1.8
+
+
+def _sig3(x: float) -> float:
+    """Rounded to the 3 significant digits the tables state their factors with."""
+    return float(f"{x:.3g}")
+
+
+def nand2_area_factor(cpp_nm: float, cell_height_nm: float) -> float:
+    """Area factor against osu018: a NAND2 of 3 contacted poly pitches x the cell height
+    (um^2, 3 significant digits as stated in the basis), over osu018's NAND2."""
+    return _sig3(_sig3(3 * cpp_nm * cell_height_nm * 1e-6) / OSU018_NAND2_UM2)
+
+
+def cv2_energy_factor(area_factor: float, vdd: float) -> float:
+    """Energy factor C*V^2: capacitance with the linear dimension (sqrt of the area factor)."""
+    return _sig3(math.sqrt(area_factor) * (vdd / OSU018_VDD) ** 2)
+
+
+_N16_AREA = nand2_area_factor(90, 576)
+_N7_AREA = nand2_area_factor(57, 240)
+_N16_DELAY = _sig3(12 / 60)
+_N7_DELAY = _sig3(_N16_DELAY / 1.15 / 1.20)
+_N7_ENERGY = cv2_energy_factor(_N7_AREA, 0.75)
 
 #: Scaling of each advanced-node table from osu018. First-order factors: area from the
 #: NAND2 footprint (3 contacted poly pitches x cell height), energy as C*V^2 with C scaling
 #: with the linear dimension (sqrt of the area factor) and V the node's nominal supply,
-#: delay from foundry-published speed gains. Leakage is not scaled (it is < 0.01 % of
-#: osu018 power, and no leakage figure is used), so advanced-node leakage is NOT modelled.
+#: delay from foundry-published speed gains. Every factor is computed from the inputs its
+#: ``basis`` states. Leakage is not scaled (it is < 0.01 % of osu018 power, and no leakage
+#: figure is used), so advanced-node leakage is NOT modelled.
 SCALING: dict[str, dict] = {
     "n16": {
         "description": "16 nm FinFET (TSMC 16FF+ class), derived from osu018 by scaling",
-        "area": {"factor": 0.0065,
+        "area": {"factor": _N16_AREA,
                  "basis": "NAND2 = 3 x CPP 90 nm x 9-track cell height 576 nm (64 nm metal pitch) = 0.156 um^2; / 24 um^2",
                  "source": "WikiChip, '16 nm lithography process' (TSMC 16FF: CPP 90 nm, MMP 64 nm), "
                            "https://en.wikichip.org/wiki/16_nm_lithography_process; " + _OSU018_NAND2,
                  "checked": "2026-11-23: WikiChip's 16 nm table (TechInsights data) lists TSMC 16FF CPP 90 nm, "
                             "MMP 64 nm, as used"},
-        "energy": {"factor": 0.0159,
+        "energy": {"factor": cv2_energy_factor(_N16_AREA, 0.8),
                    "basis": "sqrt(0.0065) * (0.8 V / 1.8 V)^2",
                    "checked": "2026-11-23: WikiChip's 16 nm table lists 0.75 V for 16FF; 0.8 V is 16FF+'s "
                               "nominal supply (at 0.75 V the factor would be 0.0140, -12%)",
                    "source": "C*V^2 scaling (e.g. Weste & Harris, CMOS VLSI Design, ch. 5); 0.8 V nominal "
                              "core supply of 16FF+ (TSMC 16nm technology page, https://www.tsmc.com/english/"
                              "dedicatedFoundry/technology/logic/l_16_12nm)"},
-        "delay": {"factor": 0.20,
+        "delay": {"factor": _N16_DELAY,
                   "basis": "FO4 inverter delay ~12 ps (16 nm FinFET) vs ~60 ps (0.18 um)",
                   "source": "first-order FO4 estimate; cross-check against Stillmaker & Baas, 'Scaling equations "
                             "for the accurate prediction of CMOS device performance from 180 nm to 7 nm', "
@@ -194,16 +221,16 @@ SCALING: dict[str, dict] = {
     },
     "n7": {
         "description": "7 nm FinFET (TSMC N7 class), derived from osu018 by scaling",
-        "area": {"factor": 0.00171,
+        "area": {"factor": _N7_AREA,
                  "basis": "NAND2 = 3 x CPP 57 nm x 6-track cell height 240 nm (40 nm metal pitch) = 0.041 um^2; / 24 um^2",
                  "source": "WikiChip, '7 nm lithography process' (TSMC N7: CPP 57 nm, MMP 40 nm, HD cell "
                            "height 240 nm), https://en.wikichip.org/wiki/7_nm_lithography_process; " + _OSU018_NAND2,
                  "checked": "2026-11-23: WikiChip's 7 nm page revisions list TSMC N7 CPP 54 nm (older) and 57 nm, "
                             "MMP 40 nm, 0.75 V; at CPP 54 nm the factor would be 0.00162 (-5%)"},
-        "energy": {"factor": 0.00718,
+        "energy": {"factor": _N7_ENERGY,
                    "basis": "sqrt(0.00171) * (0.75 V / 1.8 V)^2",
                    "source": "C*V^2 scaling; 0.75 V nominal N7 supply (WikiChip 7 nm page)"},
-        "delay": {"factor": 0.145,
+        "delay": {"factor": _N7_DELAY,
                   "basis": "n16 delay / 1.15 (N10 vs 16FF+) / 1.20 (N7 vs N10)",
                   "source": "TSMC press releases / technology pages: 10nm '15% faster than 16FF+', 7nm "
                             "'~20% speed improvement over 10nm', https://www.tsmc.com/english/dedicatedFoundry/"
@@ -212,14 +239,14 @@ SCALING: dict[str, dict] = {
     },
     "n5": {
         "description": "5 nm FinFET (TSMC N5 class), derived from osu018 by scaling",
-        "area": {"factor": 0.000929,
+        "area": {"factor": _sig3(_N7_AREA / 1.84),
                  "basis": "n7 area / 1.84",
                  "source": "TSMC 5nm technology page: N5 '1.84X logic density' vs N7, "
                            "https://www.tsmc.com/english/dedicatedFoundry/technology/logic/l_5nm"},
-        "energy": {"factor": 0.00503,
+        "energy": {"factor": _sig3(_N7_ENERGY * 0.70),
                    "basis": "n7 energy * 0.70",
                    "source": "TSMC 5nm technology page: '30% power reduction' vs N7 at the same speed"},
-        "delay": {"factor": 0.126,
+        "delay": {"factor": _sig3(_N7_DELAY / 1.15),
                   "basis": "n7 delay / 1.15",
                   "source": "TSMC 5nm technology page: '15% speed improvement' vs N7 at the same power"},
         "leakage_per_area": {"factor": 1.0, "basis": "not scaled", "source": "none (leakage not modelled)"},
