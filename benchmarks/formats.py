@@ -56,13 +56,9 @@ def design(weights: str, mu: int, luts: int, fetchers: int = 16, workload=WORKLO
 
 
 def stored_bits(config) -> float:
-    if config.weights == "ternary":
-        from hwgen.formats import key_width
+    from hwgen.families import family_of
 
-        return key_width(config.group_size) / config.group_size
-    from costmodel.formats_model import bits_per_weight
-
-    return bits_per_weight(config)
+    return family_of(config).bits_per_weight(config)
 
 
 def build_info(config) -> tuple[int, int, int]:
