@@ -156,8 +156,8 @@ def estimate(config: LutConfig, tech_name: str | Tech = "osu018", clock_mhz: flo
     e_cycle = sum(energy_parts.values())
     critical = critical_path_ns(st["segments"], config.pipeline, tech)
     n, m = config.workload.n, config.workload.m
-    values = run_metrics(area, e_cycle, tech.leakage_mw_per_um2, critical, None if clock_mhz is None else float(clock_mhz),
-                         st["cycles"], 2.0 * n * m)
+    clock = None if clock_mhz is None else float(clock_mhz)
+    values = run_metrics(area, e_cycle, tech.leakage_mw_per_um2, critical, clock, st["cycles"], 2.0 * n * m)
     values["latency_cycles"] = st["latency"]
     e_gemv = values["energy_pj_per_gemv"]
     result: dict = {"tech": tech.name}

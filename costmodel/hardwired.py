@@ -99,7 +99,8 @@ def price(feat: dict[str, float], stage_levels, stage_widths, cycles: int, n: in
     tech = load_tech(tech_name)
     area_c, dfac = _scale(tech_name)
     area = linear(feat, area_c)
-    e_cycle = linear({k: v for k, v in feat.items() if k != "const"}, {k: tech.energy[t] for k, t in _TECH_KEY.items()})
+    energy_c = {k: tech.energy[t] for k, t in _TECH_KEY.items()}
+    e_cycle = linear({k: v for k, v in feat.items() if k != "const"}, energy_c)
     crit = max(_stage_delay_ns(l, w, dfac) for l, w in zip(stage_levels, stage_widths))
     return {"tech": tech.name, **run_metrics(area, e_cycle, tech.leakage_mw_per_um2, crit, clock_mhz, cycles, 2.0 * n * m)}
 

@@ -1,6 +1,7 @@
 """Weight formats beyond ternary: Sherry (3:4 sparse ternary), iFairy (+-1, +-i), int2/3/4
-through bit-planes, binary (+-1). `hwgen.formats` re-exports the registry, so it stays the one source
-of truth for every format; the format-specific packing and keys live in one module each.
+through bit-planes, binary (+-1). `hwgen.formats` re-exports the registry, so it stays the
+one source of truth for every format; each format's rules, packing and keys live in its
+own module (docs/adding-a-format.md). The accessors below answer for ternary too.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ class WeightSpec:
     #: The weight format of a hardwired array holding this format's matrices (None: none can).
     hardwired_weights: str | None = None
     #: A fetch that is one signed select: ``key = sign << index_bits | index`` picks entry
-    #: ``index`` negated by ``sign`` (the numpy `fetch` here; the RTL is `hwgen.rtl.select_fetch.SelectFetch`).
+    #: ``index`` negated by ``sign`` (the numpy `fetch` here; RTL `hwgen.rtl.select_fetch`).
     signed_select: bool = False
 
     # -- design rules
