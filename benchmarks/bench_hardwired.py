@@ -21,8 +21,8 @@ from costmodel.hardwired import HNLPU, HW_OSU018, MODEL_PRESETS, metal_embedding
 
 _GEN = r"""
 import json, resource, sys, time
-from hwgen.hardwired import parse_hardwired, generate_verilog
-from hwgen.hardwired.rtl import build_design_graph
+from hwgen.hardwired import parse_hardwired
+from hwgen.hardwired.rtl import build_design_graph, generate_verilog
 n, fmt = int(sys.argv[1]), sys.argv[2]
 c = parse_hardwired({"kind": "hardwired", "workload": {"n": n, "m": n}, "weights": fmt, "pipeline": 2})
 t = time.perf_counter()

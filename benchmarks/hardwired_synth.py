@@ -12,7 +12,8 @@ import numpy as np
 
 import costmodel.synth as synth
 from costmodel.hardwired import HW_OSU018, calibrate, estimate_hardwired, features
-from hwgen.hardwired import generate_verilog, parse_hardwired
+from hwgen.hardwired import parse_hardwired
+from hwgen.hardwired.rtl import generate_verilog
 
 #: (name, raw design) fitted on / held out.
 CALIBRATION = [

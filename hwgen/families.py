@@ -38,7 +38,7 @@ from .datapath import LutCoreShape
 from .emit import convert, port_list, tool_versions, write_design
 from .floatpath import FloatLutShape, MacShape
 from .formats import key_width
-from .hardwired import generate_verilog
+from .hardwired.rtl import generate_verilog
 from .lutgraph import naive_adders
 from .rtl.float_core import FloatLutCore
 from .rtl.format_core import FormatCore

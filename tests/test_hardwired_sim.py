@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from hwgen.errors import InputError, MismatchError
-from hwgen.hardwired import generate_verilog, parse_hardwired
+from hwgen.hardwired import parse_hardwired
+from hwgen.hardwired.rtl import generate_verilog
 from hwgen.hardwired.config import HARDWIRED_WEIGHTS
 from sim.hardwired_sim import simulate_hardwired
 

@@ -2,11 +2,14 @@
 
 - `config`: ``parse_hardwired(raw) -> HardwiredConfig`` and the weight loader;
 - `graph`: CSD digits, zero pruning, balanced shared adder trees (`build_graph`);
-- `rtl`: structural Verilog straight from the graph (`generate_verilog`).
+- `rtl`: structural Verilog straight from the graph (`hwgen.hardwired.rtl.generate_verilog`).
+
+The package exports the bottom-layer parts only (config and graph: `hwgen.config` parses
+``kind: hardwired`` through it); the Verilog emitter is a layer up and is imported as
+`hwgen.hardwired.rtl` (tests/test_layers.py).
 """
 
 from .config import HardwiredConfig, load_weights, parse_hardwired
 from .graph import AdderGraph, build_graph
-from .rtl import generate_verilog
 
-__all__ = ["HardwiredConfig", "parse_hardwired", "load_weights", "AdderGraph", "build_graph", "generate_verilog"]
+__all__ = ["HardwiredConfig", "parse_hardwired", "load_weights", "AdderGraph", "build_graph"]
