@@ -121,8 +121,6 @@ def measure_units(liberty: Path | None = None) -> dict:
                       "(costmodel.core_runs.synth_unit); area minus the flip-flops, delay = critical path"}
 
 
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m costmodel.core_runs")
     parser.add_argument("--measure", action="store_true", help="synthesize the units and write the table")

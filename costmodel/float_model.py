@@ -155,6 +155,4 @@ def _stage_delays(s, piece: float, mux: float) -> list[float]:
     return stages
 
 
-
-
 assert set(FLOATS) == {k for k, v in ACTIVATIONS.items() if v.is_float}
