@@ -18,18 +18,14 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from costmodel.model import ACCURACY_REGIMES, accuracy, accuracy_text
+from costmodel.tech import load_tech
 
-from costmodel.model import ACCURACY_REGIMES, accuracy, accuracy_text  # noqa: E402
-from costmodel.tech import load_tech  # noqa: E402
-
-from .space import Space  # noqa: E402
-from .workload import gemv_table  # noqa: E402
+from .space import Space
+from .workload import gemv_table
 
 __all__ = ["ReportData", "write_report", "publish", "importance", "MANIFEST", "TABLE_ROWS"]
 
@@ -123,6 +119,17 @@ def _pareto_table(data: ReportData) -> pd.DataFrame:
 # Plots
 
 
+def _pyplot():
+    """matplotlib's pyplot on the headless Agg backend, loaded when a report is drawn (it takes
+    half a second to import: every other command of the CLI goes without it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _plot_fronts(data: ReportData, plots: Path) -> list[str]:
     space, frame = data.space, data.frame
     names = []
@@ -130,7 +137,7 @@ def _plot_fronts(data: ReportData, plots: Path) -> list[str]:
     pairs = list(combinations(range(len(objs)), 2)) or [(0, 0)]
     for i, j in pairs:
         a, b = objs[i], objs[j]
-        fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=100)
+        fig, ax = _pyplot().subplots(figsize=(6.4, 4.8), dpi=100)
         feas = frame[frame["feasible"]]
         infeas = frame[~frame["feasible"]]
         if len(infeas):
@@ -153,7 +160,7 @@ def _plot_fronts(data: ReportData, plots: Path) -> list[str]:
         fig.tight_layout()
         name = f"pareto_{a.name}__{b.name}.png"
         fig.savefig(plots / name, metadata=_PNG_META)
-        plt.close(fig)
+        _pyplot().close(fig)
         names.append(name)
     return names
 
@@ -163,7 +170,7 @@ def _plot_hypervolume(data: ReportData, plots: Path) -> str | None:
         return None
     ks, hvs = data.hv_curve
     true_hv = data.summary.get("exhaustive_hypervolume")
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
+    fig, ax = _pyplot().subplots(figsize=(6.4, 4.0), dpi=100)
     if true_hv:
         ax.plot(ks, hvs / true_hv, marker=".", label="found front / exhaustive front")
         ax.axhline(1.0, color="black", lw=0.8, ls="--", label="exhaustive front")
@@ -178,7 +185,7 @@ def _plot_hypervolume(data: ReportData, plots: Path) -> str | None:
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(plots / "hypervolume.png", metadata=_PNG_META)
-    plt.close(fig)
+    _pyplot().close(fig)
     return "hypervolume.png"
 
 
@@ -188,7 +195,7 @@ def _plot_importance(data: ReportData, plots: Path) -> str | None:
         return None
     params = list(next(iter(imp.values())))
     objs = list(imp)
-    fig, ax = plt.subplots(figsize=(6.4, 0.6 + 0.5 * len(params) * max(1, len(objs)) / 2 + 1), dpi=100)
+    fig, ax = _pyplot().subplots(figsize=(6.4, 0.6 + 0.5 * len(params) * max(1, len(objs)) / 2 + 1), dpi=100)
     y = np.arange(len(params))
     h = 0.8 / len(objs)
     for k, o in enumerate(objs):
@@ -201,7 +208,7 @@ def _plot_importance(data: ReportData, plots: Path) -> str | None:
     ax.grid(True, axis="x", lw=0.3, alpha=0.5)
     fig.tight_layout()
     fig.savefig(plots / "importance.png", metadata=_PNG_META)
-    plt.close(fig)
+    _pyplot().close(fig)
     return "importance.png"
 
 

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from costmodel import synth as flow
-from dse.sweep import run_sweep
 
 from . import families
 from .config import load_design, parse_design
@@ -128,4 +127,6 @@ def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = Non
 
 def sweep(space: str | Path | None = None, **options) -> Any:
     """Run the design-space search and write the Pareto report (see `dse.sweep.run_sweep`)."""
+    from dse.sweep import run_sweep  # loads optuna and pandas: only for a sweep (tests/test_layers.py)
+
     return run_sweep(None if space is None else str(space), **options)

@@ -1,4 +1,4 @@
-"""Design families: what each kind of design is built, simulated, estimated and synthesized with, in one table.
+"""Design families: how each kind of design is built, simulated, estimated and synthesized, in one table.
 
 A family knows how to build its RTL (Verilog text plus the manifest's details),
 how to run that RTL in a simulator against its reference model, which cost model
