@@ -47,7 +47,7 @@ from .formats import quantize_weights_absmean
 
 __all__ = ["PROJECTIONS", "ModelShape", "LinearWeights", "TensorInfo", "Checkpoint", "LayerReader",
            "LAYER_READERS", "register_reader", "open_checkpoint", "read_model_shape", "is_checkpoint_dir",
-           "projection_shapes", "layer_name", "unpack_ternary", "QUANTIZE_RULES"]
+           "projection_shapes", "layer_name", "layer_prefix", "unpack_ternary", "QUANTIZE_RULES"]
 
 #: A transformer layer's projections, in order, and their module names (Llama / BitNet layout).
 PROJECTIONS = ("q", "k", "v", "o", "gate", "up", "down")
@@ -182,14 +182,17 @@ class LinearWeights:
 
 @dataclass(frozen=True)
 class LayerReader:
-    """One storage format of a linear layer: ``matches(ckpt, prefix)`` and ``read(ckpt, prefix, out, quantize)``.
+    """One storage format of a linear layer.
 
-    ``ternary``: every layer it reads is ternary (known from the layout alone).
+    ``matches(ckpt, prefix)``: the layer is stored this way; ``shape(ckpt, prefix)``:
+    its ``(in, out)`` from the headers alone; ``read(ckpt, prefix, quantize)``: the
+    `LinearWeights`; ``ternary``: every layer it reads is ternary (known from the layout).
     """
 
     name: str
     matches: Callable[["Checkpoint", str], bool]
-    read: Callable[["Checkpoint", str, int | None, str | None], LinearWeights]
+    shape: Callable[["Checkpoint", str], tuple[int, int]]
+    read: Callable[["Checkpoint", str, str | None], LinearWeights]
     ternary: bool = False
 
 
@@ -262,12 +265,21 @@ class Checkpoint:
         raise InputError(f"tensor {info.name!r} ({info.dtype}, shape {list(info.shape)}) is in no known layout "
                          f"({', '.join(r.name for r in LAYER_READERS)})")
 
-    def linear(self, prefix: str, out_features: int | None = None, quantize: str | None = None) -> LinearWeights:
-        """Linear layer ``prefix`` as ``(in, out)`` integers; ``out_features`` is checked when given."""
-        prefix = prefix[: -len(".weight")] if prefix.endswith(".weight") else prefix
+    def linear(self, prefix: str, quantize: str | None = None) -> LinearWeights:
+        """Linear layer ``prefix`` (or its ``.weight`` tensor) as ``(in, out)`` integers."""
+        prefix = layer_prefix(prefix)
         if quantize is not None and quantize not in QUANTIZE_RULES:
             raise InputError(f"unknown quantize rule {quantize!r}; known: {', '.join(QUANTIZE_RULES)}")
-        return self.reader_of(prefix).read(self, prefix, out_features, quantize)
+        return self.reader_of(prefix).read(self, prefix, quantize)
+
+    def linear_shape(self, prefix: str) -> tuple[int, int]:
+        """``(in, out)`` of linear layer ``prefix`` from the file headers (no data read)."""
+        prefix = layer_prefix(prefix)
+        return self.reader_of(prefix).shape(self, prefix)
+
+    def is_linear(self, name: str) -> bool:
+        """``name`` is a linear layer (``<p>`` or ``<p>.weight`` with ``<p>.weight`` stored)."""
+        return f"{layer_prefix(name)}.weight" in self
 
     def expected_out(self, prefix: str) -> int | None:
         """The output features the config gives layer ``prefix`` (None without a config or a known role)."""
@@ -286,6 +298,11 @@ class Checkpoint:
             if name in self:
                 return name
         return None
+
+
+def layer_prefix(name: str) -> str:
+    """``model.layers.0.mlp.up_proj`` for that name or its ``.weight`` tensor."""
+    return name[: -len(".weight")] if name.endswith(".weight") else name
 
 
 def _open(file: Path):
@@ -365,11 +382,15 @@ def _packed_matches(ckpt: Checkpoint, prefix: str) -> bool:
     return f"{prefix}.weight_scale" in ckpt  # a bare file: packed when stored with its scale
 
 
-def _packed_read(ckpt: Checkpoint, prefix: str, out: int | None, quantize: str | None) -> LinearWeights:
+def _packed_shape(ckpt: Checkpoint, prefix: str) -> tuple[int, int]:
+    """``in`` is stored as is; ``out`` from the config (a bare file: all ``4R`` unpacked rows, as transformers)."""
     info = _weight(ckpt, prefix)
-    out = out or ckpt.expected_out(prefix) or 4 * info.shape[0]
-    if math.ceil(out / 4) != info.shape[0]:
-        raise InputError(f"tensor {info.name!r} packs {4 * info.shape[0]} rows; its layer has {out} outputs")
+    return info.shape[1], ckpt.expected_out(prefix) or 4 * info.shape[0]
+
+
+def _packed_read(ckpt: Checkpoint, prefix: str, quantize: str | None) -> LinearWeights:
+    info = _weight(ckpt, prefix)
+    out = _packed_shape(ckpt, prefix)[1]
     try:
         values = unpack_ternary(ckpt.tensor(info.name), out)
     except InputError as exc:
@@ -381,9 +402,16 @@ def _integer_matches(ckpt: Checkpoint, prefix: str) -> bool:
     return _weight(ckpt, prefix).dtype in ("I8", "U8", "I16", "U16", "I32", "U32", "I64", "U64")
 
 
-def _integer_read(ckpt: Checkpoint, prefix: str, out: int | None, quantize: str | None) -> LinearWeights:
+def _oriented_shape(ckpt: Checkpoint, prefix: str) -> tuple[int, int]:
+    """A linear ``weight`` stored as PyTorch's ``(out, in)``, ``out`` checked against the config."""
     info = _weight(ckpt, prefix)
-    _check_oriented(info, out or ckpt.expected_out(prefix))
+    _check_oriented(info, ckpt.expected_out(prefix))
+    return info.shape[1], info.shape[0]
+
+
+def _integer_read(ckpt: Checkpoint, prefix: str, quantize: str | None) -> LinearWeights:
+    info = _weight(ckpt, prefix)
+    _oriented_shape(ckpt, prefix)
     values = ckpt.tensor(info.name).astype(np.int64).T
     ternary = bool(values.size) and int(values.min()) >= -1 and int(values.max()) <= 1
     return LinearWeights(prefix, np.ascontiguousarray(values.astype(np.int8) if ternary else values),
@@ -394,21 +422,21 @@ def _float_matches(ckpt: Checkpoint, prefix: str) -> bool:
     return _weight(ckpt, prefix).dtype in FLOAT_DTYPES
 
 
-def _float_read(ckpt: Checkpoint, prefix: str, out: int | None, quantize: str | None) -> LinearWeights:
+def _float_read(ckpt: Checkpoint, prefix: str, quantize: str | None) -> LinearWeights:
     info = _weight(ckpt, prefix)
     if quantize is None:
         raise InputError(f"tensor {info.name!r} holds float ({info.dtype}) latent weights; quantize them on load "
                          f"with quantize: {QUANTIZE_RULES[0]} (BitNet absmean ternary)")
-    _check_oriented(info, out or ckpt.expected_out(prefix))
+    _oriented_shape(ckpt, prefix)
     q, alpha = quantize_weights_absmean(ckpt.tensor(info.name))
     return LinearWeights(prefix, np.ascontiguousarray(q.T), alpha, "float-latent", True)
 
 
 #: Readers tried in order; the first whose ``matches`` holds decodes the layer.
 LAYER_READERS: list[LayerReader] = [
-    LayerReader("bitnet-packed", _packed_matches, _packed_read, ternary=True),
-    LayerReader("integer", _integer_matches, _integer_read),
-    LayerReader("float-latent", _float_matches, _float_read, ternary=True),
+    LayerReader("bitnet-packed", _packed_matches, _packed_shape, _packed_read, ternary=True),
+    LayerReader("integer", _integer_matches, _oriented_shape, _integer_read),
+    LayerReader("float-latent", _float_matches, _oriented_shape, _float_read, ternary=True),
 ]
 
 

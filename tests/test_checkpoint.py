@@ -174,3 +174,23 @@ def test_transformers_float_checkpoint_quantizes_on_load(bitnet_dirs):
         lw = ckpt.linear(prefix, quantize="bitnet")
         assert lw.reader == "float-latent" and np.array_equal(lw.values.T, ref), prefix
         assert lw.scale == pytest.approx(packed.linear(prefix).scale, rel=2**-8)  # bf16-stored alpha
+
+
+def test_hardwired_design_reads_a_packed_layer(tmp_path, capsys):
+    """A design names the directory and the layer; a packed layer forced to int8 exits 2 with one line."""
+    import yaml
+
+    from hwgen.cli import main
+    from hwgen.hardwired import load_weights, parse_hardwired
+
+    truth = write_numpy_checkpoint(tmp_path / "m")
+    prefix = layer_name(1, "up")
+    design = {"kind": "hardwired", "weights_file": str(tmp_path / "m"), "tensor": prefix}
+    config = parse_hardwired(design)
+    assert (config.workload.n, config.workload.m) == (64, 128)
+    assert np.array_equal(load_weights(config), truth[prefix].T)
+    path = tmp_path / "int8.yaml"
+    path.write_text(yaml.safe_dump({**design, "weights": "int8"}))
+    assert main(["estimate", str(path), "--json"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{prefix}.weight is bitnet-packed ternary" in err[0] and "weights: int8" in err[0]
