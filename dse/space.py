@@ -70,6 +70,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from costmodel.memory import DEFAULT_MEMORY
 from hwgen import formats
 from hwgen.config import MAX_ADDER_PIPELINE, MAX_GROUP_SIZE, mac_max_pipeline, max_pipeline, reject_unknown
 from hwgen.errors import ConfigError
@@ -183,6 +184,7 @@ class Space:
     population: int = 40
     seed: int = 0
     source: str = "<mapping>"
+    memory: str = DEFAULT_MEMORY  # the DRAM the weights stream from (`costmodel.memory`)
 
     @property
     def param_names(self) -> list[str]:
@@ -293,7 +295,9 @@ class Space:
             "name": self.name,
             "source": self.source,
             "workload": self.workload.name,
+            "account": self.workload.account(),
             "tech": self.tech,
+            "memory": self.memory,
             "parameters": {p.name: list(p.values) for p in self.params},
             "objectives": [o.name for o in self.objectives],
             "constraints": dict(self.constraints),
@@ -396,7 +400,7 @@ def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = Non
     """Validate a space mapping (as read from YAML) into a `Space`."""
     if not isinstance(raw, dict):
         raise ConfigError("a space file must be a YAML mapping")
-    reject_unknown(raw, ("constraints", "description", "name", "objectives", "parameters", "search", "tech",
+    reject_unknown(raw, ("constraints", "description", "memory", "name", "objectives", "parameters", "search", "tech",
                          "workload"), "in the space", list_known=True)
     if "workload" not in raw:
         raise ConfigError("missing required field 'workload' (a preset name, a file or a mapping)")
@@ -406,7 +410,10 @@ def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = Non
     from costmodel.tech import load_tech  # validates the name, listing the known tables
     if not isinstance(tech, str):
         raise ConfigError(f"'tech' must be a technology name, not {tech!r}")
-    load_tech(tech)
+    memory = raw.get("memory", DEFAULT_MEMORY)
+    if memory not in load_tech(tech).memory:
+        raise ConfigError(f"'memory' must be one of {', '.join(load_tech(tech).memory)} (table {tech}), "
+                          f"not {memory!r}")
 
     params_raw = raw.get("parameters", {}) or {}
     if not isinstance(params_raw, dict):
@@ -474,7 +481,7 @@ def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = Non
 
     name = raw.get("name", Path(source).stem if source != "<mapping>" else "space")
     return Space(str(name), workload, tech, tuple(params), objectives, constraints,
-                 sampler, trials, population, seed, source)
+                 sampler, trials, population, seed, source, memory)
 
 
 def _check_families(byname: dict[str, Param], workload: Workload) -> None:
