@@ -104,3 +104,15 @@ def test_checkpoint_sweep_space(tmp_path):
     m = evaluate(sp, {"group_size": np.array([2]), "luts": np.array([2]), "fetchers": np.array([4]),
                       "pipeline": np.array([1])})
     assert m["energy_per_token_uj"][0] > m["dram_uj_per_token"][0] > 0
+
+
+def test_hardwired_projection_streams_the_bf16_head():
+    from costmodel.hardwired import project_model
+
+    p = project_model("bitnet-2b4t", "n5")
+    head = next(r for r in p["rows"] if r["matrix"].startswith("lm head"))
+    assert head["weights"] == "bf16" and head["area_mm2"] == 0.0
+    assert p["streamed_bytes_per_token"] == HEAD_2B4T
+    assert p["energy_breakdown_mj"]["lm_head_streamed"] * 1e9 >= HEAD_2B4T * 8 * MEMORIES["hbm2"]["pj_per_bit"]
+    batched = project_model("bitnet-2b4t", "n5", head_batch=64)
+    assert batched["tokens_per_s"] > p["tokens_per_s"]
