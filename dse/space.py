@@ -72,6 +72,7 @@ import yaml
 
 from costmodel.memory import DEFAULT_MEMORY
 from hwgen import formats
+from hwgen.checkpoint import is_checkpoint_dir
 from hwgen.config import MAX_ADDER_PIPELINE, MAX_GROUP_SIZE, mac_max_pipeline, max_pipeline, reject_unknown
 from hwgen.errors import ConfigError
 
@@ -526,7 +527,11 @@ def load_space(path: str | Path | None = None) -> Space:
     """Read and validate a space file; the built-in default space if ``path`` is None.
 
     A bare name that is not a file picks a shipped space: ``all_families`` is
-    ``dse/presets/all_families_space.yaml``."""
+    ``dse/presets/all_families_space.yaml``. A model directory (``config.json`` +
+    safetensors) is the default space with that checkpoint as its workload."""
+    if path is not None and is_checkpoint_dir(path):
+        raw = yaml.safe_load(default_space_path().read_text())
+        return parse_space({**raw, "name": f"{Path(path).resolve().name}-lut", "workload": str(path)}, str(path))
     path = default_space_path() if path is None else Path(path)
     if not path.is_file() and path.suffix == "" and len(path.parts) == 1:  # a shipped space by name
         shipped = Path(str(resources.files("dse.presets") / f"{path.name}_space.yaml"))

@@ -194,3 +194,19 @@ def test_hardwired_design_reads_a_packed_layer(tmp_path, capsys):
     assert main(["estimate", str(path), "--json"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"{prefix}.weight is bitnet-packed ternary" in err[0] and "weights: int8" in err[0]
+
+
+def test_hwgen_sweep_takes_the_model_directory(bitnet_dirs, tmp_path, capsys):
+    """`hwgen sweep DIR`: the built-in space on the checkpoint, no other flag; a float one asks for quantize."""
+    from hwgen.cli import main
+
+    packed_dir, float_dir, _ = bitnet_dirs
+    out = tmp_path / "r"
+    assert main(["sweep", str(packed_dir), "--exhaustive", "--out", str(out), "--quiet"]) == 0
+    report = (out / "report.md").read_text()
+    assert "14 projection GEMVs (ternary); LM head 64 x 256 bf16: streamed" in report
+    capsys.readouterr()
+    assert main(["sweep", str(float_dir), "--exhaustive", "--out", str(tmp_path / "f"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds float (F32) latent weights" in err[0] and "quantize: bitnet" in err[0]
+    assert not (tmp_path / "f").exists()
