@@ -45,6 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hwgen.checkpoint import STORED_BITS
 from hwgen.errors import ConfigError
 from hwgen.hardwired.config import HardwiredConfig, digit_positions, generate_weights, load_weights
 from hwgen.hardwired.graph import build_graph
@@ -278,10 +279,6 @@ def layer_cost(n: int, m: int, fmt: str, act: str, tech_name: str, rates: dict, 
             "adders_per_weight": rates["adders"] + combine}
 
 
-#: Bits per weight of a streamed (not hardwired) matrix's stored format.
-STREAMED_BITS = {"bf16": 16, "fp16": 16, "int8": 8}
-
-
 def project_model(preset: str, tech_name: str = "n5", act: str = "int8", clock_mhz: float | None = None,
                   stage_levels: int = 3, context: int = 2048, kv_bits: int = 8,
                   kv_pj_per_bit: float = MEMORIES[DEFAULT_MEMORY]["pj_per_bit"],
@@ -317,7 +314,7 @@ def project_model(preset: str, tech_name: str = "n5", act: str = "int8", clock_m
     crit, stream_bytes, e_stream = 0.0, 0.0, 0.0
     for mat in p.matrices:
         if mat.streamed:
-            bits = mat.n * mat.m * STREAMED_BITS[mat.weights] / head_batch
+            bits = mat.n * mat.m * STORED_BITS[mat.weights] / head_batch
             e = bits * kv_pj_per_bit + mat.n * mat.m * attn_pj_per_mac
             rows.append({"matrix": mat.name, "shape": f"{mat.n}x{mat.m}", "weights": mat.weights, "count": mat.count,
                          "adders_per_weight": 0.0, "naive_adders_per_weight": 0.0, "area_mm2": 0.0,

@@ -24,7 +24,8 @@ then fmax must reach it: a constraint), else the design's fmax.
   table, `costmodel.memory`), and the head's multiply-adds on the dense unit (priced
   as the MAC baseline's fp16-weight core with the head's float activations, `dense_pj_per_op`)
 - power: the model's power at full throughput (the peak; what ``max_power_mw`` limits)
-- ops: two per weight; TOPS/W is ops over energy, TOPS/mm^2 throughput over area
+- ops: two per weight (the streamed head's included); TOPS/W is ops over energy, TOPS/mm^2
+  throughput over area
 
 Other families (`_evaluate_families`)
 -------------------------------------

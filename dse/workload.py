@@ -47,7 +47,7 @@ bandwidth ``B`` a token takes ``max(compute time, bytes / B)``: a design is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -56,8 +56,8 @@ import numpy as np
 import yaml
 
 from hwgen import formats
-from hwgen.checkpoint import (FLOAT_DTYPES, PROJECTIONS, QUANTIZE_RULES, ModelShape, is_checkpoint_dir, layer_name,
-                              open_checkpoint, projection_shapes)
+from hwgen.checkpoint import (FLOAT_DTYPES, PROJECTIONS, STORED_BITS, ModelShape, is_checkpoint_dir,
+                              layer_name, open_checkpoint, projection_shapes)
 from hwgen.config import reject_unknown
 from hwgen.errors import ConfigError, HwgenError
 
@@ -66,7 +66,7 @@ __all__ = ["Gemv", "LmHead", "Workload", "PROJECTIONS", "HEAD_FORMATS", "HEAD_SE
 
 _MODEL_FIELDS = ("hidden", "ffn", "heads", "kv_heads", "head_dim", "layers", "vocab")
 #: Formats an LM head is stored in, and their bits per weight.
-HEAD_FORMATS = {"bf16": 16, "fp16": 16, "fp32": 32, "int8": 8}
+HEAD_FORMATS = STORED_BITS
 #: How the LM head is served: streamed to a dense unit, or left out of the account.
 HEAD_SERVING = ("stream", "exclude")
 
@@ -144,7 +144,7 @@ class Workload:
     def account(self) -> str:
         """One line saying which parts of a token the per-token figures count."""
         parts = [f"{self.gemvs_per_token} projection GEMVs ({self.weights})"]
-        parts.append(self.head.describe() if self.head else "no LM head (the workload gives no vocab)")
+        parts.append(self.head.describe() if self.head else "no LM head (not a model workload with a vocab)")
         return "; ".join(parts)
 
     @property
@@ -288,26 +288,22 @@ def _checkpoint_model(path: Any, quantize: Any, where: str) -> tuple[ModelShape,
     if not isinstance(path, (str, Path)) or not is_checkpoint_dir(path):
         raise ConfigError(f"{where}: 'checkpoint' must be a model directory (config.json + safetensors), "
                           f"not {path!r}")
-    if quantize is not None and quantize not in QUANTIZE_RULES:
-        raise ConfigError(f"{where}: 'quantize' must be one of {', '.join(QUANTIZE_RULES)}, not {quantize!r}")
     ckpt = open_checkpoint(path)
     shape = ckpt.shape
     for layer in range(shape.layers):
         for proj, expected in projection_shapes(shape).items():
             prefix = layer_name(layer, proj)
-            reader = ckpt.reader_of(prefix)
+            reader = ckpt.reader_of(prefix, quantize)
             if ckpt.linear_shape(prefix) != expected:
                 raise ConfigError(f"tensor {prefix}.weight: (in, out) = {ckpt.linear_shape(prefix)}, config.json "
                                   f"says {expected}")
-            if reader.name == "float-latent" and quantize is None:
-                ckpt.linear(prefix)  # the one-line error that asks for quantize: bitnet
             if not reader.ternary and not ckpt.linear(prefix).ternary:
                 raise ConfigError(f"tensor {prefix}.weight holds integers outside {{-1, 0, 1}}; a checkpoint "
                                   "workload takes ternary layers")
     head = ckpt.head_tensor()
     stored = FLOAT_DTYPES.get(ckpt.info(head).dtype) if head else None
     if head and not shape.vocab:
-        shape = ModelShape(**{**shape.__dict__, "vocab": ckpt.info(head).shape[0]})
+        shape = replace(shape, vocab=ckpt.info(head).shape[0])
     return shape, stored, str(ckpt.path)
 
 

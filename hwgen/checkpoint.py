@@ -45,9 +45,10 @@ from safetensors import SafetensorError, safe_open
 from .errors import InputError
 from .formats import quantize_weights_absmean
 
-__all__ = ["PROJECTIONS", "ModelShape", "LinearWeights", "TensorInfo", "Checkpoint", "LayerReader",
-           "LAYER_READERS", "register_reader", "open_checkpoint", "read_model_shape", "is_checkpoint_dir",
-           "projection_shapes", "layer_name", "layer_prefix", "unpack_ternary", "QUANTIZE_RULES"]
+__all__ = ["PROJECTIONS", "FLOAT_DTYPES", "STORED_BITS", "QUANTIZE_RULES", "ModelShape", "LinearWeights",
+           "TensorInfo", "Checkpoint", "LayerReader", "LAYER_READERS", "register_reader", "open_checkpoint",
+           "read_model_shape", "is_checkpoint_dir", "projection_shapes", "layer_name", "layer_prefix",
+           "unpack_ternary"]
 
 #: A transformer layer's projections, in order, and their module names (Llama / BitNet layout).
 PROJECTIONS = ("q", "k", "v", "o", "gate", "up", "down")
@@ -57,6 +58,8 @@ _MODULES = {"q": "self_attn.q_proj", "k": "self_attn.k_proj", "v": "self_attn.v_
 QUANTIZE_RULES = ("bitnet",)
 #: safetensors dtype -> hwgen's name of a float format (the LM head's streamed format).
 FLOAT_DTYPES = {"BF16": "bf16", "F16": "fp16", "F32": "fp32"}
+#: Bits per weight of the dense formats a layer is streamed in as stored (LM heads).
+STORED_BITS = {"bf16": 16, "fp16": 16, "fp32": 32, "int8": 8}
 _INDEX = "model.safetensors.index.json"
 _SINGLE = "model.safetensors"
 
@@ -104,7 +107,8 @@ _CONFIG_KEYS = {"hidden": "hidden_size", "ffn": "intermediate_size", "layers": "
 
 
 def _positive(raw: dict, key: str, where: str, default: int | None = None) -> int:
-    value = raw.get(key, default)
+    """``raw[key]`` (``default`` when absent or null), a positive integer."""
+    value = default if raw.get(key) is None else raw[key]
     if value is None:
         raise InputError(f"{where}: missing '{key}'")
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -135,8 +139,8 @@ def read_model_shape(directory: str | Path) -> ModelShape:
     quant = raw.get("quantization_config") or {}
     if not isinstance(quant, dict):
         raise InputError(f"{path}: 'quantization_config' must be a mapping")
-    return ModelShape(dims["hidden"], dims["ffn"], heads, kv_heads, head_dim, dims["layers"],
-                      _positive(raw, "vocab_size", str(path), 0) if raw.get("vocab_size") else 0,
+    vocab = _positive(raw, "vocab_size", str(path)) if raw.get("vocab_size") is not None else 0
+    return ModelShape(dims["hidden"], dims["ffn"], heads, kv_heads, head_dim, dims["layers"], vocab,
                       bool(raw.get("tie_word_embeddings", True)), quant)
 
 
@@ -186,7 +190,8 @@ class LayerReader:
 
     ``matches(ckpt, prefix)``: the layer is stored this way; ``shape(ckpt, prefix)``:
     its ``(in, out)`` from the headers alone; ``read(ckpt, prefix, quantize)``: the
-    `LinearWeights`; ``ternary``: every layer it reads is ternary (known from the layout).
+    `LinearWeights`; ``ternary``: every layer it reads is ternary (known from the layout);
+    ``quantizes``: it needs a quantize rule (float latent weights).
     """
 
     name: str
@@ -194,6 +199,7 @@ class LayerReader:
     shape: Callable[["Checkpoint", str], tuple[int, int]]
     read: Callable[["Checkpoint", str, str | None], LinearWeights]
     ternary: bool = False
+    quantizes: bool = False
 
 
 def unpack_ternary(packed: np.ndarray, rows: int | None = None) -> np.ndarray:
@@ -255,27 +261,34 @@ class Checkpoint:
             except (SafetensorError, TypeError) as exc:
                 raise InputError(f"{info.file}: cannot read tensor {name!r} ({exc})") from None
 
-    def reader_of(self, prefix: str) -> LayerReader:
-        """The `LayerReader` that recognises linear layer ``prefix`` (``model.layers.0.mlp.up_proj``)."""
-        self.info(f"{prefix}.weight")  # names the tensor if it is missing
-        for reader in LAYER_READERS:
-            if reader.matches(self, prefix):
-                return reader
-        info = self.info(f"{prefix}.weight")
-        raise InputError(f"tensor {info.name!r} ({info.dtype}, shape {list(info.shape)}) is in no known layout "
-                         f"({', '.join(r.name for r in LAYER_READERS)})")
+    def reader_of(self, prefix: str, quantize: str | None = None) -> LayerReader:
+        """The `LayerReader` that recognises linear layer ``prefix`` (``model.layers.0.mlp.up_proj``).
+
+        Raises `InputError` (from the headers alone) when the layer cannot be read with
+        ``quantize``: float latent weights without a rule, or an unknown rule.
+        """
+        prefix = layer_prefix(prefix)
+        info = self.info(f"{prefix}.weight")  # names the tensor if it is missing
+        if quantize is not None and quantize not in QUANTIZE_RULES:
+            raise InputError(f"unknown quantize rule {quantize!r}; known: {', '.join(QUANTIZE_RULES)}")
+        reader = next((r for r in LAYER_READERS if r.matches(self, prefix)), None)
+        if reader is None:
+            raise InputError(f"tensor {info.name!r} ({info.dtype}, shape {list(info.shape)}) is in no known layout "
+                             f"({', '.join(r.name for r in LAYER_READERS)})")
+        if reader.quantizes and quantize is None:
+            raise InputError(f"tensor {info.name!r} holds float ({info.dtype}) latent weights; quantize them on load "
+                             f"with quantize: {QUANTIZE_RULES[0]} (BitNet absmean ternary)")
+        return reader
 
     def linear(self, prefix: str, quantize: str | None = None) -> LinearWeights:
         """Linear layer ``prefix`` (or its ``.weight`` tensor) as ``(in, out)`` integers."""
         prefix = layer_prefix(prefix)
-        if quantize is not None and quantize not in QUANTIZE_RULES:
-            raise InputError(f"unknown quantize rule {quantize!r}; known: {', '.join(QUANTIZE_RULES)}")
-        return self.reader_of(prefix).read(self, prefix, quantize)
+        return self.reader_of(prefix, quantize).read(self, prefix, quantize)
 
     def linear_shape(self, prefix: str) -> tuple[int, int]:
         """``(in, out)`` of linear layer ``prefix`` from the file headers (no data read)."""
         prefix = layer_prefix(prefix)
-        return self.reader_of(prefix).shape(self, prefix)
+        return next(r for r in LAYER_READERS if r.matches(self, prefix)).shape(self, prefix)
 
     def is_linear(self, name: str) -> bool:
         """``name`` is a linear layer (``<p>`` or ``<p>.weight`` with ``<p>.weight`` stored)."""
@@ -293,11 +306,12 @@ class Checkpoint:
         return None
 
     def head_tensor(self) -> str | None:
-        """The LM head's weight tensor: ``lm_head.weight``, or the embedding when tied (None if absent)."""
-        for name in ("lm_head.weight", "model.embed_tokens.weight"):
-            if name in self:
-                return name
-        return None
+        """The LM head's weight tensor: ``lm_head.weight``, or the embedding when the config ties
+        them (``tie_word_embeddings``, transformers' default true); None if neither is stored."""
+        if "lm_head.weight" in self:
+            return "lm_head.weight"
+        tied = self.shape is None or self.shape.tied_embeddings
+        return "model.embed_tokens.weight" if tied and "model.embed_tokens.weight" in self else None
 
 
 def layer_prefix(name: str) -> str:
@@ -424,9 +438,6 @@ def _float_matches(ckpt: Checkpoint, prefix: str) -> bool:
 
 def _float_read(ckpt: Checkpoint, prefix: str, quantize: str | None) -> LinearWeights:
     info = _weight(ckpt, prefix)
-    if quantize is None:
-        raise InputError(f"tensor {info.name!r} holds float ({info.dtype}) latent weights; quantize them on load "
-                         f"with quantize: {QUANTIZE_RULES[0]} (BitNet absmean ternary)")
     _oriented_shape(ckpt, prefix)
     q, alpha = quantize_weights_absmean(ckpt.tensor(info.name))
     return LinearWeights(prefix, np.ascontiguousarray(q.T), alpha, "float-latent", True)
@@ -436,7 +447,7 @@ def _float_read(ckpt: Checkpoint, prefix: str, quantize: str | None) -> LinearWe
 LAYER_READERS: list[LayerReader] = [
     LayerReader("bitnet-packed", _packed_matches, _packed_shape, _packed_read, ternary=True),
     LayerReader("integer", _integer_matches, _oriented_shape, _integer_read),
-    LayerReader("float-latent", _float_matches, _oriented_shape, _float_read, ternary=True),
+    LayerReader("float-latent", _float_matches, _oriented_shape, _float_read, ternary=True, quantizes=True),
 ]
 
 

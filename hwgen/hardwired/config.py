@@ -143,8 +143,8 @@ def _source_shape(path: Path, tensor: str | None, transpose: bool | None, quanti
         if transpose is not None:
             raise ConfigError(f"tensor {name!r} is a linear layer's weight, stored (out, in): its orientation "
                               "follows its role; drop 'transpose'")
-        reader = ckpt.reader_of(layer_prefix(name))
-        if reader.ternary and weights != "ternary" and (reader.name != "float-latent" or quantize):
+        reader = ckpt.reader_of(name, quantize)
+        if reader.ternary and weights != "ternary":
             raise ConfigError(f"tensor {layer_prefix(name)}.weight is {reader.name} ternary; "
                               f"the design says weights: {weights} (use weights: ternary)")
         return ckpt.linear_shape(name), ckpt.info(f"{layer_prefix(name)}.weight").file
