@@ -188,6 +188,7 @@ def test_hardwired_design_reads_a_packed_layer(tmp_path, capsys):
     design = {"kind": "hardwired", "weights_file": str(tmp_path / "m"), "tensor": prefix}
     config = parse_hardwired(design)
     assert (config.workload.n, config.workload.m) == (64, 128)
+    assert config.weights_file == str((tmp_path / "m").resolve())  # the manifest's path, not cwd-relative
     assert np.array_equal(load_weights(config), truth[prefix].T)
     path = tmp_path / "int8.yaml"
     path.write_text(yaml.safe_dump({**design, "weights": "int8"}))
