@@ -17,7 +17,7 @@ from hwgen.formats import ACTIVATIONS
     ({"luts": 2.5}, "'luts' must be an integer"),
     ({"luts": True}, "'luts' must be an integer"),
     ({"activation": "int3"}, "'activation' must be one of"),
-    ({"weights": "binary"}, "'weights' must be one of"),
+    ({"weights": "int5"}, "'weights' must be one of"),
     ({"kind": "gpu"}, "'kind' must be one of"),
     ({"pipeline": 9}, "'pipeline' must be in 0..4"),
     ({"accumulator_width": 12}, "'accumulator_width' 12 can overflow"),

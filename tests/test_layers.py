@@ -34,6 +34,7 @@ LAYER_NAMES = (
 
 _FORMATS = (
     "hwgen", "hwgen.errors", "hwgen.formats", "hwgen.fields", "hwgen.config", "hwgen.lutgraph", "hwgen.datapath",
+    "hwgen.checkpoint",
     "hwgen.floatpath", "hwgen.hardwired", "hwgen.hardwired.config", "hwgen.hardwired.graph",
     "hwgen.weights", "hwgen.weights.spec", "hwgen.weights.graph", "hwgen.weights.shape",
     "hwgen.weights.sherry", "hwgen.weights.ifairy", "hwgen.weights.bitplane", "hwgen.weights.binary",
@@ -49,7 +50,7 @@ _RTL_REFERENCE_MODEL = (
     "sim", "sim.reference", "sim.fpref", "sim.float_reference", "sim.format_ref", "sim.hardwired_ref",
     "sim.torch_reference",
     # the analytical cost model: features, technology tables, one pricing rule, counts
-    "costmodel", "costmodel.features", "costmodel.tech", "costmodel.pricing", "costmodel.adder_fusion",
+    "costmodel", "costmodel.features", "costmodel.memory", "costmodel.tech", "costmodel.pricing", "costmodel.adder_fusion",
     "costmodel.opt_share_table", "costmodel.model", "costmodel.formats_model", "costmodel.float_model",
     "costmodel.mac_model", "costmodel.hardwired",
 )

@@ -25,8 +25,11 @@ def weight_max_abs(name: str) -> int:
 
 
 def mac_weights(name: str, activation_is_float: bool) -> str | None:
-    """The MAC baseline's weight operand for a weight format (ternary: sign-select); None if none."""
-    return "ternary" if name == "ternary" else WEIGHT_SPECS[name].mac_weights(activation_is_float)
+    """The MAC baseline's weight operand for a weight format (ternary: sign-select); None if none.
+    Dense formats without a LUT spec (an int8 / fp16 LM head) get the default multiplier."""
+    if name == "ternary":
+        return "ternary"
+    return WEIGHT_SPECS.get(name, WeightSpec()).mac_weights(activation_is_float)
 
 
 def hardwired_weights(name: str) -> str | None:
