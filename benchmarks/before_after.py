@@ -5,10 +5,14 @@ Each commit is exported with ``git archive`` into a temporary folder and runs th
 there (``hwgen generate DESIGN -o OUT`` and ``hwgen estimate DESIGN --json``), with the
 same Python environment. A design is every ``designs/**/*.yaml`` with a ``kind:`` field
 (spaces and workloads have none), named by its file name, so moving a file inside
-``designs/`` keeps it compared. Prints one line per design and a unified diff of every
-file that differs; exit 1 if any does.
+``designs/`` keeps it compared, plus `FORMAT_DESIGNS`: one small core per non-ternary
+weight format (no shipped design uses one). ``--sweeps`` adds two sweep reports: the
+default space enumerated (``hwgen sweep --exhaustive``) and 60 trials of the built-in
+all-families space (its tables and ``report.md``; plots and the study journal are not
+compared). Prints one line per design and a unified diff of every file that differs;
+exit 1 if any does.
 
-    python benchmarks/before_after.py main HEAD [--tech osu018] [--keep DIR]
+    python benchmarks/before_after.py main HEAD [--tech osu018] [--sweeps] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -23,13 +27,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: Small cores of the other weight formats (ragged N and M, several pipeline depths),
+#: written into both exported trees as designs/before_after/<name>.yaml.
+FORMAT_DESIGNS = {
+    f"{weights}_mu{mu}": {"kind": "lut", "weights": weights, "activation": act, "group_size": mu, "luts": 3,
+                          "fetchers": 4, "pipeline": pipe, "workload": {"n": n, "m": 10}}
+    for weights, mu, act, pipe, n in (("sherry", 4, "int8", 2, 44), ("ifairy", 2, "int8", 3, 23),
+                                      ("int2", 4, "int4", 0, 19), ("int3", 3, "int8", 1, 25),
+                                      ("int4", 2, "int4", 4, 17))
+}
+
 #: Runs inside the exported tree: every design through the CLI, in one process.
 DRIVER = r"""
 import contextlib, io, json, sys
 from pathlib import Path
 import yaml
 from hwgen import cli
-out, tech = Path(sys.argv[1]), sys.argv[2]
+out, tech, sweeps = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == "sweeps"
 designs = sorted(p for p in Path("designs").rglob("*.yaml")
                  if isinstance(yaml.safe_load(p.read_text()), dict) and "kind" in yaml.safe_load(p.read_text()))
 for path in designs:
@@ -41,6 +55,11 @@ for path in designs:
         cli.main(["estimate", str(path), "--tech", tech, "--json"])
     (folder / "estimate.json").write_text(text.getvalue())
     print(path.stem, file=sys.stderr)
+if sweeps:
+    cli.main(["sweep", "--exhaustive", "--quiet", "--out", str(out / "sweep_default")])
+    cli.main(["sweep", "all_families", "--trials", "60", "--quiet", "--out", str(out / "sweep_all_families")])
+    for folder in (out / "sweep_default", out / "sweep_all_families"):
+        (folder / "study.journal").unlink(missing_ok=True)
 """
 
 
@@ -51,10 +70,14 @@ def export(rev: str, dest: Path) -> None:
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
 
 
-def outputs(rev: str, work: Path, tech: str) -> Path:
+def outputs(rev: str, work: Path, tech: str, sweeps: bool) -> Path:
     tree, out = work / f"tree-{rev.replace('/', '_')}", work / f"out-{rev.replace('/', '_')}"
     export(rev, tree)
-    subprocess.run([sys.executable, "-c", DRIVER, str(out), tech], cwd=tree, check=True,
+    extra = tree / "designs" / "before_after"
+    extra.mkdir()
+    for name, design in FORMAT_DESIGNS.items():
+        (extra / f"{name}.yaml").write_text(json.dumps(design))  # JSON is YAML
+    subprocess.run([sys.executable, "-c", DRIVER, str(out), tech, "sweeps" if sweeps else ""], cwd=tree, check=True,
                    env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin", "HOME": str(work)})
     return out
 
@@ -69,7 +92,8 @@ def _lines(path: Path) -> list[str]:
 def compare(a: Path, b: Path, label_a: str, label_b: str) -> int:
     differing = 0
     for design in sorted({p.name for p in a.iterdir()} | {p.name for p in b.iterdir()}):
-        files = sorted({p.name for p in (a / design).glob("*")} | {p.name for p in (b / design).glob("*")})
+        files = sorted({p.name for p in (a / design).glob("*") if not p.is_dir()}
+                       | {p.name for p in (b / design).glob("*") if not p.is_dir()})
         bad = []
         for name in files:
             fa, fb = a / design / name, b / design / name
@@ -89,12 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("before")
     parser.add_argument("after")
     parser.add_argument("--tech", default="osu018")
+    parser.add_argument("--sweeps", action="store_true", help="also compare two sweep reports")
     parser.add_argument("--keep", type=Path, help="write the outputs here instead of a temporary folder")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="hwgen-before-after-") as tmp:
         work = args.keep or Path(tmp)
-        a = outputs(args.before, work, args.tech)
-        b = outputs(args.after, work, args.tech)
+        a = outputs(args.before, work, args.tech, args.sweeps)
+        b = outputs(args.after, work, args.tech, args.sweeps)
         differing = compare(a, b, args.before, args.after)
     print(f"{differing} design(s) differ between {args.before} and {args.after}")
     return 1 if differing else 0
