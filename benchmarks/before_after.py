@@ -71,7 +71,10 @@ def export(rev: str, dest: Path) -> None:
 
 
 def outputs(rev: str, work: Path, tech: str, sweeps: bool) -> Path:
-    tree, out = work / f"tree-{rev.replace('/', '_')}", work / f"out-{rev.replace('/', '_')}"
+    """Outputs of ``rev``, run from ``work/tree`` (the same path for both commits: sweep manifests
+    name their space file); the tree is then kept as ``tree-<rev>``."""
+    tree, label = work / "tree", rev.replace("/", "_")
+    out = work / f"out-{label}"
     export(rev, tree)
     extra = tree / "designs" / "before_after"
     extra.mkdir()
@@ -79,6 +82,7 @@ def outputs(rev: str, work: Path, tech: str, sweeps: bool) -> Path:
         (extra / f"{name}.yaml").write_text(json.dumps(design))  # JSON is YAML
     subprocess.run([sys.executable, "-c", DRIVER, str(out), tech, "sweeps" if sweeps else ""], cwd=tree, check=True,
                    env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin", "HOME": str(work)})
+    tree.rename(work / f"tree-{label}")
     return out
 
 
