@@ -63,25 +63,10 @@ def structure(config: LutConfig) -> dict:
     fetch_widths = level_widths(s.level_bounds)
     tree_adders = K * P * (L - 1)
     tree_bits = K * P * tree_adder_bits(s.levels, s.level_bounds)
-    shift_adds = 0  # chained shift-add adders in the fetch (int-b bit planes)
-    if spec.signed_select:
-        mux_data, select_terms, neg = E * ew, E, fw
-        select_bits = spec.index_bits(mu)
-    elif spec.complex:
-        q = E // 2
-        mux_data, select_terms, neg = 2 * q * ew + 4 * fw, 2 * q + 4, 2 * fw
-        select_bits = max(1, 2 * (mu - 1))
-    else:
-        b = spec.bits
-        plane_w = signed_width(-s.entry_bound, s.entry_bound)
-        mux_data = b * E * ew if E > 1 else 0
-        select_terms, neg = b * E, b * plane_w
-        select_bits = mu - 1
-        horner = [signed_width(-((1 << (k + 2)) - 1) * s.entry_bound, ((1 << (k + 2)) - 1) * s.entry_bound)
-                  for k in range(b - 1)]
-        tree_adders += L * K * (b - 1)
-        tree_bits += L * K * sum(horner)
-        shift_adds = b - 1
+    fetch = spec.fetch_counts(mu, E, ew, fw, s.entry_bound)  # the format's fetch unit
+    mux_data, select_terms, neg = fetch.mux_data_bits, fetch.mux_select_terms, fetch.neg_bits
+    tree_adders += L * K * fetch.shift_adds  # shift-adds are counted with the tree adders
+    tree_bits += L * K * fetch.shift_add_bits
     corr_widths = level_widths(s.correction_bounds) if spec.correction else []
     if spec.correction:
         diff_bound = s.level_bounds[-1][0] + s.correction_bounds[-1][0]
@@ -113,8 +98,8 @@ def structure(config: LutConfig) -> dict:
         "const": 1,
     }
     segments = {
-        "build_depth": s.graph.depth, "entry_width": ew, "select_bits": select_bits,
-        "fetch_width": fw, "swap": spec.complex, "shift_adds": shift_adds,
+        "build_depth": s.graph.depth, "entry_width": ew, "select_bits": fetch.select_bits,
+        "fetch_width": fw, "swap": fetch.swap, "shift_adds": fetch.shift_adds,
         "level_widths": [max(w) for w in fetch_widths], "correction": spec.correction,
         "acc_width": c.accumulator_width,
     }

@@ -31,6 +31,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .bits import signed_width  # noqa: F401  (re-exported: the one source of widths)
 from .errors import InputError
 from .weights.spec import check_integers
 
@@ -89,16 +90,6 @@ def widens(narrow: str, wide: str) -> bool:
     return (b.mantissa_bits >= a.mantissa_bits
             and (1 - b_bias - b.mantissa_bits) <= (1 - a_bias - a.mantissa_bits)  # smallest subnormal
             and b_emax >= a_emax and (b_has_inf or not a_has_inf))
-
-
-def signed_width(lo: int, hi: int) -> int:
-    """Smallest two's-complement width holding every integer in ``[lo, hi]``."""
-    if lo > hi:
-        raise ValueError(f"empty range [{lo}, {hi}]")
-    width = 1
-    while not (-(1 << (width - 1)) <= lo and hi <= (1 << (width - 1)) - 1):
-        width += 1
-    return width
 
 
 # ----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ LAYER_NAMES = (
 )
 
 _FORMATS = (
-    "hwgen", "hwgen.errors", "hwgen.formats", "hwgen.fields", "hwgen.config", "hwgen.lutgraph", "hwgen.datapath",
+    "hwgen", "hwgen.bits", "hwgen.errors", "hwgen.formats", "hwgen.fields", "hwgen.config", "hwgen.lutgraph", "hwgen.datapath",
     "hwgen.checkpoint",
     "hwgen.floatpath", "hwgen.hardwired", "hwgen.hardwired.config", "hwgen.hardwired.graph",
     "hwgen.weights", "hwgen.weights.spec", "hwgen.weights.graph", "hwgen.weights.shape",

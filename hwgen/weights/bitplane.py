@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .spec import WeightSpec, check_integers, select
+from ..bits import signed_width
+from .spec import FetchCounts, WeightSpec, check_integers, select
 
 
 def plane_targets(mu: int) -> tuple[tuple[int, ...], ...]:
@@ -72,6 +73,15 @@ class BitplaneSpec(WeightSpec):
         for k in range(self.bits):
             keys |= plane_keys(digits[k]) << (k * mu)
         return keys
+
+    def fetch_counts(self, mu, entries, entry_width, fetch_width, entry_bound):
+        # b selects and negators (one per plane), then b - 1 shift-and-add adders (Horner)
+        b = self.bits
+        horner = [signed_width(-((1 << (k + 2)) - 1) * entry_bound, ((1 << (k + 2)) - 1) * entry_bound)
+                  for k in range(b - 1)]
+        return FetchCounts(b * entries * entry_width if entries > 1 else 0, b * entries,
+                           b * signed_width(-entry_bound, entry_bound), mu - 1,
+                           shift_adds=b - 1, shift_add_bits=sum(horner))
 
     def fetch_bound(self, entry_bound):
         return ((1 << self.bits) - 1) * entry_bound

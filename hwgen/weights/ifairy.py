@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from .spec import WeightSpec, check_matrix, select
+from .spec import FetchCounts, WeightSpec, check_matrix, select
 
 VALUES = np.array([1, 1j, -1, -1j], dtype=np.complex128)
 MAX_GROUP = 4
@@ -116,6 +116,12 @@ class IfairySpec(WeightSpec):
 
     def mac_weights(self, activation_is_float):
         return None  # complex weights: no real multiplier baseline
+
+    def fetch_counts(self, mu, entries, entry_width, fetch_width, entry_bound):
+        # two (E/2):1 muxes (Re, Im), a 2:1 swap per part and two negators
+        q = entries // 2
+        return FetchCounts(2 * q * entry_width + 4 * fetch_width, 2 * q + 4, 2 * fetch_width,
+                           max(1, 2 * (mu - 1)), swap=True)
 
     def targets(self, mu):
         return table_targets(mu)

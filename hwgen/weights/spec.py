@@ -13,9 +13,26 @@ turns table entries into the group's contribution (`fetch`, ``lanes`` values per
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..errors import InputError
+
+
+@dataclass(frozen=True)
+class FetchCounts:
+    """What one fetch unit (one LUT, one output column) adds to the cost model's counts
+    (`costmodel.formats_model`): mux data inputs and select terms, negator bits, the select
+    levels on its path, and any extra logic of the format's fetch."""
+
+    mux_data_bits: int
+    mux_select_terms: int
+    neg_bits: int
+    select_bits: int          #: select levels (log2 of the mux fan-in)
+    swap: bool = False        #: one more select level (iFairy's rotation)
+    shift_adds: int = 0       #: chained shift-and-add adders (bit-planes)
+    shift_add_bits: int = 0   #: their output widths
 
 
 class WeightSpec:
@@ -71,6 +88,14 @@ class WeightSpec:
     def index_bits(self, mu: int) -> int:
         """Signed-select formats: bits of the entry index below the sign bit."""
         return self.key_width(mu) - 1
+
+    def fetch_counts(self, mu: int, entries: int, entry_width: int, fetch_width: int,
+                     entry_bound: int) -> FetchCounts:
+        """Cost-model counts of one fetch unit; signed-select formats: one ``entries:1`` mux
+        of the table's entries and one negator."""
+        if not self.signed_select:
+            raise NotImplementedError
+        return FetchCounts(entries * entry_width, entries, fetch_width, self.index_bits(mu))
 
     def fetch_bound(self, entry_bound: int) -> int:
         """Largest magnitude of one fetched value when every entry is within ``entry_bound``."""
