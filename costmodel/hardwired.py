@@ -48,11 +48,13 @@ import numpy as np
 from hwgen.errors import ConfigError
 from hwgen.hardwired.config import HardwiredConfig, digit_positions, generate_weights, load_weights
 from hwgen.hardwired.graph import build_graph
+from hwgen.hardwired.hn import Fabric, csd_terms, fabric_counts, fabric_of, tree_plan
 from hwgen.hardwired.rtl import design_stats, output_width
 
 from .tech import load_tech
 
-__all__ = ["HW_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "calibrate",
+__all__ = ["HW_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "estimate_hn", "hn_features",
+           "calibrate",
            "metal_embedding_area", "MODEL_PRESETS", "SAMPLE_COLUMNS", "sample_rates", "project_model", "HNLPU"]
 
 #: um^2 per unit at osu018: a register bit is the DFFPOSX1 cell (96), an adder bit and a
@@ -122,9 +124,11 @@ def estimate_hardwired(config: HardwiredConfig, tech_name: str = "osu018", clock
     throughput_gops`` plus ``adders_per_weight``, ``naive_adders_per_weight``,
     ``sharing_factor`` and ``features``. One GEMV is one token through this layer.
     """
+    if config.architecture == "hn":
+        return estimate_hn(config, tech_name, clock_mhz, weights)
     w = load_weights(config) if weights is None else weights
     lo, hi = (0, 1) if config.bit_serial else (config.act.min, config.act.max)
-    graph = build_graph(w, digit_positions(config.weights), lo, hi, sharing=config.sharing)
+    graph = build_graph(w, config.positions, lo, hi, sharing=config.sharing)
     wy = output_width(w, config.act)
     stats = design_stats(config, w, graph, wy)
     feat = features(stats)
@@ -136,6 +140,58 @@ def estimate_hardwired(config: HardwiredConfig, tech_name: str = "osu018", clock
                 tech_name, clock_mhz)
     out["latency_cycles"] = (wa + config.pipeline + 1) if config.bit_serial else config.pipeline + 2
     out.update({k: stats[k] for k in ("adders_per_weight", "naive_adders_per_weight", "sharing_factor")})
+    out["features"] = feat
+    return out
+
+
+def hn_features(fabric: Fabric, n_inputs: int) -> dict[str, float]:
+    """The counts the model prices for a Hardwired-Neuron fabric (`hwgen.hardwired.hn.fabric_counts`).
+
+    Adder bits of the region trees, value differences, CSD multipliers and final tree
+    are priced like adder-graph adder bits; the serial accumulator like an accumulator;
+    registers: the input register or shift register, accumulators' state, outputs, control.
+    """
+    c = fabric_counts(fabric)
+    wa = fabric.act.width
+    control = (max(1, wa.bit_length()) + 1) if fabric.serial else 2
+    return {
+        "add_bits": float(c["region_add_bits"] + c["diff_bits"] + c["mult_add_bits"] + c["tree_add_bits"]),
+        "neg_bits": 0.0,
+        "reg_bits": float(n_inputs * wa + c["acc_reg_bits"] + c["output_reg_bits"] + control),
+        "acc_bits": float(c["acc_bits"]),
+        "const": 1.0,
+    }
+
+
+def hn_stage(fabric: Fabric) -> tuple[int, int]:
+    """``(adder levels, widest adder)`` of the one combinational stage: region tree, difference,
+    multiplier, final tree (and the serial accumulator's adder)."""
+    def depth(leaves: int) -> int:
+        return len({lv for lv, *_ in tree_plan([1] * leaves)})
+
+    region = depth(fabric.capacity)
+    mult = max(depth(len(csd_terms(m))) for m in fabric.magnitudes)
+    final = depth(len(fabric.magnitudes))
+    levels = region + 1 + mult + final + (1 if fabric.serial else 0)
+    return levels, fabric.term_width + (1 if fabric.serial else 0)
+
+
+def estimate_hn(config: HardwiredConfig, tech_name: str = "osu018", clock_mhz: float | None = None,
+                weights: np.ndarray | None = None) -> dict:
+    """Cost-model estimate of a Hardwired-Neuron array (`architecture: hn`), keys as `estimate_hardwired`.
+
+    The fabric is weight-independent, so the price depends on the matrix only through
+    the region capacity it needs (``region_capacity`` or the fullest region).
+    """
+    w = load_weights(config) if weights is None else weights
+    fabric = fabric_of(config, w)
+    feat = hn_features(fabric, config.workload.n)
+    levels, width = hn_stage(fabric)
+    out = price(feat, [levels], [width], fabric.initiation_interval, config.workload.n, config.workload.m,
+                tech_name, clock_mhz)
+    out["latency_cycles"] = fabric.latency
+    out["um2_per_weight"] = out["area_um2"] / (config.workload.n * config.workload.m)
+    out["region_capacity"] = fabric.capacity
     out["features"] = feat
     return out
 
