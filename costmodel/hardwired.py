@@ -169,7 +169,7 @@ def hn_stage(fabric: Fabric) -> tuple[int, int]:
     def depth(leaves: int) -> int:
         return len({lv for lv, *_ in tree_plan([1] * leaves)})
 
-    region = depth(fabric.capacity)
+    region = depth(max(fabric.capacities))
     mult = max(depth(len(csd_terms(m))) for m in fabric.magnitudes)
     final = depth(len(fabric.magnitudes))
     levels = region + 1 + mult + final + (1 if fabric.serial else 0)
@@ -191,7 +191,7 @@ def estimate_hn(config: HardwiredConfig, tech_name: str = "osu018", clock_mhz: f
                 tech_name, clock_mhz)
     out["latency_cycles"] = fabric.latency
     out["um2_per_weight"] = out["area_um2"] / (config.workload.n * config.workload.m)
-    out["region_capacity"] = fabric.capacity
+    out["region_capacity"] = list(fabric.capacities)
     out["features"] = feat
     return out
 

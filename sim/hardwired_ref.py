@@ -97,7 +97,7 @@ def hn_gemv(fabric: Fabric, table: np.ndarray, acts: np.ndarray) -> np.ndarray:
     terms = []
     for x in padded:
         sums = x[:, idx].sum(axis=3)  # (B, M, R)
-        d = _checked(sums[:, :, 0::2] - sums[:, :, 1::2], fabric.diff_bound, "value difference")
+        d = _checked(sums[:, :, 0::2] - sums[:, :, 1::2], np.array(fabric.diff_bounds), "value difference")
         terms.append(_checked(d @ np.array(fabric.magnitudes, dtype=np.int64), fabric.term_bound, "term"))
     if not fabric.serial:
         return terms[0]

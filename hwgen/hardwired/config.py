@@ -24,8 +24,9 @@ block          mxfp4: elements per E8M0 scale (along N)                    32
 scale_span     mxfp4: block exponents one neuron may span (sizes the       4
                constants: ``2 * fp4 * 2**k``, ``k < scale_span``)
 region_capacity  hn: inputs each value region of a neuron takes (the       from the matrix
-               weight-independent fabric); absent: the matrix's fullest
-               region times ``region_slack``, rounded up
+               weight-independent fabric): one number, or a list with one
+               per magnitude (`constant_magnitudes` order); absent: per
+               magnitude the matrix's fullest region times ``region_slack``
 region_slack   hn: slack factor when ``region_capacity`` is absent         1.25
 transpose      the file holds ``(M, N)``                                   false
 seed           seed of the generated matrix (no weights_file)              0
@@ -125,7 +126,7 @@ class HardwiredConfig(DesignConfig):
     top: str = "hardwired_core"
     weights_digest: str = ""
     architecture: str = "adder-graph"
-    region_capacity: int | None = None
+    region_capacity: int | tuple[int, ...] | None = None
     region_slack: float = 1.25
     scale_span: int = 4
     block: int = mxfp4.MX_BLOCK
@@ -310,7 +311,7 @@ def scale_to_constants(config: HardwiredConfig, values: np.ndarray) -> tuple[np.
     bad = (c != 0) & ~np.isin(np.abs(c), config.magnitudes)
     if np.any(bad):
         i, j = (int(x) for x in np.argwhere(bad)[0])
-        raise InputError(f"neuron {j}: weight {values[i, j]!r} (row {i}) is {abs(int(c[i, j]))} times the "
+        raise InputError(f"neuron {j}: weight {float(values[i, j]):g} (row {i}) is {abs(int(c[i, j]))} times the "
                          f"neuron's smallest step 2**{int(e[j])}, beyond scale_span {config.scale_span}; "
                          "raise 'scale_span'")
     return c, e
@@ -406,7 +407,13 @@ def parse_hardwired(raw: dict, base_dir: str | Path | None = None) -> HardwiredC
         if "workload" not in raw:
             raise ConfigError("a hardwired design needs 'weights_file' or a 'workload' for a generated matrix")
         workload = parse_workload(raw["workload"])
-    levels = tree_levels(workload.n, weights, mx.get("scale_span", 1) if weights == "mxfp4" else 1)
+    span = mx.get("scale_span", 1) if weights == "mxfp4" else 1
+    caps = hn.get("region_capacity")
+    if isinstance(caps, tuple) and len(caps) != len(constant_magnitudes(weights, span)):
+        raise ConfigError(f"'region_capacity' lists {len(caps)} capacities; {weights} has "
+                          f"{len(constant_magnitudes(weights, span))} magnitudes "
+                          f"({', '.join(map(str, constant_magnitudes(weights, span)))})")
+    levels = tree_levels(workload.n, weights, span)
     pipeline = int_field(raw, "pipeline", 0, 0, 0 if architecture == "hn" else levels - 1)
     return HardwiredConfig(
         workload=workload, weights=weights, activation=activation, weights_file=wfile, tensor=tensor,
@@ -422,7 +429,12 @@ def _parse_hn_fields(raw: dict, architecture: str) -> dict:
             raise ConfigError(f"{', '.join(sorted(given))} only apply to 'architecture: hn'")
         return {}
     out = {}
-    if "region_capacity" in raw:
+    cap = raw.get("region_capacity")
+    if isinstance(cap, list):
+        if not cap or not all(isinstance(c, int) and not isinstance(c, bool) and 1 <= c <= 1 << 16 for c in cap):
+            raise ConfigError(f"'region_capacity' must be a positive integer or a list of them, not {cap!r}")
+        out["region_capacity"] = tuple(cap)
+    elif cap is not None:
         out["region_capacity"] = int_field(raw, "region_capacity", None, 1, 1 << 16)
     slack = raw.get("region_slack", 1.25)
     if isinstance(slack, bool) or not isinstance(slack, (int, float)) or not 1.0 <= slack <= 16.0:

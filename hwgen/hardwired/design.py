@@ -30,7 +30,7 @@ def hn_stats(fabric: Fabric, constants: np.ndarray) -> dict:
     """Fabric parameters, how full its regions are, and its logic by role (`fabric_counts`)."""
     counts = region_counts(constants, fabric.magnitudes)
     return {
-        "fabric": {"neurons": fabric.neurons, "regions": fabric.regions, "region_capacity": fabric.capacity,
+        "fabric": {"neurons": fabric.neurons, "regions": fabric.regions, "region_capacity": list(fabric.capacities),
                    "magnitudes": list(fabric.magnitudes), "serial": fabric.serial,
                    "slot_width": fabric.slot_width, "output_width": fabric.output_width},
         "slots": fabric.slots,

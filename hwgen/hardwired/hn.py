@@ -5,8 +5,8 @@ A neuron ``y[j] = sum_i C[i, j] * a[i]`` is computed accumulate -> multiply -> a
 1. **Route.** Input ``i`` is wired to a slot of the region of its constant's value:
    one region per signed magnitude of the format's alphabet (FP4: 2 x 7 regions for
    ``2 * fp4`` in {1, 2, 3, 4, 6, 8, 12}; MXFP4: the same values times ``2**k``,
-   ``k < scale_span``). Zero weights are not wired. Each region has ``capacity`` slots;
-   unused slots are tied to 0. This routing is the only weight-dependent part
+   ``k < scale_span``). Zero weights are not wired. The two regions of magnitude ``c``
+   have ``capacities[c]`` slots each; unused slots are tied to 0. This routing is the only weight-dependent part
    (the *wiring*, HNLPU's metal embedding).
 2. **Accumulate.** Each region sums its slots: a popcount of one activation bit each
    (bit-serial, LSB first) or of whole activations (parallel variant).
@@ -76,11 +76,12 @@ def csd_terms(mag: int) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class Fabric:
-    """The weight-independent HN array: ``neurons`` x ``2 * len(magnitudes)`` regions x ``capacity`` slots."""
+    """The weight-independent HN array: ``neurons`` x ``2 * len(magnitudes)`` regions; the two regions
+    of ``magnitudes[k]`` have ``capacities[k]`` slots each."""
 
     neurons: int
     magnitudes: tuple[int, ...]
-    capacity: int
+    capacities: tuple[int, ...]
     act: formats.ActivationFormat
     serial: bool
 
@@ -94,8 +95,21 @@ class Fabric:
         return 1 if self.serial else self.act.width
 
     @property
+    def region_slots(self) -> tuple[int, ...]:
+        """Slots of each region of a neuron, in region order."""
+        return tuple(c for c in self.capacities for _ in range(2))
+
+    @property
+    def neuron_slots(self) -> int:
+        return sum(self.region_slots)
+
+    @property
     def slots(self) -> int:
-        return self.neurons * self.regions * self.capacity
+        return self.neurons * self.neuron_slots
+
+    def slot_base(self, neuron: int, region: int) -> int:
+        """Index of the first slot of ``region`` of ``neuron``."""
+        return neuron * self.neuron_slots + sum(self.region_slots[:region])
 
     @property
     def leaf_range(self) -> tuple[int, int]:
@@ -103,15 +117,15 @@ class Fabric:
         return (0, 1) if self.serial else (self.act.min, self.act.max)
 
     @property
-    def diff_bound(self) -> int:
-        """Largest ``|sum(+c region) - sum(-c region)|``."""
+    def diff_bounds(self) -> tuple[int, ...]:
+        """Largest ``|sum(+c region) - sum(-c region)|`` per magnitude."""
         lo, hi = self.leaf_range
-        return self.capacity * (hi - lo)
+        return tuple(cap * (hi - lo) for cap in self.capacities)
 
     @property
     def term_bound(self) -> int:
         """Largest ``|t|``: every region full of extreme values."""
-        return self.diff_bound * sum(self.magnitudes)
+        return sum(d * mag for d, mag in zip(self.diff_bounds, self.magnitudes))
 
     @property
     def term_width(self) -> int:
@@ -133,8 +147,8 @@ class Fabric:
 
     def describe(self) -> str:
         mode = f"bit-serial LSB first, {self.act.name}" if self.serial else f"parallel {self.act.name}"
-        return (f"{self.neurons} neurons x {self.regions} regions x {self.capacity} slots, "
-                f"values +-{{{', '.join(map(str, self.magnitudes))}}}, {mode}")
+        regions = ", ".join(f"+-{m}: {c}" for m, c in zip(self.magnitudes, self.capacities))
+        return f"{self.neurons} neurons, slots per value region {{{regions}}}, {mode}"
 
 
 def region_counts(constants: np.ndarray, magnitudes: tuple[int, ...]) -> np.ndarray:
@@ -147,31 +161,37 @@ def region_counts(constants: np.ndarray, magnitudes: tuple[int, ...]) -> np.ndar
 
 
 def fabric_of(config: HardwiredConfig, constants: np.ndarray) -> Fabric:
-    """The design's fabric: ``region_capacity`` if given, else the fullest region times ``region_slack``."""
+    """The design's fabric: ``region_capacity`` (one number, or one per magnitude) if given, else per
+    magnitude the matrix's fullest region of that value times ``region_slack``."""
     cap = config.region_capacity
     if cap is None:
-        fullest = int(region_counts(constants, config.magnitudes).max(initial=0))
-        cap = max(1, math.ceil(fullest * config.region_slack))
-    return Fabric(config.workload.m, config.magnitudes, cap, config.act, config.bit_serial)
+        fullest = region_counts(constants, config.magnitudes).reshape(constants.shape[1], -1, 2).max(axis=(0, 2))
+        caps = tuple(max(1, math.ceil(int(f) * config.region_slack)) for f in fullest)
+    elif isinstance(cap, int):
+        caps = (cap,) * len(config.magnitudes)
+    else:
+        caps = tuple(cap)
+    return Fabric(config.workload.m, config.magnitudes, caps, config.act, config.bit_serial)
 
 
 def route(fabric: Fabric, constants: np.ndarray, exponents: np.ndarray) -> np.ndarray:
-    """Slot table ``(M, R, capacity)``: the input wired to each slot, ``-1`` where tied to zero.
+    """Slot table ``(M, R, max capacity)``: the input wired to each slot, ``-1`` where tied to zero.
 
     Raises `InputError` naming the neuron and weight value of the first region the
     matrix overflows (``exponents`` give the value: constant ``* 2**e[j]``).
     """
     c = np.asarray(constants, dtype=np.int64)
-    m, r, cap = fabric.neurons, fabric.regions, fabric.capacity
+    m, r = fabric.neurons, fabric.regions
+    caps = np.array(fabric.region_slots)
     counts = region_counts(c, fabric.magnitudes)
-    over = counts > cap
+    over = counts > caps[None, :]
     if np.any(over):
         j, reg = (int(x) for x in np.argwhere(over)[0])
         value = (1 if reg % 2 == 0 else -1) * fabric.magnitudes[reg // 2] * 2.0 ** int(exponents[j])
         value_text = f"{value:g}" if exponents[j] else str(int(value))
-        raise InputError(f"neuron {j}: {counts[j, reg]} inputs have weight {value_text}, more than "
-                         f"region_capacity {cap}")
-    table = np.full((m, r, cap), -1, dtype=np.int64)
+        raise InputError(f"neuron {j}: {counts[j, reg]} inputs have weight {value_text}, more than its "
+                         f"region's capacity {caps[reg]} (region_capacity)")
+    table = np.full((m, r, int(caps.max())), -1, dtype=np.int64)
     for reg, mag in enumerate(fabric.magnitudes):
         for side, sign in enumerate((1, -1)):
             rows, cols = np.nonzero(c.T == sign * mag)  # neuron-major, inputs ascending
@@ -190,17 +210,16 @@ def fabric_counts(fabric: Fabric) -> dict[str, int]:
     f = fabric
     lo, hi = f.leaf_range
     leaf = max(hi, -lo)
-    region = [bound for _, _, _, bound in tree_plan([leaf] * f.capacity)]
     width = (lambda b: max(1, b.bit_length())) if f.serial else bound_width
-    per_region = sum(width(b) for b in region)
-    dw = bound_width(f.diff_bound)
-    mult = sum((len(csd_terms(mag)) - 1) * bound_width(f.diff_bound * mag) for mag in f.magnitudes)
-    products = [f.diff_bound * mag for mag in f.magnitudes]
-    tree = sum(bound_width(b) for _, _, _, b in tree_plan(products))
+    regions = sum(width(b) for cap in f.region_slots for *_, b in tree_plan([leaf] * cap))
+    diff = sum(bound_width(d) for d in f.diff_bounds)
+    products = [d * mag for d, mag in zip(f.diff_bounds, f.magnitudes)]
+    mult = sum((len(csd_terms(mag)) - 1) * bound_width(p) for mag, p in zip(f.magnitudes, products))
+    tree = sum(bound_width(b) for *_, b in tree_plan(products))
     m, tw, wa = f.neurons, f.term_width, f.act.width
     return {
-        "region_add_bits": m * f.regions * per_region,
-        "diff_bits": m * len(f.magnitudes) * dw,
+        "region_add_bits": m * regions,
+        "diff_bits": m * diff,
         "mult_add_bits": m * mult,
         "tree_add_bits": m * tree,
         "acc_bits": m * (tw + 1) if f.serial else 0,
