@@ -53,7 +53,7 @@ from hwgen.hardwired.rtl import design_stats, output_width
 
 from .tech import load_tech
 
-__all__ = ["HW_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "estimate_hn", "hn_features",
+__all__ = ["HW_OSU018", "HN_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "estimate_hn", "hn_features",
            "calibrate",
            "metal_embedding_area", "MODEL_PRESETS", "SAMPLE_COLUMNS", "sample_rates", "project_model", "HNLPU"]
 
@@ -64,9 +64,14 @@ __all__ = ["HW_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "es
 HW_OSU018 = {"add_bits": 141.0, "neg_bits": 141.0, "reg_bits": 96.0, "acc_bits": 250.0, "const": 0.0}
 #: ns: register overhead, per adder level, per bit of the widest adder of a stage (osu018 fit).
 HW_DELAY_OSU018 = {"reg": 0.5, "level": 0.4, "bit": 0.2}
+#: um^2 per unit at osu018 for Hardwired-Neuron fabrics (`hn_features`): popcount / region-tree
+#: adder bits, the other adder bits (differences, CSD multipliers, final tree), registers, the serial
+#: accumulator. Starting values are the adder-graph ones; benchmarks/hn_synth.py refits them
+#: (its output and held-out error are in BENCHMARKS.md).
+HN_OSU018 = {"pop_bits": 141.0, "add_bits": 141.0, "reg_bits": 96.0, "acc_bits": 250.0}
 #: which `costmodel.tech` coefficient scales (area) or prices (energy) each feature.
 _TECH_KEY = {"add_bits": "tree_add_bits", "neg_bits": "neg_bits", "reg_bits": "reg_bits",
-             "acc_bits": "acc_bits", "const": "const"}
+             "acc_bits": "acc_bits", "const": "const", "pop_bits": "tree_add_bits"}
 
 
 def features(stats: dict) -> dict[str, float]:
@@ -81,10 +86,11 @@ def features(stats: dict) -> dict[str, float]:
     }
 
 
-def _scale(tech_name: str) -> tuple[dict[str, float], float]:
-    """Area coefficients and delay factor of ``tech_name`` relative to osu018."""
+def _scale(tech_name: str, coefficients: dict[str, float] = HW_OSU018) -> tuple[dict[str, float], float]:
+    """Area coefficients (osu018 ``coefficients``) and delay factor of ``tech_name`` relative to osu018."""
     tech, base = load_tech(tech_name), load_tech("osu018")
-    area = {k: HW_OSU018[k] * (tech.area[t] / base.area[t] if base.area[t] else 1.0) for k, t in _TECH_KEY.items()}
+    area = {k: v * (tech.area[_TECH_KEY[k]] / base.area[_TECH_KEY[k]] if base.area[_TECH_KEY[k]] else 1.0)
+            for k, v in coefficients.items()}
     return area, tech.delay["add_per_bit"] / base.delay["add_per_bit"]
 
 
@@ -94,10 +100,11 @@ def _stage_delay_ns(levels: int, width: int, dfac: float) -> float:
 
 
 def price(feat: dict[str, float], stage_levels, stage_widths, cycles: int, n: int, m: int,
-          tech_name: str = "osu018", clock_mhz: float | None = None) -> dict:
-    """Area, power, energy and speed of a design with counts ``feat``."""
+          tech_name: str = "osu018", clock_mhz: float | None = None,
+          coefficients: dict[str, float] = HW_OSU018) -> dict:
+    """Area, power, energy and speed of a design with counts ``feat`` (osu018 area ``coefficients``)."""
     tech = load_tech(tech_name)
-    area_c, dfac = _scale(tech_name)
+    area_c, dfac = _scale(tech_name, coefficients)
     area = sum(area_c[k] * v for k, v in feat.items())
     e_cycle = sum(tech.energy[_TECH_KEY[k]] * v for k, v in feat.items() if k != "const")
     crit = max(_stage_delay_ns(l, w, dfac) for l, w in zip(stage_levels, stage_widths))
@@ -147,19 +154,18 @@ def estimate_hardwired(config: HardwiredConfig, tech_name: str = "osu018", clock
 def hn_features(fabric: Fabric, n_inputs: int) -> dict[str, float]:
     """The counts the model prices for a Hardwired-Neuron fabric (`hwgen.hardwired.hn.fabric_counts`).
 
-    Adder bits of the region trees, value differences, CSD multipliers and final tree
-    are priced like adder-graph adder bits; the serial accumulator like an accumulator;
-    registers: the input register or shift register, accumulators' state, outputs, control.
+    Region-tree (popcount) adder bits apart from the other adder bits (differences, CSD
+    multipliers, final tree); the serial accumulator's adder; registers: the input
+    register or shift register, accumulators' state, outputs, control.
     """
     c = fabric_counts(fabric)
     wa = fabric.act.width
     control = (max(1, wa.bit_length()) + 1) if fabric.serial else 2
     return {
-        "add_bits": float(c["region_add_bits"] + c["diff_bits"] + c["mult_add_bits"] + c["tree_add_bits"]),
-        "neg_bits": 0.0,
+        "pop_bits": float(c["region_add_bits"]),
+        "add_bits": float(c["diff_bits"] + c["mult_add_bits"] + c["tree_add_bits"]),
         "reg_bits": float(n_inputs * wa + c["acc_reg_bits"] + c["output_reg_bits"] + control),
         "acc_bits": float(c["acc_bits"]),
-        "const": 1.0,
     }
 
 
@@ -188,7 +194,7 @@ def estimate_hn(config: HardwiredConfig, tech_name: str = "osu018", clock_mhz: f
     feat = hn_features(fabric, config.workload.n)
     levels, width = hn_stage(fabric)
     out = price(feat, [levels], [width], fabric.initiation_interval, config.workload.n, config.workload.m,
-                tech_name, clock_mhz)
+                tech_name, clock_mhz, coefficients=HN_OSU018)
     out["latency_cycles"] = fabric.latency
     out["um2_per_weight"] = out["area_um2"] / (config.workload.n * config.workload.m)
     out["region_capacity"] = list(fabric.capacities)
