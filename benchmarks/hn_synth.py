@@ -2,7 +2,10 @@
 and compare HN with adder-graph arrays of the same FP4 matrices.
 
 The calibration and held-out lists below were fixed (and committed) before any of
-them was synthesized. Run:
+them was synthesized. The model is checked on the weight-independent fabric
+(``<top>_fabric`` synthesized alone, every slot present: what Sea-of-Neurons
+prefabricates); synthesizing fabric + wiring together lets Yosys delete the slots
+tied to zero, a cell-embedded HN, reported beside it in the comparison. Run:
 
     HWGEN_CACHE_DIR=/work/cache PYTHONPATH=. nice python -m benchmarks.hn_synth
 """
@@ -15,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import costmodel.synth as synth
-from costmodel.hardwired import HN_OSU018, calibrate, estimate_hardwired, hn_features
+from costmodel.hardwired import HN_OSU018, calibrate, estimate_hardwired, hn_features, hn_stage, price
 from hwgen.hardwired import parse_hardwired
 from hwgen.hardwired.config import load_weights
 from hwgen.hardwired.design import generate_design, source_text
@@ -46,21 +49,25 @@ VALIDATION = [
 COMPARISON = [(n, m) for n, m in ((16, 8), (32, 8), (64, 8))]
 
 
-def synthesize(config) -> synth.SynthResult:
+def synthesize(config, fabric_only: bool = False) -> synth.SynthResult:
     sources, _, _ = generate_design(config)
+    top = f"{config.top}_fabric" if fabric_only else config.top
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{config.top}.v"
-        path.write_text(source_text(sources))
-        return synth.synthesize([path], config.top)
+        path = Path(tmp) / f"{top}.v"
+        path.write_text(sources[f"{top}.v"] if fabric_only else source_text(sources))
+        return synth.synthesize([path], top)
 
 
 def run(designs) -> list[dict]:
     rows = []
     for name, raw in designs:
         c = parse_hardwired({"kind": "hardwired", "architecture": "hn", **raw})
-        r = synthesize(c)
-        est = estimate_hardwired(c)
-        feat = hn_features(fabric_of(c, load_weights(c)), c.workload.n)
+        r = synthesize(c, fabric_only=True)
+        fabric = fabric_of(c, load_weights(c))
+        feat = hn_features(fabric, 0)  # the fabric alone: no input register, no control
+        feat["reg_bits"] -= 2 if not fabric.serial else max(1, fabric.act.width.bit_length()) + 1
+        est = price(feat, *([x] for x in hn_stage(fabric)), fabric.initiation_interval, c.workload.n,
+                    c.workload.m, coefficients=HN_OSU018)
         rows.append({"name": name, "weights": c.workload.n * c.workload.m, "features": feat,
                      "area_um2": r.area_um2, "est_area_um2": est["area_um2"], "fmax_mhz": r.fmax_mhz,
                      "est_fmax_mhz": est["fmax_mhz"], "power_mw": r.power_mw, "cells": r.cells})
@@ -78,14 +85,17 @@ def compare() -> list[dict]:
             r = synthesize(c)
             est = estimate_hardwired(c)
             cycles = est["cycles_per_gemv"]
+            fabric_area = synthesize(c, fabric_only=True).area_um2 if arch == "hn" else r.area_um2
             # energy per GEMV from OpenSTA's power at 100 MHz x cycles per GEMV
             e_gemv_pj = r.power_mw * 1e-3 * cycles * 10e-9 * 1e12
             rows.append({"shape": f"{n}x{m}", "architecture": arch, "area_um2": r.area_um2,
                          "um2_per_weight": r.area_um2 / (n * m), "pj_per_weight": e_gemv_pj / (n * m),
+                         "fabric_um2_per_weight": fabric_area / (n * m),
                          "model_um2_per_weight": est["area_um2"] / (n * m),
                          "model_pj_per_weight": est["energy_pj_per_gemv"] / (n * m),
                          "fmax_mhz": r.fmax_mhz, "cycles": cycles})
-            print(f"{n}x{m} {arch:11s} synth {r.area_um2 / (n * m):8.1f} um2/w {e_gemv_pj / (n * m):7.3f} pJ/w "
+            print(f"{n}x{m} {arch:11s} synth {r.area_um2 / (n * m):8.1f} um2/w (prefabricated fabric "
+                  f"{fabric_area / (n * m):8.1f}) {e_gemv_pj / (n * m):7.3f} pJ/w "
                   f"fmax {r.fmax_mhz:6.1f} MHz x {cycles} cycles | model {est['area_um2'] / (n * m):8.1f} um2/w "
                   f"{est['energy_pj_per_gemv'] / (n * m):7.3f} pJ/w", flush=True)
     return rows

@@ -41,7 +41,7 @@ same column count (rows extrapolated, `sample_rates`), then priced as above.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -54,6 +54,7 @@ from hwgen.hardwired.rtl import design_stats, output_width
 from .tech import load_tech
 
 __all__ = ["HW_OSU018", "HN_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "estimate_hn", "hn_features",
+           "choose_architecture",
            "calibrate",
            "metal_embedding_area", "MODEL_PRESETS", "SAMPLE_COLUMNS", "sample_rates", "project_model", "HNLPU"]
 
@@ -64,11 +65,11 @@ __all__ = ["HW_OSU018", "HN_OSU018", "HW_DELAY_OSU018", "features", "estimate_ha
 HW_OSU018 = {"add_bits": 141.0, "neg_bits": 141.0, "reg_bits": 96.0, "acc_bits": 250.0, "const": 0.0}
 #: ns: register overhead, per adder level, per bit of the widest adder of a stage (osu018 fit).
 HW_DELAY_OSU018 = {"reg": 0.5, "level": 0.4, "bit": 0.2}
-#: um^2 per unit at osu018 for Hardwired-Neuron fabrics (`hn_features`): popcount / region-tree
-#: adder bits, the other adder bits (differences, CSD multipliers, final tree), registers, the serial
-#: accumulator. Starting values are the adder-graph ones; benchmarks/hn_synth.py refits them
-#: (its output and held-out error are in BENCHMARKS.md).
-HN_OSU018 = {"pop_bits": 141.0, "add_bits": 141.0, "reg_bits": 96.0, "acc_bits": 250.0}
+#: um^2 per unit at osu018 for Hardwired-Neuron fabrics (`hn_features`): popcount adder bits, the
+#: other adder bits, registers, the serial accumulator's adder. The NNLS fit of benchmarks/hn_synth.py
+#: on its calibration list (six fabrics synthesized alone); its held-out error is in BENCHMARKS.md.
+#: The accumulator adder fits to 0: synthesis merges it into the last tree level.
+HN_OSU018 = {"pop_bits": 63.8, "add_bits": 125.4, "reg_bits": 111.3, "acc_bits": 0.0}
 #: which `costmodel.tech` coefficient scales (area) or prices (energy) each feature.
 _TECH_KEY = {"add_bits": "tree_add_bits", "neg_bits": "neg_bits", "reg_bits": "reg_bits",
              "acc_bits": "acc_bits", "const": "const", "pop_bits": "tree_add_bits"}
@@ -154,16 +155,18 @@ def estimate_hardwired(config: HardwiredConfig, tech_name: str = "osu018", clock
 def hn_features(fabric: Fabric, n_inputs: int) -> dict[str, float]:
     """The counts the model prices for a Hardwired-Neuron fabric (`hwgen.hardwired.hn.fabric_counts`).
 
-    Region-tree (popcount) adder bits apart from the other adder bits (differences, CSD
-    multipliers, final tree); the serial accumulator's adder; registers: the input
+    Popcount adder bits (bit-serial region trees over 1-bit slots) apart from the other adder
+    bits (parallel region trees, differences, CSD multipliers, final tree); the serial
+    accumulator's adder; registers: the input
     register or shift register, accumulators' state, outputs, control.
     """
     c = fabric_counts(fabric)
     wa = fabric.act.width
     control = (max(1, wa.bit_length()) + 1) if fabric.serial else 2
+    region = float(c["region_add_bits"])
     return {
-        "pop_bits": float(c["region_add_bits"]),
-        "add_bits": float(c["diff_bits"] + c["mult_add_bits"] + c["tree_add_bits"]),
+        "pop_bits": region if fabric.serial else 0.0,
+        "add_bits": float(c["diff_bits"] + c["mult_add_bits"] + c["tree_add_bits"]) + (0.0 if fabric.serial else region),
         "reg_bits": float(n_inputs * wa + c["acc_reg_bits"] + c["output_reg_bits"] + control),
         "acc_bits": float(c["acc_bits"]),
     }
@@ -200,6 +203,32 @@ def estimate_hn(config: HardwiredConfig, tech_name: str = "osu018", clock_mhz: f
     out["region_capacity"] = list(fabric.capacities)
     out["features"] = feat
     return out
+
+
+def choose_architecture(config: HardwiredConfig, tech_name: str = "osu018", weights: np.ndarray | None = None
+                        ) -> dict:
+    """Price one matrix both ways and say which architecture is cheaper in area, and why.
+
+    The adder graph is priced with the design's own settings (parallel or bit-serial,
+    pipeline, sharing); HN with its fabric sized from this matrix (`region_capacity` or
+    the fullest region per value times `region_slack`), bit-serial as HNLPU builds it.
+    The value histogram decides: an HN pays for every slot of every region, the adder
+    graph for the signed digits left after sharing.
+    """
+    w = load_weights(config) if weights is None else weights
+    ag = replace(config, architecture="adder-graph")
+    hn = replace(config, architecture="hn", bit_serial=True, pipeline=0)
+    a, h = estimate_hardwired(ag, tech_name, weights=w), estimate_hn(hn, tech_name, weights=w)
+    fabric = fabric_of(hn, w)
+    nz = int(np.count_nonzero(w))
+    fill = nz / max(1, fabric.slots)
+    best = "hn" if h["area_um2"] < a["area_um2"] else "adder-graph"
+    why = (f"{len(np.unique(np.abs(w[w != 0])))} distinct non-zero |values|, {nz / w.size:.0%} non-zero; HN slots "
+           f"{fabric.slots} ({fill:.0%} wired), {h['area_um2'] / w.size:.1f} um2/weight, "
+           f"{h['cycles_per_gemv']} cycles/GEMV; adder graph {a['adders_per_weight']:.2f} adders/weight after "
+           f"sharing, {a['area_um2'] / w.size:.1f} um2/weight, {a['cycles_per_gemv']} cycles/GEMV; chosen by area")
+    return {"choice": best, "reason": why, "adder_graph_area_um2": a["area_um2"], "hn_area_um2": h["area_um2"],
+            "adder_graph_energy_pj_per_gemv": a["energy_pj_per_gemv"], "hn_energy_pj_per_gemv": h["energy_pj_per_gemv"]}
 
 
 def calibrate(runs: list[tuple[dict, float]], keys=("add_bits", "reg_bits", "acc_bits")) -> dict[str, float]:

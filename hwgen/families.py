@@ -203,9 +203,11 @@ def _simulate_hardwired(config, verilog, weights, acts, simulator, seed):
 
 
 def _estimate_hardwired(config, tech, clock_mhz):
-    from costmodel.hardwired import estimate_hardwired
+    from costmodel.hardwired import choose_architecture, estimate_hardwired
 
-    return estimate_hardwired(config, tech_name=tech, clock_mhz=clock_mhz)
+    result = estimate_hardwired(config, tech_name=tech, clock_mhz=clock_mhz)
+    result["architecture_choice"] = choose_architecture(config, tech)
+    return result
 
 
 def _synth_verilog(build):
