@@ -103,8 +103,12 @@ def section(rows: list[dict], total: dict) -> str:
              f"- experts MXFP4 (`scale_span: {SCALE_SPAN}`); the other matrices hardwired as FP4, as HNLPU hardwires "
              "the whole model in FP4 (gpt-oss ships them in BF16);",
              f"- one token per {8} cycles per array at {CLOCK_MHZ:g} MHz (not checked against the model's critical "
-             f"path of {total['crit_ns']:.2f} ns at {TECH}); energy = switching of the routed experts "
-             f"({TOP_K}/{EXPERTS}) and every dense matrix, leakage not counted;",
+             f"path of {total['crit_ns']:.2f} ns at {TECH}); energy = cell switching of the routed experts "
+             f"({TOP_K}/{EXPERTS}) and every dense matrix from the tech table's per-bit energies (at osu018 the "
+             "model is 1.4-1.6x above OpenSTA's default-activity power of synthesized HN arrays, BENCHMARKS.md), "
+             "leakage not counted; the energy of the metal-embedding wires themselves (each input bit fans out "
+             "to every neuron of its matrix over upper-metal routes) is not modelled and is likely most of "
+             "HNLPU's ~1 pJ per weight;",
              f"- dies: HN area / ({RETICLE_MM2:g} mm^2 reticle x {HN_SHARE_OF_DIE:g} of a die for HN arrays); "
              f"mask NRE from HNLPU's own split: ${h['base_masks_musd']}M shared base set (60 layers) + "
              f"${h['wiring_masks_musd_per_chip']}M of metal-embedding layers (M8-M11) per die, against $30M per "

@@ -136,7 +136,7 @@ def estimate_hardwired(config: HardwiredConfig, tech_name: str = "osu018", clock
         return estimate_hn(config, tech_name, clock_mhz, weights)
     w = load_weights(config) if weights is None else weights
     lo, hi = (0, 1) if config.bit_serial else (config.act.min, config.act.max)
-    graph = build_graph(w, config.positions, lo, hi, sharing=config.sharing)
+    graph = build_graph(w, config.positions, lo, hi, sharing=config.sharing, cse=config.cse)
     wy = output_width(w, config.act)
     stats = design_stats(config, w, graph, wy)
     feat = features(stats)

@@ -35,6 +35,8 @@ pipeline       register cuts inside the adder tree (0..levels-1)           0
 bit_serial     activations enter one bit-plane per cycle (adder-graph: MSB   false (hn: true)
                first; hn: LSB first, popcount regions)
 sharing        share common sub-expressions across neurons                 true
+cse            adder-graph sharing: neighbours (pairs of adjacent terms    neighbours
+               in each balanced tree) | all-pairs (`hwgen.hardwired.cse`)
 top            Verilog module name                                         hardwired_core
 =============  ==========================================================  ==============
 
@@ -75,9 +77,10 @@ HARDWIRED_WEIGHTS: dict[str, tuple[int, int]] = {
 SCALED_WEIGHTS = ("fp4", "mxfp4")
 HARDWIRED_ACTIVATIONS = ("int4", "int8")
 ARCHITECTURES = ("adder-graph", "hn")
+CSE_METHODS = ("neighbours", "all-pairs")
 _FIELDS = {"kind", "weights", "activation", "weights_file", "tensor", "transpose", "seed",
            "workload", "pipeline", "bit_serial", "sharing", "top", "architecture", "region_capacity",
-           "region_slack", "scale_span", "block", "expert"}
+           "region_slack", "scale_span", "block", "expert", "cse"}
 #: FP4 constants ``2 * fp4`` carry the exponent -1 in every column.
 FP4_EXPONENT = -1
 
@@ -126,6 +129,7 @@ class HardwiredConfig(DesignConfig):
     top: str = "hardwired_core"
     weights_digest: str = ""
     architecture: str = "adder-graph"
+    cse: str = "neighbours"
     region_capacity: int | tuple[int, ...] | None = None
     region_slack: float = 1.25
     scale_span: int = 4
@@ -361,6 +365,9 @@ def parse_hardwired(raw: dict, base_dir: str | Path | None = None) -> HardwiredC
     hn = _parse_hn_fields(raw, architecture)
     mx = _parse_mxfp4_fields(raw, weights)
     sharing = bool_field(raw, "sharing", True)
+    cse = choice_field(raw, "cse", "neighbours", CSE_METHODS)
+    if "cse" in raw and architecture != "adder-graph":
+        raise ConfigError("'cse' only applies to 'architecture: adder-graph'")
     seed = int_field(raw, "seed", 0, 0)
     tensor = raw.get("tensor")
     if tensor is not None and not isinstance(tensor, str):
@@ -418,7 +425,7 @@ def parse_hardwired(raw: dict, base_dir: str | Path | None = None) -> HardwiredC
     return HardwiredConfig(
         workload=workload, weights=weights, activation=activation, weights_file=wfile, tensor=tensor,
         transpose=transpose, seed=seed, pipeline=pipeline, bit_serial=bit_serial, sharing=sharing,
-        top=top, weights_digest=digest, architecture=architecture, **hn, **mx,
+        top=top, weights_digest=digest, architecture=architecture, cse=cse, **hn, **mx,
     )
 
 

@@ -46,7 +46,7 @@ def build_design_graph(config: HardwiredConfig, weights: np.ndarray | None = Non
     w = load_weights(config) if weights is None else weights
     act = config.act
     lo, hi = (0, 1) if config.bit_serial else (act.min, act.max)
-    return w, build_graph(w, config.positions, lo, hi, sharing=config.sharing)
+    return w, build_graph(w, config.positions, lo, hi, sharing=config.sharing, cse=config.cse)
 
 
 def output_width(weights: np.ndarray, act: formats.ActivationFormat) -> int:
