@@ -53,10 +53,8 @@ from hwgen.hardwired.rtl import design_stats, output_width
 
 from .tech import load_tech
 
-__all__ = ["HW_OSU018", "HN_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "estimate_hn", "hn_features",
-           "choose_architecture",
-           "calibrate",
-           "metal_embedding_area", "MODEL_PRESETS", "SAMPLE_COLUMNS", "sample_rates", "project_model", "HNLPU"]
+__all__ = ["HW_OSU018", "HN_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "estimate_hn",
+           "hn_features", "hn_stage", "choose_architecture", "calibrate", "metal_embedding_area", "MODEL_PRESETS", "SAMPLE_COLUMNS", "sample_rates", "project_model", "HNLPU"]
 
 #: um^2 per unit at osu018: a register bit is the DFFPOSX1 cell (96), an adder bit and a
 #: negation bit the logic per effective adder bit of the first synthesized layer (141), an
@@ -157,8 +155,8 @@ def hn_features(fabric: Fabric, n_inputs: int) -> dict[str, float]:
 
     Popcount adder bits (bit-serial region trees over 1-bit slots) apart from the other adder
     bits (parallel region trees, differences, CSD multipliers, final tree); the serial
-    accumulator's adder; registers: the input
-    register or shift register, accumulators' state, outputs, control.
+    accumulator's adder; registers: the input register or shift register, accumulators'
+    state, outputs, control.
     """
     c = fabric_counts(fabric)
     wa = fabric.act.width
@@ -209,15 +207,17 @@ def choose_architecture(config: HardwiredConfig, tech_name: str = "osu018", weig
                         ) -> dict:
     """Price one matrix both ways and say which architecture is cheaper in area, and why.
 
-    The adder graph is priced with the design's own settings (parallel or bit-serial,
-    pipeline, sharing); HN with its fabric sized from this matrix (`region_capacity` or
-    the fullest region per value times `region_slack`), bit-serial as HNLPU builds it.
+    Each architecture is priced as the design has it, else with its defaults: an adder
+    graph parallel (one GEMV per cycle), an HN bit-serial as HNLPU builds it, its fabric
+    sized from this matrix (`region_capacity`, or the fullest region per value times
+    `region_slack`).
     The value histogram decides: an HN pays for every slot of every region, the adder
     graph for the signed digits left after sharing.
     """
     w = load_weights(config) if weights is None else weights
-    ag = replace(config, architecture="adder-graph")
-    hn = replace(config, architecture="hn", bit_serial=True, pipeline=0)
+    own_hn = config.architecture == "hn"
+    ag = replace(config, architecture="adder-graph", bit_serial=False) if own_hn else config
+    hn = config if own_hn else replace(config, architecture="hn", bit_serial=True, pipeline=0)
     a, h = estimate_hardwired(ag, tech_name, weights=w), estimate_hn(hn, tech_name, weights=w)
     fabric = fabric_of(hn, w)
     nz = int(np.count_nonzero(w))

@@ -18,7 +18,8 @@ import numpy as np
 
 from hwgen.errors import InputError
 from hwgen.formats import check_int_activations
-from hwgen.hardwired.config import HardwiredConfig, check_weight_values, load_values, scale_to_constants
+from hwgen.hardwired.config import (SCALED_WEIGHTS, HardwiredConfig, check_weight_values, load_values,
+                                    scale_to_constants)
 from hwgen.hardwired.graph import AdderGraph
 from hwgen.hardwired.hn import Fabric
 from hwgen.hardwired.rtl import build_design_graph, output_width
@@ -112,7 +113,7 @@ def hn_gemv(fabric: Fabric, table: np.ndarray, acts: np.ndarray) -> np.ndarray:
 
 def scaled_result(config: HardwiredConfig, lanes: np.ndarray, exponents: np.ndarray) -> np.ndarray:
     """The result ``Y`` from integer output lanes: int64 as is, FP4 / MXFP4 as exact float64 ``lanes * 2**e``."""
-    if not np.any(exponents) and config.weights not in ("fp4", "mxfp4"):
+    if config.weights not in SCALED_WEIGHTS:
         return lanes
     assert np.all(np.abs(lanes) < 1 << 53), "result lanes too wide for exact float64"
     return np.ldexp(lanes.astype(np.float64), exponents[None, :])

@@ -62,7 +62,7 @@ from hwgen.config import (DesignConfig, Workload, bool_field, choice_field, int_
                           reject_unknown, top_field)
 from hwgen.errors import ConfigError, InputError
 from hwgen.weights import mxfp4
-from hwgen.weights.spec import check_integers
+from hwgen.weights.spec import check_integers, check_matrix
 
 __all__ = [
     "HARDWIRED_WEIGHTS", "HARDWIRED_ACTIVATIONS", "HardwiredConfig", "parse_hardwired",
@@ -241,18 +241,11 @@ def _file_digest(path: Path) -> str:
 def check_weight_values(w: np.ndarray, fmt: str, name: str = "weights", block: int = mxfp4.MX_BLOCK) -> np.ndarray:
     """``w`` checked against its format: int16 for integer formats, float64 values for FP4 / MXFP4."""
     if fmt == "fp4":
-        return mxfp4.fp4_check(check_2d(w, name), name)
+        return mxfp4.fp4_check(check_matrix(w, name), name)
     if fmt == "mxfp4":
-        return mxfp4.check_mxfp4_blocks(check_2d(w, name), block, name)
+        return mxfp4.check_mxfp4_blocks(check_matrix(w, name), block, name)
     lo, hi = HARDWIRED_WEIGHTS[fmt]
     return check_integers(w, name, lo, hi, f"in {fmt} range [{lo}, {hi}]").astype(np.int16)
-
-
-def check_2d(w: np.ndarray, name: str) -> np.ndarray:
-    w = np.asarray(w)
-    if w.ndim != 2:
-        raise InputError(f"{name} must be a 2-D (N, M) matrix, not shape {w.shape}")
-    return w
 
 
 def generate_weights(fmt: str, n: int, m: int, seed: int, block: int = mxfp4.MX_BLOCK) -> np.ndarray:
