@@ -86,7 +86,7 @@ def test_design_reads_gpt_oss_packed_experts(tmp_path):
     assert np.array_equal(np.ldexp(consts.astype(np.float64), exps[None, :]), w)
     with pytest.raises(ConfigError, match="name one expert"):
         parse_hardwired({k: v for k, v in raw.items() if k != "expert"}, base_dir=tmp_path)
-    with pytest.raises(ConfigError, match="no MXFP4 pair"):
+    with pytest.raises(InputError, match="no MXFP4 pair"):
         parse_hardwired({**raw, "tensor": "mlp.router.weight"}, base_dir=tmp_path)
 
 
