@@ -50,7 +50,7 @@ from hwgen.errors import ConfigError
 from hwgen.hardwired.config import HardwiredConfig, digit_positions, generate_weights, load_weights
 from hwgen.hardwired.graph import build_graph
 from hwgen.hardwired.hn import Fabric, csd_terms, fabric_counts, fabric_of, tree_plan
-from hwgen.hardwired.rtl import design_stats, output_width
+from hwgen.hardwired.rtl import design_stats, output_width, ports_info
 
 from .memory import DEFAULT_MEMORY, MEMORIES
 from .tech import load_tech
@@ -198,7 +198,7 @@ def estimate_hn(config: HardwiredConfig, tech_name: str = "osu018", clock_mhz: f
     levels, width = hn_stage(fabric)
     out = price(feat, [levels], [width], fabric.initiation_interval, config.workload.n, config.workload.m,
                 tech_name, clock_mhz, coefficients=HN_OSU018)
-    out["latency_cycles"] = fabric.latency
+    out["latency_cycles"] = ports_info(config, fabric.output_width)["latency_cycles"]
     out["um2_per_weight"] = out["area_um2"] / (config.workload.n * config.workload.m)
     out["region_capacity"] = list(fabric.capacities)
     out["features"] = feat

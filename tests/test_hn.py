@@ -155,3 +155,13 @@ def test_adder_graph_and_parallel_hn_are_formally_equivalent(tmp_path):
         na=4 * 4 - 1, ya=2 * wa - 1, yb=2 * wb - 1, lanes=lanes))
     run = subprocess.run(["yosys", "-q", "-p", script], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode != 0
+
+
+def test_architecture_choice_follows_the_value_histogram():
+    """Many values, few inputs per value (int8, N = 32): HN regions are mostly empty, the adder
+    graph wins. Few values, many inputs (FP4, N = 256): popcount regions win."""
+    few_inputs = api.estimate({"kind": "hardwired", "weights": "int8", "workload": {"n": 32, "m": 16}})
+    many_inputs = api.estimate({"kind": "hardwired", "weights": "fp4", "workload": {"n": 256, "m": 16}})
+    assert few_inputs["architecture_choice"]["choice"] == "adder-graph"
+    assert many_inputs["architecture_choice"]["choice"] == "hn"
+    assert "distinct non-zero |values|" in many_inputs["architecture_choice"]["reason"]

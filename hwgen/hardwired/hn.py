@@ -137,11 +137,6 @@ class Fabric:
         return self.term_width + self.act.width if self.serial else self.term_width
 
     @property
-    def latency(self) -> int:
-        """Cycles from acceptance to ``out_valid``: ``Wa`` bit-planes + 1, or input and output registers."""
-        return self.act.width + 1 if self.serial else 2
-
-    @property
     def initiation_interval(self) -> int:
         return self.act.width if self.serial else 1
 
