@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from costmodel.hardwired import HN_OSU018, hn_features, hn_stage, price
+from costmodel.hardwired import HN_OSU018, choose_architecture, hn_features, hn_stage, price
 from hwgen.hardwired import parse_hardwired
 from hwgen.hardwired.config import load_weights
 from hwgen.hardwired.hn import fabric_of
@@ -86,6 +86,19 @@ def project() -> tuple[list[dict], dict]:
     return rows, total
 
 
+def choices() -> list[str]:
+    """Table rows: `choose_architecture` at `TECH` on a 16-neuron sample of each matrix kind (full N)."""
+    out = []
+    for name, n, _, _, _, fmt in (MATRICES[0], MATRICES[2]):
+        raw = {"kind": "hardwired", "weights": fmt, "workload": {"n": n, "m": 16}, "seed": 2}
+        if fmt == "mxfp4":
+            raw["scale_span"] = SCALE_SPAN
+        c = choose_architecture(parse_hardwired(raw), TECH)
+        out.append(f"| {name} ({fmt}, N = {n}) | {c['adder_graph_area_um2'] / (16 * n):.3f} | "
+                   f"{c['hn_area_um2'] / (16 * n):.3f} | {c['choice']} | {c['reason']} |")
+    return out
+
+
 def section(rows: list[dict], total: dict) -> str:
     h = HNLPU
     nre_me = h["base_masks_musd"] + h["wiring_masks_musd_per_chip"] * total["dies"]
@@ -133,6 +146,10 @@ def section(rows: list[dict], total: dict) -> str:
               f"{h['tokens_per_j']} tokens/J (system) |",
               f"| mask NRE | ${nre_me:.1f}M with Metal-Embedding vs ${nre_full:.0f}M without | "
               f"${h['nre_musd'][0]}M-{h['nre_musd'][1]}M (initial tapeout) |", "",
+              "Per matrix, `costmodel.hardwired.choose_architecture` prices both architectures on the same "
+              f"weights ({TECH}, 16-neuron samples; adder graph parallel, HN bit-serial):", "",
+              "| matrix | adder graph um^2/weight | HN um^2/weight | choice | why |", "|---|---|---|---|---|",
+              *choices(), "",
               "Read with care: our per-weight area is standard-cell popcount trees and ripple adders priced from "
               "osu018 synthesis and scaled by published node factors; HNLPU's comes from post-layout 5 nm custom "
               "placement with metal-layer wiring over a prefabricated array. The gap is the measure of how much "

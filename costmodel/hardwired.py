@@ -225,10 +225,10 @@ def choose_architecture(config: HardwiredConfig, tech_name: str = "osu018", weig
     nz = int(np.count_nonzero(w))
     fill = nz / max(1, fabric.slots)
     best = "hn" if h["area_um2"] < a["area_um2"] else "adder-graph"
-    why = (f"{len(np.unique(np.abs(w[w != 0])))} distinct non-zero |values|, {nz / w.size:.0%} non-zero; HN slots "
-           f"{fabric.slots} ({fill:.0%} wired), {h['area_um2'] / w.size:.1f} um2/weight, "
+    why = (f"{len(np.unique(np.abs(w[w != 0])))} distinct non-zero magnitudes, {nz / w.size:.0%} non-zero; HN slots "
+           f"{fabric.slots} ({fill:.0%} wired), {h['area_um2'] / w.size:.3g} um2/weight, "
            f"{h['cycles_per_gemv']} cycles/GEMV; adder graph {a['adders_per_weight']:.2f} adders/weight after "
-           f"sharing, {a['area_um2'] / w.size:.1f} um2/weight, {a['cycles_per_gemv']} cycles/GEMV; chosen by area")
+           f"sharing, {a['area_um2'] / w.size:.3g} um2/weight, {a['cycles_per_gemv']} cycles/GEMV; chosen by area")
     return {"choice": best, "reason": why, "adder_graph_area_um2": a["area_um2"], "hn_area_um2": h["area_um2"],
             "adder_graph_energy_pj_per_gemv": a["energy_pj_per_gemv"], "hn_energy_pj_per_gemv": h["energy_pj_per_gemv"]}
 

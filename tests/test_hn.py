@@ -164,4 +164,4 @@ def test_architecture_choice_follows_the_value_histogram():
     many_inputs = api.estimate({"kind": "hardwired", "weights": "fp4", "workload": {"n": 256, "m": 16}})
     assert few_inputs["architecture_choice"]["choice"] == "adder-graph"
     assert many_inputs["architecture_choice"]["choice"] == "hn"
-    assert "distinct non-zero |values|" in many_inputs["architecture_choice"]["reason"]
+    assert "distinct non-zero magnitudes" in many_inputs["architecture_choice"]["reason"]
