@@ -152,8 +152,9 @@ def section(rows: list[dict], total: dict) -> str:
               *choices(), "",
               "Read with care: our per-weight area is standard-cell popcount trees and ripple adders priced from "
               "osu018 synthesis and scaled by published node factors; HNLPU's comes from post-layout 5 nm custom "
-              "placement with metal-layer wiring over a prefabricated array. The gap is the measure of how much "
-              "of HNLPU's density is layout and cell design rather than architecture.", "", END]
+              "placement with metal-layer wiring over a prefabricated array (carry-save popcount cells, no "
+              "ripple adders). These numbers cannot separate how much of the gap is cells and layout and how much "
+              "is architecture; the die count and NRE follow from the area and inherit its uncertainty.", "", END]
     return "\n".join(lines)
 
 
