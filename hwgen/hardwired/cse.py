@@ -28,7 +28,7 @@ __all__ = ["Extraction", "extract_pairs"]
 _MAX_ROUNDS = 256
 #: A round builds the nodes counted at least this fraction of the round's best count: close to
 #: one-at-a-time greedy for the frequent pairs, few rounds in all.
-_ROUND_FRACTION = 0.8
+_ROUND_FRACTION = 0.95
 
 
 @dataclass
