@@ -47,7 +47,7 @@ import numpy as np
 
 from hwgen.checkpoint import STORED_BITS
 from hwgen.errors import ConfigError
-from hwgen.hardwired.config import HardwiredConfig, digit_positions, generate_weights, load_weights
+from hwgen.hardwired.config import HardwiredConfig, digit_positions, generate_weights, load_weights, parse_hardwired
 from hwgen.hardwired.graph import build_graph
 from hwgen.hardwired.hn import Fabric, csd_terms, fabric_counts, fabric_of, tree_plan
 from hwgen.hardwired.rtl import design_stats, output_width, ports_info
@@ -56,7 +56,7 @@ from .memory import DEFAULT_MEMORY, MEMORIES
 from .tech import load_tech
 
 __all__ = ["HW_OSU018", "HN_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "estimate_hn",
-           "hn_features", "hn_stage", "choose_architecture", "calibrate", "metal_embedding_area", "MODEL_PRESETS", "SAMPLE_COLUMNS", "sample_rates", "project_model", "HNLPU"]
+           "hn_features", "hn_stage", "hn_layer_cost", "choose_architecture", "calibrate", "metal_embedding_area", "MODEL_PRESETS", "SAMPLE_COLUMNS", "sample_rates", "project_model", "HNLPU"]
 
 #: um^2 per unit at osu018: a register bit is the DFFPOSX1 cell (96), an adder bit and a
 #: negation bit the logic per effective adder bit of the first synthesized layer (141), an
@@ -203,6 +203,33 @@ def estimate_hn(config: HardwiredConfig, tech_name: str = "osu018", clock_mhz: f
     out["region_capacity"] = list(fabric.capacities)
     out["features"] = feat
     return out
+
+
+def hn_layer_cost(n: int, m: int, fmt: str, act: str = "int8", tech_name: str = "n5", clock_mhz: float | None = None,
+                  region_slack: float = 1.25, scale_span: int = 4, sample_neurons: int = 64, seed: int = 1) -> dict:
+    """Area, energy per GEMV and speed of one ``(n, m)`` bit-serial HN array of format ``fmt``.
+
+    The fabric is sized on a seeded ``(n, sample_neurons)`` sample quantized as released
+    checkpoints are (`hwgen.hardwired.config.generate_weights`): per value, its fullest
+    region times ``region_slack``. Neuron logic scales with ``m``; the input shift
+    register (``n`` x activation bits) is counted once.
+    """
+    raw = {"kind": "hardwired", "architecture": "hn", "weights": fmt, "activation": act,
+           "workload": {"n": n, "m": sample_neurons}, "region_slack": region_slack, "seed": seed}
+    if fmt == "mxfp4":
+        raw["scale_span"] = scale_span
+    config = parse_hardwired(raw)
+    fabric = fabric_of(config, load_weights(config))
+    levels, width = hn_stage(fabric)
+    cycles = fabric.initiation_interval
+    neuron = price({k: v / sample_neurons for k, v in hn_features(fabric, 0).items()}, [levels], [width], cycles,
+                   n, 1, tech_name, clock_mhz, coefficients=HN_OSU018)
+    inputs = price({"reg_bits": float(n * config.act.width)}, [1], [1], cycles, n, m, tech_name, clock_mhz,
+                   coefficients=HN_OSU018)
+    return {"area_um2": neuron["area_um2"] * m + inputs["area_um2"],
+            "energy_pj_per_gemv": neuron["energy_pj_per_gemv"] * m + inputs["energy_pj_per_gemv"],
+            "critical_path_ns": neuron["critical_path_ns"], "cycles_per_gemv": cycles,
+            "capacities": fabric.capacities, "magnitudes": fabric.magnitudes}
 
 
 def choose_architecture(config: HardwiredConfig, tech_name: str = "osu018", weights: np.ndarray | None = None
