@@ -20,7 +20,6 @@ With integer activations a hardwired array needs integers: every FP4 value is
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
