@@ -10,7 +10,8 @@ Released checkpoints (gpt-oss) store a Linear-like weight ``(..., out, in)`` as 
 uint8 tensors: ``<name>_blocks`` of shape ``(..., out, in/32, 16)`` (two codes per
 byte, the element with the even index in the low nibble) and ``<name>_scales`` of
 shape ``(..., out, in/32)``. `dequantize_mxfp4` is the per-tensor function a general
-checkpoint reader calls; `read_mxfp4` finds the pair in a ``.safetensors`` file.
+checkpoint reader calls; `read_mxfp4` finds and decodes the pair given any tensor reader
+(`hwgen.checkpoint.Checkpoint.tensor` for files and model directories).
 
 With integer activations a hardwired array needs integers: every FP4 value is
 ``{1, 3} * 2**k / 2``, so ``2 * fp4`` is an integer in [-12, 12], and within one neuron
@@ -19,7 +20,6 @@ With integer activations a hardwired array needs integers: every FP4 value is
 """
 
 from __future__ import annotations
-
 
 import numpy as np
 
