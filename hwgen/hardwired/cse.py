@@ -50,27 +50,30 @@ class Extraction:
 
 
 def _pair_keys(sign: np.ndarray, row_sig: np.ndarray, row_shift: np.ndarray, n_sig: int):
-    """Candidate nodes with their neuron counts: ``(key, count)`` sorted by decreasing count."""
-    xp, xn = (sign > 0).astype(np.float32), (sign < 0).astype(np.float32)
-    keys, counts = [], []
-    for neg, cnt in ((0, xp @ xp.T + xn @ xn.T), (1, xp @ xn.T + xn @ xp.T)):
-        t, u = np.nonzero(np.triu(cnt >= 2, 1))
-        if t.size == 0:
-            continue
-        c = cnt[t, u]
-        st, su, kt, ku = row_sig[t], row_sig[u], row_shift[t], row_shift[u]
-        swap = (kt > ku) | ((kt == ku) & (st > su))
-        a, b = np.where(swap, su, st), np.where(swap, st, su)
-        d = np.abs(ku - kt)
-        keys.append(((a * n_sig + b) * 64 + d) * 2 + neg)
-        counts.append(c)
-    if not keys:
+    """Candidate nodes with their neuron counts: ``(key, count)`` sorted by decreasing count.
+
+    With ``x`` the signs and ``|x|`` the non-zeros, ``|x| |x|^T`` counts the neurons holding
+    both terms and ``x x^T`` their same-sign minus opposite-sign ones: two products give both.
+    """
+    rows = np.flatnonzero(np.count_nonzero(sign, axis=1) >= 2)  # a term in one neuron pairs nowhere twice
+    x = sign[rows].astype(np.float32)
+    both, diff = np.abs(x) @ np.abs(x).T, x @ x.T
+    t, u = np.nonzero(np.triu(both >= 2, 1))
+    if t.size == 0:
         return np.zeros(0, np.int64), np.zeros(0)
-    uniq, inv = np.unique(np.concatenate(keys), return_inverse=True)
-    total = np.bincount(inv, weights=np.concatenate(counts))
+    b, dd = both[t, u], diff[t, u]
+    t, u = rows[t], rows[u]
+    st, su, kt, ku = row_sig[t], row_sig[u], row_shift[t], row_shift[u]
+    swap = (kt > ku) | ((kt == ku) & (st > su))
+    a, bb = np.where(swap, su, st), np.where(swap, st, su)
+    base = ((a * n_sig + bb) * 64 + np.abs(ku - kt)) * 2
+    keys = np.concatenate([base, base + 1])  # same sign, opposite sign
+    counts = np.concatenate([(b + dd) / 2, (b - dd) / 2])
+    keep = counts >= 2
+    uniq, inv = np.unique(keys[keep], return_inverse=True)
+    total = np.bincount(inv, weights=counts[keep])
     order = np.argsort(-total, kind="stable")
-    keep = total[order] >= 2
-    return uniq[order][keep], total[order][keep]
+    return uniq[order], total[order]
 
 
 def extract_pairs(sign: np.ndarray, row_sig: np.ndarray, row_shift: np.ndarray, n_inputs: int) -> Extraction:
