@@ -36,7 +36,8 @@ def load(design: Design):
 
 
 def build(design: Design) -> tuple[str, dict[str, Any]]:
-    """The design's Verilog text (deterministic for a given config) and its manifest details."""
+    """The design's Verilog text (deterministic for a given config; every module of a multi-file
+    design) and its manifest details."""
     config = load(design)
     return family_of(config).build(config)
 
@@ -48,6 +49,9 @@ def verilog(design: Design) -> str:
 
 def generate(design: Design, out_dir: str | Path, clock_mhz: float = DEFAULT_CLOCK_MHZ) -> dict[str, Any]:
     """Write ``<top>.v``, ``filelist.f``, ``constraints.sdc`` and ``manifest.json`` to ``out_dir``.
+
+    A Hardwired-Neuron array also writes ``<top>_fabric.v`` and ``<top>_wiring.v``
+    (``files`` in the manifest lists the Verilog in compile order).
 
     The manifest holds the config, ports and widths, latency, structure counts,
     tool versions and the cost model's estimate at ``clock_mhz``.

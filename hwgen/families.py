@@ -38,7 +38,7 @@ from .datapath import LutCoreShape
 from .emit import convert, port_list, tool_versions, write_design
 from .floatpath import FloatLutShape, MacShape
 from .formats import key_width
-from .hardwired.rtl import generate_verilog
+from .hardwired.design import generate_design, source_text
 from .lutgraph import naive_adders
 from .rtl.float_core import FloatLutCore
 from .rtl.format_core import FormatCore
@@ -54,7 +54,9 @@ class Family:
     Attributes
     ----------
     build : config -> (verilog_text, details)
-        ``details`` go into the manifest: ports, latency, cycles and structure counts.
+        ``details`` go into the manifest: ports, latency, cycles and structure counts;
+        a design of several files also gives ``sources`` (file name -> text, compile
+        order), written instead of one ``<top>.v``.
     simulate : (config, verilog, weights, acts, simulator, seed) -> (B, M) result
         Raises `MismatchError` if the RTL differs from the reference model.
     estimate : (config, tech_name, clock_mhz) -> dict
@@ -182,9 +184,10 @@ def _estimate_mac(config, tech, clock_mhz):
 
 
 def _build_hardwired(config):
-    text, ports, stats = generate_verilog(config)
-    return text, {"ports": ports.pop("ports"), "latency_cycles": ports["latency_cycles"],
-                  "interface": ports, "adder_graph": stats}
+    sources, ports, stats = generate_design(config)
+    key = "hn" if config.architecture == "hn" else "adder_graph"
+    return source_text(sources), {"ports": ports.pop("ports"), "latency_cycles": ports["latency_cycles"],
+                                  "interface": ports, key: stats, "sources": sources}
 
 
 def _simulate_hardwired(config, verilog, weights, acts, simulator, seed):
@@ -192,7 +195,9 @@ def _simulate_hardwired(config, verilog, weights, acts, simulator, seed):
 
 
 def _estimate_hardwired(config, tech, clock_mhz):
-    return hardwired_model.estimate_hardwired(config, tech_name=tech, clock_mhz=clock_mhz)
+    result = hardwired_model.estimate_hardwired(config, tech_name=tech, clock_mhz=clock_mhz)
+    result["architecture_choice"] = hardwired_model.choose_architecture(config, tech)
+    return result
 
 
 def _synth_verilog(build):
@@ -240,13 +245,15 @@ def family_of(config) -> Family:
 
 
 def generate(config, out_dir: str | Path, clock_mhz: float) -> dict[str, Any]:
-    """Write ``<top>.v``, ``filelist.f``, ``constraints.sdc`` and ``manifest.json`` of a validated
-    config to ``out_dir``; the manifest holds the config, ports and widths, latency, structure
-    counts, tool versions and the cost model's estimate at ``clock_mhz``. Returns the manifest."""
+    """Write ``<top>.v`` (a Hardwired-Neuron array also ``<top>_fabric.v`` and ``<top>_wiring.v``),
+    ``filelist.f``, ``constraints.sdc`` and ``manifest.json`` of a validated config to ``out_dir``;
+    the manifest holds the config, ports and widths, latency, structure counts, the Verilog files
+    in compile order, tool versions and the cost model's estimate at ``clock_mhz``. Returns it."""
     family = family_of(config)
     text, details = family.build(config)
+    sources = details.pop("sources", {f"{config.top}.v": text})
     info = {"top": config.top, "kind": family.name, "config": config.to_dict(), "clock_mhz": clock_mhz,
-            **details, "tool_versions": tool_versions(),
+            **details, "files": list(sources), "tool_versions": tool_versions(),
             "estimate": family.estimate_with_accuracy(config, "osu018", clock_mhz)}
-    write_design(out_dir, config.top, text, info, clock_mhz)
+    write_design(out_dir, sources, info, clock_mhz)
     return info

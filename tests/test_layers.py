@@ -35,13 +35,15 @@ LAYER_NAMES = (
 _FORMATS = (
     "hwgen", "hwgen.bits", "hwgen.errors", "hwgen.formats", "hwgen.fields", "hwgen.config", "hwgen.lutgraph", "hwgen.datapath",
     "hwgen.checkpoint",
-    "hwgen.floatpath", "hwgen.hardwired", "hwgen.hardwired.config", "hwgen.hardwired.graph",
+    "hwgen.floatpath", "hwgen.hardwired", "hwgen.hardwired.config", "hwgen.hardwired.graph", "hwgen.hardwired.cse",
+    "hwgen.hardwired.hn", "hwgen.weights.mxfp4",
     "hwgen.weights", "hwgen.weights.spec", "hwgen.weights.graph", "hwgen.weights.shape",
     "hwgen.weights.sherry", "hwgen.weights.ifairy", "hwgen.weights.bitplane", "hwgen.weights.binary",
 )
 _RTL_REFERENCE_MODEL = (
     # RTL: Amaranth components and the hardwired emitter
-    "hwgen.emit", "hwgen.fpadd", "hwgen.fpconv", "hwgen.fpmul", "hwgen.hardwired.rtl",
+    "hwgen.emit", "hwgen.fpadd", "hwgen.fpconv", "hwgen.fpmul", "hwgen.hardwired.rtl", "hwgen.hardwired.hn_rtl",
+    "hwgen.hardwired.design",
     "hwgen.rtl", "hwgen.rtl.bitplane_core", "hwgen.rtl.controller", "hwgen.rtl.float_blocks",
     "hwgen.rtl.float_core", "hwgen.rtl.format_core", "hwgen.rtl.ifairy_core", "hwgen.rtl.lut_build",
     "hwgen.rtl.lut_core", "hwgen.rtl.mac_core", "hwgen.rtl.reduction", "hwgen.rtl.select_fetch",
