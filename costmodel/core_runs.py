@@ -1,17 +1,14 @@
-"""Synthesis runs of float LUT cores, MAC baselines and their float / multiplier units.
+"""Synthesis of single arithmetic units (float adders, multipliers, wideners, integer multipliers).
 
-`synth_core` is `costmodel.runs.synth_config` for the configs `hwgen.families` builds (`FloatLutConfig`, `MacConfig`), through the same flow (`costmodel.synth`),
-with OpenSTA's default input activity (no workload VCD: `costmodel.activity`
-simulates the integer core only). `synth_unit` synthesizes one arithmetic unit
-(a float adder, multiplier or widener, an integer multiplier) on its own: the
+`synth_unit` synthesizes one unit on its own, registered on both sides, through the flow's
+one entry point (`costmodel.runs.synth_verilog`) with OpenSTA's default input activity: the
 unit costs of `costmodel.float_model` come from these runs
-(`python -m costmodel.float_model --measure`).
+(`python -m costmodel.float_model --measure`). Whole float LUT cores and MAC baselines are
+synthesized through their family (`hwgen.families.synthesize`).
 """
 
 from __future__ import annotations
 
-import tempfile
-import time
 from pathlib import Path
 
 from amaranth import Module, Signal, signed
@@ -22,23 +19,9 @@ from amaranth.lib.wiring import In, Out
 from hwgen.formats import ACTIVATIONS
 
 from . import synth
-from .runs import DEFAULT_PERIOD_NS
+from .runs import DEFAULT_PERIOD_NS, synth_verilog
 
-__all__ = ["synth_core", "synth_unit", "unit_component"]
-
-
-def synth_core(config, liberty: Path | None = None, clock_period_ns: float = DEFAULT_PERIOD_NS,
-               workdir: Path | None = None) -> tuple[synth.SynthResult, float]:
-    """Synthesize a float LUT core or MAC baseline; returns ``(result, seconds)``."""
-    from hwgen.api import verilog as design_verilog
-
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="hwgen-cm-") as tmp:
-        source = Path(tmp) / f"{config.top}.v"
-        source.write_text(design_verilog(config))
-        result = synth.synthesize([source], config.top, liberty=liberty, clock_period_ns=clock_period_ns,
-                                  workdir=workdir)
-    return result, time.perf_counter() - start
+__all__ = ["synth_unit", "unit_component"]
 
 
 class _IntMul(wiring.Component):
@@ -108,7 +91,5 @@ def unit_component(kind: str, fmt: str = "", fmt_b: str = "", width: int = 8, wi
 def synth_unit(kind: str, liberty: Path | None = None, clock_period_ns: float = DEFAULT_PERIOD_NS,
                **params) -> synth.SynthResult:
     """Synthesize one registered unit of `unit_component`."""
-    with tempfile.TemporaryDirectory(prefix="hwgen-cm-") as tmp:
-        source = Path(tmp) / "unit.v"
-        source.write_text(verilog.convert(unit_component(kind, **params), name="unit", emit_src=False))
-        return synth.synthesize([source], "unit", liberty=liberty, clock_period_ns=clock_period_ns)
+    text = verilog.convert(unit_component(kind, **params), name="unit", emit_src=False)
+    return synth_verilog(text, "unit", liberty, clock_period_ns)[0]

@@ -209,17 +209,9 @@ def _synth_verilog(build):
     """Synthesis of a family's Verilog with the flow's default input activity."""
 
     def run(config, liberty: Path, clock_period_ns: float):
-        import tempfile
-        import time
+        from costmodel.runs import synth_verilog
 
-        from costmodel.synth import synthesize
-
-        start = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="hwgen-synth-") as tmp:
-            source = Path(tmp) / f"{config.top}.v"
-            source.write_text(build(config)[0])
-            result = synthesize([source], config.top, liberty=liberty, clock_period_ns=clock_period_ns)
-        return result, time.perf_counter() - start
+        return synth_verilog(build(config)[0], config.top, liberty, clock_period_ns)
 
     return run
 
@@ -246,3 +238,14 @@ def family_of(config) -> Family:
             return FAMILIES["lut-float"]
         return FAMILIES["lut" if config.weights == "ternary" else "lut-format"]
     return FAMILIES[config.kind]
+
+
+def synthesize(config, liberty: Path, clock_period_ns: float) -> tuple[Any, float]:
+    """Synthesize a validated config with its family's flow: ``(SynthResult, seconds)``.
+
+    The one synthesis entry point for designs (`hwgen.api.synth`, the sweep's ``--synth-top``,
+    benchmarks); a plain top-level function of picklable arguments, so a batch executor can
+    map it over designs. Ternary LUT cores get power from a simulated workload, the other
+    families the flow's default input activity.
+    """
+    return family_of(config).synth(config, liberty, clock_period_ns)
