@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,18 +111,18 @@ def comparison(tech: str) -> tuple[str, list[dict]]:
 
 
 def synth_check(tech: str) -> str:
-    from costmodel import synth as flow
+    from costmodel.synth_target import synthesis_target
+    from hwgen.families import synthesize
 
+    target = synthesis_target(tech)
     lines = ["| design (K=4, n=64, m=16, pipeline 1) | model area (um^2) | synthesized area (um^2) "
              "| model / synth | model crit. path (ns) | synth crit. path (ns) | cells |",
              "|---|---|---|---|---|---|---|"]
     for weights, mu, luts in SYNTH:
         config = parse_design(design(weights, mu, luts, fetchers=4, workload={"n": 64, "m": 16}, pipeline=1))
-        est = api.estimate(config, tech=tech, clock_mhz=CLOCK_MHZ)
-        with tempfile.TemporaryDirectory(prefix="hwgen-fmt-") as tmp:
-            source = Path(tmp) / f"{config.top}.v"
-            source.write_text(api.verilog(config))
-            result = flow.synthesize([source], config.top, clock_period_ns=1000.0 / CLOCK_MHZ)
+        clock = target.clock_mhz(CLOCK_MHZ)
+        est = api.estimate(config, tech=target.tech, clock_mhz=clock)
+        result, _ = synthesize(config, target.liberty, 1000.0 / clock)
         lines.append(
             f"| {weights} mu={mu} L={luts} | {est['area_um2']:.0f} | {result.area_um2:.0f} "
             f"| {est['area_um2'] / result.area_um2:.2f} | {est['critical_path_ns']:.2f} "
