@@ -404,6 +404,28 @@ def regenerate(out: Path, jobs: int, synthesize: bool = True, argv: list[str] = 
     return report(results, out, time.perf_counter() - start, list(argv))
 
 
+def section(ctx) -> str:
+    """Section ``findings`` of BENCHMARKS.md. Full run: synthesize every design (cached) and rewrite
+    reports/findings.md. Quick run: the recorded results, model column re-priced, no files written."""
+    out = Path(ctx.root) / "reports"
+    if ctx.quick:
+        results = from_results(out / "findings" / "results.json")
+        how = ("Areas as recorded in `reports/findings/results.json` (quick mode: not re-synthesized), "
+               "model column priced at this commit.")
+    else:
+        regenerate(out, ctx.jobs, argv=["--jobs", str(ctx.jobs)])
+        results = from_results(out / "findings" / "results.json")
+        how = "Every design synthesized by this run (cached by content); `reports/findings.md` rewritten."
+    return "\n".join([
+        f"`benchmarks/findings.py`: LUT cores (mu >= 2) against MAC baselines at equal throughput, "
+        f"{ARRAY.name} of ternary weights per cycle, Yosys + osu018 areas in um^2. {how} "
+        "Ratios are MAC area / LUT area (above 1: the LUT core is smaller); a mu=1 core is a sign-select "
+        "datapath, shown beside and not counted as a LUT.",
+        "",
+        *_tile_table(compare_tile(results, ARRAY)),
+    ])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
