@@ -96,13 +96,14 @@ def lut_small(ctx) -> str:
     from hwgen import api
 
     design = str(Path(ctx.root) / "designs" / "lut_small.yaml")
-    synth, model = api.synth(design), api.estimate(design)
+    synth, model = api.synth(design), api.estimate(design, clock_mhz=api.DEFAULT_CLOCK_MHZ)
     rows = ["| quantity | synthesis (osu018) | model (osu018) | model error |", "|---|---:|---:|---:|"]
     for name, key, unit in (("area", "area_um2", "um^2"), ("fmax", "fmax_mhz", "MHz"), ("power at 100 MHz", "power_mw", "mW")):
         rows.append(f"| {name} ({unit}) | {synth[key]:,.1f} | {model[key]:,.1f} | {100 * (model[key] / synth[key] - 1):+.1f}% |")
     return "\n".join([
         f"`hwgen synth designs/lut_small.yaml --json` ({synth['cells']:,} cells, {synth['seconds']:.0f} s this run, "
-        f"{synth['flow_seconds'] or 0:.0f} s when it was synthesized) beside `hwgen estimate designs/lut_small.yaml --json`:",
+        f"{synth['flow_seconds'] or 0:.0f} s when it was synthesized) beside `hwgen estimate designs/lut_small.yaml "
+        f"--json` at the same {api.DEFAULT_CLOCK_MHZ:g} MHz clock:",
         "",
         *rows,
     ])
