@@ -127,4 +127,5 @@ def _check(graph: LutGraph) -> None:
     """Evaluate symbolically: every entry must hold exactly its balanced-ternary coefficients."""
     coeffs = evaluate_coefficients(graph)
     for index, node_id in enumerate(graph.entries, start=1):
-        assert coeffs[node_id] == entry_coefficients(graph.mu, index), (graph.mu, index)
+        if coeffs[node_id] != entry_coefficients(graph.mu, index):
+            raise RuntimeError(f"LUT graph bug: mu={graph.mu} entry {index} holds {coeffs[node_id]}")

@@ -60,7 +60,8 @@ def format_gemv_codes(config: LutConfig, codes: np.ndarray, lanes: np.ndarray) -
     if spec.correction:
         total_s = reduce_tree(s, tables[..., 0][..., None])[..., 0]  # (B, R)
         diff = column[:, :, :, 0, :] - total_s[:, None, :, None]
-        assert not np.any(diff & 1), "bit-plane correction must be even"
+        if np.any(diff & 1):
+            raise ArithmeticError("bit-plane correction must be even (a reference-model bug)")
         column = (diff >> 1)[:, :, :, None, :]
     totals = column[:, :, 0]
     for r in range(1, t.row_blocks):
