@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Callable
 
 from hwgen.config import LutConfig, parse_design
-
 from hwgen.emit import convert
 from hwgen.rtl.lut_core import LutCore
 

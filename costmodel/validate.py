@@ -116,8 +116,8 @@ from .model import ACCURACY_REGIMES, accuracy_regime, estimate_batch, params_fro
 from .runs import DEFAULT_PERIOD_NS, design_config, synth_designs
 from .tech import load_tech, table_path
 
-__all__ = ["PICKED_VALIDATION_CORES", "DRAWN_VALIDATION_CORES", "VALIDATION_CORES", "HELDOUT_CORES", "TARGETS", "compare",
-           "summarize", "regime_accuracy", "record_validation", "write_report", "validate", "main"]
+__all__ = ["PICKED_VALIDATION_CORES", "DRAWN_VALIDATION_CORES", "VALIDATION_CORES", "HELDOUT_CORES", "TARGETS",
+           "compare", "summarize", "regime_accuracy", "record_validation", "write_report", "validate", "main"]
 
 #: Acceptance targets (percent): MAPE and worst case per quantity ("fmax within 15%" is
 #: read as every design within 15%; power has a MAPE target only).

@@ -21,7 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from costmodel.synth_target import synthesis_target
+from hwgen.config import parse_design
 from hwgen.errors import ConfigError
+from hwgen.families import family_of, synthesize
 
 from . import report as rep
 from .evaluate import METRICS, evaluate, violations
@@ -252,13 +255,10 @@ def _synth_top(space: Space, table: pd.DataFrame, n: int, stage: Path, bar: Prog
     """Synthesize the ``n`` Pareto designs closest to the ideal point; model and flow side by side.
 
     Synthesis uses the Liberty library of the space's technology, or of the table it is
-    scaled from (`costmodel.runs.synthesis_target`); the model is priced with that library's
-    own table, so the rows compare like with like. Returns the rows and the sentence saying so.
+    scaled from (`costmodel.synth_target.synthesis_target`); the model is priced with that
+    library's own table, so the rows compare like with like. Returns the rows and the sentence
+    saying so.
     """
-    from costmodel.synth_target import synthesis_target
-    from hwgen.config import parse_design
-    from hwgen.families import family_of, synthesize
-
     target = synthesis_target(space.tech)
     rows = []
     for i in _knee_order(space, table)[:n]:
@@ -341,8 +341,6 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
         raise ConfigError(f"seed must be a non-negative integer, not {seed!r}")
     space = load_space(space_path)
     if synth_top:
-        from costmodel.synth_target import synthesis_target
-
         synthesis_target(space.tech)  # a technology with no library fails here, before the search
     space_file = None if space_path is None else str(Path(space_path).resolve())
     trials = space.trials if trials is None else trials
