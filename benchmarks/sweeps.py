@@ -12,6 +12,8 @@ from __future__ import annotations
 import tempfile
 import time
 
+import pandas as pd
+
 from dse.sweep import run_sweep
 
 __all__ = ["default_sweep", "all_families_synth_top"]
@@ -37,8 +39,6 @@ def default_sweep(ctx) -> str:
 
 def all_families_synth_top(ctx) -> str:
     """`hwgen sweep all_families --synth-top 3`: the shipped n5 space's model-vs-synthesis table."""
-    import pandas as pd
-
     with tempfile.TemporaryDirectory(prefix="hwgen-bench-sweep-") as tmp:
         result = run_sweep("all_families", out_dir=tmp, synth_top=3, progress=False)
         rows = pd.read_csv(result.out_dir / "synthesis.csv")

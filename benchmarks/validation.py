@@ -21,6 +21,7 @@ from costmodel.model import accuracy_regime
 from costmodel.synth import library_liberty
 from costmodel.validate import (DRAWN_VALIDATION_CORES, HELDOUT_CORES, TARGETS, VALIDATION_CORES, rows_from_csv,
                                 summarize, validate)
+from hwgen import api
 
 __all__ = ["SETS", "section", "lut_small"]
 
@@ -93,8 +94,6 @@ def section(ctx) -> str:
 
 def lut_small(ctx) -> str:
     """One design by hand: `hwgen estimate` beside `hwgen synth` for designs/lut_small.yaml."""
-    from hwgen import api
-
     design = str(Path(ctx.root) / "designs" / "lut_small.yaml")
     synth, model = api.synth(design), api.estimate(design, clock_mhz=api.DEFAULT_CLOCK_MHZ)
     rows = ["| quantity | synthesis (osu018) | model (osu018) | model error |", "|---|---:|---:|---:|"]

@@ -17,6 +17,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from costmodel.runs import synth_verilog
+
 from .config import FloatLutConfig, LutConfig, MacConfig
 from .emit import convert, port_list
 
@@ -209,8 +211,6 @@ def _synth_verilog(build):
     """Synthesis of a family's Verilog with the flow's default input activity."""
 
     def run(config, liberty: Path, clock_period_ns: float):
-        from costmodel.runs import synth_verilog
-
         return synth_verilog(build(config)[0], config.top, liberty, clock_period_ns)
 
     return run
