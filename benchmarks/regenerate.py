@@ -58,8 +58,7 @@ def machine(root: Path = ROOT) -> Machine:
     """The commit (``+dirty`` with uncommitted changes outside BENCHMARKS*.md and reports/), the
     UTC time, the host, its cores and its load average now."""
     commit = _git(root, "rev-parse", "--short=7", "HEAD") or "unknown"
-    changed = [line[3:] for line in _git(root, "status", "--porcelain").splitlines()]
-    if any(not (p.startswith("BENCHMARKS") or p.startswith("reports/")) for p in changed):
+    if _git(root, "status", "--porcelain", "--", ".", ":!BENCHMARKS*.md", ":!reports"):
         commit += "+dirty"
     return Machine(commit, time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime()), platform.node(),
                    os.cpu_count() or 0, os.getloadavg())

@@ -45,3 +45,20 @@ def test_unknown_section_is_one_line_and_exit_2(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 2 and "no benchmark section 'nope'" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_only_generated_files_leave_the_commit_clean(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    for name in ("BENCHMARKS.md", "code.py"):
+        (tmp_path / name).write_text("x\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c")
+    (tmp_path / "BENCHMARKS.md").write_text("regenerated\n")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "r.md").write_text("regenerated\n")
+    assert not machine(tmp_path).commit.endswith("+dirty")
+    (tmp_path / "code.py").write_text("changed\n")
+    assert machine(tmp_path).commit.endswith("+dirty")
