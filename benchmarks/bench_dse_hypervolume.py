@@ -84,6 +84,11 @@ def measure(seeds: int, fraction: float, log=print) -> dict:
     return out
 
 
+def _span(values) -> str:
+    lo, hi = f"{min(values):.0f}", f"{max(values):.0f}"
+    return lo if lo == hi else f"{lo}-{hi}"
+
+
 def section(ctx) -> str:
     r = measure(seeds=3, fraction=0.02, log=lambda m: None)
     rows = ["| sampler | seeds | hypervolume / exhaustive (min / median / max) | time per run |",
@@ -91,7 +96,7 @@ def section(ctx) -> str:
     for name, label in (("nsga2", "NSGA-II (default)"), ("random", "random")):
         ratios, times = r["samplers"][name]
         rows.append(f"| {label} | {len(ratios)} | {100 * ratios.min():.2f}% / {100 * np.median(ratios):.2f}% / "
-                    f"{100 * ratios.max():.2f}% | {times.min():.0f}-{times.max():.0f} s |")
+                    f"{100 * ratios.max():.2f}% | {_span(times)} s |")
     ok = r["samplers"]["nsga2"][0].min() >= 0.99
     return "\n".join([
         f"`benchmarks/bench_dse_hypervolume.py`: BitNet b1.58 2B4T decode, mu 2..6, L 1..256, K 1..512 (powers "
