@@ -70,6 +70,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("validation", "Cost model against synthesis (validation)", "benchmarks.validation:section", quick=True),
     Section("model-speed", "Cost model speed", "benchmarks.bench_costmodel:section", quick=True),
     Section("default-sweep", "Default sweep (`hwgen sweep`)", "benchmarks.sweeps:default_sweep", quick=True),
+    Section("per-token", "Per-token account: the LM head and DRAM energy", "benchmarks.per_token_account:section",
+            quick=True),
     Section("synth-top", "`--synth-top` on the shipped n5 space, like for like",
             "benchmarks.sweeps:all_families_synth_top"),
     Section("lut-small", "One core by hand: `designs/lut_small.yaml`", "benchmarks.validation:lut_small"),
