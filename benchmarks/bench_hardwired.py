@@ -184,7 +184,10 @@ def report(quick: bool) -> str:
               "- **Energy per bit** comes from the LUT-core calibration (osu018, random data) scaled to 5 nm; "
               "it is not separately validated on hardwired arrays.", ""]
     (ROOT / "reports").mkdir(exist_ok=True)
-    (ROOT / "reports" / "hardwired.md").write_text("\n".join(lines))
+    path = ROOT / "reports" / "hardwired.md"
+    old = path.read_text() if path.exists() else ""
+    kept = old[old.index("<!-- hn-model:begin -->"):] if "<!-- hn-model:begin -->" in old else ""
+    path.write_text("\n".join(lines) + ("\n\n" + kept if kept else ""))  # benchmarks/hn_model.py's section
 
     sec = ["`benchmarks/bench_hardwired.py`; details and whole-model projections: `reports/hardwired.md`.", "",
            "| ternary layer | weights/s | peak RSS (MB) | adders/weight shared | naive (no sharing) | sharing |",

@@ -11,7 +11,11 @@ Adding a benchmark is one entry here plus its function (see benchmarks/README.md
 
 from __future__ import annotations
 
+import functools
 import importlib
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -52,16 +56,31 @@ class Section:
         ``"module:function"``, called with a `Context`, returning Markdown.
     quick : bool
         Whether the section also runs in ``--quick`` mode.
+    command : tuple[str, ...]
+        Instead of ``function``: arguments of ``python`` (a script that prints its figures),
+        run in the repository; its output becomes the section (``markdown``: as is, else
+        in a code block).
     """
 
     key: str
     title: str
-    function: str
+    function: str = ""
     quick: bool = False
+    command: tuple[str, ...] = ()
+    markdown: bool = False
 
     def load(self) -> Callable[[Context], str]:
+        if self.command:
+            return functools.partial(_run_script, self.command, self.markdown)
         module, name = self.function.split(":")
         return getattr(importlib.import_module(module), name)
+
+
+def _run_script(command: tuple[str, ...], markdown: bool, ctx: Context) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ctx.root)}
+    out = subprocess.run([sys.executable, *command], cwd=ctx.root, env=env, capture_output=True, text=True,
+                         check=True).stdout.rstrip()
+    return f"`python {' '.join(command)}` printed:\n\n" + (out if markdown else f"```\n{out}\n```")
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -84,6 +103,12 @@ SECTIONS: tuple[Section, ...] = (
     Section("findings", "LUT against MAC, and core size (`reports/findings.md`)", "benchmarks.findings:section",
             quick=True),
     Section("hardwired", "Hardwired-neuron arrays (`reports/hardwired.md`)", "benchmarks.bench_hardwired:section"),
+    Section("hn-model", "gpt-oss-120B as Hardwired-Neuron arrays (`reports/hardwired.md`)",
+            command=("benchmarks/hn_model.py",), markdown=True),
+    Section("hn-must-show", "Hardwired Neurons: `hwgen simulate` on user files", command=("benchmarks/hn_must_show.py",)),
+    Section("hn-synth", "Hardwired Neurons: cost model against synthesis", command=("-m", "benchmarks.hn_synth")),
+    Section("cse-vs-da4ml", "Adder-graph sharing against da4ml 0.6",
+            command=("-m", "benchmarks.cse_vs_da4ml", "--sizes", "32", "64", "128", "256"), markdown=True),
 )
 
 
