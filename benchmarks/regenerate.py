@@ -55,10 +55,12 @@ def _git(root: Path, *args: str) -> str:
 
 
 def machine(root: Path = ROOT) -> Machine:
-    """The commit (``+dirty`` with uncommitted changes outside BENCHMARKS*.md and reports/), the
-    UTC time, the host, its cores and its load average now."""
-    commit = _git(root, "rev-parse", "--short=7", "HEAD") or "unknown"
-    if _git(root, "status", "--porcelain", "--", ".", ":!BENCHMARKS*.md", ":!reports"):
+    """The last commit of the code (everything but BENCHMARKS*.md and reports/, so committing
+    regenerated figures does not date them; ``+dirty`` with uncommitted code changes), the UTC
+    time, the host, its cores and its load average now."""
+    code = ("--", ".", ":!BENCHMARKS*.md", ":!reports")  # what the figures come from
+    commit = _git(root, "log", "-1", "--format=%h", "--abbrev=7", *code) or "unknown"
+    if _git(root, "status", "--porcelain", *code):
         commit += "+dirty"
     return Machine(commit, time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime()), platform.node(),
                    os.cpu_count() or 0, os.getloadavg())
