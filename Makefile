@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.hwgen-installed
 APT_PACKAGES := yosys opensta iverilog qflow-tech-osu018 qflow-tech-osu035
 
-.PHONY: setup sweep test tools clean
+.PHONY: setup sweep test benchmarks tools clean
 
 setup: $(STAMP) tools
 
@@ -30,6 +30,10 @@ sweep: setup
 
 test: setup
 	$(PY) -m pytest -q --durations=15
+
+# Regenerates BENCHMARKS.md and the reports it cites (long: synthesis, cached). QUICK=1: CI-sized sections.
+benchmarks: setup
+	$(PY) -m benchmarks $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) build .hwgen-cache

@@ -50,12 +50,9 @@ def front_hv(space, frame, norm) -> float:
     return norm.hypervolume(obj)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--fraction", type=float, default=0.02)
-    args = ap.parse_args()
-
+def measure(seeds: int, fraction: float, log=print) -> dict:
+    """Exhaustive front of `SPACE`, then ``seeds`` runs of NSGA-II and of random search with a
+    budget of ``fraction`` of the space; hypervolume ratios and run times per sampler."""
     space = parse_space(SPACE)
     t = time.monotonic()
     grid = _grid_frame(space)
@@ -64,15 +61,14 @@ def main() -> int:
     obj_ref = objective_matrix({o.name: ref[o.name].to_numpy() for o in space.objectives}, space.objectives)
     norm = Normalizer.from_front(obj_ref)
     hv_true = norm.hypervolume(obj_ref)
-    budget = int(args.fraction * space.size)
-    print(f"space: {space.size:,} designs ({int(grid['feasible'].sum()):,} feasible); exhaustive front "
-          f"{len(ref)} designs, hypervolume {hv_true:.4f}; enumerated + priced in {t_grid:.2f} s")
-    print(f"budget: {budget:,} trials ({100 * args.fraction:g}% of the space)")
-
-    results = {}
+    budget = int(fraction * space.size)
+    log(f"space: {space.size:,} designs ({int(grid['feasible'].sum()):,} feasible); exhaustive front "
+        f"{len(ref)} designs, hypervolume {hv_true:.4f}; enumerated + priced in {t_grid:.2f} s")
+    log(f"budget: {budget:,} trials ({100 * fraction:g}% of the space)")
+    out = {"size": space.size, "front": len(ref), "grid_seconds": t_grid, "budget": budget, "samplers": {}}
     for sampler in ("nsga2", "random"):
         ratios, times = [], []
-        for seed in range(args.seeds):
+        for seed in range(seeds):
             with tempfile.TemporaryDirectory() as tmp:
                 storage = str(Path(tmp) / "study.journal")
                 spec = WorkerSpec(None, storage, "bench", sampler, seed, budget, sync=False)
@@ -82,13 +78,47 @@ def main() -> int:
                 trials = completed_trials(open_study(space, open_storage(storage), "bench"))
             frame = _finish_frame(space, _frame_from_trials(space, trials))
             ratios.append(front_hv(space, frame, norm) / hv_true)
-            print(f"  {sampler:6s} seed {seed}: {100 * ratios[-1]:6.2f}% of the exhaustive hypervolume "
-                  f"({len(trials)} trials, {times[-1]:.1f} s)")
-        results[sampler] = ratios
-        r = np.array(ratios)
-        print(f"{sampler}: min {100 * r.min():.2f}%  median {100 * np.median(r):.2f}%  max {100 * r.max():.2f}%  "
-              f"mean time {np.mean(times):.1f} s")
-    ok = min(results["nsga2"]) >= 0.99
+            log(f"  {sampler:6s} seed {seed}: {100 * ratios[-1]:6.2f}% of the exhaustive hypervolume "
+                f"({len(trials)} trials, {times[-1]:.1f} s)")
+        out["samplers"][sampler] = (np.array(ratios), np.array(times))
+    return out
+
+
+def _span(values) -> str:
+    lo, hi = f"{min(values):.0f}", f"{max(values):.0f}"
+    return lo if lo == hi else f"{lo}-{hi}"
+
+
+def section(ctx) -> str:
+    r = measure(seeds=3, fraction=0.02, log=lambda m: None)
+    rows = ["| sampler | seeds | hypervolume / exhaustive (min / median / max) | time per run |",
+            "|---|---:|---|---:|"]
+    for name, label in (("nsga2", "NSGA-II (default)"), ("random", "random")):
+        ratios, times = r["samplers"][name]
+        rows.append(f"| {label} | {len(ratios)} | {100 * ratios.min():.2f}% / {100 * np.median(ratios):.2f}% / "
+                    f"{100 * ratios.max():.2f}% | {_span(times)} s |")
+    ok = r["samplers"]["nsga2"][0].min() >= 0.99
+    return "\n".join([
+        f"`benchmarks/bench_dse_hypervolume.py`: BitNet b1.58 2B4T decode, mu 2..6, L 1..256, K 1..512 (powers "
+        f"of two), pipeline 0..6, int4/int8, clock 10..200 MHz: **{r['size']:,} designs**, enumerated and priced "
+        f"by the vectorized model in {r['grid_seconds']:.2f} s (exhaustive front: {r['front']} designs). Budget "
+        f"{r['budget']:,} trials (2% of the space) through the `hwgen sweep` worker path (journal storage); "
+        "objectives normalized to the exhaustive front, reference point 1.1.",
+        "", *rows, "",
+        f"Criterion, every NSGA-II seed >= 99% of the exhaustive hypervolume: {'met' if ok else 'NOT met'}.",
+    ])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--fraction", type=float, default=0.02)
+    args = ap.parse_args()
+    r = measure(args.seeds, args.fraction)
+    for sampler, (ratios, times) in r["samplers"].items():
+        print(f"{sampler}: min {100 * ratios.min():.2f}%  median {100 * np.median(ratios):.2f}%  "
+              f"max {100 * ratios.max():.2f}%  mean time {np.mean(times):.1f} s")
+    ok = r["samplers"]["nsga2"][0].min() >= 0.99
     print("PASS" if ok else "FAIL", "(criterion: every NSGA-II seed >= 99%)")
     return 0 if ok else 1
 

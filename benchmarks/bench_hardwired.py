@@ -1,6 +1,7 @@
 """Hardwired-neuron arrays: generation speed and memory, sharing, model-vs-synthesis, whole models.
 
-Writes ``reports/hardwired.md`` and the hardwired section of ``BENCHMARKS.md``.
+Writes ``reports/hardwired.md`` and returns the ``hardwired`` section of BENCHMARKS.md
+(``python -m benchmarks --only hardwired``); alone it prints that section:
 
     python benchmarks/bench_hardwired.py [--quick]   # --quick: no synthesis, no 2560x2560
 """
@@ -57,12 +58,20 @@ def nre(area_mm2: float, me: bool, reticle_mm2: float = 800.0, mask_set_musd: fl
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    args = ap.parse_args()
-    sizes = [(256, "ternary"), (1024, "ternary"), (256, "int4")] + ([] if args.quick else [(2560, "ternary")])
+    print(report(ap.parse_args().quick))
+
+
+def section(ctx) -> str:
+    return report(ctx.quick)
+
+
+def report(quick: bool) -> str:
+    """Measure, write reports/hardwired.md, and return the BENCHMARKS.md section."""
+    sizes = [(256, "ternary"), (1024, "ternary"), (256, "int4")] + ([] if quick else [(2560, "ternary")])
     gen = generation(sizes)
 
     synth_rows, mape_cal, mape_val = [], None, None
-    if not args.quick:
+    if not quick:
         from benchmarks.hardwired_synth import CALIBRATION, VALIDATION, mape, run
 
         cal, val = run(CALIBRATION), run(VALIDATION)
@@ -175,34 +184,25 @@ def main() -> None:
               "- **Energy per bit** comes from the LUT-core calibration (osu018, random data) scaled to 5 nm; "
               "it is not separately validated on hardwired arrays.", ""]
     (ROOT / "reports").mkdir(exist_ok=True)
-    report = ROOT / "reports" / "hardwired.md"
-    old = report.read_text() if report.exists() else ""
+    path = ROOT / "reports" / "hardwired.md"
+    old = path.read_text() if path.exists() else ""
     kept = old[old.index("<!-- hn-model:begin -->"):] if "<!-- hn-model:begin -->" in old else ""
-    report.write_text("\n".join(lines) + ("\n\n" + kept if kept else ""))  # benchmarks/hn_model.py's section
-    print("\n".join(lines))
+    path.write_text("\n".join(lines) + ("\n\n" + kept if kept else ""))  # benchmarks/hn_model.py's section
 
-    # BENCHMARKS.md section
-    sec = ["<!-- hardwired:begin -->", "## Hardwired-neuron arrays (`benchmarks/bench_hardwired.py`)", "",
+    sec = ["`benchmarks/bench_hardwired.py`; details and whole-model projections: `reports/hardwired.md`.", "",
            "| ternary layer | weights/s | peak RSS (MB) | adders/weight shared | naive (no sharing) | sharing |",
            "|---|---|---|---|---|---|"]
     for r in gen:
         sec.append(f"| {r['n']}x{r['n']} {r['fmt']} | {r['weights_per_s']:,.0f} | {r['peak_rss_mb']:.0f} | "
                    f"{r['adders_per_weight']:.3f} | {r['naive_adders_per_weight']:.3f} | {r['sharing_factor']:.2f}x |")
     if mape_val is not None:
+        worst_tag, worst = max(synth_rows, key=lambda t: abs(t[1]["est_area_um2"] / t[1]["area_um2"] - 1))
+        err = 100 * (worst["est_area_um2"] / worst["area_um2"] - 1)
         sec += ["", f"Area model vs osu018 synthesis: MAPE {100 * mape_cal:.1f}% on fitted, {100 * mape_val:.1f}% on "
-                f"held-out layers ({len(synth_rows)} runs; the worst, +26%, is an unshared array that synthesis "
-                "partly re-shares). Details and whole-model projections: reports/hardwired.md."]
+                f"held-out layers ({len(synth_rows)} runs); worst {err:+.1f}% ({worst['name']}, {worst_tag})."]
     sec += ["", "Generated BitNet-style matrices, pipeline 2, one process per size (peak RSS of the process); "
-            "2-core machine shared with other jobs, so weights/s varies by ~1.5x between runs."]
-    sec.append("<!-- hardwired:end -->")
-    bpath = ROOT / "BENCHMARKS.md"
-    text = bpath.read_text() if bpath.exists() else "# Benchmarks\n"
-    if "<!-- hardwired:begin -->" in text:
-        head, rest = text.split("<!-- hardwired:begin -->", 1)
-        text = head + "\n".join(sec) + rest.split("<!-- hardwired:end -->", 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(sec) + "\n"
-    bpath.write_text(text)
+            "weights/s depends on the machine's load (header)."]
+    return "\n".join(sec)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,10 @@ Used by bench_hardwired.py; run alone to print the fit (``python -m benchmarks.h
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import numpy as np
 
-import costmodel.synth as synth
 from costmodel.hardwired import HW_OSU018, calibrate, estimate_hardwired, features
+from costmodel.runs import synth_verilog
 from hwgen.hardwired import parse_hardwired
 from hwgen.hardwired.rtl import generate_verilog
 
@@ -40,10 +37,7 @@ def run(designs) -> list[dict]:
     for name, raw in designs:
         c = parse_hardwired({"kind": "hardwired", **raw})
         verilog, _, stats = generate_verilog(c)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"{name}.v"
-            path.write_text(verilog)
-            r = synth.synthesize([path], c.top)
+        r, _ = synth_verilog(verilog, c.top)
         est = estimate_hardwired(c)
         rows.append({"name": name, "weights": c.workload.n * c.workload.m, "fmt": c.weights,
                      "features": features(stats), "area_um2": r.area_um2, "est_area_um2": est["area_um2"],

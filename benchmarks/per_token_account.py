@@ -56,12 +56,9 @@ def spread(values: np.ndarray, fmt: str) -> str:
     return " / ".join(format(v, fmt) for v in (values.min(), np.median(values), values.max()))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--base", metavar="DIR", help="an older checkout whose code prices the 'before' designs")
-    args = ap.parse_args()
-
-    space = load_space()
+def account(space=None) -> tuple[str, dict, dict]:
+    """Markdown of the before/after comparison, and the grid and *before* metrics (for ``--base``)."""
+    space = space or load_space()
     grid = space.grid()
     after = evaluate(space, grid)
     head = space.workload.head
@@ -70,24 +67,40 @@ def main() -> None:
     before["energy_per_token_uj"] = before["energy_per_token_uj"] - before["dram_uj_per_token"]
     fb, fa = front(space, before), front(space, after)
 
-    print(f"default space: {len(grid['luts']):,} designs; {space.workload.account()}; memory {space.memory}\n")
-    print("| account | front designs | tokens/s (min / median / max) | energy per token, mJ (min / median / max) "
-          "| MB per token (min / max) |")
-    print("|---|---:|---|---|---|")
+    lines = [f"default space: {len(grid['luts']):,} designs; {space.workload.account()}; memory {space.memory}", "",
+             "| account | front designs | tokens/s (min / median / max) | energy per token, mJ (min / median / max) "
+             "| MB per token (min / max) |", "|---|---:|---|---|---|"]
     for name, m, f in (("before: head excluded, no DRAM energy", before, fb),
                        ("after, the same designs", after, fb),
                        ("after: head streamed, DRAM energy (its own front)", after, fa)):
-        print(f"| {name} | {f.sum()} | {spread(m['tokens_per_s'][f], '.1f')} | "
-              f"{spread(m['energy_per_token_uj'][f] / 1e3, '.2f')} | "
-              f"{m['mbytes_per_token'][f].min():,.0f} / {m['mbytes_per_token'][f].max():,.0f} |")
+        lines.append(f"| {name} | {f.sum()} | {spread(m['tokens_per_s'][f], '.1f')} | "
+                     f"{spread(m['energy_per_token_uj'][f] / 1e3, '.2f')} | "
+                     f"{m['mbytes_per_token'][f].min():,.0f} / {m['mbytes_per_token'][f].max():,.0f} |")
     tps = after["tokens_per_s"][fb] / before["tokens_per_s"][fb]
     energy = after["energy_per_token_uj"][fb] / before["energy_per_token_uj"][fb]
     dram = after["dram_uj_per_token"][fa] / after["energy_per_token_uj"][fa]
-    print(f"\nbefore-front designs under the new account: tokens/s x{tps.mean():.3f} on average, "
-          f"x{tps.min():.3f} at worst; energy per token x{energy.mean():.1f} on average, x{energy.max():.1f} "
-          f"at worst; DRAM share of energy on the new front: {100 * dram.mean():.0f}% mean, "
-          f"{100 * dram.min():.0f}-{100 * dram.max():.0f}%; head on the dense unit "
-          f"{after['head_uj_per_token'][0] / 1e3:.2f} mJ per token")
+    lines += ["", f"before-front designs under the new account: tokens/s x{tps.mean():.3f} on average, "
+              f"x{tps.min():.3f} at worst; energy per token x{energy.mean():.1f} on average, x{energy.max():.1f} "
+              f"at worst; DRAM share of energy on the new front: {100 * dram.mean():.0f}% mean, "
+              f"{100 * dram.min():.0f}-{100 * dram.max():.0f}%; head on the dense unit "
+              f"{after['head_uj_per_token'][0] / 1e3:.2f} mJ per token"]
+    return "\n".join(lines), grid, before
+
+
+def section(ctx) -> str:
+    """Section ``per-token`` of BENCHMARKS.md."""
+    text, _, _ = account()
+    return ("`benchmarks/per_token_account.py`: the default space enumerated and priced twice, *before* (LM head "
+            "excluded, no DRAM energy) and *after* (the default account: the tied bf16 head streamed to a dense "
+            "unit, every streamed bit at the space's memory).\n\n" + text)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--base", metavar="DIR", help="an older checkout whose code prices the 'before' designs")
+    args = ap.parse_args()
+    text, grid, before = account()
+    print(text)
 
     if args.base:
         payload = json.dumps({k: np.asarray(v).tolist() for k, v in grid.items()})

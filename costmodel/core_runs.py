@@ -1,16 +1,17 @@
 """Synthesis runs of the float and multiplier units the float and MAC models are priced with.
 
 `synth_unit` synthesizes one arithmetic unit (a float adder, multiplier or widener, an
-integer multiplier) on its own through the project's flow (`costmodel.synth`);
-`measure_units` runs every one of them, and ``python -m costmodel.core_runs --measure``
-writes the unit table `costmodel.float_model` reads (`costmodel.float_model.UNITS_PATH`).
+integer multiplier) on its own, registered on both sides, through the flow's one entry point
+(`costmodel.runs.synth_verilog`) with OpenSTA's default input activity; `measure_units` runs
+every one of them, and ``python -m costmodel.core_runs --measure`` writes the unit table
+`costmodel.float_model` reads (`costmodel.float_model.UNITS_PATH`). Whole float LUT cores and
+MAC baselines are synthesized through their family (`hwgen.families.synthesize`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from pathlib import Path
 
 from amaranth import Module, Signal, signed
@@ -25,7 +26,7 @@ from hwgen.fpmul import FpMultiplier
 
 from . import synth
 from .float_model import FLOATS, UNITS_PATH
-from .runs import DEFAULT_PERIOD_NS
+from .runs import DEFAULT_PERIOD_NS, synth_verilog
 
 __all__ = ["synth_unit", "unit_component", "measure_units"]
 
@@ -91,10 +92,8 @@ def unit_component(kind: str, fmt: str = "", fmt_b: str = "", width: int = 8, wi
 def synth_unit(kind: str, liberty: Path | None = None, clock_period_ns: float = DEFAULT_PERIOD_NS,
                **params) -> synth.SynthResult:
     """Synthesize one registered unit of `unit_component`."""
-    with tempfile.TemporaryDirectory(prefix="hwgen-cm-") as tmp:
-        source = Path(tmp) / "unit.v"
-        source.write_text(verilog.convert(unit_component(kind, **params), name="unit", emit_src=False))
-        return synth.synthesize([source], "unit", liberty=liberty, clock_period_ns=clock_period_ns)
+    text = verilog.convert(unit_component(kind, **params), name="unit", emit_src=False)
+    return synth_verilog(text, "unit", liberty, clock_period_ns)[0]
 
 
 def measure_units(liberty: Path | None = None) -> dict:

@@ -1,8 +1,10 @@
-"""Synthesis runs of LUT cores and calibration blocks, shared by calibrate and validate.
+"""Synthesis runs: the one write-Verilog-then-synthesize step, and the runs built on it.
 
-`synth_config` turns a config into Verilog (and a VCD of a random workload, see
-`costmodel.activity`) and runs `costmodel.synth.synthesize` on it; `synth_block` does the
-same for a calibration block of `costmodel.blocks`. Results are cached by the flow.
+`synth_verilog` is that step (Verilog text -> temporary file -> optional activity VCD ->
+`costmodel.synth.synthesize`): every core, calibration block and arithmetic unit reaches
+the flow through it. `synth_config` runs it on a ternary LUT core with a VCD of a random
+workload (`costmodel.activity`); `synth_block` on a calibration block of
+`costmodel.blocks`. Results are cached by the flow.
 """
 
 from __future__ import annotations
@@ -12,20 +14,40 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-
-from amaranth.back import verilog
+from typing import Callable
 
 from hwgen.config import LutConfig, parse_design
+from hwgen.emit import convert
 from hwgen.rtl.lut_core import LutCore
 
 from . import synth
 from .activity import VCD_SCOPE, write_vcd
 from .blocks import block_name, block_verilog
 
-__all__ = ["DEFAULT_PERIOD_NS", "design_config", "synth_config", "synth_block"]
+__all__ = ["DEFAULT_PERIOD_NS", "design_config", "synth_verilog", "synth_config", "synth_block"]
 
 #: Clock period of every calibration and validation run; power is reported at it.
 DEFAULT_PERIOD_NS = 10.0
+
+
+def synth_verilog(verilog: str, top: str, liberty: Path | None = None,
+                  clock_period_ns: float = DEFAULT_PERIOD_NS, vcd: Callable[[Path], Path] | None = None,
+                  workdir: Path | None = None) -> tuple[synth.SynthResult, float]:
+    """Synthesize Verilog text whose top module is ``top``; returns ``(result, seconds)``.
+
+    ``vcd``, if given, writes a simulation trace of the design to the path it is passed
+    (scope `costmodel.activity.VCD_SCOPE`) and returns it: power is then annotated from it,
+    otherwise every input toggles at the flow's default activity. A plain function of
+    picklable arguments (a lambda ``vcd`` aside), so a batch executor can map it.
+    """
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="hwgen-synth-") as tmp:
+        source = Path(tmp) / f"{top}.v"
+        source.write_text(verilog)
+        trace = vcd(Path(tmp) / "activity.vcd") if vcd else None
+        result = synth.synthesize([source], top, liberty=liberty, clock_period_ns=clock_period_ns,
+                                  vcd=trace, vcd_scope=VCD_SCOPE if trace else None, workdir=workdir)
+    return result, time.perf_counter() - start
 
 
 def design_config(design: dict) -> LutConfig:
@@ -39,29 +61,18 @@ def design_config(design: dict) -> LutConfig:
 
 def synth_config(config: LutConfig, liberty: Path | None = None, clock_period_ns: float = DEFAULT_PERIOD_NS,
                  activity: bool = True, workdir: Path | None = None) -> tuple[synth.SynthResult, float]:
-    """Synthesize the LUT core of ``config``; returns ``(result, seconds)``.
+    """Synthesize the ternary LUT core of ``config``; returns ``(result, seconds)``.
 
     With ``activity`` the power is annotated from a simulation of a random workload.
     """
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="hwgen-cm-") as tmp:
-        tmp = Path(tmp)
-        source = tmp / f"{config.top}.v"
-        source.write_text(verilog.convert(LutCore(config), name=config.top, emit_src=False))
-        vcd = write_vcd(config, tmp / "activity.vcd", clock_period_ns=clock_period_ns) if activity else None
-        result = synth.synthesize([source], config.top, liberty=liberty, clock_period_ns=clock_period_ns,
-                                  vcd=vcd, vcd_scope=VCD_SCOPE if vcd else None, workdir=workdir)
-    return result, time.perf_counter() - start
+    trace = (lambda path: write_vcd(config, path, clock_period_ns=clock_period_ns)) if activity else None
+    return synth_verilog(convert(LutCore(config), config.top), config.top, liberty, clock_period_ns, trace, workdir)
 
 
 def synth_block(kind: str, liberty: Path | None = None, clock_period_ns: float = DEFAULT_PERIOD_NS,
                 **params) -> synth.SynthResult:
     """Synthesize one calibration block (default input activity)."""
-    with tempfile.TemporaryDirectory(prefix="hwgen-cm-") as tmp:
-        source = Path(tmp) / "block.v"
-        source.write_text(block_verilog(kind, **params))
-        return synth.synthesize([source], block_name(kind, **params), liberty=liberty,
-                                clock_period_ns=clock_period_ns)
+    return synth_verilog(block_verilog(kind, **params), block_name(kind, **params), liberty, clock_period_ns)[0]
 
 
 def result_record(design: dict, result: synth.SynthResult, seconds: float) -> dict:

@@ -83,6 +83,27 @@ DRAWN_VALIDATION_CORES: list[dict] = [
 
 VALIDATION_CORES: list[dict] = PICKED_VALIDATION_CORES + DRAWN_VALIDATION_CORES
 
+# Held out for the model as of 2026-11-30 (after the session-7 refit): the 63 cores above guided
+# three rounds of model fixes, so they are no longer blind. Drawn by
+# `costmodel.design_space.sample_cores(seed=5, count=12, max_bits=8000, exclude=CALIBRATION_CORES
+# + VALIDATION_CORES + benchmarks/bench_unpipelined.py's seed-4 draw)` and committed before any of
+# them was synthesized (tests/test_design_space.py re-draws them). Small (<= 8,000 datapath bits)
+# so the set synthesizes in minutes; never fitted to. A later model revision draws a new set.
+HELDOUT_CORES: list[dict] = [
+    dict(mu=1, L=12, K=8, act="int4", p=5, n=192, m=128),
+    dict(mu=2, L=6, K=4, act="int4", p=2, n=384, m=64),
+    dict(mu=3, L=16, K=2, act="int4", p=1, n=384, m=16),
+    dict(mu=4, L=3, K=2, act="int8", p=3, n=384, m=8),
+    dict(mu=5, L=1, K=2, act="int8", p=2, n=40, m=16),
+    dict(mu=6, L=1, K=1, act="int4", p=2, n=48, m=8),
+    dict(mu=1, L=12, K=1, act="int4", p=4, n=96, m=16),
+    dict(mu=2, L=4, K=2, act="int8", p=0, n=64, m=32),
+    dict(mu=3, L=4, K=1, act="int4", p=2, n=192, m=8),
+    dict(mu=4, L=2, K=8, act="int8", p=0, n=128, m=32),
+    dict(mu=5, L=1, K=1, act="int8", p=2, n=40, m=16),
+    dict(mu=6, L=1, K=1, act="int4", p=1, n=48, m=4),
+]
+
 import argparse
 import json
 import platform
@@ -99,8 +120,8 @@ from .runs import DEFAULT_PERIOD_NS, design_config, synth_designs
 from .synth import library_liberty
 from .tech import load_tech, table_path
 
-__all__ = ["PICKED_VALIDATION_CORES", "DRAWN_VALIDATION_CORES", "VALIDATION_CORES", "TARGETS", "compare",
-           "summarize", "regime_accuracy", "record_validation", "write_report", "validate", "main"]
+__all__ = ["PICKED_VALIDATION_CORES", "DRAWN_VALIDATION_CORES", "VALIDATION_CORES", "HELDOUT_CORES", "TARGETS",
+           "compare", "summarize", "regime_accuracy", "record_validation", "write_report", "validate", "main"]
 
 #: Acceptance targets (percent): MAPE and worst case per quantity ("fmax within 15%" is
 #: read as every design within 15%; power has a MAPE target only).
@@ -131,11 +152,12 @@ def compare(rows: list[dict], tech_name: str = "osu018") -> "pandas.DataFrame":
 
 #: Which validation set each design is from.
 _SET_OF = {design_key(d): name
-           for name, cores in (("picked", PICKED_VALIDATION_CORES), ("drawn", DRAWN_VALIDATION_CORES)) for d in cores}
+           for name, cores in (("picked", PICKED_VALIDATION_CORES), ("drawn", DRAWN_VALIDATION_CORES),
+                               ("heldout", HELDOUT_CORES)) for d in cores}
 
 
 def _design_set(design: dict) -> str:
-    """"picked", "drawn" or "other"."""
+    """"picked", "drawn", "heldout" or "other"."""
     return _SET_OF.get(design_key(design), "other")
 
 
@@ -226,7 +248,7 @@ def write_report(df, summary: dict, out_dir: Path, tech_name: str) -> list[Path]
     for q, s in summary.items():
         target = f"MAPE <= {s['mape_target']:g}%" + (f", worst <= {s['worst_target']:g}%" if s["worst_target"] else "")
         lines.append(f"| {q} | {s['mape_pct']:.1f}% | {s['worst_pct']:.1f}% | {target} | {'yes' if s['met'] else 'NO'} |")
-    sets = [name for name in ("picked", "drawn") if (df["set"] == name).any()]
+    sets = [name for name in ("picked", "drawn", "heldout") if (df["set"] == name).any()]
     if len(sets) > 1:
         lines += ["", "Per set (picked by hand / drawn at random by `costmodel.design_space.sample_cores`):", "",
                   "| set | designs | area MAPE / worst | power MAPE / worst | fmax MAPE / worst |", "|---|---|---|---|---|"]
@@ -289,7 +311,8 @@ def validate(tech_name: str = "osu018", designs: list[dict] | None = None, jobs:
 
 
 #: ``--designs`` choices.
-DESIGN_SETS = {"all": VALIDATION_CORES, "picked": PICKED_VALIDATION_CORES, "drawn": DRAWN_VALIDATION_CORES}
+DESIGN_SETS = {"all": VALIDATION_CORES, "picked": PICKED_VALIDATION_CORES, "drawn": DRAWN_VALIDATION_CORES,
+               "heldout": HELDOUT_CORES}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -298,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--liberty", type=Path, default=None,
                         help="Liberty file to synthesize with (default: the open library of --tech)")
     parser.add_argument("--designs", choices=tuple(DESIGN_SETS), default="all",
-                        help="validation set: all 63, the 33 picked by hand, or the 30 drawn at random")
+                        help="validation set: all 63, the 33 picked by hand, the 30 drawn at random, or the "
+                             "12 held out for the current model (reported beside, never recorded in the table)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("reports/validation"))
     parser.add_argument("--from-csv", type=Path, default=None,
@@ -315,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     for q, s in summary.items():
         print(f"{q:6s} MAPE {s['mape_pct']:5.1f}%  worst {s['worst_pct']:5.1f}%  {'ok' if s['met'] else 'MISSED'}")
     print(f"wrote {args.out}/validation.md, .csv, .png")
-    print(f"recorded the accuracy per regime in {record_validation(args.tech, df, args.out / 'validation.md')}")
+    if args.designs != "heldout":
+        print(f"recorded the accuracy per regime in {record_validation(args.tech, df, args.out / 'validation.md')}")
     return 0 if all(s["met"] for s in summary.values()) else 1
 
 

@@ -53,6 +53,8 @@ class ReportData:
     importances : dict objective -> {parameter: share}
     synth : DataFrame | None
         Model-vs-synthesis rows for ``--synth-top``.
+    synth_note : str
+        What the synthesis rows compare (library, the table the model was priced with).
     rtl : dict design id -> folder, for ``--emit-rtl``.
     """
 
@@ -63,6 +65,7 @@ class ReportData:
     summary: dict[str, Any]
     importances: dict[str, dict[str, float]]
     synth: pd.DataFrame | None = None
+    synth_note: str = ""
     rtl: dict[str, str] = field(default_factory=dict)
 
 
@@ -299,7 +302,7 @@ def _write_text(stage: Path, data: ReportData, plots: dict[str, list[str] | str 
     if plots["importance"]:
         md += ["", "Parameter importance:", "", f"![importance](plots/{plots['importance']})"]
     if data.synth is not None and len(data.synth):
-        md += ["", "## Model against synthesis", "", _md_table(data.synth)]
+        md += ["", "## Model against synthesis", "", data.synth_note, "", _md_table(data.synth)]
     if data.rtl:
         md += ["", "## RTL", "", "Verilog of every Pareto design (as `hwgen generate` writes it): "
                + ", ".join(f"[{k}]({v}/)" for k, v in data.rtl.items())]
@@ -321,7 +324,7 @@ def _write_text(stage: Path, data: ReportData, plots: dict[str, list[str] | str 
     h += ["<h2>Pareto designs</h2>", "<p><code>bound</code>: roofline limit, compute or bandwidth.</p>",
           _html_table(shown), f"<p>{html.escape(more.strip())}</p>" if more else ""]
     if data.synth is not None and len(data.synth):
-        h += ["<h2>Model against synthesis</h2>", _html_table(data.synth)]
+        h += ["<h2>Model against synthesis</h2>", f"<p>{html.escape(data.synth_note)}</p>", _html_table(data.synth)]
     if data.rtl:
         h += ["<h2>RTL</h2><p>" + ", ".join(f"<a href='{v}/'>{k}</a>" for k, v in data.rtl.items()) + "</p>"]
     wl = pd.DataFrame([{"projection": g.name, "n": g.n, "m": g.m, "per token": g.count} for g in space.workload.gemvs])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 import sys
-import tempfile
 import time
 import uuid
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
@@ -23,10 +22,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from costmodel.synth import synthesize
+from costmodel.synth_target import synthesis_target
 from hwgen.config import parse_design
 from hwgen.errors import ConfigError
-from hwgen.families import family_of, generate
+from hwgen.families import family_of, generate, synthesize
 from hwgen.weights import hardwired_weights
 
 from . import report as rep
@@ -247,30 +246,40 @@ def _knee_order(space: Space, table: pd.DataFrame) -> np.ndarray:
     return np.argsort(np.linalg.norm(scaled, axis=1), kind="stable")
 
 
-def _synth_top(space: Space, table: pd.DataFrame, n: int, stage: Path, bar: Progress) -> pd.DataFrame:
-    """Synthesize the ``n`` Pareto designs closest to the ideal point; model and flow side by side."""
+def _synth_top(space: Space, table: pd.DataFrame, n: int, stage: Path, bar: Progress) -> tuple[pd.DataFrame, str]:
+    """Synthesize the ``n`` Pareto designs closest to the ideal point; model and flow side by side.
+
+    Synthesis uses the Liberty library of the space's technology, or of the table it is
+    scaled from (`costmodel.synth_target.synthesis_target`); the model is priced with that
+    library's own table, so the rows compare like with like. Returns the rows and the sentence
+    saying so.
+    """
+    target = synthesis_target(space.tech)
     rows = []
     for i in _knee_order(space, table)[:n]:
         row = table.iloc[int(i)]
         design = _design_dict(space, row)
         config = parse_design(design)
-        clock = float(row["clock_mhz"])
+        clock = target.clock_mhz(float(row["clock_mhz"]))
         bar.message(f"sweep: synthesizing {row['design']} ({design['kind']}, mu={row['group_size']}, "
-                    f"L={row['luts']}, K={row['fetchers']}, pipeline={config.pipeline})")
-        with tempfile.TemporaryDirectory(prefix="hwgen-sweep-synth-") as tmp:
-            generate(config, tmp, clock_mhz=round(clock, 3))
-            result = synthesize([Path(tmp) / f"{config.top}.v"], config.top, clock_period_ns=1000.0 / clock)
-        model = family_of(config).estimate_with_accuracy(config, space.tech, clock)
+                    f"L={row['luts']}, K={row['fetchers']}, pipeline={config.pipeline}) with {target.tech}")
+        result, _ = synthesize(config, target.liberty, 1000.0 / clock)
+        model = family_of(config).estimate(config, target.tech, clock)
         rows.append({
-            "design": row["design"], "group_size": int(row["group_size"]), "luts": int(row["luts"]),
-            "fetchers": int(row["fetchers"]), "pipeline": config.pipeline,
+            "design": row["design"], "kind": design["kind"], "weights": design.get("weights", ""),
+            "activation": design["activation"], "group_size": int(row["group_size"]), "luts": int(row["luts"]),
+            "fetchers": int(row["fetchers"]), "pipeline": config.pipeline, "clock_mhz": clock,
+            "model_tech": target.tech, "synth_library": target.tech,
             "model_area_um2": model["area_um2"], "synth_area_um2": result.area_um2,
+            "area_err_pct": 100.0 * (model["area_um2"] / result.area_um2 - 1.0),
             "model_fmax_mhz": model["fmax_mhz"], "synth_fmax_mhz": result.fmax_mhz,
+            "fmax_err_pct": 100.0 * (model["fmax_mhz"] / result.fmax_mhz - 1.0) if result.fmax_mhz else None,
             "model_power_mw": model["power_mw"], "synth_power_mw": result.power_mw,
+            "power_err_pct": 100.0 * (model["power_mw"] / result.power_mw - 1.0),
         })
     df = pd.DataFrame(rows)
     df.to_csv(stage / "synthesis.csv", index=False, float_format="%.8g")
-    return df
+    return df, target.note()
 
 
 # ----------------------------------------------------------------------------
@@ -302,7 +311,9 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
         Write every Pareto design's Verilog (as ``hwgen generate``) under ``rtl/``.
     synth_top : int
         Synthesize this many Pareto designs (closest to the ideal point first) and
-        report model against synthesis.
+        report model against synthesis, like for like: in the space's technology's Liberty
+        library, or for a scaled table (n16, n7, n5) in its base library with the model
+        priced there too, which the report states.
     seed : int | None
         Sampler seed; the space's ``search.seed`` (default 0) if None.
     exhaustive : bool | None
@@ -324,6 +335,8 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise ConfigError(f"seed must be a non-negative integer, not {seed!r}")
     space = load_space(space_path)
+    if synth_top:
+        synthesis_target(space.tech)  # a technology with no library fails here, before the search
     space_file = None if space_path is None else str(Path(space_path).resolve())
     trials = space.trials if trials is None else trials
     seed = space.seed if seed is None else seed
@@ -408,7 +421,7 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
             bar.message(f"sweep: writing the Verilog of {len(table)} Pareto designs")
             data.rtl = _emit_rtl(space, table, stage)
         if synth_top:
-            data.synth = _synth_top(space, table, synth_top, stage, bar)
+            data.synth, data.synth_note = _synth_top(space, table, synth_top, stage, bar)
         files = rep.write_report(stage, data)
         manifest = {"tool": "hwgen sweep", "summary": summary, "trials_csv": "trials.csv"}
         rep.publish(stage, out, files, manifest)

@@ -19,7 +19,7 @@ from costmodel import synth as flow
 from . import families
 from .config import load_design, parse_design
 from .errors import InputError
-from .families import family_of
+from .families import family_of, synthesize
 
 DEFAULT_CLOCK_MHZ = 100.0
 
@@ -122,7 +122,7 @@ def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = Non
             raise InputError(f"liberty file not found: {liberty}")
     else:
         liberty = flow.library_liberty(tech)
-    result, seconds = family_of(config).synth(config, liberty, 1000.0 / clock_mhz)
+    result, seconds = synthesize(config, liberty, 1000.0 / clock_mhz)
     report = asdict(result)
     report["liberty"] = str(liberty)
     report["seconds"] = round(seconds, 3)

@@ -13,8 +13,6 @@ them and below `dse` and `hwgen.api` (tests/test_layers.py).
 
 from __future__ import annotations
 
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -24,8 +22,7 @@ import numpy as np
 from costmodel import float_model, formats_model, mac_model
 from costmodel import hardwired as hardwired_model
 from costmodel import model as lut_model
-from costmodel.runs import synth_config
-from costmodel.synth import synthesize
+from costmodel.runs import synth_config, synth_verilog
 from sim.core_sim import simulate_float_lut
 from sim.float_reference import result_values
 from sim.format_sim import simulate_format
@@ -204,12 +201,7 @@ def _synth_verilog(build):
     """Synthesis of a family's Verilog with the flow's default input activity."""
 
     def run(config, liberty: Path, clock_period_ns: float):
-        start = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="hwgen-synth-") as tmp:
-            source = Path(tmp) / f"{config.top}.v"
-            source.write_text(build(config)[0])
-            result = synthesize([source], config.top, liberty=liberty, clock_period_ns=clock_period_ns)
-        return result, time.perf_counter() - start
+        return synth_verilog(build(config)[0], config.top, liberty, clock_period_ns)
 
     return run
 
@@ -257,3 +249,14 @@ def generate(config, out_dir: str | Path, clock_mhz: float) -> dict[str, Any]:
             "estimate": family.estimate_with_accuracy(config, "osu018", clock_mhz)}
     write_design(out_dir, sources, info, clock_mhz)
     return info
+
+
+def synthesize(config, liberty: Path, clock_period_ns: float) -> tuple[Any, float]:
+    """Synthesize a validated config with its family's flow: ``(SynthResult, seconds)``.
+
+    The one synthesis entry point for designs (`hwgen.api.synth`, the sweep's ``--synth-top``,
+    benchmarks); a plain top-level function of picklable arguments, so a batch executor can
+    map it over designs. Ternary LUT cores get power from a simulated workload, the other
+    families the flow's default input activity.
+    """
+    return family_of(config).synth(config, liberty, clock_period_ns)

@@ -60,7 +60,8 @@ def format_gemv_codes(config: LutConfig, codes: np.ndarray, lanes: np.ndarray) -
     if spec.correction:
         total_s = reduce_tree(s, tables[..., 0][..., None])[..., 0]  # (B, R)
         diff = column[:, :, :, 0, :] - total_s[:, None, :, None]
-        assert not np.any(diff & 1), "bit-plane correction must be even"
+        if np.any(diff & 1):
+            raise ArithmeticError("bit-plane correction must be even (a reference-model bug)")
         column = (diff >> 1)[:, :, :, None, :]
     totals = column[:, :, 0]
     for r in range(1, t.row_blocks):
@@ -82,16 +83,11 @@ def format_gemv(config: LutConfig, weights: np.ndarray, acts: np.ndarray) -> np.
     return combine(config, format_gemv_codes(config, codes, lanes))
 
 
-def torch_gemv(config: LutConfig, weights: np.ndarray, acts: np.ndarray) -> np.ndarray:
-    """The same product as one PyTorch matmul (independent of every hwgen structure)."""
+def torch_gemv(weights: np.ndarray, acts: np.ndarray) -> np.ndarray:
+    """The same product as one PyTorch matmul of the user's own arrays: no format spec, key
+    or table code in the way (int64, or complex128 when either array is complex)."""
     import torch
 
-    spec = FormatShape(config).spec
-    codes = spec.check(weights)
-    if spec.complex:
-        a = torch.from_numpy(np.atleast_2d(np.asarray(acts)).astype(np.complex128))
-        w = torch.from_numpy(spec.dense(codes).astype(np.complex128))
-    else:
-        a = torch.from_numpy(np.atleast_2d(np.asarray(acts)).astype(np.int64))
-        w = torch.from_numpy(spec.dense(codes).astype(np.int64))
-    return (a @ w).numpy()
+    a, w = np.atleast_2d(np.asarray(acts)), np.asarray(weights)
+    dtype = np.complex128 if np.iscomplexobj(a) or np.iscomplexobj(w) else np.int64
+    return (torch.from_numpy(a.astype(dtype)) @ torch.from_numpy(w.astype(dtype))).numpy()

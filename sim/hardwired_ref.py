@@ -67,7 +67,8 @@ def hardwired_gemv(config: HardwiredConfig, weights: np.ndarray | None, acts: np
     wy = output_width(w, config.act)
     if not config.bit_serial:
         y = graph.evaluate(a)
-        assert np.array_equal(_wrap(y, wy), y), "output exceeds its lane width"
+        if not np.array_equal(_wrap(y, wy), y):
+            raise OverflowError(f"output exceeds its {wy}-bit lane width (a width derivation bug)")
         return y
     bits = config.act.width
     u = a & ((1 << bits) - 1)

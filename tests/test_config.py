@@ -34,8 +34,12 @@ def test_bad_fields_are_named(override, message):
 
 def test_accumulator_width_is_derived_and_sufficient():
     config = parse_design(lut_design())
-    assert config.accumulator_width == required_accumulator_width(300, ACTIVATIONS["int8"]) == 17
-    assert 300 * 128 <= 2 ** 16
+    assert config.workload.n == 300 and config.accumulator_width == 17
+    # The extreme sum, 300 x (-128) = -38,400, fits 17 signed bits and not 16: 17 is the least width,
+    # so a design asking for 16 is refused and one asking for 17 accepted.
+    with pytest.raises(ConfigError, match="'accumulator_width' 16 can overflow"):
+        parse_design(lut_design(accumulator_width=16))
+    assert parse_design(lut_design(accumulator_width=17)).accumulator_width == 17
 
 
 @given(st.integers(1, 10**6), st.sampled_from(["int4", "int8"]))

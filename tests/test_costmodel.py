@@ -41,16 +41,6 @@ def test_batch_features_match_shape():
         assert st_["cycles"][i] == ref["cycles"] == LutCoreShape(c).cycles_per_gemv
 
 
-def test_counts_follow_the_rtl_structure():
-    c = config(mu=4, L=8, K=16, p=0)
-    s, f = LutCoreShape(c), structure(c)["features"]
-    assert f["build_adders"] == 8 * s.graph.adders == 8 * (40 - 4)
-    assert f["mux_data_bits"] == 8 * 16 * s.table_bits
-    assert f["neg_bits"] == 8 * 16 * s.fetch_width
-    assert f["tree_adders"] == 16 * 7
-    assert f["reg_bits"] == 2 * 16 * c.accumulator_width + 2 + structure(c)["features"]["counter_bits"]
-
-
 @pytest.mark.parametrize("tech", ["osu018", "n7"])
 def test_single_agrees_with_batch(tech):
     configs = some_configs()

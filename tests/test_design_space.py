@@ -33,3 +33,13 @@ def test_exhausted_group_size_is_an_error():
 
     with pytest.raises(ValueError, match="mu=3"):
         sample_cores(0, 6, max_bits=100)
+
+
+def test_heldout_set_reproduces_from_its_seed_and_is_disjoint():
+    from costmodel.validate import HELDOUT_CORES
+
+    explored = sample_cores(4, 25, CALIBRATION_CORES + VALIDATION_CORES, max_bits=12_000, pipeline=0,
+                            group_sizes=(1, 2, 3, 4, 5))  # benchmarks/bench_unpipelined.py's draw
+    assert sample_cores(5, 12, CALIBRATION_CORES + VALIDATION_CORES + explored, max_bits=8000) == HELDOUT_CORES
+    seen = {design_key(d) for d in CALIBRATION_CORES + VALIDATION_CORES + explored}
+    assert not seen & {design_key(d) for d in HELDOUT_CORES}

@@ -2,7 +2,6 @@
 and hardwired layers (validation, normalization, evaluation, a small sweep with RTL)."""
 
 import copy
-import time
 from pathlib import Path
 
 import numpy as np
@@ -132,9 +131,7 @@ def test_small_all_families_sweep(tmp_path):
 
     path = tmp_path / "families.yaml"
     path.write_text(yaml.safe_dump(FAMILIES))
-    start = time.monotonic()
     res = run_sweep(str(path), out_dir=str(tmp_path / "out"), progress=False)
-    assert time.monotonic() - start < 30
     assert res.trials == 160 and len(res.pareto) > 3
     assert res.summary["exhaustive_pareto"] is None and "reference_skipped" in res.summary
     trials = pd.read_csv(res.out_dir / "trials.csv")

@@ -83,8 +83,18 @@ def test_check_activations_range():
                   elements=st.floats(-10, 10, allow_nan=False)))
 def test_absmean_weights_are_ternary(w):
     q, scale = formats.quantize_weights_absmean(w)
-    assert set(np.unique(q)) <= {-1, 0, 1} and scale > 0
-    assert np.array_equal(q, np.clip(np.round(w / scale), -1, 1))
+    assert set(np.unique(q)) <= {-1, 0, 1}
+    assert scale == pytest.approx(sum(abs(float(v)) for v in w.flat) / w.size, abs=2e-5)  # mean |W|
+    kept, dropped = np.abs(w[q != 0]), np.abs(w[q == 0])
+    assert np.array_equal(np.sign(q[q != 0]), np.sign(w[q != 0]))  # a kept weight keeps its sign
+    if kept.size and dropped.size:                                  # magnitude decides, nothing else
+        assert kept.min() >= dropped.max()
+
+
+def test_absmean_weights_worked_example():
+    # mean |W| = 1 (+1e-5): 0.5 and 0.1 fall below half a step, 1.4 rounds to 1, -2 saturates to -1.
+    q, scale = formats.quantize_weights_absmean(np.array([[0.5, -2.0], [0.1, 1.4]]))
+    assert scale == pytest.approx(1.0, abs=2e-5) and q.tolist() == [[0, -1], [0, 1]]
 
 
 @given(hnp.arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 16)),

@@ -58,7 +58,7 @@ _RTL_REFERENCE_MODEL = (
 )
 _FLOW_RUNNERS = (
     # synthesis flow: Yosys / OpenSTA, activity, calibration and validation
-    "costmodel.synth", "costmodel.runs", "costmodel.activity", "costmodel.blocks", "costmodel.core_runs",
+    "costmodel.synth", "costmodel.synth_target", "costmodel.runs", "costmodel.activity", "costmodel.blocks", "costmodel.core_runs",
     "costmodel.opt_share", "costmodel.calibrate", "costmodel.validate", "costmodel.design_space",
     # simulation runners and cocotb benches (`sim.mac_reference` holds the MAC's runner too)
     "sim.runner", "sim.stream", "sim.lanes", "sim.lut_sim", "sim.format_sim", "sim.core_sim", "sim.hardwired_sim",

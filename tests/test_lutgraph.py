@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hwgen.formats import entry_coefficients, lut_entries
-from hwgen.lutgraph import build_lut_graph, naive_adders
+from hwgen.lutgraph import build_lut_graph, naive_adders, zero_skipping_adders
 
 
 @pytest.mark.parametrize("mu", range(1, 9))
@@ -20,6 +20,16 @@ def test_one_adder_per_multi_term_entry(mu):
 def test_savings_against_naive_build():
     assert build_lut_graph(4).adders == 36 and naive_adders(4) == 120
     assert build_lut_graph(2).adders == 2 and naive_adders(2) == 4
+
+
+def test_zero_skipping_baseline_counts_entries_by_their_nonzero_weights():
+    from math import comb
+
+    # Of the 3^mu weight vectors, comb(mu, k) * 2^k have k non-zeros; sign symmetry halves them.
+    for mu in range(1, 9):
+        assert zero_skipping_adders(mu) == sum(comb(mu, k) * 2**k * (k - 1) for k in range(1, mu + 1)) // 2
+    assert zero_skipping_adders(4) == 68 and build_lut_graph(4).adders == 36  # 47% fewer, not 70%
+    assert zero_skipping_adders(2) == 2 == build_lut_graph(2).adders          # nothing to share at mu=2
 
 
 @given(st.integers(1, 6), st.data())

@@ -12,9 +12,11 @@ import re
 
 from costmodel.adder_fusion import (FusedAdder, accumulator_carry_save, carry_save_adders, fuse_reduction, may_overflow,
                                    reduction_adders)
+from costmodel.model import structure
 from costmodel.opt_share import cell_widths, coarse_rtlil, measure
 from costmodel.opt_share_table import removed_build_bits
 from costmodel.runs import design_config
+from hwgen.config import max_pipeline
 from hwgen.datapath import LutCoreShape
 
 
@@ -74,6 +76,27 @@ def test_fusion_matches_yosys_alumacc(design):
     if into_acc:
         expected.append(config.accumulator_width + sum(into_acc))
     assert _yosys_maccs(config) == sorted(expected * config.fetchers)
+
+
+@pytest.mark.parametrize("design", [
+    dict(mu=3, L=2, K=2, act="int8", n=96, m=16),   # int8: negators are $alu cells
+    dict(mu=4, L=3, K=2, act="int4", n=96, m=16),   # int4: narrow negators become $macc cells
+])
+def test_counts_follow_what_yosys_builds(design):
+    """Fully pipelined (nothing fuses): the model's adder bits, mux select terms and registers
+    against the cells of Yosys's coarse synthesis of the generated RTL."""
+    config = design_config(dict(design, p=max_pipeline(design["L"])))
+    (rtlil,) = coarse_rtlil(config)
+    f = structure(config)["features"]
+    adder_bits = sum(cell_widths(rtlil, "$alu", "Y_WIDTH")) + sum(cell_widths(rtlil, "$macc", "Y_WIDTH"))
+    assert f["csa_bits"] == 0
+    assert f["build_add_bits"] + f["neg_bits"] + f["tree_add_bits"] + f["acc_bits"] + f["counter_bits"] == adder_bits
+    assert f["mux_select_terms"] == sum(cell_widths(rtlil, "$pmux", "S_WIDTH"))
+    # Fetch-mux data inputs are counted at each entry's own width: never more than Yosys's E x width.
+    pmux = zip(cell_widths(rtlil, "$pmux", "S_WIDTH"), cell_widths(rtlil, "$pmux", "WIDTH"))
+    assert f["mux_data_bits"] <= sum(s * w for s, w in pmux)
+    flops = sum(sum(cell_widths(rtlil, t, "WIDTH")) for t in set(re.findall(r"cell (\$\w*dff\w*) ", rtlil)))
+    assert 0.9 * flops <= f["reg_bits"] <= flops  # control flops are counted as a constant (~5% short)
 
 
 @pytest.mark.parametrize("mu,act", [(2, "int4"), (3, "int8"), (4, "int4")])

@@ -48,7 +48,7 @@ def test_core_exact_on_verilator(weights):
     for w, a in [(random_weights(rng, weights, n, m), random_acts(rng, config, 3)),
                  (extreme_weights(weights, n, m), random_acts(rng, config, 2))]:
         y = api.simulate(design, w, a, simulator="verilator", seed=2)  # raises on any RTL difference
-        assert np.array_equal(y, torch_gemv(config, w, a))
+        assert np.array_equal(y, torch_gemv(w, a))
 
 
 def test_generated_verilog_is_deterministic_and_ports_match():

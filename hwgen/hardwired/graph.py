@@ -155,7 +155,8 @@ class AdderGraph:
         if check_widths:
             lim = np.int64(1) << (self.width - 1)
             v = vals
-            assert np.all((v >= -lim[:, None]) & (v < lim[:, None])), "adder graph node overflowed its width"
+            if not np.all((v >= -lim[:, None]) & (v < lim[:, None])):
+                raise OverflowError("adder graph node overflowed its width (a width derivation bug)")
         used = self.out_id >= 0
         out = vals[np.where(used, self.out_id, 0)].T << self.out_shift.astype(np.int64)
         return np.where(used, out * self.out_sign, 0)

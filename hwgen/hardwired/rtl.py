@@ -247,5 +247,6 @@ def generate_verilog(config: HardwiredConfig) -> tuple[str, dict, dict]:
     wy = output_width(weights, config.act)
     text, regs = emit_verilog(config, graph, wy)
     stats = design_stats(config, weights, graph, wy)
-    assert stats["register_bits"] == regs
+    if stats["register_bits"] != regs:
+        raise RuntimeError(f"emitter bug: {regs} register bits emitted, {stats['register_bits']} counted")
     return text, ports_info(config, wy), stats

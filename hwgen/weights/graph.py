@@ -73,4 +73,5 @@ def build_sum_graph(inputs: int, targets: tuple[tuple[int, ...], ...]) -> LutGra
 def _check(graph: LutGraph, targets) -> None:
     coeffs = evaluate_coefficients(graph)
     for target, node_id in zip(targets, graph.entries):
-        assert coeffs[node_id] == target, (target, coeffs[node_id])
+        if coeffs[node_id] != target:
+            raise RuntimeError(f"LUT graph bug: an entry holds {coeffs[node_id]}, not {target}")
