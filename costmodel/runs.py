@@ -15,6 +15,7 @@ from pathlib import Path
 from hwgen.config import LutConfig, parse_design
 
 from . import synth
+from .batch import map_batch
 from .activity import VCD_SCOPE, write_vcd
 
 __all__ = ["DEFAULT_PERIOD_NS", "design_config", "synth_config", "synth_block"]
@@ -90,22 +91,8 @@ def _run_one(args) -> dict:
 
 
 def synth_designs(designs: list[dict], liberty: Path | None = None, clock_period_ns: float = DEFAULT_PERIOD_NS,
-                  jobs: int = 1, progress=None) -> list[dict]:
-    """`result_record` rows for every design, synthesized ``jobs`` at a time (order kept)."""
+                  jobs: int = 1, progress=None, scheduler: str | None = None) -> list[dict]:
+    """`result_record` rows for every design (order kept), on ``jobs`` local workers or a Dask
+    ``scheduler`` (`costmodel.batch.map_batch`)."""
     tasks = [(d, liberty, clock_period_ns) for d in designs]
-    if jobs <= 1:
-        rows = []
-        for task in tasks:
-            rows.append(_run_one(task))
-            if progress:
-                progress(rows[-1])
-        return rows
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        rows = []
-        for row in pool.map(_run_one, tasks):
-            rows.append(row)
-            if progress:
-                progress(row)
-        return rows
+    return map_batch(_run_one, tasks, jobs=jobs, scheduler=scheduler, tools=synth.FLOW_TOOLS, progress=progress)
