@@ -54,6 +54,8 @@ class ReportData:
     importances : dict objective -> {parameter: share}
     synth : DataFrame | None
         Model-vs-synthesis rows for ``--synth-top``.
+    refined : DataFrame | None
+        The synthesized designs re-ranked by measured numbers (`dse.refine.rerank`).
     rtl : dict design id -> folder, for ``--emit-rtl``.
     """
 
@@ -64,6 +66,7 @@ class ReportData:
     summary: dict[str, Any]
     importances: dict[str, dict[str, float]]
     synth: pd.DataFrame | None = None
+    refined: pd.DataFrame | None = None
     rtl: dict[str, str] = field(default_factory=dict)
 
 
@@ -206,6 +209,12 @@ def _plot_importance(data: ReportData, plots: Path) -> str | None:
 # Text
 
 
+REFINED_NOTE = ("The synthesized designs with their per-token objectives from the model and from the measured "
+                "core (area, power and fmax replaced by synthesis; `dse.refine`), ranked by distance to the ideal "
+                "point on one scale (1 = best); `measured_pareto`: still Pareto-optimal among them on measured "
+                "numbers; `*_error_pct`: model against measured.")
+
+
 def _md_table(df: pd.DataFrame) -> str:
     head = "| " + " | ".join(df.columns) + " |"
     sep = "|" + "|".join("---" for _ in df.columns) + "|"
@@ -284,6 +293,8 @@ def _write_text(stage: Path, data: ReportData, plots: dict[str, list[str] | str 
         md += ["", "Parameter importance:", "", f"![importance](plots/{plots['importance']})"]
     if data.synth is not None and len(data.synth):
         md += ["", "## Model against synthesis", "", _md_table(data.synth)]
+    if data.refined is not None and len(data.refined):
+        md += ["", "## Front re-ranked by synthesis", "", REFINED_NOTE, "", _md_table(data.refined)]
     if data.rtl:
         md += ["", "## RTL", "", "Verilog of every Pareto design (as `hwgen generate` writes it): "
                + ", ".join(f"[{k}]({v}/)" for k, v in data.rtl.items())]
@@ -306,6 +317,8 @@ def _write_text(stage: Path, data: ReportData, plots: dict[str, list[str] | str 
           _html_table(shown), f"<p>{html.escape(more.strip())}</p>" if more else ""]
     if data.synth is not None and len(data.synth):
         h += ["<h2>Model against synthesis</h2>", _html_table(data.synth)]
+    if data.refined is not None and len(data.refined):
+        h += ["<h2>Front re-ranked by synthesis</h2>", f"<p>{html.escape(REFINED_NOTE)}</p>", _html_table(data.refined)]
     if data.rtl:
         h += ["<h2>RTL</h2><p>" + ", ".join(f"<a href='{v}/'>{k}</a>" for k, v in data.rtl.items()) + "</p>"]
     wl = pd.DataFrame([{"projection": g.name, "n": g.n, "m": g.m, "per token": g.count} for g in space.workload.gemvs])

@@ -21,12 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from costmodel.batch import map_batch
+from costmodel.synth import FLOW_TOOLS, LIBRARIES, library_liberty
 from hwgen.errors import ConfigError
 
 from . import report as rep
 from .evaluate import METRICS, evaluate, violations
 from .pareto import Normalizer, hypervolume_curve, nondominated, objective_matrix
 from .progress import Progress
+from .refine import measured_metrics, rerank, selection_order
 from .space import Space, load_space
 from .study import (WorkerSpec, _worker_main, completed_trials, open_storage, open_study, repair_journal,
                     run_worker, storage_label)
@@ -242,41 +245,56 @@ def _write_hardwired_designs(space: Space, row: pd.Series, folder: Path) -> None
     (folder / "hardwired.yaml").write_text(note + yaml.safe_dump(designs, sort_keys=False))
 
 
-def _knee_order(space: Space, table: pd.DataFrame) -> np.ndarray:
-    obj = objective_matrix({o.name: table[o.name].to_numpy() for o in space.objectives}, space.objectives)
-    scaled = Normalizer.from_front(obj)(obj) if len(obj) else obj
-    return np.argsort(np.linalg.norm(scaled, axis=1), kind="stable")
-
-
-def _synth_top(space: Space, table: pd.DataFrame, n: int, stage: Path, bar: Progress) -> pd.DataFrame:
-    """Synthesize the ``n`` Pareto designs closest to the ideal point; model and flow side by side."""
+def _synth_design(task: tuple) -> dict[str, Any]:
+    """One `--synth-top` job (runs on a batch worker): the flow's numbers beside the model's, same clock."""
     import tempfile
 
     from costmodel.synth import synthesize
     from hwgen.api import estimate, generate, load
 
-    rows = []
-    for i in _knee_order(space, table)[:n]:
-        row = table.iloc[int(i)]
-        design = _design_dict(space, row)
-        config = load(design)
-        clock = float(row["clock_mhz"])
-        bar.message(f"sweep: synthesizing {row['design']} ({design['kind']}, mu={row['group_size']}, "
-                    f"L={row['luts']}, K={row['fetchers']}, pipeline={config.pipeline})")
-        with tempfile.TemporaryDirectory(prefix="hwgen-sweep-synth-") as tmp:
-            generate(design, tmp, clock_mhz=round(clock, 3))
-            result = synthesize([Path(tmp) / f"{config.top}.v"], config.top, clock_period_ns=1000.0 / clock)
-        model = estimate(design, space.tech, clock_mhz=clock)
-        rows.append({
-            "design": row["design"], "group_size": int(row["group_size"]), "luts": int(row["luts"]),
-            "fetchers": int(row["fetchers"]), "pipeline": config.pipeline,
+    design, clock, tech, liberty = task
+    config = load(design)
+    with tempfile.TemporaryDirectory(prefix="hwgen-sweep-synth-") as tmp:
+        generate(design, tmp, clock_mhz=round(clock, 3))
+        result = synthesize([Path(tmp) / f"{config.top}.v"], config.top, liberty=liberty,
+                            clock_period_ns=1000.0 / clock)
+    model = estimate(design, tech, clock_mhz=clock)
+    return {"pipeline": config.pipeline,
             "model_area_um2": model["area_um2"], "synth_area_um2": result.area_um2,
             "model_fmax_mhz": model["fmax_mhz"], "synth_fmax_mhz": result.fmax_mhz,
-            "model_power_mw": model["power_mw"], "synth_power_mw": result.power_mw,
-        })
+            "model_power_mw": model["power_mw"], "synth_power_mw": result.power_mw}
+
+
+def _synth_top(space: Space, table: pd.DataFrame, frame: pd.DataFrame, n: int, stage: Path, bar: Progress,
+               jobs: int, scheduler: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Synthesize the ``n`` Pareto cores of largest hypervolume contribution (`dse.refine`), on ``jobs``
+    local workers or a Dask ``scheduler``; model and flow side by side, and the front re-ranked.
+
+    ``table`` is the report's Pareto table, ``frame`` every trial with all its metrics."""
+    full = table[["design", "trial"]].merge(frame, on="trial", how="left")
+    cores = full[full["hardwired_layers"] == 0] if "hardwired_layers" in full.columns else full
+    picked = cores.iloc[selection_order(space, cores)[:n]]
+    where = f"on {scheduler}" if scheduler else f"{jobs} at a time"
+    bar.message(f"sweep: synthesizing {len(picked)} of {len(table)} Pareto designs ({where})")
+    tasks = [(_design_dict(space, row), float(row["clock_mhz"]), space.tech, library_liberty(space.tech))
+             for _, row in picked.iterrows()]
+    done = [0]
+
+    def count(_result):
+        done[0] += 1
+        bar.message(f"sweep: synthesized {done[0]}/{len(tasks)}")
+
+    results = map_batch(_synth_design, tasks, jobs=jobs, scheduler=scheduler, tools=FLOW_TOOLS, progress=count)
+    rows, measured = [], []
+    for (_, row), result in zip(picked.iterrows(), results):
+        rows.append({"design": row["design"], "group_size": int(row["group_size"]), "luts": int(row["luts"]),
+                     "fetchers": int(row["fetchers"]), **result})
+        measured.append({"design": row["design"], **measured_metrics(space, row, result)})
     df = pd.DataFrame(rows)
+    ranked = rerank(space, picked, pd.DataFrame(measured))
     df.to_csv(stage / "synthesis.csv", index=False, float_format="%.8g")
-    return df
+    ranked.to_csv(stage / "refined.csv", index=False, float_format="%.8g")
+    return df, ranked
 
 
 # ----------------------------------------------------------------------------
@@ -286,7 +304,7 @@ def _synth_top(space: Space, table: pd.DataFrame, n: int, stage: Path, bar: Prog
 def run_sweep(space_path: str | None = None, trials: int | None = None, storage: str | None = None,
               study: str | None = None, out_dir: str = DEFAULT_OUT, jobs: int = 1, emit_rtl: bool = False,
               synth_top: int = 0, seed: int | None = None, exhaustive: bool | None = None,
-              progress: bool = True) -> SweepResult:
+              progress: bool = True, scheduler: str | None = None) -> SweepResult:
     """Search a design space and write its Pareto report.
 
     Parameters
@@ -307,8 +325,9 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
     emit_rtl : bool
         Write every Pareto design's Verilog (as ``hwgen generate``) under ``rtl/``.
     synth_top : int
-        Synthesize this many Pareto designs (closest to the ideal point first) and
-        report model against synthesis.
+        Synthesize this many Pareto designs (largest hypervolume contribution first; all of
+        them if the front is no larger), report model against synthesis and the front
+        re-ranked by the measured numbers (`dse.refine`).
     seed : int | None
         Sampler seed; the space's ``search.seed`` (default 0) if None.
     exhaustive : bool | None
@@ -317,6 +336,9 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
         when the space has at most `REFERENCE_LIMIT` designs. False: search only.
     progress : bool
         Progress bar and messages on stderr.
+    scheduler : str | None
+        Dask scheduler address (``tcp://HOST:PORT``) to run ``synth_top``'s syntheses on;
+        without it they run on ``jobs`` local workers (`costmodel.batch`).
 
     Raises
     ------
@@ -330,6 +352,9 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise ConfigError(f"seed must be a non-negative integer, not {seed!r}")
     space = load_space(space_path)
+    if synth_top and space.tech not in LIBRARIES:
+        raise ConfigError(f"--synth-top compares the model with synthesis in the same technology, and the space's "
+                          f"{space.tech!r} has no open Liberty library here (only {', '.join(LIBRARIES)} do)")
     space_file = None if space_path is None else str(Path(space_path).resolve())
     trials = space.trials if trials is None else trials
     seed = space.seed if seed is None else seed
@@ -414,7 +439,7 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
             bar.message(f"sweep: writing the Verilog of {len(table)} Pareto designs")
             data.rtl = _emit_rtl(space, table, stage)
         if synth_top:
-            data.synth = _synth_top(space, table, synth_top, stage, bar)
+            data.synth, data.refined = _synth_top(space, table, frame, synth_top, stage, bar, jobs, scheduler)
         files = rep.write_report(stage, data)
         manifest = {"tool": "hwgen sweep", "summary": summary, "trials_csv": "trials.csv"}
         rep.publish(stage, out, files, manifest)
