@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from hwgen.errors import ConfigError, ToolError
 
-__all__ = ["map_batch", "batch_client", "missing_tools"]
+__all__ = ["map_batch", "batch_client", "check_cluster", "missing_tools"]
 
 #: Seconds to wait for a scheduler given by address before giving up.
 CONNECT_TIMEOUT_S = 20
@@ -70,6 +70,12 @@ def _check_tools(client, tools: Sequence[str]) -> None:
             raise ToolError(f"Dask worker {address} on host {host}: `{missing[0]}` not found on PATH"
                             + (f" (nor {', '.join(missing[1:])})" if missing[1:] else "")
                             + "; install it there or leave that worker out")
+
+
+def check_cluster(scheduler: str, tools: Sequence[str]) -> None:
+    """Fail now, before long work, if ``scheduler`` is unreachable or a worker lacks one of ``tools``."""
+    with batch_client(scheduler=scheduler) as client:
+        _check_tools(client, tools)
 
 
 def map_batch(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int = 1, scheduler: str | None = None,

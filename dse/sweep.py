@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from costmodel.batch import map_batch
+from costmodel.batch import check_cluster, map_batch
 from costmodel.synth import FLOW_TOOLS, LIBRARIES, library_liberty
 from hwgen.errors import ConfigError
 
@@ -355,6 +355,10 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
     if synth_top and space.tech not in LIBRARIES:
         raise ConfigError(f"--synth-top compares the model with synthesis in the same technology, and the space's "
                           f"{space.tech!r} has no open Liberty library here (only {', '.join(LIBRARIES)} do)")
+    if scheduler:
+        if not synth_top:
+            raise ConfigError("--scheduler runs the syntheses of --synth-top; give --synth-top N as well")
+        check_cluster(scheduler, FLOW_TOOLS)
     space_file = None if space_path is None else str(Path(space_path).resolve())
     trials = space.trials if trials is None else trials
     seed = space.seed if seed is None else seed

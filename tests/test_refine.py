@@ -68,3 +68,13 @@ def test_synth_top_needs_a_technology_with_a_liberty_library(tmp_path):
     with pytest.raises(ConfigError, match="same technology.*'n7' has no open Liberty library"):
         run_sweep(_space(tmp_path, tech="n7"), out_dir=str(tmp_path / "out"), synth_top=2, progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_scheduler_is_checked_before_the_search(tmp_path, monkeypatch):
+    monkeypatch.setattr("costmodel.batch.CONNECT_TIMEOUT_S", 1)
+    with pytest.raises(ConfigError, match="give --synth-top N as well"):
+        run_sweep(_space(tmp_path), out_dir=str(tmp_path / "out"), scheduler="tcp://127.0.0.1:9", progress=False)
+    with pytest.raises(ConfigError, match="cannot reach the Dask scheduler tcp://127.0.0.1:9"):
+        run_sweep(_space(tmp_path), out_dir=str(tmp_path / "out"), synth_top=2, scheduler="tcp://127.0.0.1:9",
+                  progress=False)
+    assert not (tmp_path / "out").exists()
