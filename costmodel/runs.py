@@ -15,8 +15,8 @@ from pathlib import Path
 from hwgen.config import LutConfig, parse_design
 
 from . import synth
-from .batch import map_batch
 from .activity import VCD_SCOPE, write_vcd
+from .batch import map_batch
 
 __all__ = ["DEFAULT_PERIOD_NS", "design_config", "synth_config", "synth_block"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 import sys
+import tempfile
 import time
 import uuid
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from costmodel.batch import check_cluster, map_batch
-from costmodel.synth import FLOW_TOOLS, LIBRARIES, library_liberty
+from costmodel.synth import FLOW_TOOLS, LIBRARIES, library_liberty, synthesize
 from hwgen.errors import ConfigError
 
 from . import report as rep
@@ -247,9 +248,6 @@ def _write_hardwired_designs(space: Space, row: pd.Series, folder: Path) -> None
 
 def _synth_design(task: tuple) -> dict[str, Any]:
     """One `--synth-top` job (runs on a batch worker): the flow's numbers beside the model's, same clock."""
-    import tempfile
-
-    from costmodel.synth import synthesize
     from hwgen.api import estimate, generate, load
 
     design, clock, tech, liberty = task
