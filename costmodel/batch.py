@@ -46,9 +46,9 @@ def missing_tools(tools: Sequence[str]) -> tuple[str, list[str]]:
 def batch_client(jobs: int = 1, scheduler: str | None = None) -> Iterator[Any]:
     """A `distributed.Client` on ``scheduler``, or on a `LocalCluster` of ``jobs`` workers.
 
-    Raises `ConfigError` when ``scheduler`` cannot be reached.
+    Raises `ConfigError` when ``scheduler`` cannot be reached or has no worker.
     """
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster  # here: importing distributed costs every hwgen command ~1 s
 
     if scheduler:
         try:
@@ -56,6 +56,11 @@ def batch_client(jobs: int = 1, scheduler: str | None = None) -> Iterator[Any]:
         except (OSError, TimeoutError, ValueError) as exc:
             raise ConfigError(f"cannot reach the Dask scheduler {scheduler} ({exc.__class__.__name__}: {exc})") from None
         with client:
+            try:
+                client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+            except TimeoutError:
+                raise ConfigError(f"the Dask scheduler {scheduler} has no worker (start some with "
+                                  f"`dask worker {scheduler}`)") from None
             yield client
         return
     # memory_limit=0: a large synthesis may use what it needs, as it does outside Dask.
@@ -114,7 +119,7 @@ def map_batch(fn: Callable[[Any], Any], items: Iterable[Any], jobs: int = 1, sch
             if progress:
                 progress(results[-1])
         return results
-    from distributed import as_completed
+    from distributed import as_completed  # see batch_client
 
     with batch_client(jobs, scheduler) as client:
         _check_tools(client, tools)

@@ -68,3 +68,10 @@ def test_unreachable_scheduler_and_bad_jobs_are_config_errors(monkeypatch):
         map_batch(abs, [1, 2], scheduler="tcp://127.0.0.1:9")
     with pytest.raises(ConfigError, match="jobs must be an integer >= 1"):
         map_batch(abs, [1, 2], jobs=0)
+
+
+def test_a_scheduler_without_workers_is_a_config_error(monkeypatch):
+    monkeypatch.setattr("costmodel.batch.CONNECT_TIMEOUT_S", 1)
+    with _cluster(n_workers=0) as cluster:
+        with pytest.raises(ConfigError, match="has no worker"):
+            map_batch(abs, [1, 2], scheduler=cluster.scheduler_address)
