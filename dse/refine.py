@@ -11,8 +11,9 @@ Measured objectives
 -------------------
 Synthesis measures one core: area, fmax and power at the sweep's clock. Each per-token
 metric of a synthesized design is the model's, with the core quantities it is made of
-replaced by measured ones: area scaled by the measured/model area; power, and the energy
-per token, by the measured/model power (same clock, same cycles); the clock is the
+replaced by measured ones: area scaled by the measured/model area; power, and the core's
+share of the energy per token (not the DRAM stream's or the LM head's), by the
+measured/model power (same clock, same cycles); the clock is the
 measured fmax (or the space's ``clock_mhz`` when it has one), which moves the compute
 time of the roofline ``max(compute, memory)`` and so tokens/s and latency.
 
@@ -33,6 +34,10 @@ from .pareto import Normalizer, hypervolume, nondominated, objective_matrix
 from .space import Space
 
 __all__ = ["selection_order", "measured_metrics", "rerank"]
+
+#: Parts of the energy per token that are not the synthesized core's (`dse.evaluate`): the DRAM
+#: stream and the LM head's dense unit.
+NOT_CORE_ENERGY = ("dram_uj_per_token", "head_uj_per_token")
 
 
 def _objectives(space: Space, frame: pd.DataFrame) -> np.ndarray:
@@ -69,12 +74,14 @@ def measured_metrics(space: Space, row: pd.Series, synth: dict) -> dict[str, flo
     compute_ms = float(row["compute_ms_per_token"]) * clock / measured_clock
     latency_ms = max(compute_ms, float(row["memory_ms_per_token"]))
     area_mm2 = float(row["area_mm2"]) * area_ratio
-    energy_uj = float(row["energy_per_token_uj"]) * power_ratio
-    ops = float(space.workload.ops_per_token)
+    not_core_uj = sum(float(row.get(k, 0.0)) for k in NOT_CORE_ENERGY)
+    energy_uj = (float(row["energy_per_token_uj"]) - not_core_uj) * power_ratio + not_core_uj
+    speed = float(row["latency_ms"]) / latency_ms
     return {
         "area_mm2": area_mm2, "energy_per_token_uj": energy_uj, "tokens_per_s": 1e3 / latency_ms,
         "latency_ms": latency_ms, "power_mw": float(row["power_mw"]) * power_ratio,
-        "tops_per_mm2": ops / (latency_ms * 1e-3) / 1e12 / area_mm2, "tops_per_w": ops / (energy_uj * 1e-6) / 1e12,
+        "tops_per_mm2": float(row["tops_per_mm2"]) * speed / area_ratio,
+        "tops_per_w": float(row["tops_per_w"]) * float(row["energy_per_token_uj"]) / energy_uj,
     }
 
 

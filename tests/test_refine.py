@@ -36,15 +36,19 @@ def test_selection_puts_the_largest_hypervolume_contribution_first(tmp_path):
 
 def test_measured_metrics_replace_the_core_numbers(tmp_path):
     space = load_space(_space(tmp_path))
+    # 1 uJ of the 4 is the DRAM stream's: synthesis does not change it
     row = pd.Series({"clock_mhz": 200.0, "compute_ms_per_token": 0.02, "memory_ms_per_token": 0.0,
-                     "area_mm2": 0.5, "energy_per_token_uj": 3.0, "power_mw": 10.0})
+                     "latency_ms": 0.02, "area_mm2": 0.5, "energy_per_token_uj": 4.0, "dram_uj_per_token": 1.0,
+                     "power_mw": 10.0, "tops_per_mm2": 8.0, "tops_per_w": 6.0})
     same = {"model_area_um2": 5e5, "synth_area_um2": 5e5, "model_power_mw": 10.0, "synth_power_mw": 10.0,
             "synth_fmax_mhz": 200.0}
     m = measured_metrics(space, row, same)
-    assert (m["area_mm2"], m["energy_per_token_uj"], m["tokens_per_s"]) == pytest.approx((0.5, 3.0, 50_000.0))
+    assert [m[k] for k in ("area_mm2", "energy_per_token_uj", "tokens_per_s", "tops_per_mm2", "tops_per_w")] \
+        == pytest.approx([0.5, 4.0, 50_000.0, 8.0, 6.0])
     # twice the area, half the power, the core only reaches 100 MHz: compute time doubles
     m = measured_metrics(space, row, {**same, "synth_area_um2": 1e6, "synth_power_mw": 5.0, "synth_fmax_mhz": 100.0})
-    assert (m["area_mm2"], m["energy_per_token_uj"], m["tokens_per_s"]) == pytest.approx((1.0, 1.5, 25_000.0))
+    assert [m[k] for k in ("area_mm2", "energy_per_token_uj", "tokens_per_s", "tops_per_mm2", "tops_per_w")] \
+        == pytest.approx([1.0, 2.5, 25_000.0, 2.0, 6.0 * 4.0 / 2.5])
 
 
 @pytest.mark.slow
