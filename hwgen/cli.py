@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--storage", metavar="URL", help="Optuna RDB URL or journal file (default: under --out)")
     p.add_argument("--study", metavar="NAME", help="study name (default: the space's name)")
     p.add_argument("--out", default="reports", metavar="DIR", help="report folder (default %(default)s)")
-    p.add_argument("--jobs", type=int, default=1, help="local worker processes (default %(default)s)")
+    p.add_argument("--jobs", type=int, default=1, help="local worker processes, for the search and --synth-top (default %(default)s)")
     p.add_argument("--emit-rtl", action="store_true", help="write every Pareto design's Verilog")
     p.add_argument("--synth-top", type=int, default=0, metavar="N",
                    help="synthesize the N Pareto designs of largest hypervolume contribution (all, if the front "
