@@ -11,24 +11,25 @@ activity simulation or OpenSTA power; results cached) and prints the model's are
 four workloads, which change only the row/column counters and the accumulator by a bit
 or two, pipelined and not.
 
-Usage: ``python benchmarks/bench_unpipelined.py [--count 25] [--seed 4] [--jobs 2] [--tech osu018] [--jitter]``
+Usage: ``python benchmarks/bench_unpipelined.py [--count 25] [--seed 4] [--jobs 2 | --scheduler ADDR] [--tech osu018] [--jitter]``
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from costmodel.calibrate import CALIBRATION_CORES  # noqa: E402  (after the path insert)
+from costmodel.batch import map_batch  # noqa: E402  (after the path insert)
+from costmodel.calibrate import CALIBRATION_CORES  # noqa: E402
 from costmodel.design_space import sample_cores  # noqa: E402
 from costmodel.model import estimate  # noqa: E402
 from costmodel.runs import design_config, synth_config  # noqa: E402
+from costmodel.synth import FLOW_TOOLS  # noqa: E402
 from costmodel.validate import VALIDATION_CORES  # noqa: E402
 
 #: mu=6 has too few unpipelined designs left under the size cap once calibration and
@@ -44,24 +45,24 @@ def _area(design: dict) -> float:
     return result.area_um2
 
 
-def jitter(jobs: int) -> list[tuple[dict, list[dict], list[float]]]:
+def jitter(jobs: int, scheduler: str | None = None) -> list[tuple[dict, list[dict], list[float]]]:
     """Area of each structure over workloads (16 or 32 row blocks, 4 or 8 column blocks), p=0 and p=1."""
     out = []
     for structure in JITTER_STRUCTURES:
         for p in (0, 1):
             mu, L, K = structure["mu"], structure["L"], structure["K"]
             designs = [dict(structure, p=p, n=mu * L * rows, m=K * cols) for rows in (16, 32) for cols in (4, 8)]
-            with ProcessPoolExecutor(jobs) as pool:
-                out.append((dict(structure, p=p), designs, list(pool.map(_area, designs))))
+            areas = map_batch(_area, designs, jobs=jobs, scheduler=scheduler, tools=FLOW_TOOLS)
+            out.append((dict(structure, p=p), designs, areas))
     return out
 
 
-def draw(seed: int, count: int, jobs: int, tech: str = "osu018") -> list[tuple[dict, float, float]]:
+def draw(seed: int, count: int, jobs: int, tech: str = "osu018",
+         scheduler: str | None = None) -> list[tuple[dict, float, float]]:
     """``(design, synthesized area, model area)`` of a seeded draw of unpipelined cores."""
     designs = sample_cores(seed, count, exclude=CALIBRATION_CORES + VALIDATION_CORES,
                            max_bits=MAX_BITS, pipeline=0, group_sizes=GROUP_SIZES)
-    with ProcessPoolExecutor(jobs) as pool:
-        areas = list(pool.map(_area, designs))
+    areas = map_batch(_area, designs, jobs=jobs, scheduler=scheduler, tools=FLOW_TOOLS)
     return [(d, a, estimate(design_config(d), tech, clock_mhz=100.0)["area_um2"]) for d, a in zip(designs, areas)]
 
 
@@ -98,15 +99,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=25)
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="synthesize on this Dask cluster")
     parser.add_argument("--tech", default="osu018", help="technology table the model prices with (osu018 flow)")
     parser.add_argument("--jitter", action="store_true", help="measure the flow's area noise over workloads instead")
     args = parser.parse_args(argv)
     if args.jitter:
-        for structure, designs, areas in jitter(args.jobs):
+        for structure, designs, areas in jitter(args.jobs, args.scheduler):
             print(f"{_name(structure)}: " + ", ".join(f"n={d['n']} m={d['m']} {a:,.0f}" for d, a in zip(designs, areas))
                   + f" um^2; max/min {100.0 * (max(areas) / min(areas) - 1.0):+.1f}%", flush=True)
         return 0
-    rows = draw(args.seed, args.count, args.jobs, args.tech)
+    rows = draw(args.seed, args.count, args.jobs, args.tech, args.scheduler)
     errors = []
     for design, area, model in rows:
         errors.append(100.0 * (model / area - 1.0))

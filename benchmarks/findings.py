@@ -26,7 +26,6 @@ import argparse
 import json
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,18 +109,18 @@ def key(d: dict) -> str:
     return json.dumps(d, sort_keys=True)
 
 
-def run(jobs: int) -> dict[str, dict]:
+def run(jobs: int, scheduler: str | None = None) -> dict[str, dict]:
     designs = plan()
     # biggest first, so the two workers finish together
+    from costmodel.batch import map_batch
+    from costmodel.synth import FLOW_TOOLS
     from hwgen import api
 
     designs.sort(key=lambda d: -api.estimate(d)["area_um2"])
-    results = {}
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for row in pool.map(synth_one, designs):
-            results[key(row["design"])] = row
-            print(f"  {row['area_um2']:>11.0f} um2  {row['seconds']:>6.1f} s  {label(row['design'])}", flush=True)
-    return results
+    rows = map_batch(synth_one, designs, jobs=jobs, scheduler=scheduler, tools=FLOW_TOOLS,
+                     progress=lambda row: print(f"  {row['area_um2']:>11.0f} um2  {row['seconds']:>6.1f} s  "
+                                                f"{label(row['design'])}", flush=True))
+    return {key(row["design"]): row for row in rows}
 
 
 def label(d: dict) -> str:
@@ -386,14 +385,15 @@ def from_results(store: Path) -> dict[str, dict]:
     return results
 
 
-def regenerate(out: Path, jobs: int, synthesize: bool = True, argv: list[str] = ()) -> Path:
+def regenerate(out: Path, jobs: int, synthesize: bool = True, argv: list[str] = (),
+               scheduler: str | None = None) -> Path:
     """Write ``out/findings.md``: synthesize every design (cached), or with ``synthesize=False``
     re-render the recorded results with the current model."""
     start = time.perf_counter()
     store = out / "findings" / "results.json"
     if not synthesize:
         return report(from_results(store), out, time.perf_counter() - start, list(argv))
-    results = run(jobs)
+    results = run(jobs, scheduler)
     # Keep the uncached synthesis time of each design across reruns (a cached result takes ~1 s).
     if store.is_file():
         prev = {key(r["design"]): r for r in json.loads(store.read_text())}
@@ -431,11 +431,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="synthesize on this Dask cluster")
     parser.add_argument("--out", default=str(REPO / "reports"))
     parser.add_argument("--from-results", action="store_true",
                         help="no synthesis: re-render reports/findings/results.json with the current model")
     args = parser.parse_args(argv)
-    path = regenerate(Path(args.out), args.jobs, synthesize=not args.from_results, argv=argv)
+    path = regenerate(Path(args.out), args.jobs, synthesize=not args.from_results, argv=argv,
+                      scheduler=args.scheduler)
     print(f"wrote {path}")
     return 0
 

@@ -93,6 +93,8 @@ SECTIONS: tuple[Section, ...] = (
             quick=True),
     Section("synth-top", "`--synth-top` on the shipped n5 space, like for like",
             "benchmarks.sweeps:all_families_synth_top"),
+    Section("dask", "Synthesis batches: serial, `--jobs 2`, a separate 2-worker Dask cluster",
+            command=("benchmarks/bench_dask.py", "--designs", "16")),
     Section("lut-small", "One core by hand: `designs/lut_small.yaml`", "benchmarks.validation:lut_small"),
     Section("lut-core-sim", "LUT core: generation and simulation time", "benchmarks.bench_lut_core:timing_section"),
     Section("hypervolume", "Sampler hypervolume against the exhaustive front",

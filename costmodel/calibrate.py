@@ -1,6 +1,6 @@
 """Re-fit a technology table from synthesis runs.
 
-Usage: ``python -m costmodel.calibrate [--liberty FILE] [--name NAME] [--jobs N]
+Usage: ``python -m costmodel.calibrate [--liberty FILE] [--name NAME] [--jobs N | --scheduler ADDR]
 [--csv-dir reports/validation] [--from-csv]`` writes ``costmodel/tech/NAME.json``, and the
 synthesis results it fitted to as ``calibration_blocks.csv`` and ``calibration_cores.csv``
 in ``--csv-dir``; ``--from-csv`` re-fits from those files instead of synthesizing.
@@ -93,9 +93,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .batch import map_batch
 from .model import FEATURES, _evaluate, _normalize, mux_levels, params_from_configs, structure
 from .runs import DEFAULT_PERIOD_NS, design_config, synth_block, synth_designs
-from .synth import FLOW_VERSION, LIBRARIES, library_liberty
+from .synth import FLOW_TOOLS, FLOW_VERSION, LIBRARIES, library_liberty
 from .tech import DELAY_KEYS, TECH_DIR, tech_from_dict
 
 __all__ = ["PICKED_CALIBRATION_CORES", "DRAWN_CALIBRATION_CORES", "DRAWN_UNPIPELINED_CALIBRATION_CORES",
@@ -126,15 +127,19 @@ ENERGY_FEATURES = ("build_add_bits", "mux_data_bits", "neg_bits", "tree_add_bits
                    "reg_bits", "const")
 
 
-def run_blocks(liberty: Path | None = None) -> list[dict]:
-    """Synthesize `CALIBRATION_BLOCKS`; one row each (kind, params, area, critical path, power)."""
-    rows = []
-    for kind, params in CALIBRATION_BLOCKS:
-        r = synth_block(kind, liberty=liberty, **params)
-        rows.append({"kind": kind, **params, "area_um2": r.area_um2, "critical_path_ns": r.critical_path_ns,
-                     "power_mw": r.power_mw, "clock_period_ns": r.clock_period_ns,
-                     "dff": sum(v for k, v in r.cells_by_type.items() if k.startswith("DFF"))})
-    return rows
+def _block_row(task: tuple) -> dict:
+    kind, params, liberty = task
+    r = synth_block(kind, liberty=liberty, **params)
+    return {"kind": kind, **params, "area_um2": r.area_um2, "critical_path_ns": r.critical_path_ns,
+            "power_mw": r.power_mw, "clock_period_ns": r.clock_period_ns,
+            "dff": sum(v for k, v in r.cells_by_type.items() if k.startswith("DFF"))}
+
+
+def run_blocks(liberty: Path | None = None, jobs: int = 1, scheduler: str | None = None) -> list[dict]:
+    """Synthesize `CALIBRATION_BLOCKS` (`costmodel.batch.map_batch`); one row each (kind, params, area,
+    critical path, power)."""
+    return map_batch(_block_row, [(kind, params, liberty) for kind, params in CALIBRATION_BLOCKS],
+                     jobs=jobs, scheduler=scheduler, tools=FLOW_TOOLS)
 
 
 def _slope(xs, ys) -> tuple[float, float]:
@@ -311,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--liberty", type=Path, default=None,
                         help="Liberty file (default: the library of --name if the flow knows it, else osu018)")
     parser.add_argument("--name", default="osu018", help="table name (file costmodel/tech/NAME.json)")
-    parser.add_argument("--jobs", type=int, default=2, help="parallel synthesis runs")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel synthesis runs (a Dask LocalCluster)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the syntheses on this Dask cluster")
     parser.add_argument("--out", type=Path, default=None, help="output JSON (default: costmodel/tech/NAME.json)")
     parser.add_argument("--csv-dir", type=Path, default=Path("reports/validation"),
                         help="where the synthesis results are written (or read with --from-csv)")
@@ -328,9 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         cores = pd.read_csv(cores_csv).to_dict("records")
     else:
         print(f"synthesizing {len(CALIBRATION_BLOCKS)} blocks ...", flush=True)
-        blocks = run_blocks(liberty)
-        print(f"synthesizing {len(CALIBRATION_CORES)} calibration cores ({args.jobs} at a time) ...", flush=True)
-        cores = synth_designs(CALIBRATION_CORES, liberty=liberty, jobs=args.jobs,
+        blocks = run_blocks(liberty, jobs=args.jobs, scheduler=args.scheduler)
+        print(f"synthesizing {len(CALIBRATION_CORES)} calibration cores ...", flush=True)
+        cores = synth_designs(CALIBRATION_CORES, liberty=liberty, jobs=args.jobs, scheduler=args.scheduler,
                               progress=lambda r: print(f"  mu={r['mu']} L={r['L']} K={r['K']} {r['act']} p={r['p']}: "
                                                        f"{r['area_um2']:.0f} um^2, {r['synth_seconds']} s", flush=True))
         args.csv_dir.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
@@ -22,6 +21,7 @@ from hwgen.rtl.lut_core import LutCore
 
 from . import synth
 from .activity import VCD_SCOPE, write_vcd
+from .batch import map_batch
 from .blocks import block_name, block_verilog
 
 __all__ = ["DEFAULT_PERIOD_NS", "design_config", "synth_verilog", "synth_config", "synth_block"]
@@ -100,20 +100,8 @@ def _run_one(args) -> dict:
 
 
 def synth_designs(designs: list[dict], liberty: Path | None = None, clock_period_ns: float = DEFAULT_PERIOD_NS,
-                  jobs: int = 1, progress=None) -> list[dict]:
-    """`result_record` rows for every design, synthesized ``jobs`` at a time (order kept)."""
+                  jobs: int = 1, progress=None, scheduler: str | None = None) -> list[dict]:
+    """`result_record` rows for every design (order kept), on ``jobs`` local workers or a Dask
+    ``scheduler`` (`costmodel.batch.map_batch`)."""
     tasks = [(d, liberty, clock_period_ns) for d in designs]
-    if jobs <= 1:
-        rows = []
-        for task in tasks:
-            rows.append(_run_one(task))
-            if progress:
-                progress(rows[-1])
-        return rows
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        rows = []
-        for row in pool.map(_run_one, tasks):
-            rows.append(row)
-            if progress:
-                progress(row)
-        return rows
+    return map_batch(_run_one, tasks, jobs=jobs, scheduler=scheduler, tools=synth.FLOW_TOOLS, progress=progress)

@@ -123,6 +123,8 @@ LIBRARIES = {
                       "OSU 0.35 um standard cells (Debian qflow-tech-osu035), 3.3 V"),
 }
 _SYNTH_TOOLS_HINT = "install it with `apt-get install yosys opensta`"
+#: Commands the flow runs (a Dask worker must have them: `costmodel.batch`).
+FLOW_TOOLS = ("yosys", "sta")
 
 
 @dataclass(frozen=True)

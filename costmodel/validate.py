@@ -1,6 +1,6 @@
 """Model vs synthesis on LUT cores not used in fitting.
 
-Usage: ``python -m costmodel.validate [--tech NAME] [--jobs N] [--out reports/validation]
+Usage: ``python -m costmodel.validate [--tech NAME] [--jobs N | --scheduler ADDR] [--out reports/validation]
 [--from-csv reports/validation/validation.csv]``. ``--from-csv`` re-prices the synthesis
 results of an earlier report with the current model instead of synthesizing again.
 """
@@ -295,14 +295,15 @@ def rows_from_csv(path: Path) -> list[dict]:
 
 def validate(tech_name: str = "osu018", designs: list[dict] | None = None, jobs: int = 2,
              out_dir: Path | None = Path("reports/validation"), liberty: Path | None = None, progress=None,
-             rows: list[dict] | None = None):
+             rows: list[dict] | None = None, scheduler: str | None = None):
     """Synthesize ``designs`` (cached), compare with the model; write the report if ``out_dir``.
 
-    ``rows`` (e.g. `rows_from_csv`) skips synthesis. Returns ``(dataframe, summary)``.
+    ``rows`` (e.g. `rows_from_csv`) skips synthesis; ``scheduler`` (a Dask address) runs it
+    on that cluster instead of ``jobs`` local workers. Returns ``(dataframe, summary)``.
     """
     designs = VALIDATION_CORES if designs is None else designs
     if rows is None:
-        rows = synth_designs(designs, liberty=liberty, jobs=jobs, progress=progress)
+        rows = synth_designs(designs, liberty=liberty, jobs=jobs, progress=progress, scheduler=scheduler)
     df = compare(rows, tech_name)
     summary = summarize(df)
     if out_dir is not None:
@@ -323,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--designs", choices=tuple(DESIGN_SETS), default="all",
                         help="validation set: all 63, the 33 picked by hand, the 30 drawn at random, or the "
                              "12 held out for the current model (reported beside, never recorded in the table)")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=2, help="local synthesis workers (a Dask LocalCluster)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the syntheses on this Dask cluster")
     parser.add_argument("--out", type=Path, default=Path("reports/validation"))
     parser.add_argument("--from-csv", type=Path, default=None,
                         help="re-price the synthesis results of an earlier validation.csv")
@@ -334,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     except ToolError as exc:
         parser.error(str(exc))
     df, summary = validate(args.tech, designs=DESIGN_SETS[args.designs], jobs=args.jobs, out_dir=args.out,
-                           liberty=liberty, rows=rows, progress=lambda r: print(f"  mu={r['mu']} L={r['L']} K={r['K']} {r['act']} p={r['p']}: "
+                           liberty=liberty, rows=rows, scheduler=args.scheduler, progress=lambda r: print(f"  mu={r['mu']} L={r['L']} K={r['K']} {r['act']} p={r['p']}: "
                                                     f"{r['synth_seconds']} s", flush=True))
     for q, s in summary.items():
         print(f"{q:6s} MAPE {s['mape_pct']:5.1f}%  worst {s['worst_pct']:5.1f}%  {'ok' if s['met'] else 'MISSED'}")

@@ -55,6 +55,8 @@ class ReportData:
         Model-vs-synthesis rows for ``--synth-top``.
     synth_note : str
         What the synthesis rows compare (library, the table the model was priced with).
+    refined : DataFrame | None
+        The synthesized designs re-ranked by measured numbers (`dse.refine.rerank`).
     rtl : dict design id -> folder, for ``--emit-rtl``.
     """
 
@@ -66,6 +68,7 @@ class ReportData:
     importances: dict[str, dict[str, float]]
     synth: pd.DataFrame | None = None
     synth_note: str = ""
+    refined: pd.DataFrame | None = None
     rtl: dict[str, str] = field(default_factory=dict)
 
 
@@ -220,6 +223,12 @@ def _plot_importance(data: ReportData, plots: Path) -> str | None:
 # Text
 
 
+REFINED_NOTE = ("The synthesized designs with their per-token objectives from the model and from the measured "
+                "core (area, power and fmax replaced by synthesis; `dse.refine`), ranked by distance to the ideal "
+                "point on one scale (1 = best); `measured_pareto`: still Pareto-optimal among them on measured "
+                "numbers; `*_error_pct`: model against measured.")
+
+
 def _md_table(df: pd.DataFrame) -> str:
     head = "| " + " | ".join(df.columns) + " |"
     sep = "|" + "|".join("---" for _ in df.columns) + "|"
@@ -303,6 +312,8 @@ def _write_text(stage: Path, data: ReportData, plots: dict[str, list[str] | str 
         md += ["", "Parameter importance:", "", f"![importance](plots/{plots['importance']})"]
     if data.synth is not None and len(data.synth):
         md += ["", "## Model against synthesis", "", data.synth_note, "", _md_table(data.synth)]
+    if data.refined is not None and len(data.refined):
+        md += ["", "## Front re-ranked by synthesis", "", REFINED_NOTE, "", _md_table(data.refined)]
     if data.rtl:
         md += ["", "## RTL", "", "Verilog of every Pareto design (as `hwgen generate` writes it): "
                + ", ".join(f"[{k}]({v}/)" for k, v in data.rtl.items())]
@@ -325,6 +336,8 @@ def _write_text(stage: Path, data: ReportData, plots: dict[str, list[str] | str 
           _html_table(shown), f"<p>{html.escape(more.strip())}</p>" if more else ""]
     if data.synth is not None and len(data.synth):
         h += ["<h2>Model against synthesis</h2>", f"<p>{html.escape(data.synth_note)}</p>", _html_table(data.synth)]
+    if data.refined is not None and len(data.refined):
+        h += ["<h2>Front re-ranked by synthesis</h2>", f"<p>{html.escape(REFINED_NOTE)}</p>", _html_table(data.refined)]
     if data.rtl:
         h += ["<h2>RTL</h2><p>" + ", ".join(f"<a href='{v}/'>{k}</a>" for k, v in data.rtl.items()) + "</p>"]
     wl = pd.DataFrame([{"projection": g.name, "n": g.n, "m": g.m, "per token": g.count} for g in space.workload.gemvs])

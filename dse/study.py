@@ -5,7 +5,9 @@ Storage
 A study lives in one Optuna storage: by default an Optuna journal file
 (``<out>/study.journal``), or any Optuna RDB URL (``sqlite:///...``,
 ``postgresql://...``, ``mysql://...``) so workers on many machines share one study.
-A storage given as a plain path is a journal file at that path.
+A storage given as a plain path is a journal file at that path. On PostgreSQL, workers
+started together create the schema one at a time and fill the study to exactly
+``trials`` complete trials (`dse.rdb`).
 
 Workers
 -------
@@ -37,6 +39,7 @@ import hashlib
 import json
 import math
 import os
+import socket
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,12 +52,16 @@ from optuna.trial import TrialState
 from hwgen.errors import ConfigError
 
 from .evaluate import METRICS, constraint_names, evaluate, violations
-from .space import Space, max_pipeline_array, load_space
+from .rdb import BudgetGate, open_rdb_storage
+from .space import Space, load_space, max_pipeline_array
 
 __all__ = ["Evaluator", "open_storage", "open_study", "space_fingerprint", "make_sampler", "suggest",
-           "run_worker", "WorkerSpec", "completed_trials", "storage_label", "SYNC_EVERY", "UID_ATTR"]
+           "run_worker", "WorkerSpec", "completed_trials", "storage_label", "SYNC_EVERY", "UID_ATTR",
+           "WORKER_ATTR"]
 
 UID_ATTR = "hwgen_uid"
+#: Which process ran a trial (``host:pid``), for a study shared by many machines.
+WORKER_ATTR = "hwgen_worker"
 SPACE_ATTR = "hwgen_space"
 #: Trials between two pulls of other workers' trials into a worker's mirror.
 SYNC_EVERY = 10
@@ -147,7 +154,7 @@ def open_storage(storage: str) -> optuna.storages.BaseStorage:
     """An Optuna storage: an RDB URL as is, anything else a journal file path."""
     if "://" in storage:
         try:
-            return optuna.storages.RDBStorage(storage)
+            return open_rdb_storage(storage)
         except (ImportError, ModuleNotFoundError) as exc:
             raise ConfigError(f"storage {storage_label(storage)}: the database driver is missing ({exc})") from None
         except Exception as exc:  # SQLAlchemy raises many kinds for a bad URL or an unreachable server
@@ -287,10 +294,14 @@ def run_worker(spec: WorkerSpec, quota: int, worker: int = 0,
     """Run up to ``quota`` trials into the shared study; return how many were run.
 
     Stops early once the study holds ``spec.target`` complete trials (checked at every
-    sync), or when the process that started it is gone.
+    sync, and before every add on PostgreSQL: `dse.rdb.BudgetGate`), or when the process
+    that started it is gone.
     """
     space = space if space is not None else load_space(spec.space_path)
-    study = open_study(space, open_storage(spec.storage), spec.study)
+    storage = open_storage(spec.storage)
+    study = open_study(space, storage, spec.study)
+    gate = BudgetGate(storage, study, spec.target)
+    worker_name = f"{socket.gethostname()}:{os.getpid()}"
     evaluator = Evaluator(space)
     stored = completed_trials(study)
     mirror = optuna.create_study(directions=[o.direction for o in space.objectives],
@@ -326,9 +337,11 @@ def run_worker(spec: WorkerSpec, quota: int, worker: int = 0,
             trial.set_constraint(name, value)
         uid = f"{run_id}-{worker}-{done}"
         trial.set_user_attr(UID_ATTR, uid)
+        trial.set_user_attr(WORKER_ATTR, worker_name)
         mirror.tell(trial, [metrics[o.name] for o in space.objectives])
         frozen = mirror.get_trials(deepcopy=False)[-1]
-        study.add_trial(frozen)
+        if not gate.add(frozen):
+            break
         seen.add(uid)
         done += 1
         if on_trial is not None:

