@@ -68,11 +68,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
-
 from hwgen import formats
 from hwgen.config import MAX_ADDER_PIPELINE, MAX_GROUP_SIZE, mac_max_pipeline, max_pipeline, reject_unknown
 from hwgen.errors import ConfigError
+from hwgen.yamlio import read_yaml
 
 from .workload import Workload, load_workload
 
@@ -433,10 +432,9 @@ def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = Non
     _check_families(byname, workload)
 
     objectives_raw = raw.get("objectives", list(DEFAULT_OBJECTIVES))
-    if isinstance(objectives_raw, str):
-        objectives_raw = [objectives_raw]
-    if not isinstance(objectives_raw, list) or not objectives_raw:
-        raise ConfigError("'objectives' must be a non-empty list of metric names")
+    if not isinstance(objectives_raw, list) or len(objectives_raw) < 2:
+        raise ConfigError(f"'objectives' must be a list of two to four metric names such as [area_mm2, tokens_per_s], "
+                          f"not {objectives_raw!r}")
     for o in objectives_raw:
         if o not in OBJECTIVES:
             raise ConfigError(f"objectives: unknown objective {o!r} (known: {', '.join(OBJECTIVES)})")
@@ -525,12 +523,7 @@ def load_space(path: str | Path | None = None) -> Space:
         shipped = Path(str(resources.files("dse.presets") / f"{path.name}_space.yaml"))
         if shipped.is_file():
             path = shipped
-    if not path.is_file():
-        raise ConfigError(f"space file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    raw = read_yaml(path, "space file")
     try:
         return parse_space(raw, str(path), path.parent)
     except ConfigError as exc:

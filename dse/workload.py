@@ -36,11 +36,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
-
 from hwgen import formats
 from hwgen.config import reject_unknown
 from hwgen.errors import ConfigError
+from hwgen.yamlio import parse_yaml, read_yaml
 
 __all__ = ["Gemv", "Workload", "PROJECTIONS", "load_workload", "preset_names", "parse_workload",
            "key_bits", "streamed_bytes", "roofline"]
@@ -249,9 +248,9 @@ def preset_names() -> list[str]:
 
 def _read_yaml(text: str, where: str) -> Any:
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}: not valid YAML ({exc.__class__.__name__})") from None
+        return parse_yaml(text)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def load_workload(spec: str | dict | Path, base_dir: Path | None = None) -> Workload:
@@ -272,7 +271,7 @@ def load_workload(spec: str | dict | Path, base_dir: Path | None = None) -> Work
         candidates.insert(0, Path(base_dir) / spec)
     for path in candidates:
         if path.is_file():
-            return parse_workload(_read_yaml(path.read_text(), str(path)), str(path))
+            return parse_workload(read_yaml(path, "workload file"), str(path))
     raise ConfigError(f"workload {str(spec)!r} is neither a preset ({', '.join(presets)}) nor a file")
 
 

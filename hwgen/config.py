@@ -12,10 +12,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import formats
 from .errors import ConfigError
+from .yamlio import read_yaml
 
 KINDS = ("lut", "mac")
 MAX_GROUP_SIZE = 8
@@ -353,6 +352,10 @@ def parse_design(raw: Any, base_dir: Path | None = None):
     if not isinstance(raw, dict):
         raise ConfigError("a design file must be a YAML mapping of fields")
     kind = raw.get("kind")
+    if kind is None and {"parameters", "objectives"} & set(raw):
+        raise ConfigError("this is a sweep space file, not a design (no 'kind'); run it with hwgen sweep")
+    if kind is None:
+        raise ConfigError(f"missing required field 'kind' (one of {', '.join(PARSERS)})")
     if kind not in PARSERS:
         raise ConfigError(f"'kind' must be one of {', '.join(PARSERS)}, not {kind!r}")
     if kind == "hardwired":
@@ -363,12 +366,7 @@ def parse_design(raw: Any, base_dir: Path | None = None):
 def load_design(path: str | Path) -> LutConfig | MacConfig:
     """Read and validate a design YAML file."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"design file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    raw = read_yaml(path, "design file")
     try:
         return parse_design(raw, base_dir=path.parent)
     except ConfigError as exc:
