@@ -241,7 +241,7 @@ def _summary_lines(data: ReportData) -> list[tuple[str, str]]:
         *_accuracy_lines(space.tech),
         ("objectives", ", ".join(f"{o.name} ({o.direction})" for o in space.objectives)),
         ("constraints", ", ".join(f"{k} = {v:g}" for k, v in space.constraints.items()) or "none"),
-        ("mode", s["mode"]),
+        ("mode", f"{s['mode']}: {s['mode_reason']}" if s.get("mode_reason") else s["mode"]),
     ]
     if s["mode"] == "search":
         lines += [("sampler", f"{s['sampler']} (seed {s['seed']}, population {space.population})"),

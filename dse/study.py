@@ -33,11 +33,14 @@ real values are in the ``design`` user attribute.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import math
 import os
+import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -56,6 +59,9 @@ __all__ = ["Evaluator", "open_storage", "open_study", "space_fingerprint", "make
 
 UID_ATTR = "hwgen_uid"
 SPACE_ATTR = "hwgen_space"
+SEED_ATTR = "hwgen_seed"
+#: Optuna's journal lock (`optuna.storages.journal.JournalFileSymlinkLock`) is the journal path plus this.
+JOURNAL_LOCK_SUFFIX = ".lock"
 #: Trials between two pulls of other workers' trials into a worker's mirror.
 SYNC_EVERY = 10
 #: Spaces up to this many raw parameter combinations are priced once, as one table.
@@ -145,6 +151,41 @@ def repair_journal(path: Path) -> None:
         f.truncate(f.read().rfind(b"\n") + 1)
 
 
+def release_stale_lock(path: Path) -> bool:
+    """Remove the journal lock a killed process left behind (a live writer holds it for
+    milliseconds; one untouched for `LOCK_GRACE_S` is stale), waiting out the grace period
+    if needed. Returns whether a lock was removed (Optuna would otherwise stall and warn)."""
+    lock = Path(str(path) + JOURNAL_LOCK_SUFFIX)
+    while os.path.lexists(lock):
+        try:
+            age = time.time() - os.lstat(lock).st_mtime
+        except FileNotFoundError:
+            return False
+        if age >= LOCK_GRACE_S:
+            lock.unlink(missing_ok=True)
+            return True
+        time.sleep(min(LOCK_GRACE_S - age, 0.5))
+    return False
+
+
+def check_journal(path: Path) -> None:
+    """Refuse, before anything is written, a journal path that is a folder, or a file that is
+    not an Optuna journal (its first line must be a JSON record)."""
+    if path.is_dir():
+        raise ConfigError(f"storage {path} is a directory, not a journal file")
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with open(path, "rb") as f:
+        first = f.readline(1 << 20)
+    try:
+        record = json.loads(first)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        record = None
+    if not isinstance(record, dict) or "op_code" not in record:
+        raise ConfigError(f"storage {path} is not an Optuna journal file (its first line is not a journal "
+                          f"record); give another --storage path")
+
+
 def open_storage(storage: str) -> optuna.storages.BaseStorage:
     """An Optuna storage: an RDB URL as is, anything else a journal file path."""
     if "://" in storage:
@@ -156,7 +197,13 @@ def open_storage(storage: str) -> optuna.storages.BaseStorage:
             raise ConfigError(f"storage {storage_label(storage)}: cannot open ({exc.__class__.__name__}: "
                               f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
     path = Path(storage)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_journal(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.touch()
+    except OSError as exc:
+        raise ConfigError(f"storage {path}: cannot write there ({exc.strerror or exc})") from None
     lock = optuna.storages.journal.JournalFileSymlinkLock(str(path), grace_period=LOCK_GRACE_S)
     return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path), lock_obj=lock))
 
@@ -173,8 +220,10 @@ def space_fingerprint(space: Space) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def open_study(space: Space, storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
-    """Create or load the study ``name``; refuse one that was made for a different space."""
+def open_study(space: Space, storage: optuna.storages.BaseStorage, name: str,
+               seed: int | None = None) -> optuna.Study:
+    """Create or load the study ``name``; refuse one that was made for a different space, or
+    (when ``seed`` is given) one started with another sampler seed."""
     study = optuna.create_study(storage=storage, study_name=name, load_if_exists=True,
                                 directions=[o.direction for o in space.objectives])
     fp = space_fingerprint(space)
@@ -186,6 +235,13 @@ def open_study(space: Space, storage: optuna.storages.BaseStorage, name: str) ->
         raise ConfigError(f"study {name!r} in this storage was made for a different space "
                           f"(workload, tech, parameters, objectives or constraints changed); "
                           f"use another --study name or --out directory")
+    if seed is not None:
+        first = study.user_attrs.get(SEED_ATTR)
+        if first is None:
+            study.set_user_attr(SEED_ATTR, seed)
+        elif first != seed:
+            raise ConfigError(f"study {name!r} was started with seed {first}, not {seed}; resume it with "
+                              f"--seed {first}, or start another with a new --study name or --out directory")
     return study
 
 
@@ -291,7 +347,9 @@ def run_worker(spec: WorkerSpec, quota: int, worker: int = 0,
     sync), or when the process that started it is gone.
     """
     space = space if space is not None else load_space(spec.space_path)
-    study = open_study(space, open_storage(spec.storage), spec.study)
+    storage = open_storage(spec.storage)
+    study = open_study(space, storage, spec.study)
+    study_id = storage.get_study_id_from_name(spec.study)
     evaluator = Evaluator(space)
     stored = completed_trials(study)
     mirror = optuna.create_study(directions=[o.direction for o in space.objectives],
@@ -329,12 +387,31 @@ def run_worker(spec: WorkerSpec, quota: int, worker: int = 0,
         trial.set_user_attr(UID_ATTR, uid)
         mirror.tell(trial, [metrics[o.name] for o in space.objectives])
         frozen = mirror.get_trials(deepcopy=False)[-1]
-        study.add_trial(frozen)
+        with _count_lock(spec.storage):
+            if storage.get_n_trials(study_id, TrialState.COMPLETE) >= spec.target:
+                break  # other processes on this storage reached the target
+            study.add_trial(frozen)
         seen.add(uid)
         done += 1
         if on_trial is not None:
             on_trial(frozen)
     return done
+
+
+@contextmanager
+def _count_lock(storage: str):
+    """Serialize count-then-add across processes sharing a journal file, with an advisory lock
+    on the journal itself (Optuna's own lock is a separate symlink); an RDB storage is left
+    unlocked: two workers may then both add the last trial."""
+    if "://" in storage:
+        yield
+        return
+    with open(storage, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _worker_main(spec: WorkerSpec, quota: int, worker: int) -> int:  # process entry point

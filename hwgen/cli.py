@@ -138,8 +138,9 @@ def cmd_sweep(args) -> int:
     result = _api().sweep(args.space, trials=args.trials, storage=args.storage, study=args.study,
                           out_dir=args.out, jobs=args.jobs, emit_rtl=args.emit_rtl, synth_top=args.synth_top,
                           seed=args.seed, exhaustive=mode, progress=not args.quiet)
+    counted = "designs enumerated" if result.mode == "exhaustive" else "trials"
     print(f"report: {result.out_dir}/report.html ({len(result.pareto)} Pareto designs, "
-          f"{result.trials} trials, {result.seconds:.1f} s)")
+          f"{result.trials} {counted}, {result.seconds:.1f} s)")
     return 0
 
 
