@@ -27,6 +27,7 @@ from hwgen.preflight import check_output_dir
 from . import report as rep
 from .evaluate import METRICS, evaluate, violations
 from .pareto import Normalizer, hypervolume_curve, nondominated, objective_matrix
+from .picks import command_clock, design_of_row, design_yaml, knee_order
 from .progress import Progress
 from .space import Space, load_space
 from .study import (WorkerSpec, _worker_main, check_journal, completed_trials, open_storage, open_study,
@@ -207,28 +208,24 @@ def _search(space: Space, space_path: str | None, storage: str, study_name: str,
 # RTL and synthesis of Pareto designs
 
 
-def _design_dict(space: Space, row: pd.Series) -> dict[str, Any]:
-    g = space.workload.largest
-    if not space.classic:
-        from .families import design_mapping
-
-        get = lambda name, default: row[name] if name in row.index else default  # noqa: E731
-        return design_mapping(str(get("architecture", "lut")), str(get("weights", space.workload.weights)),
-                              str(row["activation"]), int(row["group_size"]), int(row["luts"]),
-                              int(row["fetchers"]), int(row["pipeline"]), int(get("adder_pipeline", 0)),
-                              g.n, g.m, space.workload.max_n)
-    return {"kind": "lut", "weights": space.workload.weights, "activation": str(row["activation"]),
-            "group_size": int(row["group_size"]), "luts": int(row["luts"]), "fetchers": int(row["fetchers"]),
-            "pipeline": int(row["pipeline"]), "workload": {"n": g.n, "m": g.m}}
-
-
-def _emit_rtl(space: Space, table: pd.DataFrame, stage: Path) -> dict[str, str]:
+def _emit_rtl(space: Space, table: pd.DataFrame, stage: Path, bar: Progress) -> dict[str, str]:
+    """Each Pareto design's Verilog (as ``hwgen generate`` writes it) and its ``design.yaml``;
+    a design too large to elaborate in minutes gets only its design file and a note."""
     from hwgen.api import generate
 
     out = {}
     for _, row in table.iterrows():
         folder = f"rtl/{row['design']}"
-        generate(_design_dict(space, row), stage / folder, clock_mhz=round(float(row["clock_mhz"]), 3))
+        design = design_of_row(space, row)
+        try:
+            generate(design, stage / folder, clock_mhz=command_clock(row))
+        except ConfigError as exc:
+            if "too large" not in str(exc):
+                raise
+            (stage / folder).mkdir(parents=True, exist_ok=True)
+            (stage / folder / "NOT-GENERATED.txt").write_text(f"{exc}\n")
+            bar.message(f"sweep: {row['design']}: no Verilog written ({exc})")
+        (stage / folder / "design.yaml").write_text(design_yaml(space, row))
         if int(row.get("hardwired_layers", 0)):
             _write_hardwired_designs(space, row, stage / folder)
         out[str(row["design"])] = folder
@@ -252,12 +249,6 @@ def _write_hardwired_designs(space: Space, row: pd.Series, folder: Path) -> None
     (folder / "hardwired.yaml").write_text(note + yaml.safe_dump(designs, sort_keys=False))
 
 
-def _knee_order(space: Space, table: pd.DataFrame) -> np.ndarray:
-    obj = objective_matrix({o.name: table[o.name].to_numpy() for o in space.objectives}, space.objectives)
-    scaled = Normalizer.from_front(obj)(obj) if len(obj) else obj
-    return np.argsort(np.linalg.norm(scaled, axis=1), kind="stable")
-
-
 def _synth_top(space: Space, table: pd.DataFrame, n: int, stage: Path, bar: Progress) -> pd.DataFrame:
     """Synthesize the ``n`` Pareto designs closest to the ideal point; model and flow side by side."""
     import tempfile
@@ -266,9 +257,9 @@ def _synth_top(space: Space, table: pd.DataFrame, n: int, stage: Path, bar: Prog
     from hwgen.api import estimate, generate, load
 
     rows = []
-    for i in _knee_order(space, table)[:n]:
+    for i in knee_order(space, table)[:n]:
         row = table.iloc[int(i)]
-        design = _design_dict(space, row)
+        design = design_of_row(space, row)
         config = load(design)
         clock = float(row["clock_mhz"])
         bar.message(f"sweep: synthesizing {row['design']} ({design['kind']}, mu={row['group_size']}, "
@@ -467,14 +458,15 @@ def _run_sweep(space_path: str | None, trials: int | None, storage: str | None, 
         summary["exhaustive_pareto"] = int(len(found))
         reference = None  # the found front is the exhaustive front: drawn once
 
-    data = rep.ReportData(space, frame, reference, curve, summary, rep.importance(frame, space))
+    data = rep.ReportData(space, frame, reference, curve, summary, rep.importance(frame, space),
+                          out_dir=out.as_posix())
     stage = out / f".staging-{uuid.uuid4().hex[:8]}"
     stage.mkdir()
     try:
         table = rep._pareto_table(data)
         if emit_rtl:
             bar.message(f"sweep: writing the Verilog of {len(table)} Pareto designs")
-            data.rtl = _emit_rtl(space, table, stage)
+            data.rtl = _emit_rtl(space, table, stage, bar)
         if synth_top:
             data.synth = _synth_top(space, table, synth_top, stage, bar)
         files = rep.write_report(stage, data)
