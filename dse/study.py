@@ -224,8 +224,11 @@ def open_study(space: Space, storage: optuna.storages.BaseStorage, name: str,
                seed: int | None = None) -> optuna.Study:
     """Create or load the study ``name``; refuse one that was made for a different space, or
     (when ``seed`` is given) one started with another sampler seed."""
-    study = optuna.create_study(storage=storage, study_name=name, load_if_exists=True,
-                                directions=[o.direction for o in space.objectives])
+    try:  # load first: create_study(load_if_exists=True) appends a record even when the study exists
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        study = optuna.create_study(storage=storage, study_name=name, load_if_exists=True,
+                                    directions=[o.direction for o in space.objectives])
     fp = space_fingerprint(space)
     stored = study.user_attrs.get(SPACE_ATTR)
     if stored is None:

@@ -156,7 +156,8 @@ def parse_workload(raw: Any) -> Workload:
 
 
 def parse_lut(raw: dict) -> LutConfig:
-    if raw.get("activation") in formats.ACTIVATIONS and formats.ACTIVATIONS[raw["activation"]].is_float:
+    activation = raw.get("activation")
+    if isinstance(activation, str) and activation in formats.ACTIVATIONS and formats.ACTIVATIONS[activation].is_float:
         return parse_float_lut(raw)
     reject_unknown(raw, (f.name for f in fields(LutConfig)), "for kind 'lut'")
     weights = choice_field(raw, "weights", "ternary", formats.WEIGHT_FORMATS)
@@ -356,7 +357,7 @@ def parse_design(raw: Any, base_dir: Path | None = None):
         raise ConfigError("this is a sweep space file, not a design (no 'kind'); run it with hwgen sweep")
     if kind is None:
         raise ConfigError(f"missing required field 'kind' (one of {', '.join(PARSERS)})")
-    if kind not in PARSERS:
+    if not isinstance(kind, str) or kind not in PARSERS:
         raise ConfigError(f"'kind' must be one of {', '.join(PARSERS)}, not {kind!r}")
     if kind == "hardwired":
         return PARSERS[kind](raw, base_dir)
