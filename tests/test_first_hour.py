@@ -1,0 +1,121 @@
+"""What a newcomer does first: the default sweep, a suggested design from its report, the
+command that builds it; --trials shared by processes; a resumed search's messages."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from dse.study import JOURNAL_LOCK_SUFFIX, LOCK_GRACE_S, completed_trials, open_storage, open_study
+from dse.space import load_space
+from dse.sweep import run_sweep
+from hwgen.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SPACE = {"name": "small", "workload": {"name": "t", "gemvs": [{"name": "a", "n": 512, "m": 256, "count": 4}]},
+         "parameters": {"group_size": [2, 3, 4], "luts": {"min": 1, "max": 32, "scale": "pow2"},
+                        "fetchers": {"min": 1, "max": 64, "scale": "pow2"}, "pipeline": {"min": 0, "max": 3}},
+         "objectives": ["area_mm2", "energy_per_token_uj", "tokens_per_s"],
+         "constraints": {"max_area_mm2": 5}, "search": {"trials": 60, "population": 20}}
+
+
+@pytest.fixture
+def space_file(tmp_path) -> str:
+    path = tmp_path / "space.yaml"
+    path.write_text(yaml.safe_dump(SPACE))
+    return str(path)
+
+
+def test_default_sweep_report_leads_to_a_design_whose_estimate_is_the_row(tmp_path, monkeypatch, capsys):
+    """From report.html: a suggested design, its generate command; run it; the Verilog's estimate
+    (manifest.json) is the report row's area and power."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "--out", "rep", "--quiet"]) == 0
+    page = (tmp_path / "rep" / "report.html").read_text()
+    assert "mode</th><td>exhaustive:" in page  # the default space is enumerated: the exact front
+    section = page[page.index("<h2>Suggested designs</h2>"):]
+    design = re.search(r"<h3 id='(p\d+)'>", section).group(1)
+    commands = html.unescape(re.search(r"<pre>(.*?)</pre>", section, re.S).group(1)).splitlines()
+    generate = next(c for c in commands if c.startswith("hwgen generate"))
+    args = shlex.split(generate)[1:]
+    assert main(args) == 0
+    out = Path(args[args.index("-o") + 1])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert f"module {manifest['top']}" in (out / f"{manifest['top']}.v").read_text()
+    row = pd.read_csv(tmp_path / "rep" / "pareto.csv").set_index("design").loc[design]
+    assert manifest["estimate"]["area_um2"] == pytest.approx(row["area_mm2"] * 1e6, rel=1e-7)
+    assert manifest["estimate"]["power_mw"] == pytest.approx(row["power_mw"], rel=1e-5)
+    assert manifest["estimate"]["fmax_mhz"] >= manifest["clock_mhz"]
+    # the same figures from `hwgen estimate`, the report's second command
+    estimate = shlex.split(next(c for c in commands if c.startswith("hwgen estimate")))[1:]
+    capsys.readouterr()
+    assert main(estimate + ["--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["area_um2"] == manifest["estimate"]["area_um2"]
+
+
+def test_emit_rtl_writes_a_design_file_beside_each_verilog(tmp_path):
+    tiny = dict(SPACE, parameters={"group_size": 2, "luts": [1, 2], "fetchers": [1, 2], "pipeline": 1})
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(tiny))
+    res = run_sweep(str(path), out_dir=str(tmp_path / "o"), emit_rtl=True, progress=False)
+    for design in res.pareto["design"]:
+        folder = res.out_dir / "rtl" / design
+        config = yaml.safe_load((folder / "design.yaml").read_text())
+        manifest = json.loads((folder / "manifest.json").read_text())
+        assert {k: manifest["config"][k] for k in config} == config
+
+
+def test_two_processes_with_trials_n_end_with_n(space_file, tmp_path):
+    """--trials is the total the study holds: two processes sharing one journal stop at it together."""
+    journal = tmp_path / "shared.journal"
+    code = ("import sys; from dse.sweep import run_sweep; "
+            f"run_sweep({space_file!r}, trials=150, storage={str(journal)!r}, out_dir=sys.argv[1], progress=False)")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / f"o{i}")], cwd=ROOT) for i in range(2)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    study = open_study(load_space(space_file), open_storage(str(journal)), "small")
+    trials = completed_trials(study)
+    assert len(trials) == 150
+    assert len({t.user_attrs["hwgen_uid"].split("-")[0] for t in trials}) == 2  # both processes contributed
+
+
+def test_resume_reports_the_stored_best_and_releases_a_stale_lock(space_file, tmp_path, capsys):
+    out = tmp_path / "o"
+    run_sweep(space_file, trials=30, out_dir=str(out), progress=False)
+    lock = Path(str(out / "study.journal") + JOURNAL_LOCK_SUFFIX)
+    os.symlink(out / "study.journal", lock)  # what a process killed while writing leaves behind
+    old = time.time() - LOCK_GRACE_S - 1
+    os.utime(lock, (old, old), follow_symlinks=False)
+    capsys.readouterr()
+    res = run_sweep(space_file, trials=30, out_dir=str(out), progress=True)
+    err = capsys.readouterr().err
+    assert res.new_trials == 0 and not os.path.lexists(lock)
+    assert "released the journal lock a killed run left" in err and "Forcibly" not in err
+    assert "nothing left to run" in err and "no feasible design yet" not in err and "best per objective: area_mm2" in err
+
+
+def test_auto_mode_searches_when_asked_or_too_large(space_file):
+    from dse.sweep import AUTO_EXHAUSTIVE_LIMIT, choose_mode
+
+    space = load_space(space_file)
+    assert choose_mode(space, None, search_asked=False)[0] == "exhaustive"
+    assert choose_mode(space, None, search_asked=True) == ("search", "a search was asked for (--trials, --storage or --study)")
+    assert choose_mode(space, False, search_asked=False)[0] == "search"
+    big = load_space(None)
+    raw = yaml.safe_load(Path(ROOT / "dse" / "presets" / "default_space.yaml").read_text())
+    raw["parameters"]["luts"] = {"min": 1, "max": 1024, "scale": "pow2"}
+    from dse.space import parse_space
+
+    wide = parse_space(raw)
+    assert wide.size <= AUTO_EXHAUSTIVE_LIMIT and choose_mode(wide, None, False)[0] == "search"
+    assert choose_mode(big, None, False)[0] == "exhaustive"
