@@ -484,17 +484,31 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _listed_files(manifest: Path) -> set[str]:
+    """The report files an earlier manifest lists (none if it is missing or unreadable)."""
+    try:
+        listed = json.loads(manifest.read_text()).get("files", {})
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {rel for rel in listed if isinstance(rel, str) and ".." not in rel.split("/")}
+
+
 def publish(stage: Path, out: Path, files: list[str], manifest: dict[str, Any],
             replace_dirs: tuple[str, ...] = ("plots", "rtl", DESIGNS)) -> Path:
     """Move a finished staging folder into ``out``; ``manifest.json`` goes last.
 
     The old manifest is removed first, so between the two a reader sees no complete
-    report; the folders in ``replace_dirs`` are swapped whole (stale plots do not linger).
+    report; the folders in ``replace_dirs`` are swapped whole (stale plots do not linger),
+    and files the old manifest listed that this report does not write are removed.
     """
     stage, out = Path(stage), Path(out)
     man_path = out / MANIFEST
+    previous = _listed_files(man_path)
     if man_path.exists():
         man_path.unlink()
+    for rel in previous - set(files):  # what an earlier report wrote and this one does not
+        if rel.split("/", 1)[0] not in replace_dirs:
+            (out / rel).unlink(missing_ok=True)
     trash = stage.with_name(stage.name + "-old")
     trash.mkdir(exist_ok=True)
     for d in replace_dirs:

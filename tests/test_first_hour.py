@@ -119,3 +119,20 @@ def test_auto_mode_searches_when_asked_or_too_large(space_file):
     wide = parse_space(raw)
     assert wide.size <= AUTO_EXHAUSTIVE_LIMIT and choose_mode(wide, None, False)[0] == "search"
     assert choose_mode(big, None, False)[0] == "exhaustive"
+
+
+def test_reused_folders_hold_no_stale_outputs(space_file, tmp_path):
+    from hwgen.api import generate
+
+    generate({"kind": "lut", "group_size": 2, "luts": 2, "fetchers": 2, "workload": {"n": 8, "m": 4}}, tmp_path / "g")
+    generate({"kind": "mac", "rows": 2, "columns": 2, "workload": {"n": 8, "m": 4}}, tmp_path / "g")
+    assert sorted(p.name for p in (tmp_path / "g").iterdir()) == ["constraints.sdc", "filelist.f", "mac_core.v",
+                                                                  "manifest.json"]
+    out = tmp_path / "o"
+    run_sweep(space_file, out_dir=str(out), synth_top=0, progress=False)
+    (out / "synthesis.csv").write_text("from an earlier report\n")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"]["synthesis.csv"] = "0"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    run_sweep(space_file, out_dir=str(out), progress=False)
+    assert not (out / "synthesis.csv").exists()
