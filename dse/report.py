@@ -58,8 +58,6 @@ class ReportData:
     synth : DataFrame | None
         Model-vs-synthesis rows for ``--synth-top``.
     rtl : dict design id -> folder, for ``--emit-rtl``.
-    out_dir : str
-        The report folder as the user named it: the suggested commands use it.
     """
 
     space: Space
@@ -70,7 +68,6 @@ class ReportData:
     importances: dict[str, dict[str, float]]
     synth: pd.DataFrame | None = None
     rtl: dict[str, str] = field(default_factory=dict)
-    out_dir: str = "reports"
 
 
 # ----------------------------------------------------------------------------
@@ -160,11 +157,12 @@ def _display_table(data: ReportData, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pick_rows(data: ReportData, table: pd.DataFrame) -> list[tuple[Pick, pd.Series, dict[str, str]]]:
-    """Each suggested pick with its table row and its commands (run from where the sweep ran)."""
+    """Each suggested pick with its table row and its commands, run from the report's folder
+    (paths relative to it, so the same trials give the same report wherever it is written)."""
     out = []
     for pick in suggest_picks(data.space, table):
         row = table[table["design"] == pick.design].iloc[0]
-        path = f"{data.out_dir}/{DESIGNS}/{pick.design}.yaml"
+        path = f"{DESIGNS}/{pick.design}.yaml"
         out.append((pick, row, commands(data.space, row, path, f"build/{pick.design}")))
     return out
 
@@ -381,7 +379,8 @@ th{background:#f0f0f0}img{max-width:100%;border:1px solid #eee}.kv td{text-align
 def _picks_md(data: ReportData, table: pd.DataFrame) -> list[str]:
     md = ["", "## Suggested designs", "",
           "Three points of the front to start from; each design file is in `designs/`, and the commands "
-          "below build it (`hwgen estimate` on it gives the table's area and power at this clock)."]
+          "below, run in this report's folder, build it (`hwgen estimate` on it gives the table's area and "
+          "power at this clock)."]
     for pick, row, cmds in _pick_rows(data, table):
         md += ["", f"### {pick.design}: {pick.title}", "", f"{_core_text(row)}; {_pick_metrics(data, row)}. "
                f"Why: {pick.reason}.", "", "```sh", *cmds.values(), "```"]
@@ -391,7 +390,7 @@ def _picks_md(data: ReportData, table: pd.DataFrame) -> list[str]:
 def _picks_html(data: ReportData, table: pd.DataFrame) -> list[str]:
     h = ["<h2>Suggested designs</h2>",
          f"<p>Three points of the front to start from. Each design file is in <code>{DESIGNS}/</code>; run the "
-         "commands from the folder the sweep ran in (<code>hwgen estimate</code> on the file gives the table's "
+         "commands in this report's folder (<code>hwgen estimate</code> on the file gives the table's "
          "area and power at this clock).</p>"]
     for pick, row, cmds in _pick_rows(data, table):
         h += [f"<h3 id='{html.escape(pick.design)}'>{html.escape(pick.design)}: {html.escape(pick.title)}</h3>",

@@ -458,8 +458,7 @@ def _run_sweep(space_path: str | None, trials: int | None, storage: str | None, 
         summary["exhaustive_pareto"] = int(len(found))
         reference = None  # the found front is the exhaustive front: drawn once
 
-    data = rep.ReportData(space, frame, reference, curve, summary, rep.importance(frame, space),
-                          out_dir=out.as_posix())
+    data = rep.ReportData(space, frame, reference, curve, summary, rep.importance(frame, space))
     stage = out / f".staging-{uuid.uuid4().hex[:8]}"
     stage.mkdir()
     try:

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, InputError
 from .preflight import check_input_file
 
 __all__ = ["read_yaml", "parse_yaml"]
@@ -55,7 +55,10 @@ def parse_yaml(text: str) -> Any:
 
 def read_yaml(path: str | Path, what: str) -> Any:
     """Read and parse a user's YAML file (``what`` names it in errors, e.g. "design file")."""
-    path = check_input_file(path, what)
+    try:
+        path = check_input_file(path, what)
+    except InputError as exc:  # a design, space or workload file is configuration
+        raise ConfigError(str(exc)) from None
     data = path.read_bytes()
     try:
         text = data.decode("utf-8")

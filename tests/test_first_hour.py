@@ -49,6 +49,7 @@ def test_default_sweep_report_leads_to_a_design_whose_estimate_is_the_row(tmp_pa
     commands = html.unescape(re.search(r"<pre>(.*?)</pre>", section, re.S).group(1)).splitlines()
     generate = next(c for c in commands if c.startswith("hwgen generate"))
     args = shlex.split(generate)[1:]
+    monkeypatch.chdir(tmp_path / "rep")  # the commands run in the report's folder
     assert main(args) == 0
     out = Path(args[args.index("-o") + 1])
     manifest = json.loads((out / "manifest.json").read_text())
@@ -79,13 +80,21 @@ def test_emit_rtl_writes_a_design_file_beside_each_verilog(tmp_path):
 def test_two_processes_with_trials_n_end_with_n(space_file, tmp_path):
     """--trials is the total the study holds: two processes sharing one journal stop at it together."""
     journal = tmp_path / "shared.journal"
-    code = ("import sys; from dse.sweep import run_sweep; "
-            f"run_sweep({space_file!r}, trials=150, storage={str(journal)!r}, out_dir=sys.argv[1], progress=False)")
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / f"o{i}")], cwd=ROOT) for i in range(2)]
+    go = tmp_path / "go"
+    code = ("import os, sys, time; from pathlib import Path; from dse.sweep import run_sweep\n"
+            "Path(sys.argv[1] + '.ready').touch()\n"
+            f"while not os.path.exists({str(go)!r}): time.sleep(0.01)\n"
+            f"run_sweep({space_file!r}, trials=300, storage={str(journal)!r}, out_dir=sys.argv[1], progress=False)")
+    outs = [tmp_path / f"o{i}" for i in range(2)]
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(o)], cwd=ROOT) for o in outs]
+    deadline = time.monotonic() + 120
+    while not all(Path(f"{o}.ready").exists() for o in outs) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    go.touch()  # both start searching together
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     study = open_study(load_space(space_file), open_storage(str(journal)), "small")
     trials = completed_trials(study)
-    assert len(trials) == 150
+    assert len(trials) == 300
     assert len({t.user_attrs["hwgen_uid"].split("-")[0] for t in trials}) == 2  # both processes contributed
 
 
