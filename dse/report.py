@@ -205,9 +205,12 @@ def _plot_fronts(data: ReportData, plots: Path) -> list[str]:
         infeas = frame[~frame["feasible"]]
         if len(infeas):
             ax.scatter(infeas[a.name], infeas[b.name], s=6, marker="x", color="#e8a0a0", label="infeasible", lw=0.6)
-        ax.scatter(feas[a.name], feas[b.name], s=6, color="#b0b0b0", label="feasible trials" if "trial" in frame else "designs")
+        exhaustive = data.summary.get("mode") == "exhaustive"
+        ax.scatter(feas[a.name], feas[b.name], s=6, color="#b0b0b0",
+                   label="feasible designs" if exhaustive else "feasible trials")
         front = frame[frame["pareto"]]
-        ax.scatter(front[a.name], front[b.name], s=18, color="#1f77b4", label="Pareto front (found)", zorder=3)
+        ax.scatter(front[a.name], front[b.name], s=18, color="#1f77b4", zorder=3,
+                   label="Pareto front (exact: every design enumerated)" if exhaustive else "Pareto front (found)")
         if data.reference is not None:
             ref = data.reference
             ax.scatter(ref[a.name], ref[b.name], s=40, facecolors="none", edgecolors="black", lw=0.8,
