@@ -68,7 +68,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from costmodel.memory import DEFAULT_MEMORY
 from hwgen import formats
+from hwgen.checkpoint import is_checkpoint_dir
 from hwgen.config import MAX_ADDER_PIPELINE, MAX_GROUP_SIZE, mac_max_pipeline, max_pipeline, reject_unknown
 from hwgen.errors import ConfigError
 from hwgen.yamlio import read_yaml
@@ -182,6 +185,7 @@ class Space:
     population: int = 40
     seed: int = 0
     source: str = "<mapping>"
+    memory: str = DEFAULT_MEMORY  # the DRAM the weights stream from (`costmodel.memory`)
 
     @property
     def param_names(self) -> list[str]:
@@ -292,7 +296,9 @@ class Space:
             "name": self.name,
             "source": self.source,
             "workload": self.workload.name,
+            "account": self.workload.account(),
             "tech": self.tech,
+            "memory": self.memory,
             "parameters": {p.name: list(p.values) for p in self.params},
             "objectives": [o.name for o in self.objectives],
             "constraints": dict(self.constraints),
@@ -395,7 +401,7 @@ def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = Non
     """Validate a space mapping (as read from YAML) into a `Space`."""
     if not isinstance(raw, dict):
         raise ConfigError("a space file must be a YAML mapping")
-    reject_unknown(raw, ("constraints", "description", "name", "objectives", "parameters", "search", "tech",
+    reject_unknown(raw, ("constraints", "description", "memory", "name", "objectives", "parameters", "search", "tech",
                          "workload"), "in the space", list_known=True)
     if "workload" not in raw:
         raise ConfigError("missing required field 'workload' (a preset name, a file or a mapping)")
@@ -405,7 +411,10 @@ def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = Non
     from costmodel.tech import load_tech  # validates the name, listing the known tables
     if not isinstance(tech, str):
         raise ConfigError(f"'tech' must be a technology name, not {tech!r}")
-    load_tech(tech)
+    memory = raw.get("memory", DEFAULT_MEMORY)
+    if memory not in load_tech(tech).memory:
+        raise ConfigError(f"'memory' must be one of {', '.join(load_tech(tech).memory)} (table {tech}), "
+                          f"not {memory!r}")
 
     params_raw = raw.get("parameters", {}) or {}
     if not isinstance(params_raw, dict):
@@ -472,7 +481,7 @@ def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = Non
 
     name = raw.get("name", Path(source).stem if source != "<mapping>" else "space")
     return Space(str(name), workload, tech, tuple(params), objectives, constraints,
-                 sampler, trials, population, seed, source)
+                 sampler, trials, population, seed, source, memory)
 
 
 def _check_families(byname: dict[str, Param], workload: Workload) -> None:
@@ -517,7 +526,11 @@ def load_space(path: str | Path | None = None) -> Space:
     """Read and validate a space file; the built-in default space if ``path`` is None.
 
     A bare name that is not a file picks a shipped space: ``all_families`` is
-    ``dse/presets/all_families_space.yaml``."""
+    ``dse/presets/all_families_space.yaml``. A model directory (``config.json`` +
+    safetensors) is the default space with that checkpoint as its workload."""
+    if path is not None and is_checkpoint_dir(path):
+        raw = read_yaml(default_space_path(), "space file")
+        return parse_space({**raw, "name": f"{Path(path).resolve().name}-lut", "workload": str(path)}, str(path))
     path = default_space_path() if path is None else Path(path)
     if not path.is_file() and path.suffix == "" and len(path.parts) == 1:  # a shipped space by name
         shipped = Path(str(resources.files("dse.presets") / f"{path.name}_space.yaml"))

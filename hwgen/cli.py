@@ -129,7 +129,7 @@ def cmd_synth(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    if args.space is not None and (os.sep in args.space or args.space.endswith((".yaml", ".yml"))):
+    if args.space is not None and args.space.endswith((".yaml", ".yml")):  # (a folder may be a model)
         check_input_file(args.space, "space file")
     check_output_dir(args.out, "--out")
     if args.exhaustive and args.search:
@@ -229,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "report.html, report.md, CSVs, plots and, per suggested design, a design file "
                                    "with the commands that build it. An interrupted search resumes from its "
                                    "storage with the same arguments.")
-    p.add_argument("space", nargs="?", metavar="SPACE.yaml", help="search space (default: built-in)")
+    p.add_argument("space", nargs="?", metavar="SPACE.yaml",
+                   help="search space (default: built-in), or a model directory: the built-in space on that checkpoint")
     p.add_argument("--trials", type=int, help="complete trials the study should hold when done, counted across "
                    "every process sharing the storage (a resumed or shared study runs only the missing ones)")
     p.add_argument("--storage", metavar="URL", help="Optuna RDB URL or journal file (default: under --out)")
