@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from hwgen.errors import ConfigError, HwgenError
-from hwgen.preflight import check_output_dir
+from hwgen.preflight import check_output_dir, check_output_file
+from hwgen.size_guard import DesignTooLarge
 
 from . import report as rep
 from .evaluate import METRICS, evaluate, violations
@@ -162,12 +163,13 @@ def _feasible(trial) -> bool:
 
 
 def _search(space: Space, space_path: str | None, storage: str, study_name: str, trials: int, jobs: int,
-            seed: int, sampler: str, progress: bool) -> tuple[Any, int, int]:
+            seed: int, sampler: str, progress: bool, why: str) -> tuple[Any, int, int]:
     study = open_study(space, open_storage(storage), study_name, seed=seed)
     stored = completed_trials(study)
     start = len(stored)
     remaining = max(0, trials - start)
     bar = Progress(trials, start, space.objectives, enabled=progress)
+    bar.message(f"sweep: searching with {sampler}: {why}")
     for t in stored:
         bar.observe(t.user_attrs["metrics"], _feasible(t))
     if start:
@@ -219,9 +221,7 @@ def _emit_rtl(space: Space, table: pd.DataFrame, stage: Path, bar: Progress) -> 
         design = design_of_row(space, row)
         try:
             generate(design, stage / folder, clock_mhz=command_clock(row))
-        except ConfigError as exc:
-            if "too large" not in str(exc):
-                raise
+        except DesignTooLarge as exc:
             (stage / folder).mkdir(parents=True, exist_ok=True)
             (stage / folder / "NOT-GENERATED.txt").write_text(f"{exc}\n")
             bar.message(f"sweep: {row['design']}: no Verilog written ({exc})")
@@ -361,6 +361,7 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
     out = check_output_dir(out_dir, "--out")
     if isinstance(storage, str) and storage and "://" not in storage:
         check_journal(Path(storage))
+        check_output_file(storage, "storage")
     created = not out.exists()
     try:
         return _run_sweep(space_path, trials, storage, study, out, jobs, emit_rtl, synth_top, seed, exhaustive,
@@ -402,6 +403,7 @@ def _run_sweep(space_path: str | None, trials: int | None, storage: str | None, 
         if size > EXHAUSTIVE_LIMIT:
             raise ConfigError(f"the space has {size:,} designs, more than the {EXHAUSTIVE_LIMIT:,} exhaustive mode "
                               f"enumerates; narrow it or search it (without --exhaustive)")
+        bar.message(f"sweep: enumerating: {why}")
         frame = _grid_frame(space)
         summary.update(mode="exhaustive", study="", storage="", trials=len(frame))
         new = 0
@@ -414,7 +416,7 @@ def _run_sweep(space_path: str | None, trials: int | None, storage: str | None, 
             repair_journal(Path(storage_str))
         study_name = study or space.name
         trial_list, start, new = _search(space, space_file, storage_str, study_name, trials, jobs, seed,
-                                         space.sampler, progress)
+                                         space.sampler, progress, why)
         frame = _finish_frame(space, _frame_from_trials(space, trial_list))
         label = JOURNAL if embedded else storage_label(storage_str)
         summary.update(mode="search", study=study_name, storage=label, trials=len(frame))

@@ -20,7 +20,6 @@ from .errors import HwgenError
 from .preflight import DEFAULT_CLOCK_MHZ, check_clock_mhz, check_input_file, check_output_dir, check_output_file
 
 
-
 def _api():
     """`hwgen.api`, imported on first use (it loads Amaranth and numpy)."""
     return importlib.import_module("hwgen.api")
@@ -132,8 +131,6 @@ def cmd_sweep(args) -> int:
     if args.space is not None and args.space.endswith((".yaml", ".yml")):  # (a folder may be a model)
         check_input_file(args.space, "space file")
     check_output_dir(args.out, "--out")
-    if args.exhaustive and args.search:
-        raise HwgenError("--exhaustive and --search exclude each other")
     mode = True if args.exhaustive else False if args.search else None
     result = _api().sweep(args.space, trials=args.trials, storage=args.storage, study=args.study,
                           out_dir=args.out, jobs=args.jobs, emit_rtl=args.emit_rtl, synth_top=args.synth_top,
@@ -167,8 +164,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="hwgen", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="hwgen", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"hwgen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
@@ -241,9 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--synth-top", type=int, default=0, metavar="N",
                    help="synthesize the N best Pareto designs, model beside synthesis")
     p.add_argument("--seed", type=int, help="sampler seed (default: the space's)")
-    p.add_argument("--exhaustive", action="store_true", help="enumerate the space, however large (up to the "
-                   "exhaustive limit)")
-    p.add_argument("--search", action="store_true", help="search with the sampler even when enumerating is cheap")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--exhaustive", action="store_true", help="enumerate the space, however large (up to the "
+                     "exhaustive limit)")
+    how.add_argument("--search", action="store_true", help="search with the sampler even when enumerating is cheap")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
 

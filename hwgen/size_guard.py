@@ -1,11 +1,12 @@
 """Refuse, at once, designs whose elaboration or estimate would run for minutes.
 
 Measured on a 2-core machine (Amaranth 0.5): elaborating a LUT core costs about
-10 ms per fetch mux (L*K of them: L=32, K=64, mu=3 took 21 s), a MAC core about
-the same per multiplier lane, a hardwired array about 0.2 ms per weight; the model's
-count of fused reduction-tree adders grows faster than linearly in L (2,048 LUTs:
-2 s; 4,096: 21 s). The limits below keep each step under about three minutes.
-Set ``HWGEN_SIZE_LIMIT=off`` to run a larger design anyway.
+10 ms per fetch mux (L*K of them: L=32, K=64, mu=3 took 21 s), a MAC core up to
+15 ms per multiplier lane (32 x 32 ternary lanes: 16 s, on a loaded machine); the model's count of fused reduction-tree adders grows
+faster than linearly in L (2,048 LUTs: 2 s; 4,096: 21 s). The limits below keep each
+step under about three minutes. (Hardwired arrays are emitted as text, a million
+weights in seconds: no limit here.) Set ``HWGEN_SIZE_LIMIT=off`` to run a larger
+design anyway.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ import os
 
 from .errors import ConfigError
 
-__all__ = ["check_build_size", "check_estimate_size", "MAX_LANES", "MAX_ESTIMATE_LUTS", "MAX_HARDWIRED_WEIGHTS"]
+__all__ = ["DesignTooLarge", "check_build_size", "check_estimate_size", "MAX_LANES", "MAX_ESTIMATE_LUTS"]
 
 #: Fetch muxes (L*K) or multiplier lanes (rows*columns) a generated core may have.
 MAX_LANES = 16_384
-#: Hardwired weights (n*m) an elaborated array may have.
-MAX_HARDWIRED_WEIGHTS = 1_000_000
 #: LUTs the per-design cost model counts adders for.
 MAX_ESTIMATE_LUTS = 2_048
 OVERRIDE = "HWGEN_SIZE_LIMIT"
+
+
+class DesignTooLarge(ConfigError):
+    """A design past a limit below: elaborating or estimating it would take minutes."""
 
 
 def _enabled() -> bool:
@@ -43,18 +46,13 @@ def check_build_size(config) -> None:
         return
     lanes = _lanes(config)
     if lanes is not None and lanes[0] > MAX_LANES:
-        raise ConfigError(f"too large to elaborate in minutes: {lanes[1]} ({lanes[0]:,}) exceed {MAX_LANES:,} "
-                          f"(about 10 ms each); use a smaller core, or set {OVERRIDE}=off to wait")
-    if lanes is None and hasattr(config, "workload"):
-        weights = config.workload.n * config.workload.m
-        if weights > MAX_HARDWIRED_WEIGHTS:
-            raise ConfigError(f"too large to elaborate in minutes: {weights:,} hardwired weights exceed "
-                              f"{MAX_HARDWIRED_WEIGHTS:,} (about 0.2 ms each); set {OVERRIDE}=off to wait")
+        raise DesignTooLarge(f"too large to elaborate in minutes: {lanes[1]} ({lanes[0]:,}) exceed {MAX_LANES:,} "
+                             f"(about 10 ms each); use a smaller core, or set {OVERRIDE}=off to wait")
 
 
 def check_estimate_size(config) -> None:
     """Raise `ConfigError` if the cost model would count ``config``'s adders for minutes."""
     luts = getattr(config, "luts", 0)
     if _enabled() and luts > MAX_ESTIMATE_LUTS:
-        raise ConfigError(f"too large to estimate in minutes: luts = {luts:,} exceeds {MAX_ESTIMATE_LUTS:,}; "
-                          f"use fewer, wider cores, or set {OVERRIDE}=off to wait")
+        raise DesignTooLarge(f"too large to estimate in minutes: luts = {luts:,} exceeds {MAX_ESTIMATE_LUTS:,}; "
+                             f"use fewer, wider cores, or set {OVERRIDE}=off to wait")
