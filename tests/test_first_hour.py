@@ -156,3 +156,33 @@ def test_reused_folders_hold_no_stale_outputs(space_file, tmp_path):
     (out / "manifest.json").write_text(json.dumps(manifest))
     run_sweep(space_file, out_dir=str(out), progress=False)
     assert not (out / "synthesis.csv").exists()
+
+
+def test_cache_command_shows_and_cleans(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HWGEN_CACHE_DIR", str(tmp_path / "c"))
+    build = tmp_path / "c" / "sim_build" / "verilator-top-abc"
+    build.mkdir(parents=True)
+    (build / "Vtop").write_bytes(b"\0" * 2_000_000)
+    (tmp_path / "c" / "synth").mkdir()
+    (tmp_path / "c" / "synth" / "r.json").write_text("{}")
+    assert main(["cache"]) == 0
+    out = capsys.readouterr().out
+    assert "sim_build" in out and "1 entries        2.0 MB" in out
+    assert main(["cache", "--clean"]) == 0
+    assert "removed 2.0 MB" in capsys.readouterr().out
+    assert not (tmp_path / "c" / "sim_build").exists() and not (tmp_path / "c" / "synth").exists()
+
+
+def test_estimate_prints_readable_lines_and_says_its_clock(tmp_path, monkeypatch, capsys):
+    design = tmp_path / "d.yaml"
+    design.write_text(yaml.safe_dump({"kind": "lut", "group_size": 3, "luts": 4, "fetchers": 8,
+                                      "workload": {"n": 300, "m": 70}}))
+    assert main(["estimate", str(design)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert not any("{" in line for line in lines)  # no Python dict
+    clock = next(line for line in lines if line.startswith("clock_mhz"))
+    assert "(fmax; power and throughput at this clock" in clock
+    area = next(line for line in lines if line.startswith("area_um2 "))
+    assert re.fullmatch(r"area_um2\s+\d{1,3}(,\d{3})*", area)  # grouped digits, no raw float
+    assert main(["estimate", str(design), "--clock-mhz", "50"]) == 0
+    assert "clock_mhz                    50 (power and throughput at this clock)" in capsys.readouterr().out
