@@ -5,7 +5,8 @@ A front of a hundred designs does not say which to build. Three picks are sugges
 the *knee* (closest to the ideal point, objectives scaled to the front's range, log
 ones in log10), the *smallest design reaching half the front's best throughput*, and
 the *most energy-efficient* one. Each pick's design file is the design the sweep
-priced, so ``hwgen estimate`` on it gives the report row's area, power and clock.
+priced (`dse.sweep.design_of_row`), so ``hwgen estimate`` on it gives the report row's
+area, power and clock.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .families import design_mapping
 from .pareto import Normalizer, objective_matrix
 from .space import Space
 
-__all__ = ["Pick", "design_of_row", "design_yaml", "knee_order", "suggest_picks", "commands", "command_clock"]
+__all__ = ["Pick", "design_yaml", "knee_order", "suggest_picks", "commands", "command_clock"]
 
 #: The throughput pick: the smallest design reaching this share of the front's best throughput.
 THROUGHPUT_SHARE = 0.5
@@ -37,30 +37,13 @@ class Pick:
     reason: str
 
 
-def design_of_row(space: Space, row: pd.Series) -> dict[str, Any]:
-    """The design file (as a mapping) of a table row: the core the sweep priced, sized for the
-    workload's largest GEMV (the one that sets its accumulators and counters)."""
-    g = space.workload.largest
-    if not space.classic:
-        def get(name, default):
-            return row[name] if name in row.index else default
-
-        return design_mapping(str(get("architecture", "lut")), str(get("weights", space.workload.weights)),
-                              str(row["activation"]), int(row["group_size"]), int(row["luts"]),
-                              int(row["fetchers"]), int(row["pipeline"]), int(get("adder_pipeline", 0)),
-                              g.n, g.m, space.workload.max_n)
-    return {"kind": "lut", "weights": space.workload.weights, "activation": str(row["activation"]),
-            "group_size": int(row["group_size"]), "luts": int(row["luts"]), "fetchers": int(row["fetchers"]),
-            "pipeline": int(row["pipeline"]), "workload": {"n": g.n, "m": g.m}}
-
-
-def design_yaml(space: Space, row: pd.Series) -> str:
-    """The text of a row's design file, with a header saying where it comes from."""
+def design_yaml(space: Space, row: pd.Series, design: dict[str, Any]) -> str:
+    """The text of a row's design file (``design``: its mapping), with a header saying where it comes from."""
     g = space.workload.largest
     head = (f"# Pareto design {row['design']} of the sweep over {space.name}: sized for the workload's largest "
             f"GEMV ({g.name}, n={g.n}, m={g.m}).\n# Priced at {command_clock(row):g} MHz with the {space.tech} "
             f"table; `hwgen estimate` on this file at that clock gives the report's area and power.\n")
-    return head + yaml.safe_dump(design_of_row(space, row), sort_keys=False)
+    return head + yaml.safe_dump(design, sort_keys=False)
 
 
 def command_clock(row: pd.Series) -> float:

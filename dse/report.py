@@ -27,7 +27,7 @@ import pandas as pd  # noqa: E402
 
 from costmodel.tech import load_tech  # noqa: E402
 
-from .picks import Pick, commands, design_yaml, suggest_picks  # noqa: E402
+from .picks import Pick, commands, suggest_picks  # noqa: E402
 from .space import Space  # noqa: E402
 from .workload import gemv_table  # noqa: E402
 
@@ -60,6 +60,7 @@ class ReportData:
     synth : DataFrame | None
         Model-vs-synthesis rows for ``--synth-top``.
     rtl : dict design id -> folder, for ``--emit-rtl``.
+    pick_designs : dict design id -> design file text, for the suggested designs.
     """
 
     space: Space
@@ -70,6 +71,7 @@ class ReportData:
     importances: dict[str, dict[str, float]]
     synth: pd.DataFrame | None = None
     rtl: dict[str, str] = field(default_factory=dict)
+    pick_designs: dict[str, str] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------
@@ -486,9 +488,8 @@ def write_report(stage: Path, data: ReportData) -> list[str]:
              "importance": _plot_importance(data, plots_dir)}
     _write_text(stage, data, plots, table)
     (stage / DESIGNS).mkdir(exist_ok=True)
-    for pick in suggest_picks(data.space, table):
-        row = table[table["design"] == pick.design].iloc[0]
-        (stage / DESIGNS / f"{pick.design}.yaml").write_text(design_yaml(data.space, row))
+    for design, text in data.pick_designs.items():
+        (stage / DESIGNS / f"{design}.yaml").write_text(text)
     return sorted(str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())
 
 

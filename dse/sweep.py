@@ -28,7 +28,8 @@ from hwgen.size_guard import DesignTooLarge
 from . import report as rep
 from .evaluate import METRICS, evaluate, violations
 from .pareto import Normalizer, hypervolume_curve, nondominated, objective_matrix
-from .picks import command_clock, design_of_row, design_yaml, knee_order
+from .families import design_mapping
+from .picks import command_clock, design_yaml, knee_order, suggest_picks
 from .progress import Progress
 from .space import Space, load_space
 from .study import (WorkerSpec, _worker_main, check_journal, completed_trials, open_storage, open_study,
@@ -210,6 +211,23 @@ def _search(space: Space, space_path: str | None, storage: str, study_name: str,
 # RTL and synthesis of Pareto designs
 
 
+def design_of_row(space: Space, row: pd.Series) -> dict[str, Any]:
+    """The design file (as a mapping) of a table row: the core the sweep priced, sized for the
+    workload's largest GEMV (the one that sets its accumulators and counters)."""
+    g = space.workload.largest
+    if not space.classic:
+        def get(name, default):
+            return row[name] if name in row.index else default
+
+        return design_mapping(str(get("architecture", "lut")), str(get("weights", space.workload.weights)),
+                              str(row["activation"]), int(row["group_size"]), int(row["luts"]),
+                              int(row["fetchers"]), int(row["pipeline"]), int(get("adder_pipeline", 0)),
+                              g.n, g.m, space.workload.max_n)
+    return {"kind": "lut", "weights": space.workload.weights, "activation": str(row["activation"]),
+            "group_size": int(row["group_size"]), "luts": int(row["luts"]), "fetchers": int(row["fetchers"]),
+            "pipeline": int(row["pipeline"]), "workload": {"n": g.n, "m": g.m}}
+
+
 def _emit_rtl(space: Space, table: pd.DataFrame, stage: Path, bar: Progress) -> dict[str, str]:
     """Each Pareto design's Verilog (as ``hwgen generate`` writes it) and its ``design.yaml``;
     a design too large to elaborate in minutes gets only its design file and a note."""
@@ -225,7 +243,7 @@ def _emit_rtl(space: Space, table: pd.DataFrame, stage: Path, bar: Progress) -> 
             (stage / folder).mkdir(parents=True, exist_ok=True)
             (stage / folder / "NOT-GENERATED.txt").write_text(f"{exc}\n")
             bar.message(f"sweep: {row['design']}: no Verilog written ({exc})")
-        (stage / folder / "design.yaml").write_text(design_yaml(space, row))
+        (stage / folder / "design.yaml").write_text(design_yaml(space, row, design))
         if int(row.get("hardwired_layers", 0)):
             _write_hardwired_designs(space, row, stage / folder)
         out[str(row["design"])] = folder
@@ -470,6 +488,9 @@ def _run_sweep(space_path: str | None, trials: int | None, storage: str | None, 
             data.rtl = _emit_rtl(space, table, stage, bar)
         if synth_top:
             data.synth = _synth_top(space, table, synth_top, stage, bar)
+        data.pick_designs = {p.design: design_yaml(space, row, design_of_row(space, row))
+                             for p in suggest_picks(space, table)
+                             for _, row in table[table["design"] == p.design].iterrows()}
         files = rep.write_report(stage, data)
         manifest = {"tool": "hwgen sweep", "summary": summary, "trials_csv": "trials.csv"}
         rep.publish(stage, out, files, manifest)
