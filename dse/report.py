@@ -393,7 +393,7 @@ th{background:#f0f0f0}img{max-width:100%;border:1px solid #eee}.kv td{text-align
 
 def _picks_md(data: ReportData, table: pd.DataFrame) -> list[str]:
     md = ["", "## Suggested designs", "",
-          "Three points of the front to start from; each design file is in `designs/`, and the commands "
+          "Points of the front to start from; each design file is in `designs/`, and the commands "
           "below, run in this report's folder, build it (`hwgen estimate` on it gives the table's area and "
           "power at this clock)."]
     for pick, row, cmds in _pick_rows(data, table):
@@ -404,7 +404,7 @@ def _picks_md(data: ReportData, table: pd.DataFrame) -> list[str]:
 
 def _picks_html(data: ReportData, table: pd.DataFrame) -> list[str]:
     h = ["<h2>Suggested designs</h2>",
-         f"<p>Three points of the front to start from. Each design file is in <code>{DESIGNS}/</code>; run the "
+         f"<p>Points of the front to start from. Each design file is in <code>{DESIGNS}/</code>; run the "
          "commands in this report's folder (<code>hwgen estimate</code> on the file gives the table's "
          "area and power at this clock).</p>"]
     for pick, row, cmds in _pick_rows(data, table):
