@@ -258,16 +258,15 @@ def test_a_real_process_exits_2_with_one_line(tmp_path):
 
 
 def test_output_closed_early_is_not_a_traceback(tmp_path):
-    """``hwgen estimate d.yaml | head -1``: the reader leaves after one line."""
+    """``hwgen estimate d.yaml | head -1``: the reader is gone before the output is written
+    (closed here at once, so the write surely fails with a broken pipe)."""
     (tmp_path / "d.yaml").write_text(GOOD_TEXT)
     proc = subprocess.Popen([sys.executable, "-m", "hwgen.cli", "estimate", "d.yaml"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    first = proc.stdout.readline()
     proc.stdout.close()
     err = proc.stderr.read().decode()
     proc.wait()
-    assert first.startswith(b"tech") and "Traceback" not in err and "Error" not in err, err
-    assert proc.returncode == 0
+    assert err == "" and proc.returncode == 0, (proc.returncode, err)
 
 
 def test_help_and_path_errors_load_no_generator(tmp_path):
