@@ -310,7 +310,7 @@ def choose_mode(space: Space, exhaustive: bool | None, search_asked: bool) -> tu
     if exhaustive is False:
         return "search", "asked for (--search)"
     if search_asked:
-        return "search", "a search was asked for (--trials, --storage or --study)"
+        return "search", "a search was asked for (--trials, --storage, --study or --jobs)"
     if space.vectorized:
         max_luts = max(space.param("luts").values)
         if size <= AUTO_EXHAUSTIVE_LIMIT and max_luts <= AUTO_EXHAUSTIVE_MAX_LUTS:
@@ -366,7 +366,7 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
         True: enumerate the whole space instead of searching. False: search (and compute
         the exhaustive front as a reference when the space has at most `REFERENCE_LIMIT`
         designs). None: the rule of `choose_mode`: enumerate a space the model prices in
-        seconds unless ``trials``, ``storage`` or ``study`` ask for a search.
+        seconds unless ``trials``, ``storage``, ``study`` or ``jobs > 1`` ask for a search.
     progress : bool
         Progress bar and messages on stderr.
 
@@ -401,7 +401,8 @@ def _run_sweep(space_path: str | None, trials: int | None, storage: str | None, 
         raise ConfigError(f"seed must be a non-negative integer, not {seed!r}")
     space = load_space(space_path)
     space_file = None if space_path is None else str(Path(space_path).resolve())
-    mode, why = choose_mode(space, exhaustive, search_asked=any(v is not None for v in (trials, storage, study)))
+    mode, why = choose_mode(space, exhaustive,
+                            search_asked=any(v is not None for v in (trials, storage, study)) or jobs > 1)
     trials = space.trials if trials is None else trials
     seed = space.seed if seed is None else seed
     out.mkdir(parents=True, exist_ok=True)

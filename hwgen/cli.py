@@ -220,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Multi-objective design-space exploration over the space in SPACE.yaml, or "
                                    "the built-in default: ternary LUT cores for BitNet b1.58 2B4T decode. A space "
                                    "the vectorized model prices in seconds is enumerated (the exact Pareto front); "
-                                   "a larger one, or one given --trials/--storage/--study, is searched with "
+                                   "a larger one, or one given --trials/--storage/--study/--jobs, is searched with "
                                    "Optuna (NSGA-II by default); the report says which and why. Writes "
                                    "report.html, report.md, CSVs, plots and, per suggested design, a design file "
                                    "with the commands that build it. An interrupted search resumes from its "

@@ -129,7 +129,7 @@ def test_auto_mode_searches_when_asked_or_too_large(space_file):
 
     space = load_space(space_file)
     assert choose_mode(space, None, search_asked=False)[0] == "exhaustive"
-    assert choose_mode(space, None, search_asked=True) == ("search", "a search was asked for (--trials, --storage or --study)")
+    assert choose_mode(space, None, search_asked=True) == ("search", "a search was asked for (--trials, --storage, --study or --jobs)")
     assert choose_mode(space, False, search_asked=False)[0] == "search"
     big = load_space(None)
     raw = yaml.safe_load(Path(ROOT / "dse" / "presets" / "default_space.yaml").read_text())
@@ -186,3 +186,20 @@ def test_estimate_prints_readable_lines_and_says_its_clock(tmp_path, monkeypatch
     assert re.fullmatch(r"area_um2\s+\d{1,3}(,\d{3})*", area)  # grouped digits, no raw float
     assert main(["estimate", str(design), "--clock-mhz", "50"]) == 0
     assert "clock_mhz                    50 (power and throughput at this clock)" in capsys.readouterr().out
+
+
+def test_progress_labels_each_objectives_best_and_waits_for_a_settled_rate():
+    import io
+
+    from dse.progress import ETA_AFTER_TRIALS, Progress
+
+    space = load_space(None)
+    bar = Progress(100, 0, space.objectives, stream=io.StringIO())
+    bar.observe({"area_mm2": 2.0, "energy_per_token_uj": 5.0, "tokens_per_s": 1.0}, True)
+    bar.observe({"area_mm2": 9.0, "energy_per_token_uj": 1.0, "tokens_per_s": 7.0}, True)
+    bar.done = 1
+    line = bar.line(now=bar._t0 + 60)
+    assert "ETA --:--" in line  # one trial's rate says nothing yet
+    assert "best per objective: area_mm2↓=2  energy_per_token_uj↓=1  tokens_per_s↑=7" in line
+    bar.done = 50  # past ETA_AFTER_TRIALS: 50 trials in 60 s leave 50 more for another minute
+    assert ETA_AFTER_TRIALS < 50 and "ETA 01:00" in bar.line(now=bar._t0 + 60)
