@@ -147,6 +147,7 @@ def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = Non
 
     clock_mhz = check_clock_mhz(clock_mhz)
     config = load(design)
+    check_build_size(config)
     if liberty is not None:
         liberty = Path(liberty)
         if not liberty.is_file():

@@ -122,6 +122,7 @@ def _cases() -> list[tuple[str, list[str]]]:
         ("estimate-directory", ["estimate", "folder"]),
         ("generate-directory", ["generate", "folder", "-o", "out"]),
         ("synth-directory", ["synth", "folder"]),
+        ("synth-too-large", ["synth", "luts_65536.yaml"]),
         ("synth-liberty-missing", ["synth", "good.yaml", "--liberty", "nope.lib"]),
         ("synth-liberty-directory", ["synth", "good.yaml", "--liberty", "folder"]),
         ("estimate-tech-missing", ["estimate", "good.yaml", "--tech", "nope.json"]),
