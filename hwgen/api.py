@@ -10,7 +10,7 @@ import os
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -137,11 +137,12 @@ def estimate(design: Design, tech: str = "osu018", clock_mhz: float | None = Non
 
 
 def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = None,
-          clock_mhz: float = DEFAULT_CLOCK_MHZ) -> dict[str, Any]:
+          clock_mhz: float = DEFAULT_CLOCK_MHZ, on_start: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Synthesize with Yosys + Liberty + OpenSTA; power annotated from a simulated workload.
 
     ``tech`` picks an open library the flow knows (`costmodel.synth.LIBRARIES`: osu018,
-    osu035); ``liberty`` overrides it with any Liberty file.
+    osu035); ``liberty`` overrides it with any Liberty file. ``on_start`` receives one line
+    saying what runs, once every input is checked (the CLI prints it: the flow takes time).
     """
     from costmodel import synth as flow
 
@@ -154,6 +155,9 @@ def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = Non
             raise InputError(f"liberty file not found: {liberty}")
     else:
         liberty = flow.library_liberty(tech)
+    if on_start is not None:
+        on_start(f"Yosys on {liberty.name}, a simulation for switching activity, OpenSTA: seconds for small "
+                 f"cores, minutes for large ones (results are cached)")
     result, seconds = family_of(config).synth(config, liberty, 1000.0 / clock_mhz)
     report = asdict(result)
     report["liberty"] = str(liberty)

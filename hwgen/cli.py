@@ -115,15 +115,13 @@ def cmd_synth(args) -> int:
     check_clock_mhz(args.clock_mhz, "--clock-mhz")
     if args.liberty is not None:
         check_input_file(args.liberty, "liberty file")
-    if not args.json:
-        _say("synth", "Yosys, a simulation for switching activity and OpenSTA: seconds for small cores, "
-                      "minutes for large ones; results are cached")
-    result = _api().synth(args.design, tech=args.tech, liberty=args.liberty, clock_mhz=args.clock_mhz)
+    result = _api().synth(args.design, tech=args.tech, liberty=args.liberty, clock_mhz=args.clock_mhz,
+                          on_start=None if args.json else lambda text: _say("synth", text))
     if args.json:
         _print_json(result)
     else:
         for key in ("area_um2", "cells", "critical_path_ns", "fmax_mhz", "power_mw", "activity_source"):
-            print(f"{key:24s} {result[key]}")
+            print(f"{key:24s} {_number(result[key])}")
     return 0
 
 
