@@ -8,6 +8,7 @@ raises `ToolError` pointing at it.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import sys
@@ -27,6 +28,12 @@ VERILATOR_MAKEFLAGS = ["CFG_CXXFLAGS_PCH_I=-include", "OPT_FAST=-O0", "OPT_SLOW=
 BUILT_MARK = ".built"
 #: What a first build usually costs on a 2-core machine (small cores: the low end; large ones: the high end).
 BUILD_TIME_HINT = {"verilator": "first build of a design: usually 1-3 minutes", "icarus": "usually seconds"}
+
+
+def _quiet_cached_build(record: logging.LogRecord) -> bool:
+    """Drop cocotb's "Skipping compilation" warning: a cached build is the normal case (a new
+    build is announced by `run_testbench` itself)."""
+    return not str(record.msg).startswith("Skipping compilation")
 
 
 def cache_root() -> Path:
@@ -78,6 +85,7 @@ def run_testbench(verilog: str, top: str, test_module: str, simulator: str,
     if not source.exists():
         source.write_text(verilog)
     runner = get_runner(simulator)
+    runner.log.addFilter(_quiet_cached_build)
     build_args = LINT_WAIVERS if simulator == "verilator" else []
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "simulation.log"
