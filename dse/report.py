@@ -391,6 +391,12 @@ table{border-collapse:collapse;font-size:12px;margin:1em 0}td,th{border:1px soli
 th{background:#f0f0f0}img{max-width:100%;border:1px solid #eee}.kv td{text-align:left}"""
 
 
+def _rtl_note(space: Space) -> str:
+    g = space.workload.largest
+    return (f"each folder's design.yaml is the priced core, sized for the workload's largest GEMV ({g.name}, "
+            f"n={g.n}, m={g.m}), for `hwgen simulate` and `hwgen synth`")
+
+
 def _picks_md(data: ReportData, table: pd.DataFrame) -> list[str]:
     md = ["", "## Suggested designs", "",
           "Points of the front to start from; each design file is in `designs/`, and the commands "
@@ -438,7 +444,7 @@ def _write_text(stage: Path, data: ReportData, plots: dict[str, list[str] | str 
     if data.synth is not None and len(data.synth):
         md += ["", "## Model against synthesis", "", _md_table(data.synth)]
     if data.rtl:
-        md += ["", "## RTL", "", "Verilog of every Pareto design (as `hwgen generate` writes it): "
+        md += ["", "## RTL", "", f"Verilog of every Pareto design (as `hwgen generate` writes it); {_rtl_note(space)}: "
                + ", ".join(f"[{k}]({v}/)" for k, v in data.rtl.items())]
     md += ["", "## Workload", "", gemv_table(space.workload), "",
            "## Files", "", "- `trials.csv`: every trial (parameters, metrics, feasibility)",
@@ -466,7 +472,8 @@ def _write_text(stage: Path, data: ReportData, plots: dict[str, list[str] | str 
     if data.synth is not None and len(data.synth):
         h += ["<h2>Model against synthesis</h2>", _html_table(data.synth)]
     if data.rtl:
-        h += ["<h2>RTL</h2><p>" + ", ".join(f"<a href='{v}/'>{k}</a>" for k, v in data.rtl.items()) + "</p>"]
+        h += [f"<h2>RTL</h2><p>Verilog of every Pareto design; {html.escape(_rtl_note(space))}: "
+              + ", ".join(f"<a href='{v}/'>{k}</a>" for k, v in data.rtl.items()) + "</p>"]
     wl = pd.DataFrame([{"projection": g.name, "n": g.n, "m": g.m, "per token": g.count} for g in space.workload.gemvs])
     h += ["<h2>Workload</h2>", _html_table(wl),
           "<p>Files: <a href='trials.csv'>trials.csv</a>, <a href='pareto.csv'>pareto.csv</a>, "
