@@ -46,6 +46,9 @@ def test_default_sweep_report_leads_to_a_design_whose_estimate_is_the_row(tmp_pa
     assert "mode</th><td>exhaustive:" in page  # the default space is enumerated: the exact front
     section = page[page.index("<h2>Suggested designs</h2>"):]
     design = re.search(r"<h3 id='(p\d+)'>", section).group(1)
+    assert f"<title>{design}: " in page  # the plots' hover names the same design
+    table = pd.read_csv(tmp_path / "rep" / "pareto.csv")
+    assert all(f"<td>{d}</td>" in page for d in table["design"])  # the HTML table holds every Pareto design
     commands = html.unescape(re.search(r"<pre>(.*?)</pre>", section, re.S).group(1)).splitlines()
     generate = next(c for c in commands if c.startswith("hwgen generate"))
     args = shlex.split(generate)[1:]
