@@ -228,15 +228,22 @@ def design_of_row(space: Space, row: pd.Series) -> dict[str, Any]:
             "pipeline": int(row["pipeline"]), "workload": {"n": g.n, "m": g.m}}
 
 
+def _core_summary(design: dict[str, Any]) -> str:
+    if design["kind"] == "mac":
+        return f"mac, rows={design['rows']}, columns={design['columns']}"
+    return f"{design['kind']}, mu={design['group_size']}, L={design['luts']}, K={design['fetchers']}"
+
+
 def _emit_rtl(space: Space, table: pd.DataFrame, stage: Path, bar: Progress) -> dict[str, str]:
     """Each Pareto design's Verilog (as ``hwgen generate`` writes it) and its ``design.yaml``;
     a design too large to elaborate in minutes gets only its design file and a note."""
     from hwgen.api import generate
 
     out = {}
-    for _, row in table.iterrows():
+    for i, (_, row) in enumerate(table.iterrows()):
         folder = f"rtl/{row['design']}"
         design = design_of_row(space, row)
+        bar.message(f"sweep: Verilog {i + 1}/{len(table)}: {row['design']} ({_core_summary(design)})")
         try:
             generate(design, stage / folder, clock_mhz=command_clock(row))
         except DesignTooLarge as exc:
