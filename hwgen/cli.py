@@ -29,6 +29,23 @@ def _say(command: str, text: str) -> None:
     """A progress note on stderr (stdout stays the command's result)."""
     print(f"hwgen {command}: {text}", file=sys.stderr, flush=True)
 
+
+#: Elaborations expected to take longer than this are announced.
+ANNOUNCE_BUILD_S = 10.0
+
+
+def _load_announced(command: str, path: str):
+    """The validated design; a note first if generating its Verilog will take a while."""
+    from .size_guard import build_seconds, check_build_size
+
+    config = _api().load(path)
+    check_build_size(config)
+    seconds = build_seconds(config)
+    if seconds > ANNOUNCE_BUILD_S:
+        took = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} minutes"
+        _say(command, f"elaborating {config.top}: roughly {took} for a core this size")
+    return config
+
 DESCRIPTION = """\
 hwgen generates and explores hardware for low-bit LLM inference: LUT-based
 ternary GEMV cores and hardwired-neuron arrays. Every design is a YAML file
@@ -45,7 +62,7 @@ def cmd_generate(args) -> int:
     check_input_file(args.design, "design file")
     check_clock_mhz(args.clock_mhz, "--clock-mhz")
     check_output_dir(args.out, "output folder")
-    info = _api().generate(args.design, args.out, clock_mhz=args.clock_mhz)
+    info = _api().generate(_load_announced("generate", args.design), args.out, clock_mhz=args.clock_mhz)
     print(f"wrote {args.out}/{info['top']}.v, filelist.f, constraints.sdc, manifest.json")
     return 0
 
@@ -59,7 +76,8 @@ def cmd_simulate(args) -> int:
     api = _api()
     weights = None if args.weights is None else api.load_array(args.weights, "weights")
     activations = api.load_array(args.activations, "activations")
-    result = api.simulate(args.design, weights, activations, simulator=args.simulator, seed=args.seed)
+    result = api.simulate(_load_announced("simulate", args.design), weights, activations, simulator=args.simulator,
+                          seed=args.seed)
     api.save_array(args.out, result)
     print(f"{args.simulator}: RTL matches the reference model on {result.size} outputs; wrote {args.out}")
     return 0

@@ -15,10 +15,13 @@ import os
 
 from .errors import ConfigError
 
-__all__ = ["DesignTooLarge", "check_build_size", "check_estimate_size", "MAX_LANES", "MAX_ESTIMATE_LUTS"]
+__all__ = ["DesignTooLarge", "build_seconds", "check_build_size", "check_estimate_size", "MAX_LANES",
+           "MAX_ESTIMATE_LUTS"]
 
 #: Fetch muxes (L*K) or multiplier lanes (rows*columns) a generated core may have.
 MAX_LANES = 16_384
+#: Seconds of elaboration per fetch mux or multiplier lane (the measurements above).
+SECONDS_PER_LANE = 0.01
 #: LUTs the per-design cost model counts adders for.
 MAX_ESTIMATE_LUTS = 2_048
 OVERRIDE = "HWGEN_SIZE_LIMIT"
@@ -40,6 +43,12 @@ def _lanes(config) -> tuple[int, str] | None:
     return None
 
 
+def build_seconds(config) -> float:
+    """Roughly how long elaborating ``config`` takes (0 for designs emitted as text)."""
+    lanes = _lanes(config)
+    return 0.0 if lanes is None else lanes[0] * SECONDS_PER_LANE
+
+
 def check_build_size(config) -> None:
     """Raise `ConfigError` if elaborating ``config`` would take minutes."""
     if not _enabled():
@@ -47,7 +56,7 @@ def check_build_size(config) -> None:
     lanes = _lanes(config)
     if lanes is not None and lanes[0] > MAX_LANES:
         raise DesignTooLarge(f"too large to elaborate in minutes: {lanes[1]} ({lanes[0]:,}) exceed {MAX_LANES:,} "
-                             f"(about 10 ms each); use a smaller core, or set {OVERRIDE}=off to wait")
+                             f"(about {SECONDS_PER_LANE * 1e3:.0f} ms each); use a smaller core, or set {OVERRIDE}=off to wait")
 
 
 def check_estimate_size(config) -> None:
