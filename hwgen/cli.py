@@ -18,6 +18,14 @@ import sys
 from . import __version__
 from .errors import HwgenError
 from .preflight import DEFAULT_CLOCK_MHZ, check_clock_mhz, check_input_file, check_output_dir, check_output_file
+from .size_guard import build_seconds, check_build_size
+
+DESCRIPTION = """\
+hwgen generates and explores hardware for low-bit LLM inference: LUT-based
+ternary GEMV cores and hardwired-neuron arrays. Every design is a YAML file
+(see designs/); every number comes from the analytical cost model or real
+synthesis, and every RTL output is checked bit-exact in simulation.
+"""
 
 
 def _api():
@@ -36,8 +44,6 @@ ANNOUNCE_BUILD_S = 10.0
 
 def _load_announced(command: str, path: str):
     """The validated design; a note first if generating its Verilog will take a while."""
-    from .size_guard import build_seconds, check_build_size
-
     config = _api().load(path)
     check_build_size(config)
     seconds = build_seconds(config)
@@ -45,13 +51,6 @@ def _load_announced(command: str, path: str):
         took = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} minutes"
         _say(command, f"elaborating {config.top}: roughly {took} for a core this size")
     return config
-
-DESCRIPTION = """\
-hwgen generates and explores hardware for low-bit LLM inference: LUT-based
-ternary GEMV cores and hardwired-neuron arrays. Every design is a YAML file
-(see designs/); every number comes from the analytical cost model or real
-synthesis, and every RTL output is checked bit-exact in simulation.
-"""
 
 
 def _print_json(data) -> None:
