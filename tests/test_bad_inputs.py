@@ -26,6 +26,7 @@ SPACE = {"name": "tiny", "workload": {"name": "t", "gemvs": [{"name": "a", "n": 
          "parameters": {"group_size": [2, 3], "luts": [1, 2, 4], "fetchers": [1, 2, 4], "pipeline": [0, 1]},
          "objectives": ["area_mm2", "energy_per_token_uj", "tokens_per_s"],
          "constraints": {"max_area_mm2": 5}, "search": {"trials": 5, "population": 4}}
+HARDWIRED = {"kind": "hardwired", "weights": "ternary", "activation": "int8", "workload": {"n": 96, "m": 40}}
 #: A folder no process may create files in, root included (sysfs is read-only).
 READ_ONLY = "/sys/hwgen-test"
 
@@ -80,6 +81,11 @@ DESIGNS: dict[str, str | bytes] = {
     "unknown_field": _design(lutz=8),
     "accumulator_narrow": _design(accumulator_width=4),
     "space_as_design": yaml.safe_dump(SPACE),
+    "hw_weights_missing": yaml.safe_dump({**HARDWIRED, "weights_file": "nope.npy"}),
+    "hw_weights_folder": yaml.safe_dump({**HARDWIRED, "weights_file": "folder"}),
+    "hw_weights_text": yaml.safe_dump({**HARDWIRED, "weights_file": "text.npy"}),
+    "hw_format_bad": yaml.safe_dump({**HARDWIRED, "weights": "int9"}),
+    "hw_sharing_bad": yaml.safe_dump({**HARDWIRED, "sharing": "maybe"}),
 }
 
 #: Space files that must be refused.
