@@ -401,7 +401,7 @@ def _picks_md(data: ReportData, table: pd.DataFrame) -> list[str]:
     md = ["", "## Suggested designs", "",
           "Points of the front to start from; each design file is in `designs/`, and the commands "
           "below, run in this report's folder, build it (`hwgen estimate` on it gives the table's area and "
-          "power at this clock)."]
+          "power at this clock; for a design with hardwired layers, those of its core)."]
     for pick, row, cmds in _pick_rows(data, table):
         md += ["", f"### {pick.design}: {pick.title}", "", f"{_core_text(row)}; {_pick_metrics(data, row)}. "
                f"Why: {pick.reason}.", "", "```sh", *cmds.values(), "```"]
@@ -412,7 +412,7 @@ def _picks_html(data: ReportData, table: pd.DataFrame) -> list[str]:
     h = ["<h2>Suggested designs</h2>",
          f"<p>Points of the front to start from. Each design file is in <code>{DESIGNS}/</code>; run the "
          "commands in this report's folder (<code>hwgen estimate</code> on the file gives the table's "
-         "area and power at this clock).</p>"]
+         "area and power at this clock; for a design with hardwired layers, those of its core).</p>"]
     for pick, row, cmds in _pick_rows(data, table):
         h += [f"<h3 id='{html.escape(pick.design)}'>{html.escape(pick.design)}: {html.escape(pick.title)}</h3>",
               f"<p>{html.escape(_core_text(row))}; {html.escape(_pick_metrics(data, row))}. "
