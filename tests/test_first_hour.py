@@ -206,3 +206,26 @@ def test_progress_labels_each_objectives_best_and_waits_for_a_settled_rate():
     assert "best per objective: area_mm2↓=2  energy_per_token_uj↓=1  tokens_per_s↑=7" in line
     bar.done = 50  # past ETA_AFTER_TRIALS: 50 trials in 60 s leave 50 more for another minute
     assert ETA_AFTER_TRIALS < 50 and "ETA 01:00" in bar.line(now=bar._t0 + 60)
+
+
+def test_every_family_row_is_the_estimate_of_its_design_file(tmp_path):
+    """Rows of MAC baselines and other weight formats too: the design file is the priced core."""
+    from dse.picks import command_clock
+    from dse.sweep import design_of_row
+    from hwgen.api import estimate
+
+    raw = {"name": "fam", "workload": {"name": "t", "gemvs": [{"name": "a", "n": 64, "m": 32, "count": 3},
+                                                              {"name": "b", "n": 32, "m": 64, "count": 1}]},
+           "tech": "osu018", "parameters": {"architecture": ["lut", "mac"], "weights": ["sherry", "int4", "ternary"],
+                                            "activation": ["int4", "fp16"], "group_size": 2, "luts": [1, 2],
+                                            "fetchers": [1, 2], "pipeline": 1},
+           "objectives": ["area_mm2", "energy_per_token_uj", "tokens_per_s"]}
+    path = tmp_path / "fam.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    res = run_sweep(str(path), out_dir=str(tmp_path / "o"), progress=False)
+    assert res.mode == "exhaustive" and res.pareto["architecture"].nunique() == 2
+    space = load_space(str(path))
+    for _, row in res.pareto.iterrows():
+        est = estimate(design_of_row(space, row), space.tech, clock_mhz=command_clock(row))
+        assert est["area_um2"] == pytest.approx(row["area_mm2"] * 1e6, rel=1e-6), row["design"]
+        assert est["power_mw"] == pytest.approx(row["power_mw"], rel=1e-4), row["design"]
