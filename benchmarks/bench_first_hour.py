@@ -8,7 +8,12 @@ runs each mode several times (alternating) and prints the min / median / max tim
 CLI latency: ``hwgen --help`` and a one-line error (``hwgen sweep nope.yaml``) as real
 processes, the same way a user types them.
 
-Run: ``.venv/bin/python benchmarks/bench_first_hour.py [--repeat 3]``
+``--rule``: the evidence behind `dse.sweep.choose_mode` and `hwgen.size_guard`: the time to
+enumerate the default space widened to larger L, to price 100 designs of the shipped
+all-families space one at a time, to estimate single cores with many LUTs, and to
+elaborate a LUT core and a MAC core with many lanes.
+
+Run: ``.venv/bin/python benchmarks/bench_first_hour.py [--repeat 3] [--rule]``
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dse.sweep import run_sweep  # noqa: E402
+
+#: The default space widened for the rule's timing: every activation, mu 2..8, K up to 4,096.
+WIDE = {"group_size": [2, 3, 4, 5, 6, 7, 8], "fetchers": {"min": 1, "max": 4096, "scale": "pow2"},
+        "pipeline": {"min": 0, "max": 11}, "activation": ["int4", "int8"]}
+LUT = {"kind": "lut", "weights": "ternary", "activation": "int8", "group_size": 3, "pipeline": 1,
+       "workload": {"n": 300, "m": 70}}
 
 
 def _sweep(mode: str, out: Path):
@@ -46,10 +57,53 @@ def _spread(values: list[float]) -> str:
     return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f} s"
 
 
+def _timed(fn) -> float:
+    t0 = time.monotonic()
+    fn()
+    return time.monotonic() - t0
+
+
+def rule() -> None:
+    """Time what the mode rule and the size guard bound."""
+    import numpy as np
+    import yaml
+
+    from dse.evaluate import evaluate
+    from dse.space import default_space_path, load_space, parse_space
+    from hwgen import api
+
+    raw = yaml.safe_load(default_space_path().read_text())
+    print("| enumerated space | designs | seconds |\n|---|---:|---:|")
+    for max_luts in (256, 512, 1024, 2048):
+        space = parse_space({**raw, "parameters": {**raw["parameters"], **WIDE,
+                                                   "luts": {"min": 1, "max": max_luts, "scale": "pow2"}}})
+        grid = space.grid()
+        print(f"| default widened, L <= {max_luts} | {len(grid['luts']):,} | {_timed(lambda: evaluate(space, grid)):.1f} |")
+    fam = load_space("all_families")
+    grid = fam.grid()
+    pick = np.random.default_rng(0).choice(len(grid["luts"]), 100, replace=False)
+    sub = {k: v[pick] for k, v in grid.items()}
+    print(f"| all_families, 100 designs priced one at a time | 100 | {_timed(lambda: evaluate(fam, sub)):.1f} |")
+    print("\n| single design | step | seconds |\n|---|---|---:|")
+    for luts in (1024, 2048, 4096):
+        design = {**LUT, "luts": luts, "fetchers": 8}
+        seconds = _timed(lambda: api.estimate(design))
+        print(f"| LUT mu=3 L={luts} K=8 | estimate | {seconds:.1f} |")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, design in (("LUT mu=3 L=32 K=64", {**LUT, "luts": 32, "fetchers": 64}),
+                             ("MAC ternary 32 x 32 lanes", {"kind": "mac", "rows": 32, "columns": 32, "pipeline": 1,
+                                                           "workload": {"n": 256, "m": 64}})):
+            print(f"| {name} | generate | {_timed(lambda: api.generate(design, Path(tmp) / 'g')):.1f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rule", action="store_true", help="only the timings behind the mode rule and size guard")
     args = parser.parse_args()
+    if args.rule:
+        rule()
+        return
     times: dict[str, list[float]] = {"default": [], "nsga2": []}
     last = {}
     with tempfile.TemporaryDirectory() as tmp:
