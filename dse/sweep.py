@@ -45,12 +45,13 @@ REFERENCE_LIMIT = 1_000_000
 #: The same limits for spaces with per-design (float, MAC, non-ternary) cost models.
 FAMILY_EXHAUSTIVE_LIMIT = 50_000
 FAMILY_REFERENCE_LIMIT = 5_000
-#: A sweep not told how to run enumerates a space the model prices in seconds (measured on 2
-#: cores: the vectorized model took 1.7 s for 13,650 designs with L <= 512; per-design
-#: models take ~20 ms a design): the exact front for less than a search costs.
+#: A sweep not told how to run enumerates a space the model prices in seconds
+#: (`benchmarks/bench_first_hour.py --rule`, 2 cores: the vectorized model took 1.7-3.4 s for
+#: 13,650 designs with L <= 512, 7 s with L <= 1,024, 24 s with L <= 2,048; per-design models
+#: 20-65 ms a design): the exact front for less than a search costs.
 AUTO_EXHAUSTIVE_LIMIT = 50_000
 AUTO_EXHAUSTIVE_MAX_LUTS = 512
-AUTO_FAMILY_EXHAUSTIVE_LIMIT = 500
+AUTO_FAMILY_EXHAUSTIVE_LIMIT = 200
 JOURNAL = "study.journal"
 
 
