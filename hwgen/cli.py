@@ -62,7 +62,7 @@ def cmd_generate(args) -> int:
     check_clock_mhz(args.clock_mhz, "--clock-mhz")
     check_output_dir(args.out, "output folder")
     info = _api().generate(_load_announced("generate", args.design), args.out, clock_mhz=args.clock_mhz)
-    print(f"wrote {args.out}/{info['top']}.v, filelist.f, constraints.sdc, manifest.json")
+    print(f"wrote {args.out}/{', '.join(info['files'])}, filelist.f, constraints.sdc, manifest.json")
     return 0
 
 
