@@ -89,6 +89,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("validation", "Cost model against synthesis (validation)", "benchmarks.validation:section", quick=True),
     Section("model-speed", "Cost model speed", "benchmarks.bench_costmodel:section", quick=True),
     Section("default-sweep", "Default sweep (`hwgen sweep`)", "benchmarks.sweeps:default_sweep", quick=True),
+    Section("first-hour", "First hour: the default sweep against the NSGA-II search, CLI latency",
+            command=("benchmarks/bench_first_hour.py", "--repeat", "3")),
     Section("per-token", "Per-token account: the LM head and DRAM energy", "benchmarks.per_token_account:section",
             quick=True),
     Section("synth-top", "`--synth-top` on the shipped n5 space, like for like",

@@ -1,4 +1,5 @@
-"""A one-line progress bar on stderr: trials done, rate, ETA and the best value of each objective so far.
+"""A one-line progress bar on stderr: trials done, rate, ETA and the best value of each objective so far
+(each objective's best on its own: usually from different designs, and labelled so).
 
 On a terminal the line redraws in place; otherwise (a log file, CI) one line is
 printed every ``log_every_s`` seconds and at the end.
@@ -11,6 +12,10 @@ import time
 from typing import TextIO
 
 __all__ = ["Progress"]
+
+#: No ETA before this many seconds and trials: the first trials' rate includes start-up.
+ETA_AFTER_S = 2.0
+ETA_AFTER_TRIALS = 10
 
 
 def _fmt_s(seconds: float) -> str:
@@ -65,12 +70,13 @@ class Progress:
         filled = int(round(frac * self.width))
         bar = "#" * filled + "-" * (self.width - filled)
         rate = ran / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
+        settled = elapsed >= ETA_AFTER_S and ran >= ETA_AFTER_TRIALS  # early rates include start-up
+        eta = (self.total - self.done) / rate if rate > 0 and settled else float("nan")
         eta_s = _fmt_s(eta) if eta == eta else "--:--"
         best = "  ".join(f"{o.name}{'↓' if o.direction == 'minimize' else '↑'}={self.best[o.name]:.4g}"
                          for o in self.objectives if o.name in self.best)
         return (f"sweep [{bar}] {self.done}/{self.total} trials  {rate:.0f}/s  "
-                f"elapsed {_fmt_s(elapsed)}  ETA {eta_s}  best: {best or 'no feasible design yet'}")
+                f"elapsed {_fmt_s(elapsed)}  ETA {eta_s}  best per objective: {best or 'no feasible design yet'}")
 
     def _draw(self, now: float) -> None:
         self._drawn_done = self.done

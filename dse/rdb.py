@@ -13,8 +13,9 @@ below the target. The study then holds exactly the requested number of trials ho
 many workers run. A worker killed while holding a lock loses its connection, and the
 server releases the lock with it.
 
-Other RDB back ends (SQLite, MySQL) open as Optuna opens them; their workers rely on
-the per-run quotas of `dse.study.run_worker`.
+Other storages count the study's complete trials before each add without a server lock:
+exact for a journal file, whose workers hold a file lock around the count and the add
+(`dse.study.run_worker`); on SQLite or MySQL two workers may both add the last trial.
 """
 
 from __future__ import annotations
@@ -65,18 +66,20 @@ class BudgetGate:
     """Admits finished trials into a study while it holds fewer than ``target`` complete ones.
 
     Exact on PostgreSQL (count and add under the study's advisory lock); on any other
-    storage every trial is admitted and the callers' quotas keep the count.
+    storage the count and the add are as atomic as the caller's lock makes them.
     """
 
     def __init__(self, storage: optuna.storages.BaseStorage, study: optuna.Study, target: int):
-        self.study, self.target = study, target
+        self.storage, self.study, self.target = storage, study, target
         self._engine = storage.engine if isinstance(storage, optuna.storages.RDBStorage) and \
             is_postgres(storage.url) else None
-        self._study_id = storage.get_study_id_from_name(study.study_name) if self._engine else None
+        self._study_id = storage.get_study_id_from_name(study.study_name)
 
     def add(self, trial: optuna.trial.FrozenTrial) -> bool:
         """Add ``trial`` unless the study is full; True if it was added."""
         if self._engine is None:
+            if self.storage.get_n_trials(self._study_id, optuna.trial.TrialState.COMPLETE) >= self.target:
+                return False
             self.study.add_trial(trial)
             return True
         with _locked(self._engine, self._study_id) as conn:

@@ -24,14 +24,17 @@ import pandas as pd
 from costmodel.model import ACCURACY_REGIMES, accuracy, accuracy_text
 from costmodel.tech import load_tech
 
+from .picks import Pick, commands, suggest_picks
 from .space import Space
 from .workload import gemv_table
 
 __all__ = ["ReportData", "write_report", "publish", "importance", "MANIFEST", "TABLE_ROWS"]
 
 MANIFEST = "manifest.json"
-#: Pareto designs listed in the Markdown/HTML tables (all of them are in pareto.csv).
+#: Pareto designs listed in the Markdown table (the HTML table and pareto.csv hold all of them).
 TABLE_ROWS = 60
+#: Folder of the suggested designs' files in the report.
+DESIGNS = "designs"
 
 _PNG_META = {"Software": None}
 
@@ -58,6 +61,7 @@ class ReportData:
     refined : DataFrame | None
         The synthesized designs re-ranked by measured numbers (`dse.refine.rerank`).
     rtl : dict design id -> folder, for ``--emit-rtl``.
+    pick_designs : dict design id -> design file text, for the suggested designs.
     """
 
     space: Space
@@ -70,6 +74,7 @@ class ReportData:
     synth_note: str = ""
     refined: pd.DataFrame | None = None
     rtl: dict[str, str] = field(default_factory=dict)
+    pick_designs: dict[str, str] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------
@@ -122,6 +127,67 @@ def _pareto_table(data: ReportData) -> pd.DataFrame:
     return front[cols + extra]
 
 
+def _core_text(row: pd.Series) -> str:
+    """A row's core in its family's own terms (a MAC baseline has rows and columns, not mu/L/K)."""
+    if row.get("architecture") == "mac":
+        return f"rows={int(row['group_size']) * int(row['luts'])} columns={int(row['fetchers'])}"
+    return f"mu={int(row['group_size'])} L={int(row['luts'])} K={int(row['fetchers'])}"
+
+
+def _energy_unit(values: pd.Series) -> tuple[float, str]:
+    """Scale and unit that keep per-token energies (stored in uJ) readable: nJ, uJ or mJ."""
+    typical = float(values.abs().median()) if len(values) else 1.0
+    if typical >= 1e3:
+        return 1e-3, "mj"
+    if typical < 1.0:
+        return 1e3, "nj"
+    return 1.0, "uj"
+
+
+def _display_table(data: ReportData, table: pd.DataFrame) -> pd.DataFrame:
+    """The Pareto table as shown to a reader: energy in nJ/uJ/mJ as fits, each family's own
+    parameter names, no trial numbers in exhaustive mode (pareto.csv keeps the raw columns)."""
+    df = table.copy()
+    if data.summary.get("mode") == "exhaustive":
+        df = df.drop(columns=["trial"])
+    for col in [c for c in df.columns if c.endswith("_uj")]:
+        scale, unit = _energy_unit(df[col])
+        if unit != "uj":
+            df[col] = df[col] * scale
+            df = df.rename(columns={col: f"{col[:-3]}_{unit}"})
+    if "architecture" in df.columns:
+        at = list(df.columns).index("group_size")
+        df.insert(at, "core", [_core_text(r) for _, r in df.iterrows()])
+        df = df.drop(columns=["group_size", "luts", "fetchers"])
+    else:
+        df = df.rename(columns={"group_size": "mu", "luts": "L", "fetchers": "K"})
+    return df
+
+
+def _pick_rows(data: ReportData, table: pd.DataFrame) -> list[tuple[Pick, pd.Series, dict[str, str]]]:
+    """Each suggested pick with its table row and its commands, run from the report's folder
+    (paths relative to it, so the same trials give the same report wherever it is written)."""
+    out = []
+    for pick in suggest_picks(data.space, table):
+        row = table[table["design"] == pick.design].iloc[0]
+        path = f"{DESIGNS}/{pick.design}.yaml"
+        out.append((pick, row, commands(data.space, row, path, f"build/{pick.design}")))
+    return out
+
+
+def _pick_metrics(data: ReportData, row: pd.Series) -> str:
+    names = [o.name for o in data.space.objectives] + [c for c in ("power_mw", "clock_mhz") if c in row.index]
+    parts = []
+    for name in dict.fromkeys(names):
+        value = float(row[name])
+        if name.endswith("_uj"):
+            scale, unit = _energy_unit(pd.Series([value]))
+            parts.append(f"{name[:-3]}_{unit} {value * scale:.4g}")
+        else:
+            parts.append(f"{name} {value:.4g}")
+    return ", ".join(parts)
+
+
 # ----------------------------------------------------------------------------
 # Plots
 
@@ -137,6 +203,15 @@ def _pyplot():
     return plt
 
 
+def _label_points(data: ReportData) -> pd.DataFrame:
+    """Front rows labelled on the PNGs: the suggested picks and each objective's extremes."""
+    table = _pareto_table(data)
+    ids = {p.design for p in suggest_picks(data.space, table)}
+    for o in data.space.objectives:
+        ids |= {str(table.loc[table[o.name].idxmin(), "design"]), str(table.loc[table[o.name].idxmax(), "design"])}
+    return table[table["design"].isin(ids)]
+
+
 def _plot_fronts(data: ReportData, plots: Path) -> list[str]:
     space, frame = data.space, data.frame
     names = []
@@ -149,13 +224,20 @@ def _plot_fronts(data: ReportData, plots: Path) -> list[str]:
         infeas = frame[~frame["feasible"]]
         if len(infeas):
             ax.scatter(infeas[a.name], infeas[b.name], s=6, marker="x", color="#e8a0a0", label="infeasible", lw=0.6)
-        ax.scatter(feas[a.name], feas[b.name], s=6, color="#b0b0b0", label="feasible trials" if "trial" in frame else "designs")
+        exhaustive = data.summary.get("mode") == "exhaustive"
+        ax.scatter(feas[a.name], feas[b.name], s=6, color="#b0b0b0",
+                   label="feasible designs" if exhaustive else "feasible trials")
         front = frame[frame["pareto"]]
-        ax.scatter(front[a.name], front[b.name], s=18, color="#1f77b4", label="Pareto front (found)", zorder=3)
+        ax.scatter(front[a.name], front[b.name], s=18, color="#1f77b4", zorder=3,
+                   label="Pareto front (exact: every design enumerated)" if exhaustive else "Pareto front (found)")
         if data.reference is not None:
             ref = data.reference
             ax.scatter(ref[a.name], ref[b.name], s=40, facecolors="none", edgecolors="black", lw=0.8,
-                       label="exhaustive front", zorder=4)
+                       label="exhaustive front (a dot without a ring: found, but beaten)", zorder=4)
+        if len(front):
+            for _, row in _label_points(data).iterrows():
+                ax.annotate(str(row["design"]), (row[a.name], row[b.name]), fontsize=6, xytext=(3, 3),
+                            textcoords="offset points", zorder=5)
         ax.set_xscale("log" if a.log else "linear")
         ax.set_yscale("log" if b.log else "linear")
         ax.set_xlabel(f"{a.label} ({'lower' if a.direction == 'minimize' else 'higher'} is better)")
@@ -170,6 +252,39 @@ def _plot_fronts(data: ReportData, plots: Path) -> list[str]:
         _pyplot().close(fig)
         names.append(name)
     return names
+
+
+def _svg_front(data: ReportData, a, b, width: int = 640, height: int = 420) -> str:
+    """An inline SVG of the front in objectives ``a``, ``b``: hovering a point shows its design id
+    and metrics (the same ids as the table, pareto.csv and the design files)."""
+    table = _pareto_table(data)
+    picks = {p.design for p in suggest_picks(data.space, table)}
+    pad = 50
+
+    def scale(values: np.ndarray, log: bool, lo_px: float, hi_px: float) -> np.ndarray:
+        v = np.log10(np.maximum(values, 1e-300)) if log else values.astype(np.float64)
+        lo, hi = float(v.min()), float(v.max())
+        span = hi - lo if hi > lo else 1.0
+        return lo_px + (v - lo) / span * (hi_px - lo_px)
+
+    xs = scale(table[a.name].to_numpy(), a.log, pad, width - 10)
+    ys = scale(table[b.name].to_numpy(), b.log, height - pad, 10)
+    dots = []
+    for (_, row), x, y in zip(table.iterrows(), xs, ys):
+        tip = html.escape(f"{row['design']}: {_pick_metrics(data, row)}")
+        pick = row["design"] in picks
+        dots.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='{5 if pick else 3.5}' fill='{'#d62728' if pick else '#1f77b4'}'>"
+                    f"<title>{tip}</title></circle>")
+        if pick:
+            dots.append(f"<text x='{x + 6:.1f}' y='{y - 6:.1f}' font-size='10'>{html.escape(str(row['design']))}</text>")
+    axes = (f"<line x1='{pad}' y1='{height - pad}' x2='{width - 10}' y2='{height - pad}' stroke='#888'/>"
+            f"<line x1='{pad}' y1='10' x2='{pad}' y2='{height - pad}' stroke='#888'/>"
+            f"<text x='{width / 2:.0f}' y='{height - 15}' font-size='11' text-anchor='middle'>"
+            f"{html.escape(a.label)}{' (log)' if a.log else ''}</text>"
+            f"<text x='12' y='{height / 2:.0f}' font-size='11' text-anchor='middle' "
+            f"transform='rotate(-90 12 {height / 2:.0f})'>{html.escape(b.label)}{' (log)' if b.log else ''}</text>")
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+            f"style='border:1px solid #eee'>{axes}{''.join(dots)}</svg>")
 
 
 def _plot_hypervolume(data: ReportData, plots: Path) -> str | None:
@@ -269,7 +384,7 @@ def _summary_lines(data: ReportData) -> list[tuple[str, str]]:
         *_accuracy_lines(space.tech),
         ("objectives", ", ".join(f"{o.name} ({o.direction})" for o in space.objectives)),
         ("constraints", ", ".join(f"{k} = {v:g}" for k, v in space.constraints.items()) or "none"),
-        ("mode", s["mode"]),
+        ("mode", f"{s['mode']}: {s['mode_reason']}" if s.get("mode_reason") else s["mode"]),
     ]
     if s["mode"] == "search":
         lines += [("sampler", f"{s['sampler']} (seed {s['seed']}, population {space.population})"),
@@ -294,13 +409,47 @@ table{border-collapse:collapse;font-size:12px;margin:1em 0}td,th{border:1px soli
 th{background:#f0f0f0}img{max-width:100%;border:1px solid #eee}.kv td{text-align:left}"""
 
 
+def _rtl_note(space: Space) -> str:
+    g = space.workload.largest
+    return (f"each folder's design.yaml is the priced core, sized for the workload's largest GEMV ({g.name}, "
+            f"n={g.n}, m={g.m}), for `hwgen simulate` and `hwgen synth`")
+
+
+def _picks_md(data: ReportData, table: pd.DataFrame) -> list[str]:
+    md = ["", "## Suggested designs", "",
+          "Points of the front to start from; each design file is in `designs/`, and the commands "
+          "below, run in this report's folder, build it (`hwgen estimate` on it gives the table's area and "
+          "power at this clock; for a design with hardwired layers, those of its core)."]
+    for pick, row, cmds in _pick_rows(data, table):
+        md += ["", f"### {pick.design}: {pick.title}", "", f"{_core_text(row)}; {_pick_metrics(data, row)}. "
+               f"Why: {pick.reason}.", "", "```sh", *cmds.values(), "```"]
+    return md
+
+
+def _picks_html(data: ReportData, table: pd.DataFrame) -> list[str]:
+    h = ["<h2>Suggested designs</h2>",
+         f"<p>Points of the front to start from. Each design file is in <code>{DESIGNS}/</code>; run the "
+         "commands in this report's folder (<code>hwgen estimate</code> on the file gives the table's "
+         "area and power at this clock; for a design with hardwired layers, those of its core).</p>"]
+    for pick, row, cmds in _pick_rows(data, table):
+        h += [f"<h3 id='{html.escape(pick.design)}'>{html.escape(pick.design)}: {html.escape(pick.title)}</h3>",
+              f"<p>{html.escape(_core_text(row))}; {html.escape(_pick_metrics(data, row))}. "
+              f"Why: {html.escape(pick.reason)}. Design file: "
+              f"<a href='{DESIGNS}/{html.escape(pick.design)}.yaml'>{DESIGNS}/{html.escape(pick.design)}.yaml</a></p>",
+              "<pre>" + html.escape("\n".join(cmds.values())) + "</pre>"]
+    return h
+
+
 def _write_text(stage: Path, data: ReportData, plots: dict[str, list[str] | str | None],
                 table: pd.DataFrame) -> None:
     space = data.space
-    shown = table.head(TABLE_ROWS)
-    more = f"\n\n(first {TABLE_ROWS} of {len(table)}; all in `pareto.csv`)" if len(table) > TABLE_ROWS else ""
+    shown_all = _display_table(data, table)
+    shown = shown_all.head(TABLE_ROWS)
+    more = f"\n\n(first {TABLE_ROWS} of {len(table)}; all in `pareto.csv` and report.html)" \
+        if len(table) > TABLE_ROWS else ""
     md = [f"# Pareto report: {space.name}", ""]
     md += [f"- **{k}**: {v}" for k, v in _summary_lines(data)]
+    md += _picks_md(data, table)
     md += ["", "## Pareto designs", "",
            "Designs no other feasible design beats on every objective. `bound` is the roofline "
            "limit: compute (cycles) or bandwidth (weight stream).", "", _md_table(shown) + more]
@@ -315,7 +464,7 @@ def _write_text(stage: Path, data: ReportData, plots: dict[str, list[str] | str 
     if data.refined is not None and len(data.refined):
         md += ["", "## Front re-ranked by synthesis", "", REFINED_NOTE, "", _md_table(data.refined)]
     if data.rtl:
-        md += ["", "## RTL", "", "Verilog of every Pareto design (as `hwgen generate` writes it): "
+        md += ["", "## RTL", "", f"Verilog of every Pareto design (as `hwgen generate` writes it); {_rtl_note(space)}: "
                + ", ".join(f"[{k}]({v}/)" for k, v in data.rtl.items())]
     md += ["", "## Workload", "", gemv_table(space.workload), "",
            "## Files", "", "- `trials.csv`: every trial (parameters, metrics, feasibility)",
@@ -325,21 +474,28 @@ def _write_text(stage: Path, data: ReportData, plots: dict[str, list[str] | str 
     h = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Pareto report: {html.escape(space.name)}</title>",
          f"<style>{_CSS}</style></head><body>", f"<h1>Pareto report: {html.escape(space.name)}</h1>",
          "<table class='kv'>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-                                        for k, v in _summary_lines(data)) + "</table>",
-         "<h2>Pareto front</h2>"]
+                                        for k, v in _summary_lines(data)) + "</table>"]
+    h += _picks_html(data, table)
+    h += ["<h2>Pareto front</h2>",
+          "<p>Hover a point for its design id and figures; the suggested designs are red.</p>"]
+    objs = space.objectives
+    h += [_svg_front(data, objs[i], objs[j]) for i, j in (list(combinations(range(len(objs)), 2)) or [(0, 0)])]
+    h += ["<p>The same fronts with every design evaluated (grey), labels on the suggested designs and "
+          "each objective's extremes:</p>"]
     h += [f"<img src='plots/{n}' alt='{n}'>" for n in plots["fronts"]]
     if plots["hv"]:
         h += ["<h2>Hypervolume against trials</h2>", f"<img src='plots/{plots['hv']}' alt='hypervolume'>"]
     if plots["importance"]:
         h += ["<h2>Parameter importance</h2>", f"<img src='plots/{plots['importance']}' alt='importance'>"]
-    h += ["<h2>Pareto designs</h2>", "<p><code>bound</code>: roofline limit, compute or bandwidth.</p>",
-          _html_table(shown), f"<p>{html.escape(more.strip())}</p>" if more else ""]
+    h += ["<h2>Pareto designs</h2>", "<p><code>bound</code>: roofline limit, compute or bandwidth. "
+          "Every Pareto design (also in <a href='pareto.csv'>pareto.csv</a>).</p>", _html_table(shown_all)]
     if data.synth is not None and len(data.synth):
         h += ["<h2>Model against synthesis</h2>", f"<p>{html.escape(data.synth_note)}</p>", _html_table(data.synth)]
     if data.refined is not None and len(data.refined):
         h += ["<h2>Front re-ranked by synthesis</h2>", f"<p>{html.escape(REFINED_NOTE)}</p>", _html_table(data.refined)]
     if data.rtl:
-        h += ["<h2>RTL</h2><p>" + ", ".join(f"<a href='{v}/'>{k}</a>" for k, v in data.rtl.items()) + "</p>"]
+        h += [f"<h2>RTL</h2><p>Verilog of every Pareto design; {html.escape(_rtl_note(space))}: "
+              + ", ".join(f"<a href='{v}/'>{k}</a>" for k, v in data.rtl.items()) + "</p>"]
     wl = pd.DataFrame([{"projection": g.name, "n": g.n, "m": g.m, "per token": g.count} for g in space.workload.gemvs])
     h += ["<h2>Workload</h2>", _html_table(wl),
           "<p>Files: <a href='trials.csv'>trials.csv</a>, <a href='pareto.csv'>pareto.csv</a>, "
@@ -360,6 +516,9 @@ def write_report(stage: Path, data: ReportData) -> list[str]:
     plots = {"fronts": _plot_fronts(data, plots_dir), "hv": _plot_hypervolume(data, plots_dir),
              "importance": _plot_importance(data, plots_dir)}
     _write_text(stage, data, plots, table)
+    (stage / DESIGNS).mkdir(exist_ok=True)
+    for design, text in data.pick_designs.items():
+        (stage / DESIGNS / f"{design}.yaml").write_text(text)
     return sorted(str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())
 
 
@@ -367,17 +526,31 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _listed_files(manifest: Path) -> set[str]:
+    """The report files an earlier manifest lists (none if it is missing or unreadable)."""
+    try:
+        listed = json.loads(manifest.read_text()).get("files", {})
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {rel for rel in listed if isinstance(rel, str) and ".." not in rel.split("/")}
+
+
 def publish(stage: Path, out: Path, files: list[str], manifest: dict[str, Any],
-            replace_dirs: tuple[str, ...] = ("plots", "rtl")) -> Path:
+            replace_dirs: tuple[str, ...] = ("plots", "rtl", DESIGNS)) -> Path:
     """Move a finished staging folder into ``out``; ``manifest.json`` goes last.
 
     The old manifest is removed first, so between the two a reader sees no complete
-    report; the folders in ``replace_dirs`` are swapped whole (stale plots do not linger).
+    report; the folders in ``replace_dirs`` are swapped whole (stale plots do not linger),
+    and files the old manifest listed that this report does not write are removed.
     """
     stage, out = Path(stage), Path(out)
     man_path = out / MANIFEST
+    previous = _listed_files(man_path)
     if man_path.exists():
         man_path.unlink()
+    for rel in previous - set(files):  # what an earlier report wrote and this one does not
+        if rel.split("/", 1)[0] not in replace_dirs:
+            (out / rel).unlink(missing_ok=True)
     trash = stage.with_name(stage.name + "-old")
     trash.mkdir(exist_ok=True)
     for d in replace_dirs:

@@ -68,7 +68,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from costmodel.memory import DEFAULT_MEMORY
 from costmodel.tech import load_tech
@@ -78,6 +77,7 @@ from hwgen.config import MAX_ADDER_PIPELINE, MAX_GROUP_SIZE, mac_max_pipeline, m
 from hwgen.errors import ConfigError
 from hwgen.fields import reject_unknown
 from hwgen.weights import fit_group_size, hardwired_weights, mac_weights, row_multiple, weight_spec
+from hwgen.yamlio import read_yaml
 
 from .workload import Workload, load_workload
 
@@ -437,10 +437,9 @@ def parse_space(raw: Any, source: str = "<mapping>", base_dir: Path | None = Non
     _check_families(byname, workload)
 
     objectives_raw = raw.get("objectives", list(DEFAULT_OBJECTIVES))
-    if isinstance(objectives_raw, str):
-        objectives_raw = [objectives_raw]
-    if not isinstance(objectives_raw, list) or not objectives_raw:
-        raise ConfigError("'objectives' must be a non-empty list of metric names")
+    if not isinstance(objectives_raw, list) or len(objectives_raw) < 2:
+        raise ConfigError(f"'objectives' must be a list of two to four metric names such as [area_mm2, tokens_per_s], "
+                          f"not {objectives_raw!r}")
     for o in objectives_raw:
         if o not in OBJECTIVES:
             raise ConfigError(f"objectives: unknown objective {o!r} (known: {', '.join(OBJECTIVES)})")
@@ -529,19 +528,14 @@ def load_space(path: str | Path | None = None) -> Space:
     ``dse/presets/all_families_space.yaml``. A model directory (``config.json`` +
     safetensors) is the default space with that checkpoint as its workload."""
     if path is not None and is_checkpoint_dir(path):
-        raw = yaml.safe_load(default_space_path().read_text())
+        raw = read_yaml(default_space_path(), "space file")
         return parse_space({**raw, "name": f"{Path(path).resolve().name}-lut", "workload": str(path)}, str(path))
     path = default_space_path() if path is None else Path(path)
     if not path.is_file() and path.suffix == "" and len(path.parts) == 1:  # a shipped space by name
         shipped = Path(str(resources.files("dse.presets") / f"{path.name}_space.yaml"))
         if shipped.is_file():
             path = shipped
-    if not path.is_file():
-        raise ConfigError(f"space file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    raw = read_yaml(path, "space file")
     try:
         return parse_space(raw, str(path), path.parent)
     except ConfigError as exc:

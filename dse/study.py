@@ -35,12 +35,15 @@ real values are in the ``design`` user attribute.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import math
 import os
 import socket
+import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -63,6 +66,9 @@ UID_ATTR = "hwgen_uid"
 #: Which process ran a trial (``host:pid``), for a study shared by many machines.
 WORKER_ATTR = "hwgen_worker"
 SPACE_ATTR = "hwgen_space"
+SEED_ATTR = "hwgen_seed"
+#: Optuna's journal lock (`optuna.storages.journal.JournalFileSymlinkLock`) is the journal path plus this.
+JOURNAL_LOCK_SUFFIX = ".lock"
 #: Trials between two pulls of other workers' trials into a worker's mirror.
 SYNC_EVERY = 10
 #: Spaces up to this many raw parameter combinations are priced once, as one table.
@@ -150,6 +156,41 @@ def repair_journal(path: Path) -> None:
         f.truncate(f.read().rfind(b"\n") + 1)
 
 
+def release_stale_lock(path: Path) -> bool:
+    """Remove the journal lock a killed process left behind (a live writer holds it for
+    milliseconds; one untouched for `LOCK_GRACE_S` is stale), waiting out the grace period
+    if needed. Returns whether a lock was removed (Optuna would otherwise stall and warn)."""
+    lock = Path(str(path) + JOURNAL_LOCK_SUFFIX)
+    while os.path.lexists(lock):
+        try:
+            age = time.time() - os.lstat(lock).st_mtime
+        except FileNotFoundError:
+            return False
+        if age >= LOCK_GRACE_S:
+            lock.unlink(missing_ok=True)
+            return True
+        time.sleep(min(LOCK_GRACE_S - age, 0.5))
+    return False
+
+
+def check_journal(path: Path) -> None:
+    """Refuse, before anything is written, a journal path that is a folder, or a file that is
+    not an Optuna journal (its first line must be a JSON record)."""
+    if path.is_dir():
+        raise ConfigError(f"storage {path} is a directory, not a journal file")
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with open(path, "rb") as f:
+        first = f.readline(1 << 20)
+    try:
+        record = json.loads(first)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        record = None
+    if not isinstance(record, dict) or "op_code" not in record:
+        raise ConfigError(f"storage {path} is not an Optuna journal file (its first line is not a journal "
+                          f"record); give another --storage path")
+
+
 def open_storage(storage: str) -> optuna.storages.BaseStorage:
     """An Optuna storage: an RDB URL as is, anything else a journal file path."""
     if "://" in storage:
@@ -161,7 +202,13 @@ def open_storage(storage: str) -> optuna.storages.BaseStorage:
             raise ConfigError(f"storage {storage_label(storage)}: cannot open ({exc.__class__.__name__}: "
                               f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
     path = Path(storage)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_journal(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.touch()
+    except OSError as exc:
+        raise ConfigError(f"storage {path}: cannot write there ({exc.strerror or exc})") from None
     lock = optuna.storages.journal.JournalFileSymlinkLock(str(path), grace_period=LOCK_GRACE_S)
     return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path), lock_obj=lock))
 
@@ -179,10 +226,15 @@ def space_fingerprint(space: Space) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def open_study(space: Space, storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
-    """Create or load the study ``name``; refuse one that was made for a different space."""
-    study = optuna.create_study(storage=storage, study_name=name, load_if_exists=True,
-                                directions=[o.direction for o in space.objectives])
+def open_study(space: Space, storage: optuna.storages.BaseStorage, name: str,
+               seed: int | None = None) -> optuna.Study:
+    """Create or load the study ``name``; refuse one that was made for a different space, or
+    (when ``seed`` is given) one started with another sampler seed."""
+    try:  # load first: create_study(load_if_exists=True) appends a record even when the study exists
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        study = optuna.create_study(storage=storage, study_name=name, load_if_exists=True,
+                                    directions=[o.direction for o in space.objectives])
     fp = space_fingerprint(space)
     stored = study.user_attrs.get(SPACE_ATTR)
     if stored is None:
@@ -192,6 +244,13 @@ def open_study(space: Space, storage: optuna.storages.BaseStorage, name: str) ->
         raise ConfigError(f"study {name!r} in this storage was made for a different space "
                           f"(workload, tech, memory, parameters, objectives or constraints changed); "
                           f"use another --study name or --out directory")
+    if seed is not None:
+        first = study.user_attrs.get(SEED_ATTR)
+        if first is None:
+            study.set_user_attr(SEED_ATTR, seed)
+        elif first != seed:
+            raise ConfigError(f"study {name!r} was started with seed {first}, not {seed}; resume it with "
+                              f"--seed {first}, or start another with a new --study name or --out directory")
     return study
 
 
@@ -340,13 +399,30 @@ def run_worker(spec: WorkerSpec, quota: int, worker: int = 0,
         trial.set_user_attr(WORKER_ATTR, worker_name)
         mirror.tell(trial, [metrics[o.name] for o in space.objectives])
         frozen = mirror.get_trials(deepcopy=False)[-1]
-        if not gate.add(frozen):
-            break
+        with _count_lock(spec.storage):
+            if not gate.add(frozen):
+                break  # other processes on this storage reached the target
         seen.add(uid)
         done += 1
         if on_trial is not None:
             on_trial(frozen)
     return done
+
+
+@contextmanager
+def _count_lock(storage: str):
+    """Serialize count-then-add across processes sharing a journal file, with an advisory lock
+    on the journal itself (Optuna's own lock is a separate symlink); an RDB storage is left to
+    `dse.rdb.BudgetGate` (exact on PostgreSQL; on SQLite two workers may both add the last trial)."""
+    if "://" in storage:
+        yield
+        return
+    with open(storage, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _worker_main(spec: WorkerSpec, quota: int, worker: int) -> int:  # process entry point

@@ -26,19 +26,22 @@ from costmodel.batch import check_cluster, map_batch
 from costmodel.synth import FLOW_TOOLS
 from costmodel.synth_target import synthesis_target
 from hwgen.config import parse_design
-from hwgen.errors import ConfigError
+from hwgen.errors import ConfigError, HwgenError
 from hwgen.families import family_of, generate, synthesize
+from hwgen.preflight import check_output_dir, check_output_file
+from hwgen.size_guard import DesignTooLarge, check_build_size
 from hwgen.weights import hardwired_weights
 
 from . import report as rep
 from .evaluate import METRICS, evaluate, violations
 from .families import design_mapping
 from .pareto import Normalizer, hypervolume_curve, nondominated, objective_matrix
+from .picks import command_clock, design_yaml, suggest_picks
 from .progress import Progress
 from .refine import measured_metrics, rerank, selection_order
 from .space import Space, load_space
-from .study import (WorkerSpec, _worker_main, completed_trials, open_storage, open_study, repair_journal,
-                    run_worker, storage_label)
+from .study import (WorkerSpec, _worker_main, check_journal, completed_trials, open_storage, open_study,
+                    release_stale_lock, repair_journal, run_worker, storage_label)
 
 __all__ = ["run_sweep", "SweepResult", "DEFAULT_OUT", "EXHAUSTIVE_LIMIT", "REFERENCE_LIMIT"]
 
@@ -50,6 +53,13 @@ REFERENCE_LIMIT = 1_000_000
 #: The same limits for spaces with per-design (float, MAC, non-ternary) cost models.
 FAMILY_EXHAUSTIVE_LIMIT = 50_000
 FAMILY_REFERENCE_LIMIT = 5_000
+#: A sweep not told how to run enumerates a space the model prices in seconds
+#: (`benchmarks/bench_first_hour.py --rule`, 2 cores: the vectorized model took 1.7-3.4 s for
+#: 13,650 designs with L <= 512, 7 s with L <= 1,024, 24 s with L <= 2,048; per-design models
+#: 20-65 ms a design): the exact front for less than a search costs.
+AUTO_EXHAUSTIVE_LIMIT = 50_000
+AUTO_EXHAUSTIVE_MAX_LUTS = 512
+AUTO_FAMILY_EXHAUSTIVE_LIMIT = 200
 JOURNAL = "study.journal"
 
 
@@ -163,11 +173,15 @@ def _feasible(trial) -> bool:
 
 
 def _search(space: Space, space_path: str | None, storage: str, study_name: str, trials: int, jobs: int,
-            seed: int, sampler: str, progress: bool) -> tuple[Any, int, int]:
-    study = open_study(space, open_storage(storage), study_name)
-    start = len(completed_trials(study))
+            seed: int, sampler: str, progress: bool, why: str) -> tuple[Any, int, int]:
+    study = open_study(space, open_storage(storage), study_name, seed=seed)
+    stored = completed_trials(study)
+    start = len(stored)
     remaining = max(0, trials - start)
     bar = Progress(trials, start, space.objectives, enabled=progress)
+    bar.message(f"sweep: searching with {sampler}: {why}")
+    for t in stored:
+        bar.observe(t.user_attrs["metrics"], _feasible(t))
     if start:
         bar.message(f"sweep: study {study_name!r} has {start} complete trials; "
                     + (f"running {remaining} more" if remaining else "nothing left to run"))
@@ -206,10 +220,14 @@ def _search(space: Space, space_path: str | None, storage: str, study_name: str,
 # RTL and synthesis of Pareto designs
 
 
-def _design_dict(space: Space, row: pd.Series) -> dict[str, Any]:
+def design_of_row(space: Space, row: pd.Series) -> dict[str, Any]:
+    """The design file (as a mapping) of a table row: the core the sweep priced, sized for the
+    workload's largest GEMV (the one that sets its accumulators and counters)."""
     g = space.workload.largest
     if not space.classic:
-        get = lambda name, default: row[name] if name in row.index else default  # noqa: E731
+        def get(name, default):
+            return row[name] if name in row.index else default
+
         return design_mapping(str(get("architecture", "lut")), str(get("weights", space.workload.weights)),
                               str(row["activation"]), int(row["group_size"]), int(row["luts"]),
                               int(row["fetchers"]), int(row["pipeline"]), int(get("adder_pipeline", 0)),
@@ -219,11 +237,29 @@ def _design_dict(space: Space, row: pd.Series) -> dict[str, Any]:
             "pipeline": int(row["pipeline"]), "workload": {"n": g.n, "m": g.m}}
 
 
-def _emit_rtl(space: Space, table: pd.DataFrame, stage: Path) -> dict[str, str]:
+def _core_summary(design: dict[str, Any]) -> str:
+    if design["kind"] == "mac":
+        return f"mac, rows={design['rows']}, columns={design['columns']}"
+    return f"{design['kind']}, mu={design['group_size']}, L={design['luts']}, K={design['fetchers']}"
+
+
+def _emit_rtl(space: Space, table: pd.DataFrame, stage: Path, bar: Progress) -> dict[str, str]:
+    """Each Pareto design's Verilog (as ``hwgen generate`` writes it) and its ``design.yaml``;
+    a design too large to elaborate in minutes gets only its design file and a note."""
     out = {}
-    for _, row in table.iterrows():
+    for i, (_, row) in enumerate(table.iterrows()):
         folder = f"rtl/{row['design']}"
-        generate(parse_design(_design_dict(space, row)), stage / folder, clock_mhz=round(float(row["clock_mhz"]), 3))
+        design = design_of_row(space, row)
+        bar.message(f"sweep: Verilog {i + 1}/{len(table)}: {row['design']} ({_core_summary(design)})")
+        try:
+            config = parse_design(design)
+            check_build_size(config)
+            generate(config, stage / folder, clock_mhz=command_clock(row))
+        except DesignTooLarge as exc:
+            (stage / folder).mkdir(parents=True, exist_ok=True)
+            (stage / folder / "NOT-GENERATED.txt").write_text(f"{exc}\n")
+            bar.message(f"sweep: {row['design']}: no Verilog written ({exc})")
+        (stage / folder / "design.yaml").write_text(design_yaml(space, row, design))
         if int(row.get("hardwired_layers", 0)):
             _write_hardwired_designs(space, row, stage / folder)
         out[str(row["design"])] = folder
@@ -275,7 +311,7 @@ def _synth_top(space: Space, table: pd.DataFrame, frame: pd.DataFrame, n: int, s
     picked = cores.iloc[selection_order(space, cores)[:n]]
     where = f"on {scheduler}" if scheduler else f"{jobs} at a time"
     bar.message(f"sweep: synthesizing {len(picked)} of {len(table)} Pareto designs with {target.tech} ({where})")
-    tasks = [(_design_dict(space, row), target.clock_mhz(float(row["clock_mhz"])), target.tech, target.liberty)
+    tasks = [(design_of_row(space, row), target.clock_mhz(float(row["clock_mhz"])), target.tech, target.liberty)
              for _, row in picked.iterrows()]
     done = [0]
 
@@ -303,6 +339,36 @@ def _synth_top(space: Space, table: pd.DataFrame, frame: pd.DataFrame, n: int, s
 # The entry point
 
 
+def choose_mode(space: Space, exhaustive: bool | None, search_asked: bool) -> tuple[str, str]:
+    """``("exhaustive" | "search", why)``: the rule `run_sweep` follows when ``exhaustive`` is None."""
+    size = space.size
+    if exhaustive:
+        return "exhaustive", "asked for (--exhaustive)"
+    if exhaustive is False:
+        return "search", "asked for (--search)"
+    if search_asked:
+        return "search", "a search was asked for (--trials, --storage, --study or --jobs)"
+    if space.vectorized:
+        max_luts = max(space.param("luts").values)
+        if size <= AUTO_EXHAUSTIVE_LIMIT and max_luts <= AUTO_EXHAUSTIVE_MAX_LUTS:
+            return "exhaustive", (f"{size:,} designs with at most {max_luts} LUTs: within the {AUTO_EXHAUSTIVE_LIMIT:,} "
+                                  f"designs of up to {AUTO_EXHAUSTIVE_MAX_LUTS} LUTs the vectorized model prices in "
+                                  f"seconds, so the front is exact")
+        return "search", (f"{size:,} designs with up to {max_luts} LUTs: beyond the {AUTO_EXHAUSTIVE_LIMIT:,} designs "
+                          f"of up to {AUTO_EXHAUSTIVE_MAX_LUTS} LUTs enumerated in seconds")
+    if size <= AUTO_FAMILY_EXHAUSTIVE_LIMIT:
+        return "exhaustive", (f"{size:,} designs priced one at a time: within the {AUTO_FAMILY_EXHAUSTIVE_LIMIT:,} "
+                              f"enumerated in seconds, so the front is exact")
+    return "search", (f"{size:,} designs priced one at a time (float, MAC or non-ternary cores): beyond the "
+                      f"{AUTO_FAMILY_EXHAUSTIVE_LIMIT:,} enumerated in seconds")
+
+
+def _remove_if_fresh(out: Path) -> None:
+    """Remove an output folder this call created if it holds no data (no empty ``out/`` left behind)."""
+    if out.is_dir() and all(p.is_dir() or p.stat().st_size == 0 for p in out.rglob("*")):
+        shutil.rmtree(out, ignore_errors=True)
+
+
 def run_sweep(space_path: str | None = None, trials: int | None = None, storage: str | None = None,
               study: str | None = None, out_dir: str = DEFAULT_OUT, jobs: int = 1, emit_rtl: bool = False,
               synth_top: int = 0, seed: int | None = None, exhaustive: bool | None = None,
@@ -314,8 +380,10 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
     space_path : str | None
         Space YAML (`dse.space`); the built-in default space if None.
     trials : int | None
-        Complete trials the study should hold when done (a resumed study runs only
-        the missing ones); the space's ``search.trials`` if None.
+        Complete trials the study should hold when done, counted across every process
+        sharing the storage (a resumed or shared study runs only the missing ones; on a
+        journal file the total is exact, on an RDB two processes may both add the last
+        trial); the space's ``search.trials`` if None.
     storage : str | None
         Optuna RDB URL, or a journal file path; ``<out_dir>/study.journal`` if None.
     study : str | None
@@ -335,9 +403,10 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
     seed : int | None
         Sampler seed; the space's ``search.seed`` (default 0) if None.
     exhaustive : bool | None
-        True: enumerate the whole space with the vectorized model instead of
-        searching. None: search, and also compute the exhaustive front as a reference
-        when the space has at most `REFERENCE_LIMIT` designs. False: search only.
+        True: enumerate the whole space instead of searching. False: search (and compute
+        the exhaustive front as a reference when the space has at most `REFERENCE_LIMIT`
+        designs). None: the rule of `choose_mode`: enumerate a space the model prices in
+        seconds unless ``trials``, ``storage``, ``study`` or ``jobs > 1`` ask for a search.
     progress : bool
         Progress bar and messages on stderr.
     scheduler : str | None
@@ -347,8 +416,26 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
     Raises
     ------
     hwgen.errors.ConfigError
-        For an invalid space, argument, or a storage/study that does not fit the space.
+        For an invalid space, argument, or a storage/study that does not fit the space
+        (an output folder this call created is removed again).
     """
+    out = check_output_dir(out_dir, "--out")
+    if isinstance(storage, str) and storage and "://" not in storage:
+        check_journal(Path(storage))
+        check_output_file(storage, "storage")
+    created = not out.exists()
+    try:
+        return _run_sweep(space_path, trials, storage, study, out, jobs, emit_rtl, synth_top, seed, exhaustive,
+                          progress, scheduler)
+    except HwgenError:
+        if created:
+            _remove_if_fresh(out)
+        raise
+
+
+def _run_sweep(space_path: str | None, trials: int | None, storage: str | None, study: str | None, out: Path,
+               jobs: int, emit_rtl: bool, synth_top: int, seed: int | None, exhaustive: bool | None,
+               progress: bool, scheduler: str | None) -> SweepResult:
     t0 = time.monotonic()
     for name, value, lo in (("trials", trials, 1), ("jobs", jobs, 1), ("synth_top", synth_top, 0)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < lo):
@@ -363,9 +450,10 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
             raise ConfigError("--scheduler runs the syntheses of --synth-top; give --synth-top N as well")
         check_cluster(scheduler, FLOW_TOOLS)
     space_file = None if space_path is None else str(Path(space_path).resolve())
+    mode, why = choose_mode(space, exhaustive,
+                            search_asked=any(v is not None for v in (trials, storage, study)) or jobs > 1)
     trials = space.trials if trials is None else trials
     seed = space.seed if seed is None else seed
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob(".staging-*"):
         shutil.rmtree(old, ignore_errors=True)
@@ -373,9 +461,9 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
 
     size = space.size
     summary: dict[str, Any] = {"space": space.describe(), "space_size": size, "seed": seed,
-                               "sampler": space.sampler}
+                               "sampler": space.sampler, "mode_reason": why}
     storage_str, embedded = "", False
-    if exhaustive:
+    if mode == "exhaustive":
         if not space.vectorized and size > FAMILY_EXHAUSTIVE_LIMIT:
             raise ConfigError(f"the space has {size:,} designs priced one at a time (float, MAC or non-ternary "
                               f"cores); exhaustive mode enumerates at most {FAMILY_EXHAUSTIVE_LIMIT:,} of those; "
@@ -383,27 +471,30 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
         if size > EXHAUSTIVE_LIMIT:
             raise ConfigError(f"the space has {size:,} designs, more than the {EXHAUSTIVE_LIMIT:,} exhaustive mode "
                               f"enumerates; narrow it or search it (without --exhaustive)")
+        bar.message(f"sweep: enumerating: {why}")
         frame = _grid_frame(space)
         summary.update(mode="exhaustive", study="", storage="", trials=len(frame))
         new = 0
         reference = frame[frame["pareto"]]
     else:
         storage_str, embedded = _resolve_storage(storage, out)
-        if embedded:
+        if "://" not in storage_str:
+            if release_stale_lock(Path(storage_str)):
+                bar.message(f"sweep: released the journal lock a killed run left on {storage_str}")
             repair_journal(Path(storage_str))
         study_name = study or space.name
         trial_list, start, new = _search(space, space_file, storage_str, study_name, trials, jobs, seed,
-                                         space.sampler, progress)
+                                         space.sampler, progress, why)
         frame = _finish_frame(space, _frame_from_trials(space, trial_list))
         label = JOURNAL if embedded else storage_label(storage_str)
         summary.update(mode="search", study=study_name, storage=label, trials=len(frame))
         reference = None
         limit = REFERENCE_LIMIT if space.vectorized else FAMILY_REFERENCE_LIMIT
-        if exhaustive is None and size > limit and not space.vectorized:
+        if size > limit and not space.vectorized:
             summary["reference_skipped"] = (f"no exhaustive reference front: {size:,} designs priced one at a "
                                             f"time exceed {limit:,}")
             bar.message(f"sweep: {summary['reference_skipped']}")
-        if exhaustive is None and size <= limit:
+        if size <= limit:
             grid = _grid_frame(space)
             reference = grid[grid["pareto"]]
     summary["feasible_trials"] = int(frame["feasible"].sum())
@@ -444,10 +535,13 @@ def run_sweep(space_path: str | None = None, trials: int | None = None, storage:
         table = rep._pareto_table(data)
         if emit_rtl:
             bar.message(f"sweep: writing the Verilog of {len(table)} Pareto designs")
-            data.rtl = _emit_rtl(space, table, stage)
+            data.rtl = _emit_rtl(space, table, stage, bar)
         if synth_top:
             data.synth, data.refined, data.synth_note = _synth_top(space, table, frame, synth_top, stage, bar,
                                                                    jobs, scheduler)
+        data.pick_designs = {p.design: design_yaml(space, row, design_of_row(space, row))
+                             for p in suggest_picks(space, table)
+                             for _, row in table[table["design"] == p.design].iterrows()}
         files = rep.write_report(stage, data)
         manifest = {"tool": "hwgen sweep", "summary": summary, "trials_csv": "trials.csv"}
         rep.publish(stage, out, files, manifest)

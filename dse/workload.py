@@ -53,13 +53,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
-
 from hwgen import formats
 from hwgen.checkpoint import (FLOAT_DTYPES, PROJECTIONS, STORED_BITS, ModelShape, is_checkpoint_dir,
                               layer_name, open_checkpoint, projection_shapes)
 from hwgen.errors import ConfigError, HwgenError
 from hwgen.fields import reject_unknown
+from hwgen.yamlio import parse_yaml, read_yaml
 
 __all__ = ["Gemv", "LmHead", "Workload", "PROJECTIONS", "HEAD_FORMATS", "HEAD_SERVING", "load_workload",
            "preset_names", "parse_workload", "key_bits", "streamed_bytes", "roofline"]
@@ -375,9 +374,9 @@ def preset_names() -> list[str]:
 
 def _read_yaml(text: str, where: str) -> Any:
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}: not valid YAML ({exc.__class__.__name__})") from None
+        return parse_yaml(text)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def load_workload(spec: str | dict | Path, base_dir: Path | None = None) -> Workload:
@@ -404,7 +403,7 @@ def load_workload(spec: str | dict | Path, base_dir: Path | None = None) -> Work
         if is_checkpoint_dir(path):
             return parse_workload({"checkpoint": str(path)}, str(path))
         if path.is_file():
-            return parse_workload(_read_yaml(path.read_text(), str(path)), str(path))
+            return parse_workload(read_yaml(path, "workload file"), str(path))
     raise ConfigError(f"workload {str(spec)!r} is neither a preset ({', '.join(presets)}), a file nor a model "
                       "directory")
 

@@ -10,7 +10,7 @@ import os
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -18,10 +18,13 @@ from costmodel import synth as flow
 
 from . import families
 from .config import load_design, parse_design
-from .errors import InputError
+from .errors import ConfigError, InputError
 from .families import family_of, synthesize
+from .preflight import DEFAULT_CLOCK_MHZ, check_clock_mhz, check_input_file, check_output_dir
+from .size_guard import check_build_size, check_estimate_size
 
-DEFAULT_CLOCK_MHZ = 100.0
+#: The first bytes of every .npy file (`numpy.lib.format`).
+NPY_MAGIC = b"\x93NUMPY"
 
 Design = str | Path | dict | Any
 
@@ -39,6 +42,7 @@ def build(design: Design) -> tuple[str, dict[str, Any]]:
     """The design's Verilog text (deterministic for a given config; every module of a multi-file
     design) and its manifest details."""
     config = load(design)
+    check_build_size(config)
     return family_of(config).build(config)
 
 
@@ -56,18 +60,30 @@ def generate(design: Design, out_dir: str | Path, clock_mhz: float = DEFAULT_CLO
     The manifest holds the config, ports and widths, latency, structure counts,
     tool versions and the cost model's estimate at ``clock_mhz``.
     """
-    return families.generate(load(design), out_dir, clock_mhz)
+    clock_mhz = check_clock_mhz(clock_mhz)
+    check_output_dir(out_dir, "output folder")
+    config = load(design)
+    check_build_size(config)
+    check_estimate_size(config)
+    return families.generate(config, out_dir, clock_mhz)
 
 
 def load_array(path: str | Path, name: str) -> np.ndarray:
     """Read a user's ``.npy`` file, with one clear error for a missing or unreadable file."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{name} file not found: {path}")
+    path = check_input_file(path, f"{name} file")
+    with open(path, "rb") as f:
+        magic = f.read(len(NPY_MAGIC))
+    if magic != NPY_MAGIC:
+        raise InputError(f"{name} file {path} is not a .npy array (no NumPy header; write it with numpy.save)")
     try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise InputError(f"{name} file {path} is not a readable .npy array ({exc})") from None
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise InputError(f"{name} file {path} is not a readable .npy array ({str(exc).splitlines()[0]})") from None
+    if array.dtype.kind not in "biufc":
+        raise InputError(f"{name} file {path} holds {array.dtype} values, not numbers")
+    if array.size == 0:
+        raise InputError(f"{name} file {path} is empty (shape {array.shape})")
+    return array
 
 
 def save_array(path: str | Path, array: np.ndarray) -> None:
@@ -97,31 +113,52 @@ def simulate(design: Design, weights: np.ndarray | None, activations: np.ndarray
     family = family_of(config)
     if weights is None and family.weights_required:
         raise InputError(f"a {family.name} design needs --weights")
+    for name, array in (("weights", weights), ("activations", activations)):
+        if array is not None and np.asarray(array).size == 0:
+            raise InputError(f"{name} are empty (shape {np.asarray(array).shape})")
     result = family.simulate(config, verilog(config), weights, activations, simulator, seed)
     return result[0] if np.asarray(activations).ndim == 1 else result
 
 
-def estimate(design: Design, tech: str = "osu018", clock_mhz: float | None = None) -> dict[str, Any]:
+def estimate(design: Design, tech: str = "osu018", clock_mhz: float | None = None,
+             above_fmax: bool = False) -> dict[str, Any]:
     """The analytical cost model's prediction (area, power, energy, fmax, cycles, throughput),
-    and ``accuracy``: how far off it was against synthesis for such designs, or where it is checked."""
+    and ``accuracy``: how far off it was against synthesis for such designs, or where it is checked.
+
+    Power and throughput are at ``clock_mhz``, or at the model's fmax if None. A clock above
+    fmax is refused (the figures would describe a design that cannot run) unless
+    ``above_fmax`` (a constraint target, as `generate` writes into its SDC)."""
+    if clock_mhz is not None:
+        clock_mhz = check_clock_mhz(clock_mhz)
     config = load(design)
-    return family_of(config).estimate_with_accuracy(config, tech, clock_mhz)
+    check_estimate_size(config)
+    result = family_of(config).estimate_with_accuracy(config, tech, clock_mhz)
+    if not above_fmax and clock_mhz is not None and clock_mhz > result["fmax_mhz"] * (1 + 1e-9):
+        raise ConfigError(f"clock {clock_mhz:g} MHz is above this design's fmax ({result['fmax_mhz']:.1f} MHz by "
+                          f"the model); give a clock at or below it, or none for fmax")
+    return result
 
 
 def synth(design: Design, tech: str = "osu018", liberty: str | Path | None = None,
-          clock_mhz: float = DEFAULT_CLOCK_MHZ) -> dict[str, Any]:
+          clock_mhz: float = DEFAULT_CLOCK_MHZ, on_start: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Synthesize with Yosys + Liberty + OpenSTA; power annotated from a simulated workload.
 
     ``tech`` picks an open library the flow knows (`costmodel.synth.LIBRARIES`: osu018,
-    osu035); ``liberty`` overrides it with any Liberty file.
+    osu035); ``liberty`` overrides it with any Liberty file. ``on_start`` receives one line
+    saying what runs, once every input is checked (the CLI prints it: the flow takes time).
     """
+    clock_mhz = check_clock_mhz(clock_mhz)
     config = load(design)
+    check_build_size(config)
     if liberty is not None:
         liberty = Path(liberty)
         if not liberty.is_file():
             raise InputError(f"liberty file not found: {liberty}")
     else:
         liberty = flow.library_liberty(tech)
+    if on_start is not None:
+        on_start(f"Yosys on {liberty.name}, a simulation for switching activity, OpenSTA: seconds for small "
+                 f"cores, minutes for large ones (results are cached)")
     result, seconds = synthesize(config, liberty, 1000.0 / clock_mhz)
     report = asdict(result)
     report["liberty"] = str(liberty)

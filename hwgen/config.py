@@ -10,12 +10,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import formats
 from .errors import ConfigError
 from .fields import DesignConfig, Workload, choice_field, int_field, parse_workload, reject_unknown, top_field
 from .hardwired.config import parse_hardwired
+from .yamlio import read_yaml
 
 KINDS = ("lut", "mac")
 MAX_GROUP_SIZE = 8
@@ -82,7 +81,8 @@ def _lut_geometry(raw: dict) -> tuple[int, int, int, int]:
 
 
 def parse_lut(raw: dict) -> LutConfig:
-    if raw.get("activation") in formats.ACTIVATIONS and formats.ACTIVATIONS[raw["activation"]].is_float:
+    activation = raw.get("activation")
+    if isinstance(activation, str) and activation in formats.ACTIVATIONS and formats.ACTIVATIONS[activation].is_float:
         return parse_float_lut(raw)
     reject_unknown(raw, (f.name for f in fields(LutConfig)), "for kind 'lut'")
     weights = choice_field(raw, "weights", "ternary", formats.WEIGHT_FORMATS)
@@ -276,7 +276,11 @@ def parse_design(raw: Any, base_dir: Path | None = None):
     if not isinstance(raw, dict):
         raise ConfigError("a design file must be a YAML mapping of fields")
     kind = raw.get("kind")
-    if kind not in PARSERS:
+    if kind is None and {"parameters", "objectives"} & set(raw):
+        raise ConfigError("this is a sweep space file, not a design (no 'kind'); run it with hwgen sweep")
+    if kind is None:
+        raise ConfigError(f"missing required field 'kind' (one of {', '.join(PARSERS)})")
+    if not isinstance(kind, str) or kind not in PARSERS:
         raise ConfigError(f"'kind' must be one of {', '.join(PARSERS)}, not {kind!r}")
     if kind == "hardwired":
         return parse_hardwired(raw, base_dir=base_dir)
@@ -286,12 +290,7 @@ def parse_design(raw: Any, base_dir: Path | None = None):
 def load_design(path: str | Path) -> LutConfig | MacConfig:
     """Read and validate a design YAML file."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"design file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    raw = read_yaml(path, "design file")
     try:
         return parse_design(raw, base_dir=path.parent)
     except ConfigError as exc:

@@ -60,6 +60,15 @@ def constraints_sdc(clock_mhz: float) -> str:
     )
 
 
+def _previous_sources(out: Path) -> set[str]:
+    """Verilog files a previous ``generate`` into ``out`` listed in its ``filelist.f`` (plain names only)."""
+    filelist = out / "filelist.f"
+    if not filelist.is_file():
+        return set()
+    names = {line.strip() for line in filelist.read_text(errors="replace").splitlines()}
+    return {n for n in names if n.endswith(".v") and "/" not in n and (out / n).is_file()}
+
+
 def write_design(out_dir: str | Path, sources: dict[str, str], manifest: dict, clock_mhz: float) -> Path:
     """Write the Verilog ``sources`` (name -> text, compile order), ``filelist.f``, ``constraints.sdc``
     and ``manifest.json`` atomically."""
@@ -79,6 +88,8 @@ def write_design(out_dir: str | Path, sources: dict[str, str], manifest: dict, c
         stale = out / "manifest.json"
         if stale.exists():
             stale.unlink()  # the old manifest must not vouch for a mix of old and new files
+        for name in _previous_sources(out) - set(files):
+            (out / name).unlink(missing_ok=True)  # a previous design's top (another kind's name)
         for name in files:  # manifest.json is last
             os.replace(staging / name, out / name)
     finally:

@@ -8,6 +8,7 @@ raises `ToolError` pointing at it.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import sys
@@ -21,6 +22,18 @@ SIMULATORS = ("verilator", "icarus")
 # the only classes waived: generated cores lint clean with these two flags.
 LINT_WAIVERS = ["-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC"]
 VERILATOR_MAKEFLAGS = ["CFG_CXXFLAGS_PCH_I=-include", "OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0"]
+
+
+#: Written into a build folder once its model is built: later runs say nothing about building.
+BUILT_MARK = ".built"
+#: What a first build usually costs on a 2-core machine (small cores: the low end; large ones: the high end).
+BUILD_TIME_HINT = {"verilator": "first build of a design: usually 1-3 minutes", "icarus": "usually seconds"}
+
+
+def _quiet_cached_build(record: logging.LogRecord) -> bool:
+    """Drop cocotb's "Skipping compilation" warning: a cached build is the normal case (a new
+    build is announced by `run_testbench` itself)."""
+    return not str(record.msg).startswith("Skipping compilation")
 
 
 def cache_root() -> Path:
@@ -72,14 +85,20 @@ def run_testbench(verilog: str, top: str, test_module: str, simulator: str,
     if not source.exists():
         source.write_text(verilog)
     runner = get_runner(simulator)
+    runner.log.addFilter(_quiet_cached_build)
     build_args = LINT_WAIVERS if simulator == "verilator" else []
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "simulation.log"
+    built = build_dir / BUILT_MARK
+    if not built.exists():
+        print(f"hwgen: building the {simulator} model of {top} ({len(verilog) / 1e3:,.0f} kB of Verilog; "
+              f"{BUILD_TIME_HINT[simulator]}; cached in {build_dir})", file=sys.stderr, flush=True)
     try:
         runner.build(sources=[source], hdl_toplevel=top, build_dir=build_dir,
                      build_args=build_args, timescale=("1ns", "1ps"), log_file=build_dir / "build.log")
     except Exception as exc:
         raise ToolError(f"{simulator} build failed ({exc}); see {build_dir / 'build.log'}") from None
+    built.touch()
     # cocotb's runner hands the simulator this process's sys.path as PYTHONPATH.
     package_root = str(Path(__file__).resolve().parent.parent)
     if package_root not in sys.path:

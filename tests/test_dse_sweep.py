@@ -44,8 +44,8 @@ def _uids(storage, space_file, study="small"):
 
 
 def test_small_sweep_writes_complete_deterministic_report(space_file, tmp_path):
-    a = run_sweep(space_file, out_dir=str(tmp_path / "a"), progress=False)
-    b = run_sweep(space_file, out_dir=str(tmp_path / "b"), progress=False)
+    a = run_sweep(space_file, out_dir=str(tmp_path / "a"), exhaustive=False, progress=False)
+    b = run_sweep(space_file, out_dir=str(tmp_path / "b"), exhaustive=False, progress=False)
     assert a.trials == 120 and a.new_trials == 120 and len(a.pareto) > 3
     assert a.hypervolume_ratio is not None and 0.5 < a.hypervolume_ratio <= 1.0 + 1e-9
     manifest = json.loads(a.manifest.read_text())
@@ -62,7 +62,7 @@ def test_small_sweep_writes_complete_deterministic_report(space_file, tmp_path):
     assert len(trials) == 120 and set(trials.columns) >= {"luts", "area_mm2", "feasible", "bound", "pareto"}
     assert not list(a.out_dir.glob(".staging-*"))
     # a second run of the same study has nothing left to do and rewrites the same report
-    c = run_sweep(space_file, out_dir=str(tmp_path / "a"), progress=False)
+    c = run_sweep(space_file, out_dir=str(tmp_path / "a"), exhaustive=False, progress=False)
     assert c.new_trials == 0 and c.trials == 120
 
 
@@ -70,8 +70,11 @@ def test_exhaustive_mode_is_the_true_front(space_file, tmp_path):
     ex = run_sweep(space_file, out_dir=str(tmp_path / "ex"), exhaustive=True, progress=False)
     assert ex.mode == "exhaustive" and ex.trials == load_space(space_file).size
     assert not (tmp_path / "ex" / "study.journal").exists()
-    found = run_sweep(space_file, out_dir=str(tmp_path / "s"), progress=False)
+    found = run_sweep(space_file, out_dir=str(tmp_path / "s"), exhaustive=False, progress=False)
     assert found.exhaustive_hypervolume == pytest.approx(ex.hypervolume)
+    auto = run_sweep(space_file, out_dir=str(tmp_path / "auto"), progress=False)
+    assert auto.mode == "exhaustive" and "prices in seconds" in auto.summary["mode_reason"]
+    assert auto.hypervolume == pytest.approx(ex.hypervolume) and len(auto.pareto) == len(ex.pareto)
 
 
 def test_resume_after_sigkill_keeps_every_completed_trial(space_file, tmp_path):
