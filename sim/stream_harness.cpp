@@ -132,7 +132,11 @@ int main(int argc, char** argv) {
     bool drawn = false, tty = isatty(2);
     int64_t cycle = 0, quiet = 0;
     for (;;) {
-        tick();
+        // One eval per edge: the rising edge, then the falling edge together with this
+        // cycle's inputs (the model only acts on rising edges), which settles ready/valid.
+        top.clk = 1;
+        top.eval();
+        top.clk = 0;
         ++cycle;
         size_t phase = cycle & (pattern - 1);
         for (Port& p : ports) {
