@@ -15,7 +15,7 @@ and either harness streams it with the same cycle-by-cycle behaviour: the genera
 C++ harness on a Verilated model (`sim.fastsim`, the fast path) or the cocotb
 testbench `sim.tb_streams` (any simulator; the regression harness). Both write
 ``<port>.out`` (output payloads), ``<port>.stamps`` (int64 cycle of every transfer)
-and ``result.txt`` (cycles, loop seconds), read back as an `Outcome`.
+and ``result.txt`` (cycles, loop wall and CPU seconds), read back as an `Outcome`.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ class Outcome:
     stamps: dict[str, np.ndarray]
     cycles: int
     seconds: float
+    cpu_seconds: float
 
 
 _PORT = re.compile(r"^\s*(input|output)\s+(?:wire\s+|reg\s+)?(?:signed\s+)?(?:\[(\d+):0\]\s*)?(\w+)\s*[;,]?\s*$",
@@ -128,5 +129,6 @@ def read_outcome(folder: Path, ports: list[StreamPort]) -> Outcome:
     outputs = {p.name: np.fromfile(folder / f"{p.name}.out", dtype=np.uint8).reshape(-1, p.nbytes)
                for p in ports if p.direction == "out"}
     stamps = {p.name: np.fromfile(folder / f"{p.name}.stamps", dtype=np.int64) for p in ports}
-    return Outcome(outputs, stamps, int(result["cycles"]), float(result["seconds"]))
+    return Outcome(outputs, stamps, int(result["cycles"]), float(result["seconds"]),
+                   float(result["cpu_seconds"]))
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <string>
 #include <unistd.h>
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
     top.rst = 0;
 
     auto start = std::chrono::steady_clock::now();
+    std::clock_t cpu_start = std::clock();
     double last_draw = 0;
     bool drawn = false, tty = isatty(2);
     int64_t cycle = 0, quiet = 0;
@@ -191,6 +193,7 @@ int main(int argc, char** argv) {
         }
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double cpu_seconds = double(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     if (drawn && tty) std::fprintf(stderr, "\n");
     top.final();
 
@@ -201,8 +204,9 @@ int main(int argc, char** argv) {
         if (!p.input) write_file(p.name + ".out", p.data.data(), p.data.size());
         write_file(p.name + ".stamps", p.stamps.data(), p.stamps.size() * sizeof(int64_t));
     }
-    char result[128];
-    int n = std::snprintf(result, sizeof result, "cycles %lld\nseconds %.6f\n", (long long)cycle, seconds);
+    char result[160];
+    int n = std::snprintf(result, sizeof result, "cycles %lld\nseconds %.6f\ncpu_seconds %.6f\n", (long long)cycle,
+                          seconds, cpu_seconds);
     write_file("result.txt", result, n);
     return 0;
 }
