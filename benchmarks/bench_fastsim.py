@@ -12,7 +12,10 @@ Measures, on one machine in one run:
 3. ``hwgen simulate`` (`api.simulate`) wall times after the build: a 2560 x 6912 ternary
    GEMV on the mu=4 L=8 K=16 core, the fp16 float core of designs/fp16_lut_example.yaml,
    and a hardwired 512 x 512 ternary array;
-4. with ``--alias-check``, osu018 synthesis of small cores with and without the layout-field
+4. with ``--icarus``, the mu=5 L=3 K=5 int8 core on a 301 x 37 GEMV with 3 activation rows
+   on Icarus (cocotb), build included, against the Verilog before the alias fix (``--icarus-old``
+   also runs that one: it took over 10 minutes);
+5. with ``--alias-check``, osu018 synthesis of small cores with and without the layout-field
    alias wires `hwgen.emit.drop_field_aliases` removes (area and cells must not move).
 Prints Markdown.
 """
@@ -38,6 +41,7 @@ from hwgen.formats import pack_activations, pack_keys
 from hwgen.rtl.lut_core import LutCore
 from sim.fastsim import DEFAULT_OPT, OPT_LEVELS, build_model, run_fast
 from sim.lanes import bytes_to_lanes
+from sim.lut_sim import simulate_lut
 from sim.reference import lut_gemv
 from sim.stimulus import amaranth_streams, read_outcome, write_stimulus
 from sim.stream import stream_beats
@@ -155,6 +159,29 @@ ALIAS_CHECK_DESIGNS = [
 ]
 
 
+ICARUS_DESIGN = {"kind": "lut", "weights": "ternary", "activation": "int8", "group_size": 5, "luts": 3,
+                 "fetchers": 5, "pipeline": 1, "workload": {"n": 301, "m": 37}}
+
+
+def icarus_case(with_old: bool) -> list[str]:
+    """`api.simulate` on Icarus, fresh build (its own cache folder), as emitted and, if asked, as
+    Amaranth converts it (with the field aliases)."""
+    config = api.load(ICARUS_DESIGN)
+    rng = np.random.default_rng(7)
+    w, a = rng.integers(-1, 2, (301, 37)), rng.integers(-128, 128, (3, 301))
+    runs = [("emitted (aliases dropped)", api.verilog(config), a)]
+    if with_old:  # one activation row: all three took over 10 minutes
+        runs.append(("Amaranth's (with aliases)", verilog.convert(LutCore(config), name=config.top, emit_src=False), a[:1]))
+    rows = ["| Verilog | activation rows | beats | wall s incl. build | exact |", "|---|---|---|---|---|"]
+    for name, text, acts in runs:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["HWGEN_CACHE_DIR"] = tmp
+            y, wall = timed(lambda: simulate_lut(config, text, w, acts, simulator="icarus"))
+        rows.append(f"| {name} | {len(acts)} | {len(acts) * config.tiling.tiles} | {wall:.1f} | "
+                    f"{np.array_equal(y, lut_gemv(config, w, acts))} |")
+    return rows
+
+
 def alias_check() -> list[str]:
     """Synthesis of Amaranth's Verilog as converted and as hwgen emits it (aliases dropped)."""
     rows = ["| design | Verilog bytes (Amaranth / emitted) | area um^2 (Amaranth / emitted) | cells |", "|---|---|---|---|"]
@@ -181,6 +208,8 @@ def main() -> None:
     parser.add_argument("--opt", default="", help=f"compare C++ levels, e.g. O0,O2 (of {', '.join(OPT_LEVELS)})")
     parser.add_argument("--skip-hardwired", action="store_true")
     parser.add_argument("--alias-check", action="store_true", help="only the synthesis check of dropped aliases")
+    parser.add_argument("--icarus", action="store_true", help="only the mu=5 core on Icarus")
+    parser.add_argument("--icarus-old", action="store_true", help="with --icarus: also the Verilog with aliases")
     args = parser.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=ROOT).stdout.strip()
@@ -188,6 +217,9 @@ def main() -> None:
     print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on `{platform.node()}` "
           f"({platform.machine()}, {os.cpu_count()} CPUs, load average {load[0]:.1f} at start), commit {commit}. "
           f"Command: `nice python benchmarks/bench_fastsim.py {' '.join(sys.argv[1:])}`.\n")
+    if args.icarus:
+        print("\n".join(icarus_case(args.icarus_old)))
+        return
     if args.alias_check:
         print("\n".join(alias_check()))
         return
