@@ -44,7 +44,7 @@ from sim.lanes import bytes_to_lanes
 from sim.lut_sim import simulate_lut
 from sim.reference import lut_gemv
 from sim.stimulus import amaranth_streams, read_outcome, write_stimulus
-from sim.stream import stream_beats
+from sim.stream import LOCKSTEP, stream_beats
 from sim.streams import run_streams
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,11 +67,12 @@ def stream_run(config, verilog: str, w, a, harness: str, opt: str = DEFAULT_OPT)
     results = {"result": len(a) * t.col_blocks}
     if harness == "fast":  # `run_streams`' fast path, at the given C++ level
         with tempfile.TemporaryDirectory() as tmp:
-            write_stimulus(Path(tmp), config.top, ports, beats, results, seed=0, gap=0.1, stall=0.1)
+            write_stimulus(Path(tmp), config.top, ports, beats, results, 0, 0.1, 0.1, LOCKSTEP)
             run_fast(verilog, config.top, ports, Path(tmp), progress=False, opt=opt)
             outcome = read_outcome(Path(tmp), ports)
     else:
-        outcome = run_streams(verilog, config.top, ports, beats, results, harness=harness, progress=False)
+        outcome = run_streams(verilog, config.top, ports, beats, results, harness=harness, progress=False,
+                              lockstep=LOCKSTEP)
     got = bytes_to_lanes(outcome.outputs["result"], config.fetchers, config.accumulator_width)
     assert np.array_equal(got.reshape(len(a), -1)[:, : t.m], lut_gemv(config, w, a)), "not exact"
     return outcome, len(beats["keys"])

@@ -97,17 +97,24 @@ def amaranth_streams(verilog: str, top: str) -> list[StreamPort]:
     return streams
 
 
-def _patterns(ports: list[StreamPort], seed: int, gap: float, stall: float) -> dict[str, np.ndarray]:
+def _patterns(ports: list[StreamPort], seed: int, gap: float, stall: float,
+              lockstep: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """One seeded pattern per port; the ``lockstep`` inputs share one (offered together)."""
     rng = np.random.default_rng(seed)
-    return {p.name: (rng.random(PATTERN) >= (gap if p.direction == "in" else stall)).astype(np.uint8)
-            for p in ports}
+    masks: dict[str, np.ndarray] = {}
+    for p in ports:
+        shared = [masks[q] for q in lockstep if q in masks] if p.name in lockstep else []
+        masks[p.name] = shared[0] if shared else \
+            (rng.random(PATTERN) >= (gap if p.direction == "in" else stall)).astype(np.uint8)
+    return masks
 
 
 def write_stimulus(folder: Path, top: str, ports: list[StreamPort], inputs: dict[str, np.ndarray],
-                   expected: dict[str, int], seed: int, gap: float, stall: float) -> None:
+                   expected: dict[str, int], seed: int, gap: float, stall: float,
+                   lockstep: tuple[str, ...] = ()) -> None:
     """Write the stimulus files (see the module docstring) for ``ports`` into ``folder``."""
     spec = []
-    for port, mask in zip(ports, _patterns(ports, seed, gap, stall).values()):
+    for port, mask in zip(ports, _patterns(ports, seed, gap, stall, lockstep).values()):
         if port.direction == "in":
             beats = np.ascontiguousarray(inputs[port.name], dtype=np.uint8)
             if beats.ndim != 2 or beats.shape[1] != port.nbytes:

@@ -3,7 +3,7 @@
 Every core with the LUT core's interface (ternary, other weight formats, float, MAC)
 has the stream ports ``act`` and ``keys`` (in) and ``result`` (out). Their beats are
 packed here and streamed by `sim.streams.run_streams` (the fast Verilator harness, or
-cocotb), with random input gaps and output back-pressure.
+cocotb), with random input gaps (act and keys offered together) and output back-pressure.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from .lanes import bit, bytes_to_lanes, lanes_to_bytes
 from .stimulus import amaranth_streams
 from .streams import run_streams
 
-__all__ = ["run_stream", "stream_beats", "compare"]
+__all__ = ["run_stream", "stream_beats", "compare", "LOCKSTEP"]
+
+# The core takes one act and one key beat per tile: they are offered together.
+LOCKSTEP = ("act", "keys")
 
 
 def stream_beats(act_lanes: np.ndarray, act_width: int, key_lanes: np.ndarray,
@@ -38,7 +41,7 @@ def run_stream(verilog: str, top: str, act_lanes: np.ndarray, act_width: int, ke
     """
     outcome = run_streams(verilog, top, amaranth_streams(verilog, top),
                           stream_beats(act_lanes, act_width, key_lanes, key_width), {"result": results},
-                          simulator, seed, gap, stall, harness)
+                          simulator, seed, gap, stall, harness, lockstep=LOCKSTEP)
     if not np.array_equal(outcome.stamps["act"], outcome.stamps["keys"]):
         raise ToolError("the core consumed act and keys beats in different cycles")
     raw = outcome.outputs["result"]
