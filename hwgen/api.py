@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .build_cache import cached_build
 from .config import load_design, parse_design
 from .emit import tool_versions, write_design
 from .errors import InputError
@@ -36,7 +37,9 @@ def load(design: Design):
 def build(design: Design) -> tuple[str, dict[str, Any]]:
     """The design's Verilog text (deterministic for a given config) and its manifest details."""
     config = load(design)
-    return family_of(config).build(config)
+    family = family_of(config)
+    # Designs carrying their own weights read them from a file that can change: always rebuilt.
+    return cached_build(config, family.build) if family.weights_required else family.build(config)
 
 
 def verilog(design: Design) -> str:

@@ -8,7 +8,8 @@ import pytest
 from amaranth.back import verilog
 from conftest import lut_design
 
-from hwgen import api
+from hwgen import api, families
+from hwgen.build_cache import cached_build
 from hwgen.errors import ToolError
 from hwgen.datapath import LutCoreShape
 from hwgen.formats import pack_activations, pack_keys
@@ -113,3 +114,19 @@ def test_mu5_core_on_icarus_is_exact():
     rng = np.random.default_rng(5)
     w, a = rng.integers(-1, 2, (31, 7)), rng.integers(-128, 128, (2, 31))
     assert np.array_equal(api.simulate(config, w, a, simulator="icarus"), lut_gemv(config, w, a))
+
+
+def test_build_cache_returns_the_fresh_build_and_skips_amaranth(tmp_path, monkeypatch):
+    monkeypatch.setenv("HWGEN_CACHE_DIR", str(tmp_path))
+    config = api.load(DESIGN)
+    calls = []
+
+    def build(c):
+        calls.append(c)
+        return families.family_of(c).build(c)
+
+    first = cached_build(config, build)
+    again = cached_build(config, build)
+    other = cached_build(api.load(lut_design(workload={"n": 60, "m": 32})), build)
+    assert len(calls) == 2 and again == first and other[0] != first[0]
+    assert first == families.family_of(config).build(config)
