@@ -130,8 +130,8 @@ def opt_levels(levels: list[str]) -> list[str]:
 
 
 def simulate_walls(skip_hardwired: bool) -> list[str]:
-    rows = ["| `api.simulate` (= `hwgen simulate`), Verilator fast path | first call s (build) | "
-            "second call s | outputs, exact |", "|---|---|---|---|"]
+    rows = ["| `api.simulate` (= `hwgen simulate`), Verilator fast path | first call s | "
+            "second call s (model and elaboration cached) | outputs, exact |", "|---|---|---|---|"]
     big = api.load({**api.load(LUT_DEFAULT).to_dict(), "workload": {"n": 2560, "m": 6912}})
     w, a = ternary_case(big, batch=1)
     cases = [("ternary 2560 x 6912, mu=4 L=8 K=16, 1 row", big, w, a[0])]
