@@ -38,8 +38,8 @@ def drop_field_aliases(text: str) -> str:
 
     They carry no logic (synthesis removes them), but an event simulator updates every
     alias of a wide vector whenever any bit of it changes: on a mu=5 LUT core (121
-    entries of 11 bits, glitching through the build's adder graph) they made Icarus 75x
-    slower. An alias is dropped only where nothing but its declaration reads it.
+    entries of 11 bits, glitching through the build's adder graph) they made Icarus ~80x
+    slower (BENCHMARKS.md). An alias is dropped only where nothing but its declaration reads it.
     """
     modules = re.split(r"(?m)^(?=module )", text)
     for i, module in enumerate(modules):
