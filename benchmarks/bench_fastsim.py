@@ -15,7 +15,9 @@ Measures, on one machine in one run:
 4. with ``--icarus``, the mu=5 L=3 K=5 int8 core on a 301 x 37 GEMV with 3 activation rows
    on Icarus (cocotb), build included, against the Verilog before the alias fix (``--icarus-old``
    also runs that one: it took over 10 minutes);
-5. with ``--alias-check``, osu018 synthesis of small cores with and without the layout-field
+5. with ``--base DIR``, ``hwgen simulate`` of that checkout (e.g. the cocotb-only code before
+   this work) on the same 1-row 2560 x 2560 data: wall and simulator CPU seconds of a cached run;
+6. with ``--alias-check``, osu018 synthesis of small cores with and without the layout-field
    alias wires `hwgen.emit.drop_field_aliases` removes (area and cells must not move).
 Prints Markdown.
 """
@@ -204,12 +206,44 @@ def alias_check() -> list[str]:
     return rows
 
 
+BASE_RUN = """
+import resource, time
+import numpy as np
+from hwgen import api
+config = api.load({design!r})
+w, a = np.load({w!r}), np.load({a!r})
+api.simulate(config, w, a)  # builds
+before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+api.simulate(config, w, a)
+after = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(time.perf_counter() - start, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+"""
+
+
+def base_run(base: str) -> list[str]:
+    """`hwgen simulate` of another checkout on the 1-row lut_default data, cached build."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=base).stdout.strip()
+    config = api.load(LUT_DEFAULT)
+    w, a = ternary_case(config, batch=1)  # the cocotb_vs_fast data
+    with tempfile.TemporaryDirectory() as tmp:
+        np.save(Path(tmp) / "w.npy", w)
+        np.save(Path(tmp) / "a.npy", a)
+        script = BASE_RUN.format(design=str(LUT_DEFAULT), w=str(Path(tmp) / "w.npy"), a=str(Path(tmp) / "a.npy"))
+        out = subprocess.run([sys.executable, "-c", script], cwd=base, capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONPATH": base, "HWGEN_CACHE_DIR": tmp}).stdout
+    wall, cpu = map(float, out.split()[-2:])
+    return [f"| `api.simulate` at {commit} (cocotb), cached build, 12800 beats | {wall:.1f} s wall | "
+            f"{cpu:.1f} s simulator CPU | {12800 / cpu:,.0f} beats per CPU s |"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--opt", default="", help=f"compare C++ levels, e.g. O0,O2 (of {', '.join(OPT_LEVELS)})")
     parser.add_argument("--skip-hardwired", action="store_true")
     parser.add_argument("--alias-check", action="store_true", help="only the synthesis check of dropped aliases")
     parser.add_argument("--icarus", action="store_true", help="only the mu=5 core on Icarus")
+    parser.add_argument("--base", help="only: hwgen simulate of the checkout in this folder (cocotb baseline)")
     parser.add_argument("--icarus-old", action="store_true", help="with --icarus: also the Verilog with aliases")
     args = parser.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -218,6 +252,9 @@ def main() -> None:
     print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on `{platform.node()}` "
           f"({platform.machine()}, {os.cpu_count()} CPUs, load average {load[0]:.1f} at start), commit {commit}. "
           f"Command: `nice python benchmarks/bench_fastsim.py {' '.join(sys.argv[1:])}`.\n")
+    if args.base:
+        print("\n".join(base_run(args.base)))
+        return
     if args.icarus:
         print("\n".join(icarus_case(args.icarus_old)))
         return
