@@ -10,8 +10,8 @@ from conftest import lut_design
 
 from hwgen import api, families
 from hwgen.build_cache import cached_build
-from hwgen.errors import ToolError
 from hwgen.datapath import LutCoreShape
+from hwgen.errors import ToolError
 from hwgen.formats import pack_activations, pack_keys
 from hwgen.rtl.lut_core import LutCore
 from sim.lanes import bytes_to_lanes, lanes_to_bytes
