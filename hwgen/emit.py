@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from importlib import metadata
 from pathlib import Path
 
@@ -24,7 +26,43 @@ from . import __version__
 
 def convert(component: wiring.Component, top: str) -> str:
     """Verilog for a component, with its clock and reset named ``clk`` and ``rst``."""
-    return verilog.convert(component, name=top, emit_src=False)
+    return drop_field_aliases(verilog.convert(component, name=top, emit_src=False))
+
+
+_ESCAPED = re.compile(r"\\\S+")
+_FIELD_ALIAS = re.compile(r"^  assign (\\\S*[\[.]\S*)\s+= [^;]*;$", re.MULTILINE)
+
+
+def drop_field_aliases(text: str) -> str:
+    """Remove Amaranth's read-only alias wires of layout fields (``\\entries[7]``, ``\\ctrl.last``).
+
+    They carry no logic (synthesis removes them), but an event simulator updates every
+    alias of a wide vector whenever any bit of it changes: on a mu=5 LUT core (121
+    entries of 11 bits, glitching through the build's adder graph) they made Icarus ~80x
+    slower (BENCHMARKS.md). An alias is dropped only where nothing but its declaration reads it.
+    """
+    modules = re.split(r"(?m)^(?=module )", text)
+    for i, module in enumerate(modules):
+        aliases = set(_FIELD_ALIAS.findall(module))
+        if not aliases:
+            continue
+        uses = Counter(_ESCAPED.findall(module))
+        dead = {name for name in aliases if uses[name] == 2}  # its declaration and its assign
+        kept, pending = [], []
+        for line in module.split("\n"):
+            if line.startswith("  (*"):
+                pending.append(line)  # attributes bind to the declaration that follows
+                continue
+            words = line.split()
+            drop = (len(words) >= 2 and words[0] in ("wire", "assign")
+                    and (words[1] if words[0] == "assign" else words[-2 if words[-1] == ";" else -1]) in dead)
+            if not drop:
+                kept.extend(pending)
+                kept.append(line)
+            pending = []
+        kept.extend(pending)
+        modules[i] = "\n".join(kept)
+    return "".join(modules)
 
 
 def port_list(component: wiring.Component) -> list[dict]:

@@ -13,7 +13,8 @@ from .stream import compare, run_stream
 
 def simulate_float_lut(config, verilog: str, weights: np.ndarray, acts: np.ndarray,
                        simulator: str = "verilator", seed: int = 0, gap: float = 0.1,
-                       stall: float = 0.1) -> np.ndarray:
+                       stall: float = 0.1,
+                       harness: str | None = None) -> np.ndarray:
     """``(B, M)`` result bit patterns of a float LUT core; `MismatchError` if not the reference's."""
     weights, bits = check_float_operands(config, weights, acts)
     expected = float_lut_gemv_bits(config, weights, bits)
@@ -22,7 +23,7 @@ def simulate_float_lut(config, verilog: str, weights: np.ndarray, acts: np.ndarr
     sums, last = run_stream(
         verilog, config.top, pack_activations(bits, t).reshape(batch * t.tiles, -1), config.act.width,
         pack_keys(weights, t), FloatLutShape(config).key_width, batch * t.col_blocks, config.fetchers,
-        config.acc_format.width, simulator, seed, gap, stall, signed=False)
+        config.acc_format.width, simulator, seed, gap, stall, signed=False, harness=harness)
     got = sums.reshape(batch, t.padded_m)[:, : t.m]
     compare(got, expected, last, batch, t.col_blocks, show=hex)
     return got.astype(np.uint16)

@@ -19,7 +19,8 @@ from .stream import compare, run_stream
 
 def simulate_format(config: LutConfig, verilog: str, weights: np.ndarray, acts: np.ndarray,
                     simulator: str = "verilator", seed: int = 0, gap: float = 0.1,
-                    stall: float = 0.1) -> np.ndarray:
+                    stall: float = 0.1,
+                    harness: str | None = None) -> np.ndarray:
     """``(B, M)`` results of the RTL (int64, complex128 for iFairy); `MismatchError` if they
     differ from the reference model. ``gap`` / ``stall``: random input gaps and back-pressure."""
     codes, lanes = check_format_operands(config, weights, acts)
@@ -31,7 +32,7 @@ def simulate_format(config: LutConfig, verilog: str, weights: np.ndarray, acts: 
     sums, last = run_stream(
         verilog, config.top, act_lanes.reshape(batch * t.tiles, -1), config.act.width,
         pack_format_keys(s.spec, codes, t), s.key_width, batch * t.col_blocks, s.result_lanes,
-        config.accumulator_width, simulator, seed, gap, stall)
+        config.accumulator_width, simulator, seed, gap, stall, harness=harness)
     got = sums.reshape(batch, t.padded_m, s.lanes)[:, : t.m]
     compare(got, expected, last, batch, t.col_blocks)
     return combine(config, got)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import numpy as np
 
 from hwgen.errors import MismatchError, ToolError
@@ -13,7 +10,9 @@ from hwgen.hardwired.design import hn_parts
 from hwgen.hardwired.rtl import build_design_graph, output_width, ports_info
 
 from .hardwired_ref import check_operands, hardwired_gemv, hn_gemv, scaled_result, torch_gemv
-from .runner import run_testbench
+from .lanes import bytes_to_lanes, lanes_to_bytes
+from .stimulus import StreamPort
+from .streams import run_streams
 
 __all__ = ["simulate_hardwired", "reference_lanes"]
 
@@ -29,29 +28,30 @@ def reference_lanes(config: HardwiredConfig, values: np.ndarray, a: np.ndarray) 
 
 
 def simulate_hardwired(config: HardwiredConfig, verilog: str, weights: np.ndarray | None, acts: np.ndarray,
-                       simulator: str = "verilator", seed: int = 0, gap: float = 0.2) -> np.ndarray:
+                       simulator: str = "verilator", seed: int = 0, gap: float = 0.2,
+                       harness: str | None = None) -> np.ndarray:
     """``(B, M)`` results of the RTL on ``acts`` (``(N,)`` or ``(B, N)``): int64, or exact float64
     for FP4 / MXFP4 weights.
 
     ``weights``, if given, must equal the design's own matrix (`InputError`
     otherwise). The reference model is first checked against PyTorch, then the RTL
     against the reference; any difference raises `MismatchError`. ``gap`` is the
-    probability of an idle input cycle.
+    probability of an idle input cycle; ``harness`` as in `sim.streams.run_streams`.
     """
     values, a = check_operands(config, weights, acts)
     expected, exponents, wy = reference_lanes(config, values, a)
     if not np.array_equal(scaled_result(config, expected, exponents), torch_gemv(values, a)):
         raise MismatchError("reference model differs from PyTorch A @ W (a generator bug)")
     info = ports_info(config, wy)
-    with tempfile.TemporaryDirectory(prefix="hwgen-hw-sim-") as tmp:
-        tmp = Path(tmp)
-        np.savez(tmp / "in.npz", act_lanes=a, act_width=config.act.width, lanes=config.workload.m,
-                 lane_width=wy, latency=info["latency_cycles"], seed=seed, gap=gap)
-        run_testbench(verilog, config.top, "sim.tb_hardwired", simulator,
-                      {"HWGEN_TB_IN": str(tmp / "in.npz"), "HWGEN_TB_OUT": str(tmp / "out.npz")}, tmp)
-        got = np.load(tmp / "out.npz")["y"]
-    if got.shape != expected.shape:
-        raise ToolError(f"simulation returned {got.shape[0]} results, expected {expected.shape[0]}")
+    width = {port["name"]: port["width"] for port in info["ports"]}
+    ports = [StreamPort("a", "in", width["a"], "a", "in_valid", "in_ready"),
+             StreamPort("y", "out", width["y"], "y", "out_valid", None)]
+    outcome = run_streams(verilog, config.top, ports, {"a": lanes_to_bytes(a, config.act.width)},
+                          {"y": len(a)}, simulator, seed, gap, 0.0, harness)
+    latency = outcome.stamps["y"] - outcome.stamps["a"]
+    if not np.all(latency == info["latency_cycles"]):
+        raise ToolError(f"hardwired array latency {sorted(set(latency.tolist()))}, expected {info['latency_cycles']}")
+    got = bytes_to_lanes(outcome.outputs["y"], config.workload.m, wy)
     if not np.array_equal(got, expected):
         b, j = np.argwhere(got != expected)[0]
         raise MismatchError(

@@ -14,7 +14,8 @@ from .stream import compare, run_stream
 
 def simulate_lut(config: LutConfig, verilog: str, weights: np.ndarray, acts: np.ndarray,
                  simulator: str = "verilator", seed: int = 0, gap: float = 0.1,
-                 stall: float = 0.1) -> np.ndarray:
+                 stall: float = 0.1,
+                 harness: str | None = None) -> np.ndarray:
     """``(B, M)`` results of the RTL; raises `MismatchError` if they differ from the reference.
 
     ``gap`` and ``stall`` are the probabilities of an idle input cycle and of a
@@ -27,7 +28,7 @@ def simulate_lut(config: LutConfig, verilog: str, weights: np.ndarray, acts: np.
     sums, last = run_stream(
         verilog, config.top, pack_activations(acts, t).reshape(batch * t.tiles, -1), config.act.width,
         pack_keys(weights, t), LutCoreShape(config).key_width, batch * t.col_blocks, config.fetchers,
-        config.accumulator_width, simulator, seed, gap, stall)
+        config.accumulator_width, simulator, seed, gap, stall, harness=harness)
     got = sums.reshape(batch, t.padded_m)[:, : t.m]
     compare(got, expected, last, batch, t.col_blocks)
     return got

