@@ -1,6 +1,6 @@
 """Run a non-ternary LUT core's RTL on user data and compare with the reference model.
 
-The streaming testbench is the ternary core's (`sim.tb_lut_core`): a result beat is
+The streaming harness is the ternary core's (`sim.streams`: fast C++ or `sim.tb_streams`): a result beat is
 ``K * lanes`` accumulators, which the testbench treats as ``K * lanes`` columns.
 """
 

@@ -62,7 +62,8 @@ _FLOW_RUNNERS = (
     "costmodel.opt_share", "costmodel.calibrate", "costmodel.validate", "costmodel.design_space",
     # simulation runners and cocotb benches (`sim.mac_reference` holds the MAC's runner too)
     "sim.runner", "sim.stream", "sim.lanes", "sim.lut_sim", "sim.format_sim", "sim.core_sim", "sim.hardwired_sim",
-    "sim.mac_reference", "sim.tb_fpadd", "sim.tb_hardwired", "sim.tb_lut_build", "sim.tb_lut_core",
+    "sim.mac_reference", "sim.tb_fpadd", "sim.tb_lut_build", "sim.tb_streams", "sim.stimulus", "sim.fastsim",
+    "sim.streams", "hwgen.build_cache",
 )
 _DSE = (
     "dse", "dse.presets", "dse.workload", "dse.space", "dse.pareto", "dse.progress", "dse.families",
