@@ -33,6 +33,7 @@ from hwgen.datapath import tree_adder_bits
 from hwgen.formats import signed_width
 from hwgen.weights.shape import FormatShape
 
+from .frame import buffer_report, frame_counts
 from .model import BREAKDOWN, CONTROL_BITS, FEATURES, OUTPUT_KEYS
 from .tech import Tech, load_tech
 
@@ -91,21 +92,21 @@ def structure(config: LutConfig) -> dict:
     for i, widths in enumerate(fetch_widths):
         if s.cut(2 + i):
             reg += K * P * sum(widths) + (sum(corr_widths[i]) if spec.correction else 0) + CONTROL_BITS
-    counters = (c.tiling.row_blocks - 1).bit_length() + (c.tiling.col_blocks - 1).bit_length()
+    frame = frame_counts(c.workload.max_n, c.workload.max_m, L * mu, K, L * s.inputs * c.act.width)
     pipe_bits = reg
-    reg += 2 * K * P * c.accumulator_width + 2 + counters
+    reg += 2 * K * P * c.accumulator_width + 2 + int(frame["reg_bits"])
     features = {
         "build_adders": L * len(adder_widths),
         "build_add_bits": L * sum(adder_widths),
         "shared_table_bits": L * sum(adder_widths) if not s.cut(0) and K > 1 else 0,
-        "mux_data_bits": L * K * mux_data,
-        "mux_select_terms": L * K * select_terms,
+        "mux_data_bits": L * K * mux_data + int(frame["mux_data_bits"]),
+        "mux_select_terms": L * K * select_terms + int(frame["mux_select_terms"]),
         "neg_bits": L * K * neg,
         "tree_adders": tree_adders,
         "tree_add_bits": tree_bits,
         "acc_bits": K * P * c.accumulator_width,
         "reg_bits": reg,
-        "counter_bits": counters,
+        "counter_bits": int(frame["counter_bits"]),
         "const": 1,
         "enable_load": pipe_bits * pipe_bits / 1000.0,
     }
@@ -118,7 +119,7 @@ def structure(config: LutConfig) -> dict:
         "acc_width": c.accumulator_width, "enable_bits": pipe_bits, "acc_bits": K * P * c.accumulator_width,
     }
     return {"features": features, "segments": segments, "cycles": s.cycles_per_gemv,
-            "latency": s.latency, "tiles": c.tiling.tiles}
+            "latency": s.latency, "tiles": c.tiling.tiles, "frame": frame}
 
 
 def critical_path_ns(seg: dict, pipeline: int, tech: Tech) -> float:
@@ -177,6 +178,7 @@ def estimate(config: LutConfig, tech_name: str | Tech = "osu018", clock_mhz: flo
     result["weights"] = config.weights
     result["bits_per_weight"] = bits_per_weight(config)
     result["energy_pj_per_weight"] = e_gemv / (n * m)
+    result["activation_buffer"] = buffer_report(st["frame"], tech)
     return result
 
 

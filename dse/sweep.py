@@ -22,9 +22,12 @@ import numpy as np
 import pandas as pd
 
 from hwgen.errors import ConfigError
+from hwgen.families import shape_of
+from hwgen.schedule import command_bits, command_sequence
 
 from . import report as rep
-from .evaluate import METRICS, evaluate, violations
+from .evaluate import METRICS, evaluate, violations, workload_maxima
+from .families import design_mapping
 from .pareto import Normalizer, hypervolume_curve, nondominated, objective_matrix
 from .progress import Progress
 from .space import Space, load_space
@@ -197,31 +200,68 @@ def _search(space: Space, space_path: str | None, storage: str, study_name: str,
 # RTL and synthesis of Pareto designs
 
 
-def _design_dict(space: Space, row: pd.Series) -> dict[str, Any]:
-    g = space.workload.largest
-    if not space.classic:
-        from .families import design_mapping
+def _core_gemvs(space: Space, row: pd.Series) -> list[tuple[str, int, int, int]]:
+    """``(name, n, m, runs per token)`` of the GEMVs the row's core runs (hardwired layers excluded)."""
+    wl = space.workload
+    hardwired = int(row["hardwired_layers"]) if "hardwired_layers" in row.index else 0
+    scale = (wl.layers - hardwired) / wl.layers if wl.layers else 1.0
+    return [(g.name, g.n, g.m, round(g.count * scale)) for g in wl.gemvs if round(g.count * scale)]
 
-        get = lambda name, default: row[name] if name in row.index else default  # noqa: E731
-        return design_mapping(str(get("architecture", "lut")), str(get("weights", space.workload.weights)),
-                              str(row["activation"]), int(row["group_size"]), int(row["luts"]),
-                              int(row["fetchers"]), int(row["pipeline"]), int(get("adder_pipeline", 0)),
-                              g.n, g.m, space.workload.max_n)
-    return {"kind": "lut", "weights": space.workload.weights, "activation": str(row["activation"]),
-            "group_size": int(row["group_size"]), "luts": int(row["luts"]), "fetchers": int(row["fetchers"]),
-            "pipeline": int(row["pipeline"]), "workload": {"n": g.n, "m": g.m}}
+
+def _design_dict(space: Space, row: pd.Series) -> dict[str, Any]:
+    """The row's design: the programmable core for the workload's maxima, its program the
+    GEMVs of one token that run on it (what the sweep priced)."""
+    max_n, max_m = workload_maxima(space.workload)
+    gemvs = [{"name": name, "n": n, "m": m, "count": count} for name, n, m, count in _core_gemvs(space, row)]
+    workload = {"max_n": max_n, "max_m": max_m, **({"gemvs": gemvs} if gemvs else {})}
+    get = lambda name, default: row[name] if name in row.index else default  # noqa: E731
+    return design_mapping(str(get("architecture", "lut")), str(get("weights", space.workload.weights)),
+                          str(row["activation"]), int(row["group_size"]), int(row["luts"]), int(row["fetchers"]),
+                          int(row["pipeline"]), int(get("adder_pipeline", 0)), workload)
+
+
+def _decode_step(space: Space, row: pd.Series, config) -> dict[str, Any]:
+    """``program.json``: the command sequence of one decode step on the row's core, layer by
+    layer for a model (each projection once per layer), else each GEMV ``count`` times."""
+    runs = _core_gemvs(space, row)
+    if space.workload.layers:
+        rounds = max(count for *_, count in runs)
+        order = [(name, n, m) for r in range(rounds) for name, n, m, count in runs if r < count]
+    else:
+        order = [(name, n, m) for name, n, m, count in runs for _ in range(count)]
+    shape = shape_of(config)
+    t = config.tiling
+    commands = command_sequence(order, config.workload.max_n, config.workload.max_m, t.rows_per_tile,
+                                t.fetchers, shape.latency)
+    return {"design": str(row["design"]), "max_n": config.workload.max_n, "max_m": config.workload.max_m,
+            "cmd_layout": {"n_bits": command_bits(config.workload.max_n, config.workload.max_m)[0],
+                           "m_bits": command_bits(config.workload.max_n, config.workload.max_m)[1],
+                           "n": "low bits", "m": "above n"},
+            "cycles_per_token": sum(c["cycles"] for c in commands), "commands": commands}
 
 
 def _emit_rtl(space: Space, table: pd.DataFrame, stage: Path) -> dict[str, str]:
-    from hwgen.api import generate
+    """Per Pareto design: the Verilog of its programmable core (``hwgen generate``), its
+    ``design.yaml`` (``hwgen estimate`` of it gives the row) and ``program.json``."""
+    import json
+
+    import yaml
+
+    from hwgen.api import generate, load
 
     out = {}
     for _, row in table.iterrows():
-        folder = f"rtl/{row['design']}"
-        generate(_design_dict(space, row), stage / folder, clock_mhz=round(float(row["clock_mhz"]), 3))
+        folder = stage / f"rtl/{row['design']}"
+        design = _design_dict(space, row)
+        if "gemvs" in design["workload"]:  # else every layer is hardwired: no core
+            generate(design, folder, clock_mhz=round(float(row["clock_mhz"]), 3))
+            (folder / "design.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
+            program = _decode_step(space, row, load(design))
+            (folder / "program.json").write_text(json.dumps(program, indent=1) + "\n")
+        folder.mkdir(parents=True, exist_ok=True)
         if int(row.get("hardwired_layers", 0)):
-            _write_hardwired_designs(space, row, stage / folder)
-        out[str(row["design"])] = folder
+            _write_hardwired_designs(space, row, folder)
+        out[str(row["design"])] = f"rtl/{row['design']}"
     return out
 
 

@@ -18,6 +18,7 @@ from .config import load_design, parse_design
 from .emit import tool_versions, write_design
 from .errors import InputError
 from .families import family_of
+from .program import load_array, load_program
 
 DEFAULT_CLOCK_MHZ = 100.0
 
@@ -59,17 +60,6 @@ def generate(design: Design, out_dir: str | Path, clock_mhz: float = DEFAULT_CLO
     return info
 
 
-def load_array(path: str | Path, name: str) -> np.ndarray:
-    """Read a user's ``.npy`` file, with one clear error for a missing or unreadable file."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{name} file not found: {path}")
-    try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise InputError(f"{name} file {path} is not a readable .npy array ({exc})") from None
-
-
 def save_array(path: str | Path, array: np.ndarray) -> None:
     """Write ``array`` atomically: a partial ``Y.npy`` never appears."""
     path = Path(path)
@@ -99,6 +89,28 @@ def simulate(design: Design, weights: np.ndarray | None, activations: np.ndarray
         raise InputError(f"a {family.name} design needs --weights")
     result = family.simulate(config, verilog(config), weights, activations, simulator, seed)
     return result[0] if np.asarray(activations).ndim == 1 else result
+
+
+def simulate_program(design: Design, program: str | Path, simulator: str = "verilator", seed: int = 0,
+                     write: bool = True) -> list[tuple[Path, np.ndarray]]:
+    """Run every GEMV of a program file (`hwgen.program`) in order on one core, in one simulation.
+
+    Each result is checked bit-exact against the reference model (and that against
+    PyTorch); only if all are exact are they written (``write``), each to its ``out``.
+    Returns ``(out path, result)`` pairs; a result is ``(M,)`` for 1-D activations.
+    """
+    config = load(design)
+    family = family_of(config)
+    if family.program is None:
+        raise InputError(f"a {family.name} design runs one fixed GEMV; --program needs a streaming core")
+    gemvs = load_program(program)
+    results = family.program(config, verilog(config), [(g.name, g.weights, g.activations) for g in gemvs],
+                             simulator, seed)
+    pairs = [(g.out, r[0] if np.asarray(g.activations).ndim == 1 else r) for g, r in zip(gemvs, results)]
+    if write:
+        for path, result in pairs:
+            save_array(path, result)
+    return pairs
 
 
 def estimate(design: Design, tech: str = "osu018", clock_mhz: float | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import json
 import sys
 
 from . import __version__, api
-from .errors import HwgenError
+from .errors import HwgenError, InputError
 
 DESCRIPTION = """\
 hwgen generates and explores hardware for low-bit LLM inference: LUT-based
@@ -32,6 +32,16 @@ def cmd_generate(args) -> int:
 
 
 def cmd_simulate(args) -> int:
+    if args.program is not None:
+        if args.weights or args.activations or args.out:
+            raise InputError("--program replaces --weights, --activations and --out")
+        pairs = api.simulate_program(args.design, args.program, simulator=args.simulator, seed=args.seed)
+        outputs = sum(r.size for _, r in pairs)
+        print(f"{args.simulator}: RTL matches the reference model on all {len(pairs)} GEMVs ({outputs} outputs); "
+              f"wrote {', '.join(str(p) for p, _ in pairs)}")
+        return 0
+    if args.activations is None or args.out is None:
+        raise InputError("simulate needs --activations and --out (or --program)")
     weights = None if args.weights is None else api.load_array(args.weights, "weights")
     activations = api.load_array(args.activations, "activations")
     result = api.simulate(args.design, weights, activations, simulator=args.simulator, seed=args.seed)
@@ -97,8 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", metavar="W.npy", help="(N, M) weights (optional for hardwired designs, "
                    "which carry their own: if given, must equal them); ternary: int in {-1,0,1}; sherry: ternary with one 0 per 4 rows; "
                    "ifairy: complex in {+1,-1,+i,-i}; intB: ints in [-2^(B-1), 2^(B-1)-1]")
-    p.add_argument("--activations", required=True, metavar="A.npy", help="(N,) or (B, N) activations (ifairy: complex with integer parts)")
-    p.add_argument("--out", required=True, metavar="Y.npy", help="where to write the (B, M) int64 result (complex128 for ifairy)")
+    p.add_argument("--program", metavar="PROGRAM.yaml",
+                   help="run a list of GEMVs (gemvs: [{weights, activations, out}], paths relative to the file) "
+                        "in order in one simulation; every output is written only if all are exact")
+    p.add_argument("--activations", metavar="A.npy", help="(N,) or (B, N) activations (ifairy: complex with integer parts)")
+    p.add_argument("--out", metavar="Y.npy", help="where to write the (B, M) int64 result (complex128 for ifairy)")
     p.add_argument("--simulator", choices=("verilator", "icarus"), default="verilator")
     p.add_argument("--seed", type=int, default=0, help="seed of the random stream stalls (default 0)")
     p.set_defaults(func=cmd_simulate)

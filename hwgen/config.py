@@ -8,25 +8,54 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from . import formats
-from .errors import ConfigError
+from .errors import ConfigError, InputError
 
 KINDS = ("lut", "mac")
 MAX_GROUP_SIZE = 8
 
 
 @dataclass(frozen=True)
+class GemvShape:
+    """One GEMV a streaming core runs, ``count`` times per program (a decoded token)."""
+
+    name: str
+    n: int
+    m: int
+    count: int = 1
+
+
+@dataclass(frozen=True)
 class Workload:
-    """One GEMV ``Y(M) = A(N) @ W(N, M)``."""
+    """The GEMVs ``Y(M) = A(N) @ W(N, M)`` a design serves.
+
+    A hardwired array is one GEMV ``(n, m)``. A streaming core is generated for the
+    maxima ``n = max_n``, ``m = max_m`` and takes each GEMV's shape as a command at
+    run time; ``gemvs`` lists the GEMVs of one program (a decode step), if known.
+    """
 
     n: int
     m: int
+    gemvs: tuple[GemvShape, ...] = ()
+
+    @property
+    def max_n(self) -> int:
+        return self.n
+
+    @property
+    def max_m(self) -> int:
+        return self.m
+
+    @property
+    def program(self) -> tuple[GemvShape, ...]:
+        """The GEMVs of one program: ``gemvs``, or the one GEMV at the maxima."""
+        return self.gemvs or (GemvShape("gemv", self.n, self.m),)
 
 
 class DesignConfig:
@@ -79,7 +108,12 @@ class LutConfig(DesignConfig):
 
     @property
     def tiling(self) -> formats.Tiling:
+        """The tile walk of the largest GEMV (``max_n x max_m``)."""
         return formats.Tiling(self.workload.n, self.workload.m, self.group_size, self.luts, self.fetchers)
+
+    def at(self, n: int, m: int):
+        """This core running one ``(n, m)`` GEMV (`shape_at`)."""
+        return shape_at(self, n, m)
 
 
 def required_accumulator_width(n: int, act: formats.ActivationFormat, weights: str = "ternary") -> int:
@@ -156,16 +190,68 @@ def parse_workload(raw: Any) -> Workload:
     return Workload(n, m)
 
 
+def parse_stream_workload(raw: Any) -> Workload:
+    """A streaming core's workload: ``{max_n, max_m}``, ``{n, m}`` (the one-shape case), or
+    ``{gemvs: [{n, m, name?, count?}, ...]}`` (maxima derived, or given and checked)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"'workload' must be a mapping with max_n and max_m (or n and m, or gemvs), not {raw!r}")
+    reject_unknown(raw, ("max_n", "max_m", "n", "m", "gemvs"), "in 'workload'", list_known=True)
+    if ("n" in raw or "m" in raw) and ("max_n" in raw or "max_m" in raw):
+        raise ConfigError("'workload' takes either max_n/max_m or n/m (the same: the largest GEMV), not both")
+    gemvs = _parse_gemvs(raw["gemvs"]) if "gemvs" in raw else ()
+    maxima = []
+    for new, old, key in (("max_n", "n", "n"), ("max_m", "m", "m")):
+        name = new if new in raw or old not in raw else old
+        largest = max((getattr(g, key) for g in gemvs), default=None)
+        value = int_field(raw, name, largest, 1)
+        if largest is not None and value < largest:
+            raise ConfigError(f"'workload' {name}={value} is below a GEMV's {key}={largest}")
+        maxima.append(value)
+    return Workload(maxima[0], maxima[1], gemvs)
+
+
+def _parse_gemvs(raw: Any) -> tuple[GemvShape, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError("'workload.gemvs' must be a non-empty list of {n, m, name?, count?}")
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise ConfigError(f"'workload.gemvs[{i}]' must be a mapping with n and m, not {item!r}")
+        reject_unknown(item, ("name", "n", "m", "count"), f"in 'workload.gemvs[{i}]'", list_known=True)
+        out.append(GemvShape(str(item.get("name", f"gemv{i}")), int_field(item, "n", None, 1),
+                             int_field(item, "m", None, 1), int_field(item, "count", 1, 1)))
+    return tuple(out)
+
+
+def shape_at(config, n: int, m: int):
+    """``config`` running one ``(n, m)`` GEMV: the same core (accumulator width included) with
+    that GEMV as its workload, for the host-side packer and the reference model.
+
+    Raises `InputError` for a shape the core rejects (zero, or beyond its maxima).
+    """
+    w = config.workload
+    if not (1 <= n <= w.max_n and 1 <= m <= w.max_m):
+        raise InputError(f"GEMV (n, m) = ({n}, {m}) is outside the core's range: 1 <= n <= {w.max_n}, "
+                         f"1 <= m <= {w.max_m}")
+    if getattr(config, "weights", None) in formats.WEIGHT_FORMATS:
+        try:
+            formats.check_weight_design(config.weights, config.group_size, n, config.act.is_float)
+        except ConfigError as exc:
+            raise InputError(f"GEMV (n, m) = ({n}, {m}): {exc}") from None
+    return replace(config, workload=Workload(n, m))
+
+
 def parse_lut(raw: dict) -> LutConfig:
     if raw.get("activation") in formats.ACTIVATIONS and formats.ACTIVATIONS[raw["activation"]].is_float:
         return parse_float_lut(raw)
     reject_unknown(raw, (f.name for f in fields(LutConfig)), "for kind 'lut'")
     weights = choice_field(raw, "weights", "ternary", formats.WEIGHT_FORMATS)
     activation = choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
-    workload = parse_workload(raw.get("workload"))
+    workload = parse_stream_workload(raw.get("workload"))
     group_size, luts, fetchers, pipeline = _lut_geometry(raw)
     act = formats.ACTIVATIONS[activation]
-    formats.check_weight_design(weights, group_size, workload.n, act.is_float)
+    for n in {workload.n, *(g.n for g in workload.gemvs)}:
+        formats.check_weight_design(weights, group_size, n, act.is_float)
     needed = required_accumulator_width(workload.n, act, weights)
     acc = int_field(raw, "accumulator_width", needed, 1)
     if acc < needed:
@@ -218,7 +304,7 @@ def parse_float_lut(raw: dict) -> FloatLutConfig:
     reject_unknown(raw, (f.name for f in fields(FloatLutConfig)), "for kind 'lut'")
     weights = choice_field(raw, "weights", "ternary", ("ternary",))  # float cores: ternary keys only
     activation = choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
-    workload = parse_workload(raw.get("workload"))
+    workload = parse_stream_workload(raw.get("workload"))
     group_size, luts, fetchers, pipeline = _lut_geometry(raw)
     adder_pipeline = int_field(raw, "adder_pipeline", 0, 0, MAX_ADDER_PIPELINE)
     formats.check_weight_design(weights, group_size, workload.n, True)
@@ -288,6 +374,10 @@ class MacConfig(DesignConfig):
         # a tile of rows x columns is a LUT tiling with mu = 1, L = rows
         return formats.Tiling(self.workload.n, self.workload.m, 1, self.rows, self.columns)
 
+    def at(self, n: int, m: int) -> "MacConfig":
+        """This core running one ``(n, m)`` GEMV (`shape_at`)."""
+        return shape_at(self, n, m)
+
 
 MAC_WEIGHTS = ("ternary", "int8", "fp16")
 
@@ -306,7 +396,7 @@ def parse_mac(raw: dict) -> MacConfig:
         raise ConfigError(f"'weights' int8 multiplies integer activations; {activation} needs weights fp16 or ternary")
     if weights == "fp16" and not act.is_float:
         raise ConfigError(f"'weights' fp16 multiplies float activations; {activation} needs weights int8 or ternary")
-    workload = parse_workload(raw.get("workload"))
+    workload = parse_stream_workload(raw.get("workload"))
     rows = int_field(raw, "rows", 8, 1)
     columns = int_field(raw, "columns", 16, 1)
     pipeline = int_field(raw, "pipeline", 1, 0, mac_max_pipeline(rows))

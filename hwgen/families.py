@@ -31,6 +31,9 @@ class Family:
         ``details`` go into the manifest: ports, latency, cycles and structure counts.
     simulate : (config, verilog, weights, acts, simulator, seed) -> (B, M) result
         Raises `MismatchError` if the RTL differs from the reference model.
+    program : (config, verilog, [(name, weights, acts)], simulator, seed) -> [result]
+        Every GEMV in order in one simulation (`sim.program.run_program`); None for
+        designs that run one fixed GEMV (hardwired arrays).
     estimate : (config, tech_name, clock_mhz) -> dict
         With an ``accuracy`` block: the ternary core's comes from its validation
         (`costmodel.model.accuracy`); the others say where they are checked.
@@ -48,14 +51,30 @@ class Family:
     synth: Callable[..., tuple[Any, float]]
     weights_required: bool = True
     checked_in: str = ""
+    program: Callable[..., list] | None = None
 
     def estimate_with_accuracy(self, config, tech: str, clock_mhz: float | None) -> dict:
         result = self.estimate(config, tech, clock_mhz)
+        if self.program is not None:  # streaming cores: the design's program (a decode step)
+            result["cycles_per_token"] = shape_of(config).cycles_per_program()
         if "accuracy" not in result:
             result["accuracy"] = {"regime": self.name, "validated": False,
                                   "note": f"not validated on a spread of designs; compared with synthesis "
                                           f"in {self.checked_in}"}
         return result
+
+
+def shape_of(config):
+    """The datapath shape of a streaming core (latency, cycles)."""
+    from .datapath import LutCoreShape
+    from .floatpath import FloatLutShape, MacShape
+    from .weights.shape import FormatShape
+
+    if isinstance(config, MacConfig):
+        return MacShape(config)
+    if isinstance(config, FloatLutConfig):
+        return FloatLutShape(config)
+    return LutCoreShape(config) if config.weights == "ternary" else FormatShape(config)
 
 
 def _amaranth(top: str, component, shape, **details) -> tuple[str, dict]:
@@ -89,6 +108,69 @@ def _simulate_ternary(config, verilog, weights, acts, simulator, seed):
     from sim.lut_sim import simulate_lut
 
     return simulate_lut(config, verilog, weights, acts, simulator=simulator, seed=seed)
+
+
+def _program(kind: str):
+    """A family's `run_program` with its job, port widths and PyTorch model."""
+
+    def run(config, verilog, gemvs, simulator, seed):
+        from sim.program import run_program
+
+        job, widths, torch_result, to_user = _PROGRAM_PARTS[kind]()
+        results = run_program(config, verilog, gemvs, job, widths, torch_result, simulator, seed)
+        return [to_user(config, r) for r in results]
+
+    return run
+
+
+def _ternary_parts():
+    from sim.lut_sim import lut_job, lut_widths
+
+    return lut_job, lut_widths, _torch_int_matmul, lambda config, r: r
+
+
+def _torch_int_matmul(config, weights, acts):
+    import torch
+
+    a = torch.from_numpy(np.atleast_2d(np.asarray(acts)).astype(np.int64))
+    return (a @ torch.from_numpy(np.asarray(weights).astype(np.int64))).numpy()
+
+
+def _format_parts():
+    from sim.format_ref import torch_gemv
+    from sim.format_sim import format_job, format_widths
+
+    return format_job, format_widths, torch_gemv, lambda config, r: r
+
+
+def _float_parts():
+    from sim.core_sim import float_lut_job, float_lut_widths
+    from sim.float_reference import check_float_operands
+    from sim.fpref import from_bits
+
+    from .fpadd import canonical_nan
+    from sim.torch_reference import torch_lut_gemv
+
+    def torch_result(config, weights, acts):
+        w, bits = check_float_operands(config, weights, acts)
+        theirs = torch_lut_gemv(config, w, bits)  # torch's NaN payloads: compare as the canonical NaN
+        return np.where(np.isnan(from_bits(theirs, config.acc_format)), canonical_nan(config.acc_format),
+                        theirs).astype(np.uint16)
+
+    return float_lut_job, float_lut_widths, torch_result, _float_values
+
+
+def _mac_parts():
+    from sim.mac_reference import mac_job, mac_widths
+
+    def torch_result(config, weights, acts):  # integer MACs only: float products round per tile
+        return None if config.is_float else _torch_int_matmul(config, weights, acts)
+
+    return mac_job, mac_widths, torch_result, _float_values
+
+
+_PROGRAM_PARTS = {"lut": _ternary_parts, "lut-format": _format_parts, "lut-float": _float_parts,
+                  "mac": _mac_parts}
 
 
 def _estimate_ternary(config, tech, clock_mhz):
@@ -225,14 +307,16 @@ def _synth_verilog(build):
 
 
 FAMILIES = {
-    "lut": Family("lut", _build_ternary, _simulate_ternary, _estimate_ternary, _synth_ternary),
+    "lut": Family("lut", _build_ternary, _simulate_ternary, _estimate_ternary, _synth_ternary,
+                  program=_program("lut")),
     "lut-format": Family("lut-format", _build_format, _simulate_format, _estimate_format,
                          _synth_verilog(_build_format),
-                         checked_in="reports/formats.md (one small core per format, benchmarks/formats.py --synth)"),
+                         checked_in="reports/formats.md (one small core per format, benchmarks/formats.py --synth)",
+                         program=_program("lut-format")),
     "lut-float": Family("lut-float", _build_float, _simulate_float, _estimate_float, _synth_verilog(_build_float),
-                        checked_in="reports/findings.md (benchmarks/findings.py)"),
+                        checked_in="reports/findings.md (benchmarks/findings.py)", program=_program("lut-float")),
     "mac": Family("mac", _build_mac, _simulate_mac, _estimate_mac, _synth_verilog(_build_mac),
-                  checked_in="reports/findings.md (benchmarks/findings.py)"),
+                  checked_in="reports/findings.md (benchmarks/findings.py)", program=_program("mac")),
     "hardwired": Family("hardwired", _build_hardwired, _simulate_hardwired, _estimate_hardwired,
                         _synth_verilog(_build_hardwired), weights_required=False,
                         checked_in="reports/hardwired.md (benchmarks/bench_hardwired.py)"),

@@ -1,52 +1,153 @@
 """Drive a streaming GEMV core through its cocotb testbench and check what comes out.
 
 Every core with the LUT core's interface (ternary, other weight formats, float, MAC)
-shares the testbench `sim.tb_lut_core`: activation lanes and key (or weight) lanes
+shares the testbench `sim.tb_lut_core`: command, activation and key (or weight) beats
 in, result beats out, with random input gaps and output back-pressure.
+
+Each family's simulate module turns one user GEMV into a `GemvJob`: its per-port beat
+sequences (`GemvBeats`, the host-side packing) and the reference model's expected
+result. `run_jobs` streams any list of jobs through one simulation of one core (a
+program: the GEMVs of a decode step) and returns every result only if all are exact.
 """
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from hwgen.errors import MismatchError, ToolError
+from hwgen.schedule import col_blocks as count_col_blocks
+from hwgen.schedule import command_word
 
 from .runner import run_testbench
 
-__all__ = ["run_stream", "compare"]
+__all__ = ["GemvBeats", "GemvJob", "PortWidths", "gemv_beats", "run_jobs", "run_stream", "compare"]
 
 
-def run_stream(verilog: str, top: str, act_lanes: np.ndarray, act_width: int, key_lanes: np.ndarray,
-               key_width: int, results: int, lanes_out: int, out_width: int, simulator: str = "verilator",
-               seed: int = 0, gap: float = 0.1, stall: float = 0.1,
-               signed: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Stream the beats through the RTL; returns ``(sums (beats, lanes_out), last flags)``.
+@dataclass(frozen=True)
+class GemvBeats:
+    """Per-port beat sequences of a batch of ``B`` GEMVs with one weight matrix.
 
-    Sums are two's-complement integers if ``signed``, else raw ``out_width``-bit patterns.
+    Attributes
+    ----------
+    cmd : list[int]
+        ``B`` command words (`hwgen.schedule.command_word`).
+    act : numpy.ndarray
+        ``(B * row_blocks, act lanes)``: each activation vector once.
+    keys : numpy.ndarray
+        ``(B * tiles, key lanes)``: the weight stream, once per command.
+    results : int
+        Result beats due: ``B * col_blocks``.
     """
+
+    cmd: list[int]
+    act: np.ndarray
+    keys: np.ndarray
+    results: int
+
+
+def gemv_beats(config, n: int, m: int, act_lanes: np.ndarray, key_lanes: np.ndarray, fetchers: int) -> GemvBeats:
+    """`GemvBeats` of ``(B, row_blocks, lanes)`` packed activations and ``(tiles, lanes)`` keys."""
+    batch = act_lanes.shape[0]
+    word = command_word(config.workload.max_n, config.workload.max_m, n, m)
+    return GemvBeats(cmd=[word] * batch, act=act_lanes.reshape(-1, act_lanes.shape[-1]),
+                     keys=np.tile(key_lanes, (batch, 1)), results=batch * count_col_blocks(m, fetchers))
+
+
+@dataclass(frozen=True)
+class GemvJob:
+    """One user GEMV on a core: its beats, the reference result, and how to read the RTL's.
+
+    ``decode`` turns the job's result beats ``(results, lanes_out)`` into the array the
+    reference gave (``expected``); ``finish`` turns that into the user's result.
+    """
+
+    name: str
+    beats: GemvBeats
+    expected: np.ndarray
+    decode: Callable[[np.ndarray], np.ndarray]
+    finish: Callable[[np.ndarray], np.ndarray] = lambda got: got
+    show: Callable = str
+
+
+@dataclass(frozen=True)
+class PortWidths:
+    """Lane widths of a core's ports: ``act``/``keys`` lane bits, result lanes and bits."""
+
+    act: int
+    key: int
+    cmd: int
+    lanes_out: int
+    out: int
+    signed: bool = True
+
+
+def run_jobs(verilog: str, top: str, widths: PortWidths, jobs: list[GemvJob], simulator: str = "verilator",
+             seed: int = 0, gap: float = 0.1, stall: float = 0.1, expect_error: bool = False) -> list[np.ndarray]:
+    """Run every job in order in one simulation; the user's results, or `MismatchError`
+    naming the first job that differs (so nothing is returned unless all are exact)."""
+    beats = [j.beats for j in jobs]
+    sums, last, error = run_beats(verilog, top, widths, beats, simulator, seed, gap, stall)
+    if bool(error) != expect_error:
+        raise MismatchError(f"RTL error flag is {int(error)} after the run, expected {int(expect_error)}")
+    out, start = [], 0
+    for job in jobs:
+        count = job.beats.results
+        got = job.decode(sums[start:start + count])
+        try:
+            compare_last(last[start:start + count], len(job.beats.cmd), count // max(1, len(job.beats.cmd)))
+            compare(got, job.expected, show=job.show)
+        except MismatchError as exc:
+            where = f"GEMV {job.name}: " if len(jobs) > 1 else ""
+            raise MismatchError(f"{where}{exc}") from None
+        out.append(job.finish(got))
+        start += count
+    return out
+
+
+def run_beats(verilog: str, top: str, widths: PortWidths, beats: list[GemvBeats], simulator: str = "verilator",
+              seed: int = 0, gap: float = 0.1, stall: float = 0.1, timing: bool = False):
+    """Stream the beats through the RTL: ``(sums (beats, lanes_out), last flags, error flag)``,
+    and with ``timing`` also ``(cycle of each accepted command, cycle of each last result)``."""
+    cmd = np.array([c for b in beats for c in b.cmd], dtype=np.int64)
+    act = np.concatenate([b.act for b in beats]) if beats else np.zeros((0, 1), np.int64)
+    keys = np.concatenate([b.keys for b in beats]) if beats else np.zeros((0, 1), np.int64)
+    results = sum(b.results for b in beats)
     with tempfile.TemporaryDirectory(prefix="hwgen-sim-") as tmp:
         tmp = Path(tmp)
-        np.savez(tmp / "in.npz", act_lanes=act_lanes, act_width=act_width, key_lanes=key_lanes,
-                 key_width=key_width, results=results, fetchers=lanes_out, acc_width=out_width,
-                 seed=seed, gap=gap, stall=stall)
+        np.savez(tmp / "in.npz", cmd=cmd, cmd_width=widths.cmd, act_lanes=act, act_width=widths.act,
+                 key_lanes=keys, key_width=widths.key, results=results, fetchers=widths.lanes_out,
+                 acc_width=widths.out, seed=seed, gap=gap, stall=stall)
         run_testbench(verilog, top, "sim.tb_lut_core", simulator,
                       {"HWGEN_TB_IN": str(tmp / "in.npz"), "HWGEN_TB_OUT": str(tmp / "out.npz")}, tmp)
         out = np.load(tmp / "out.npz")
-        sums, last = out["sums"], out["last"]
+        sums, last, error = out["sums"], out["last"], int(out["error"])
+        cycles = (out["cmd_cycles"], out["last_cycles"])
     if sums.shape[0] != results:
         raise ToolError(f"simulation returned {sums.shape[0]} result beats, expected {results}")
-    return (sums if signed else sums & ((1 << out_width) - 1)), last
+    sums = sums if widths.signed else sums & ((1 << widths.out) - 1)
+    return (sums, last, error, cycles) if timing else (sums, last, error)
 
 
-def compare(got: np.ndarray, expected: np.ndarray, last: np.ndarray, batch: int, col_blocks: int,
-            show=str) -> None:
-    """Raise `MismatchError` unless the results and the ``last`` flags are exactly as expected."""
+def run_stream(verilog: str, top: str, widths: PortWidths, job: GemvJob, simulator: str = "verilator",
+               seed: int = 0, gap: float = 0.1, stall: float = 0.1) -> np.ndarray:
+    """One job through the RTL (`run_jobs` of one)."""
+    return run_jobs(verilog, top, widths, [job], simulator, seed, gap, stall)[0]
+
+
+def compare_last(last: np.ndarray, batch: int, col_blocks: int) -> None:
+    """Raise `MismatchError` unless ``last`` is set on exactly the final beat of every GEMV."""
     expected_last = np.tile(np.arange(col_blocks) == col_blocks - 1, batch)
     if not np.array_equal(last.astype(bool), expected_last):
         raise MismatchError("RTL set 'last' on the wrong result beats")
+
+
+def compare(got: np.ndarray, expected: np.ndarray, show=str) -> None:
+    """Raise `MismatchError` unless the results are exactly as expected."""
     if not np.array_equal(got, expected):
         first = tuple(np.argwhere(got != expected)[0])
         count = int(np.sum(got != expected))
