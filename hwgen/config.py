@@ -199,9 +199,10 @@ def parse_stream_workload(raw: Any) -> Workload:
     if ("n" in raw or "m" in raw) and ("max_n" in raw or "max_m" in raw):
         raise ConfigError("'workload' takes either max_n/max_m or n/m (the same: the largest GEMV), not both")
     gemvs = _parse_gemvs(raw["gemvs"]) if "gemvs" in raw else ()
+    old_style = "n" in raw or "m" in raw
     maxima = []
-    for new, old, key in (("max_n", "n", "n"), ("max_m", "m", "m")):
-        name = new if new in raw or old not in raw else old
+    for key in ("n", "m"):
+        name = key if old_style else f"max_{key}"
         largest = max((getattr(g, key) for g in gemvs), default=None)
         value = int_field(raw, name, largest, 1)
         if largest is not None and value < largest:
