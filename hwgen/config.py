@@ -234,7 +234,7 @@ def shape_at(config, n: int, m: int):
     if not (1 <= n <= w.max_n and 1 <= m <= w.max_m):
         raise InputError(f"GEMV (n, m) = ({n}, {m}) is outside the core's range: 1 <= n <= {w.max_n}, "
                          f"1 <= m <= {w.max_m}")
-    if getattr(config, "weights", None) in formats.WEIGHT_FORMATS:
+    if isinstance(config, LutConfig):
         try:
             formats.check_weight_design(config.weights, config.group_size, n, config.act.is_float)
         except ConfigError as exc:
