@@ -102,7 +102,9 @@ def main() -> None:
               "(aggregate over concurrent sequences); attention on programmable units with the KV cache "
               f"({a['context']}-token context, {a['kv_bits']}-bit) in HBM-class memory, {a['kv_tb_per_s']} TB/s "
               f"aggregate at {a['kv_pj_per_bit']} pJ/bit, {a['attn_pj_per_mac']} pJ per attention MAC; attention "
-              "units, SRAM and PHY area not counted; MoE experts switch only when routed; leakage "
+              "units, SRAM and PHY area not counted; the bf16 LM head is not hardwired: it streams from the same "
+              f"memory once per {a['head_batch']} token(s) to the programmable units; "
+              "MoE experts switch only when routed; leakage "
               f"{a['leakage_mw_per_mm2']} mW/mm^2. Adders/weight per matrix from a generated sample of "
               f"{a['sample_n']} rows (columns up to 2880), rows extrapolated with one combining adder per column "
               "per extra block.", ""]
@@ -121,7 +123,7 @@ def main() -> None:
         ("array clock (MHz)", f"{b['clock_mhz']:,.0f}", f"{g['clock_mhz']:,.0f}", ""),
         ("tokens/s (aggregate)", f"{b['tokens_per_s']:,.0f}", f"{g['tokens_per_s']:,.0f}", f"{HNLPU['tokens_per_s']:,}"),
         ("limited by", b["limited_by"], g["limited_by"], ""),
-        ("energy per token (mJ): arrays / attention+KV / leakage",
+        ("energy per token (mJ): arrays / attention+KV / leakage / LM head (streamed)",
          " / ".join(f"{v:.3f}" for v in b["energy_breakdown_mj"].values()),
          " / ".join(f"{v:.3f}" for v in g["energy_breakdown_mj"].values()), ""),
         ("tokens/J", f"{b['tokens_per_j']:,.0f}", f"{g['tokens_per_j']:,.0f}", f"{HNLPU['tokens_per_j']}"),

@@ -45,11 +45,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hwgen.checkpoint import STORED_BITS
 from hwgen.errors import ConfigError
 from hwgen.hardwired.config import HardwiredConfig, digit_positions, generate_weights, load_weights
 from hwgen.hardwired.graph import build_graph
 from hwgen.hardwired.rtl import design_stats, output_width
 
+from .memory import DEFAULT_MEMORY, MEMORIES
 from .tech import load_tech
 
 __all__ = ["HW_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "calibrate",
@@ -184,6 +186,7 @@ class Matrix:
     weights: str
     count: int  # instances in the model
     active: float  # fraction of instances that switch per token (MoE routing)
+    streamed: bool = False  # not hardwired: read from memory every token by a dense unit (the LM heads)
 
 
 @dataclass(frozen=True)
@@ -201,10 +204,10 @@ def _bitnet() -> ModelPreset:
     L, h, f, kv = 30, 2560, 6912, 640
     mats = (Matrix("q/o proj", h, h, "ternary", 2 * L, 1.0), Matrix("k/v proj", h, kv, "ternary", 2 * L, 1.0),
             Matrix("gate/up proj", h, f, "ternary", 2 * L, 1.0), Matrix("down proj", f, h, "ternary", L, 1.0),
-            Matrix("lm head (int8)", h, 128256, "int8", 1, 1.0))
+            Matrix("lm head (bf16, streamed)", h, 128256, "bf16", 1, 1.0, streamed=True))
     return ModelPreset("BitNet b1.58 2B4T", L, mats, kv, L, 0,
-                       "30 layers, d=2560, FFN 6912, GQA 20/5 heads x 128; ternary linears, tied embedding "
-                       "hardwired as int8 LM head")
+                       "30 layers, d=2560, FFN 6912, GQA 20/5 heads x 128; ternary linears hardwired; the LM head "
+                       "(tied bf16 embedding) streamed from memory to a dense unit")
 
 
 def _gpt_oss() -> ModelPreset:
@@ -213,10 +216,11 @@ def _gpt_oss() -> ModelPreset:
             Matrix("o proj (int8)", 4096, h, "int8", L, 1.0), Matrix("router (int8)", h, e, "int8", L, 1.0),
             Matrix("expert gate/up (int4)", h, ff, "int4", 2 * e * L, 4 / e),
             Matrix("expert down (int4)", ff, h, "int4", e * L, 4 / e),
-            Matrix("unembedding (int8)", h, 201088, "int8", 1, 1.0))
+            Matrix("unembedding (bf16, streamed)", h, 201088, "bf16", 1, 1.0, streamed=True))
     return ModelPreset("gpt-oss-120B-like", L, mats, 512, L // 2, 128,
                        "36 layers, d=2880, 128 experts top-4 (FFN 2880), 64 q / 8 kv heads x 64, alternating "
-                       "full / 128-token window attention; experts int4 (MXFP4-like), the rest int8")
+                       "full / 128-token window attention; experts int4 (MXFP4-like), the rest int8; the bf16 "
+                       "unembedding streamed from memory to a dense unit")
 
 
 MODEL_PRESETS = {"bitnet-2b4t": _bitnet(), "gpt-oss-120b": _gpt_oss()}
@@ -276,9 +280,10 @@ def layer_cost(n: int, m: int, fmt: str, act: str, tech_name: str, rates: dict, 
 
 
 def project_model(preset: str, tech_name: str = "n5", act: str = "int8", clock_mhz: float | None = None,
-                  stage_levels: int = 3, context: int = 2048, kv_bits: int = 8, kv_pj_per_bit: float = 3.9,
+                  stage_levels: int = 3, context: int = 2048, kv_bits: int = 8,
+                  kv_pj_per_bit: float = MEMORIES[DEFAULT_MEMORY]["pj_per_bit"],
                   kv_tb_per_s: float = 50.0, attn_pj_per_mac: float = 0.05, leakage_mw_per_mm2: float = 5.0,
-                  sample_n: int = 256,
+                  sample_n: int = 256, head_batch: int = 1,
                   rates: dict | None = None) -> dict:
     """Die area, tokens/s and tokens/J of a whole model hardwired at ``tech_name``.
 
@@ -293,7 +298,12 @@ def project_model(preset: str, tech_name: str = "n5", act: str = "int8", clock_m
       clock and ``kv_tb_per_s / KV bytes per token``; ``attn_pj_per_mac`` per
       attention MAC; attention units, SRAM and HBM PHY area are not counted;
     - MoE experts switch only when routed (``active``), all of them leak;
-      ``leakage_mw_per_mm2`` of the logic (low-leakage cells, mostly idle fabric).
+      ``leakage_mw_per_mm2`` of the logic (low-leakage cells, mostly idle fabric);
+    - streamed matrices (the LM head, in its stored bf16) are not arrays: their
+      weights are read from the same memory (``kv_pj_per_bit``, sharing
+      ``kv_tb_per_s``) once per ``head_batch`` tokens (1: every token reads the head,
+      batch-1 decode) and their multiply-adds run on the programmable units at
+      ``attn_pj_per_mac``; they add no array area.
     """
     if preset not in MODEL_PRESETS:
         raise ConfigError(f"unknown model preset {preset!r}; known: {', '.join(MODEL_PRESETS)}")
@@ -301,8 +311,19 @@ def project_model(preset: str, tech_name: str = "n5", act: str = "int8", clock_m
     tech = load_tech(tech_name)
     rates = {} if rates is None else rates
     rows, total_area, e_token, weights, active_w = [], 0.0, 0.0, 0.0, 0.0
-    crit = 0.0
+    crit, stream_bytes, e_stream = 0.0, 0.0, 0.0
     for mat in p.matrices:
+        if mat.streamed:
+            bits = mat.n * mat.m * STORED_BITS[mat.weights] / head_batch
+            e = bits * kv_pj_per_bit + mat.n * mat.m * attn_pj_per_mac
+            rows.append({"matrix": mat.name, "shape": f"{mat.n}x{mat.m}", "weights": mat.weights, "count": mat.count,
+                         "adders_per_weight": 0.0, "naive_adders_per_weight": 0.0, "area_mm2": 0.0,
+                         "energy_uj_per_token": e * 1e-6})
+            stream_bytes += bits / 8
+            e_stream += e
+            weights += mat.n * mat.m * mat.count
+            active_w += mat.n * mat.m * mat.count
+            continue
         key = (min(mat.m, SAMPLE_COLUMNS), mat.weights)
         if key not in rates:
             rates[key] = sample_rates(mat.m, mat.weights, act, sample_n)
@@ -326,20 +347,23 @@ def project_model(preset: str, tech_name: str = "n5", act: str = "int8", clock_m
     kv_reads = 2 * p.kv_dim * (ctx_full + ctx_win)  # K and V values read per token
     e_attn = kv_reads * kv_bits * kv_pj_per_bit + 2 * kv_reads * attn_pj_per_mac
     kv_bytes = kv_reads * kv_bits / 8
-    tokens_s = min(clock * 1e6, kv_tb_per_s * 1e12 / kv_bytes)
+    tokens_s = min(clock * 1e6, kv_tb_per_s * 1e12 / (kv_bytes + stream_bytes))
     area_mm2 = total_area * 1e-6
     leak_w = leakage_mw_per_mm2 * area_mm2 * 1e-3
     e_leak = leak_w / tokens_s * 1e12  # pJ per token
-    e_total = e_token + e_attn + e_leak
+    e_total = e_token + e_attn + e_leak + e_stream
     return {
         "model": p.name, "note": p.note, "tech": tech.name, "weights": weights, "active_weights": active_w,
         "area_mm2": area_mm2, "clock_mhz": clock, "tokens_per_s": tokens_s,
-        "array_tokens_per_s": clock * 1e6, "limited_by": "kv bandwidth" if tokens_s < clock * 1e6 else "clock",
+        "array_tokens_per_s": clock * 1e6,
+        "limited_by": "memory bandwidth (KV + LM head)" if tokens_s < clock * 1e6 else "clock",
         "energy_mj_per_token": e_total * 1e-9,
-        "energy_breakdown_mj": {"arrays": e_token * 1e-9, "attention_kv": e_attn * 1e-9, "leakage": e_leak * 1e-9},
+        "energy_breakdown_mj": {"arrays": e_token * 1e-9, "attention_kv": e_attn * 1e-9, "leakage": e_leak * 1e-9,
+                                "lm_head_streamed": e_stream * 1e-9},
         "tokens_per_j": 1e12 / e_total, "power_w": e_total * tokens_s * 1e-12, "rows": rows,
-        "kv_bytes_per_token": kv_bytes,
+        "kv_bytes_per_token": kv_bytes, "streamed_bytes_per_token": stream_bytes,
         "assumptions": {"stage_levels": stage_levels, "context": context, "kv_bits": kv_bits,
                         "kv_pj_per_bit": kv_pj_per_bit, "kv_tb_per_s": kv_tb_per_s, "attn_pj_per_mac": attn_pj_per_mac,
-                        "leakage_mw_per_mm2": leakage_mw_per_mm2, "activation": act, "sample_n": sample_n},
+                        "leakage_mw_per_mm2": leakage_mw_per_mm2, "activation": act, "sample_n": sample_n,
+                        "head_batch": head_batch},
     }

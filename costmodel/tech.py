@@ -10,8 +10,11 @@ A table is a JSON file ``costmodel/tech/<name>.json``::
       "leakage_mw_per_um2": ...,
       "delay_ns":   {"reg_overhead": ..., "add_base": ..., ...},
       "provenance": {...},                                 # how it was fitted or derived
-      "validation": {...}                                  # accuracy per regime, if validated
+      "validation": {...},                                 # accuracy per regime, if validated
+      "memory": {<name>: {"pj_per_bit": ..., "source": ...}}   # optional: DRAM energy per bit
     }
+
+A table without ``"memory"`` gets the published figures of `costmodel.memory.MEMORIES`.
 
 ``osu018`` is fitted from synthesis (`costmodel.calibrate`); the advanced-node tables are
 derived from it by scaling (`derive_scaled`), and each factor's public source is written
@@ -28,6 +31,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from hwgen.errors import ConfigError
+
+from .memory import MEMORIES
 
 __all__ = ["TECH_DIR", "DELAY_KEYS", "Tech", "known_techs", "table_path", "load_tech", "tech_from_dict",
            "derive_scaled"]
@@ -58,6 +63,7 @@ class Tech:
     description: str = ""
     provenance: dict = field(default_factory=dict)
     validation: dict = field(default_factory=dict)
+    memory: dict = field(default_factory=lambda: dict(MEMORIES))
 
     def to_dict(self) -> dict:
         table = {
@@ -69,7 +75,8 @@ class Tech:
             "delay_ns": self.delay,
             "provenance": self.provenance,
         }
-        return {**table, "validation": self.validation} if self.validation else table
+        table = {**table, "validation": self.validation} if self.validation else table
+        return table if self.memory == MEMORIES else {**table, "memory": self.memory}
 
 
 def tech_from_dict(raw: dict) -> Tech:
@@ -91,9 +98,23 @@ def tech_from_dict(raw: dict) -> Tech:
             description=raw.get("description", ""),
             provenance=raw.get("provenance", {}),
             validation=raw.get("validation", {}),
+            memory=_memory(raw.get("memory", MEMORIES), name),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"technology table {name!r}: every coefficient must be a number ({exc})") from None
+
+
+def _memory(raw, name: str) -> dict:
+    """A table's ``memory`` section: every entry a ``pj_per_bit`` number and a ``source``."""
+    if not isinstance(raw, dict) or not raw:
+        raise ConfigError(f"technology table {name!r}: 'memory' must map memory names to "
+                          "{pj_per_bit, source}")
+    for mem, entry in raw.items():
+        if (not isinstance(entry, dict) or isinstance(entry.get("pj_per_bit"), bool)
+                or not isinstance(entry.get("pj_per_bit"), (int, float)) or not entry.get("source")):
+            raise ConfigError(f"technology table {name!r}: memory {mem!r} needs a number 'pj_per_bit' "
+                              "and a 'source'")
+    return raw
 
 
 def known_techs() -> list[str]:

@@ -17,13 +17,18 @@ fmax must reach it: a constraint), else the design's fmax.
   controller's arithmetic), ``core_cycles_per_token``
 - compute time per token: cycles per token / clock
 - weight stream per token: `dse.workload.streamed_bytes` (keys, padding included)
+  plus the LM head's stored weights when it is streamed (`dse.workload.LmHead`)
 - time per token: the roofline ``max(compute, bytes / bandwidth)``; a design is
-  bandwidth-bound when the memory term wins
-- energy per token: the model's energy of every GEMV (dynamic and leakage) plus
-  leakage while the core stalls for memory (clock gated while stalled; the DRAM's
-  own energy is not counted, it is the same for every design streaming the same keys)
+  bandwidth-bound when the memory term wins. The head's dense unit is assumed to keep
+  up with its stream (its bytes share the roofline; its own area is not counted)
+- energy per token: the model's energy of every GEMV (dynamic and leakage), leakage
+  while the core stalls for memory (clock gated while stalled), the DRAM energy of
+  every streamed bit (``pj_per_bit`` of the space's ``memory`` in the technology
+  table, `costmodel.memory`), and the head's multiply-adds on the dense unit (priced
+  as the MAC baseline's fp16-weight core with the head's float activations, `dense_pj_per_op`)
 - power: the model's power at full throughput (the peak; what ``max_power_mw`` limits)
-- ops: two per weight; TOPS/W is ops over energy, TOPS/mm^2 throughput over area
+- ops: two per weight (the streamed head's included); TOPS/W is ops over energy, TOPS/mm^2
+  throughput over area
 
 Other families (`_evaluate_families`)
 -------------------------------------
@@ -42,6 +47,8 @@ arrays' leakage and the busiest array's dynamic power; hardwired weights are not
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from costmodel.model import estimate_batch
@@ -49,6 +56,7 @@ from costmodel.tech import load_tech
 from hwgen import formats
 from hwgen.config import required_accumulator_width
 
+from .families import core_cost
 from .space import Space
 from .workload import key_bits, roofline, streamed_bytes
 
@@ -58,8 +66,11 @@ __all__ = ["METRICS", "evaluate", "violations", "constraint_names"]
 METRICS = (
     "area_mm2", "energy_per_token_uj", "tokens_per_s", "latency_ms", "tops_per_mm2", "tops_per_w",
     "power_mw", "fmax_mhz", "clock_mhz", "compute_ms_per_token", "memory_ms_per_token",
-    "mbytes_per_token", "bandwidth_bound", "core_cycles_per_token",
+    "mbytes_per_token", "bandwidth_bound", "dram_uj_per_token", "head_uj_per_token", "core_cycles_per_token",
 )
+#: The dense unit that serves a streamed LM head, priced per op as this MAC baseline core.
+DENSE_UNIT = {"architecture": "mac", "weights": "fp16", "activation": "bf16", "group_size": 1, "luts": 16,
+              "fetchers": 16, "pipeline": 1, "adder_pipeline": 1}
 
 
 def workload_maxima(workload) -> tuple[int, int]:
@@ -131,13 +142,17 @@ def _per_token(space: Space, tech, *, core_area, always_on_area, power, fmax, cl
     ``core_area`` leaks while the core stalls for memory (its energy while busy is in
     ``energy_pj``); ``always_on_area`` (hardwired arrays) leaks for the whole token.
     """
+    wl = space.workload
+    mem_bytes = mem_bytes + wl.head_bytes
     compute_s = cycles / (clock * 1e6)
     token_s, bw_bound = roofline(compute_s, mem_bytes, space.bandwidth_gbps)
     leak = tech.leakage_mw_per_um2
     stall_pj = leak * core_area * (token_s - compute_s) * 1e9  # mW * s = 1e9 pJ
     always_on_pj = leak * always_on_area * token_s * 1e9
-    energy_j = (energy_pj + stall_pj + always_on_pj) * 1e-12
-    ops = float(space.workload.ops_per_token)
+    dram_pj = mem_bytes * 8 * tech.memory[space.memory]["pj_per_bit"]
+    head_pj = wl.head_ops * dense_pj_per_op(space.tech, wl.head.n, wl.head.m) if wl.head_ops else 0.0
+    energy_j = (energy_pj + stall_pj + always_on_pj + dram_pj + head_pj) * 1e-12
+    ops = float(wl.ops_per_token + wl.head_ops)
     tops = ops / token_s / 1e12
     area_mm2 = (core_area + always_on_area) / 1e6
     return {
@@ -155,13 +170,26 @@ def _per_token(space: Space, tech, *, core_area, always_on_area, power, fmax, cl
                                 if space.bandwidth_gbps else np.zeros(clock.shape)),
         "mbytes_per_token": mem_bytes / 1e6,
         "bandwidth_bound": bw_bound,
+        "dram_uj_per_token": dram_pj * 1e-6,
+        "head_uj_per_token": np.full(clock.shape, head_pj * 1e-6),
         "core_cycles_per_token": np.rint(np.asarray(core_cycles, dtype=np.float64)).astype(np.int64),
     }
 
 
+@lru_cache(maxsize=None)
+def dense_pj_per_op(tech: str, n: int, m: int) -> float:
+    """Energy per operation of the dense unit (`DENSE_UNIT`) running the ``(n, m)`` LM head."""
+    d = DENSE_UNIT
+    area, fmax, e_cycle, cycles, _ = core_cost(d["architecture"], d["weights"], d["activation"], d["group_size"],
+                                               d["luts"], d["fetchers"], d["pipeline"], d["adder_pipeline"], n, m,
+                                               n, m, tech)
+    leak_pj = load_tech(tech).leakage_mw_per_um2 * area * cycles / fmax * 1e3
+    return (e_cycle * cycles + leak_pj) / (2.0 * n * m)
+
+
 def _evaluate_families(space: Space, p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """`evaluate` for spaces with family parameters (see the module docstring)."""
-    from .families import core_cost, hardwired_layer
+    from .families import hardwired_layer
 
     tech = load_tech(space.tech)
     wl = space.workload

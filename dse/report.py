@@ -25,6 +25,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from costmodel.tech import load_tech  # noqa: E402
+
 from .space import Space  # noqa: E402
 from .workload import gemv_table  # noqa: E402
 
@@ -112,7 +114,7 @@ def _pareto_table(data: ReportData) -> pd.DataFrame:
     front = front.sort_values([first.name, "trial"], ascending=[first.direction == "minimize", True])
     cols = ["design", "trial"] + space.param_names + [o.name for o in space.objectives]
     extra = [c for c in ("tops_per_mm2", "tops_per_w", "power_mw", "clock_mhz", "fmax_mhz", "core_cycles_per_token",
-                          "bound") if c not in cols]
+                         "mbytes_per_token", "dram_uj_per_token", "bound") if c not in cols]
     front.insert(0, "design", [f"p{i:03d}" for i in range(len(front))])
     return front[cols + extra]
 
@@ -224,11 +226,16 @@ def _html_table(df: pd.DataFrame) -> str:
 def _accuracy_lines(tech_name: str) -> list[tuple[str, str]]:
     """How far off the ternary LUT-core model was against synthesis with this table, per regime."""
     from costmodel.model import ACCURACY_REGIMES, accuracy, accuracy_text
-    from costmodel.tech import load_tech
 
     tech = load_tech(tech_name)
     return [(f"model accuracy, {regime} LUT cores", accuracy_text(accuracy(tech, regime)))
             for regime in ACCURACY_REGIMES]
+
+
+def _memory_line(space: Space) -> str:
+    mem = load_tech(space.tech).memory[space.memory]
+    return (f"{space.memory}, {mem['pj_per_bit']:g} pJ per streamed bit, in energy per token "
+            f"(hardwired layers stream nothing) ({mem['source']})")
 
 
 def _summary_lines(data: ReportData) -> list[tuple[str, str]]:
@@ -238,6 +245,8 @@ def _summary_lines(data: ReportData) -> list[tuple[str, str]]:
         ("space", f"{space.name} ({s['space_size']:,} designs)"),
         ("workload", f"{space.workload.name}: {space.workload.gemvs_per_token} GEMVs, "
                      f"{space.workload.weights_per_token:,} weights per token"),
+        ("per-token account", space.workload.account()),
+        ("DRAM energy", _memory_line(space)),
         ("technology", space.tech),
         *_accuracy_lines(space.tech),
         ("objectives", ", ".join(f"{o.name} ({o.direction})" for o in space.objectives)),

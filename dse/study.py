@@ -168,10 +168,11 @@ def open_storage(storage: str) -> optuna.storages.BaseStorage:
 
 
 def space_fingerprint(space: Space) -> str:
-    """What must match for trials to be comparable: workload, tech, parameters, objectives, constraints."""
+    """What must match for trials to be comparable: workload, tech, memory, parameters, objectives, constraints."""
     key = {
         "workload": space.workload.summary(),
         "tech": space.tech,
+        "memory": space.memory,
         "parameters": {p.name: list(p.values) for p in space.params},
         "objectives": [o.name for o in space.objectives],
         "constraints": space.constraints,
@@ -190,7 +191,7 @@ def open_study(space: Space, storage: optuna.storages.BaseStorage, name: str) ->
         study.set_user_attr("hwgen_space_description", space.describe())
     elif stored != fp:
         raise ConfigError(f"study {name!r} in this storage was made for a different space "
-                          f"(workload, tech, parameters, objectives or constraints changed); "
+                          f"(workload, tech, memory, parameters, objectives or constraints changed); "
                           f"use another --study name or --out directory")
     return study
 

@@ -145,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the space in SPACE.yaml, or the built-in default: ternary LUT cores for "
                                    "BitNet b1.58 2B4T decode. Writes report.html, report.md, CSVs and plots. "
                                    "An interrupted sweep resumes from its storage with the same arguments.")
-    p.add_argument("space", nargs="?", metavar="SPACE.yaml", help="search space (default: built-in)")
+    p.add_argument("space", nargs="?", metavar="SPACE.yaml",
+                   help="search space (default: built-in), or a model directory: the built-in space on that checkpoint")
     p.add_argument("--trials", type=int, help="trials the study should hold when done")
     p.add_argument("--storage", metavar="URL", help="Optuna RDB URL or journal file (default: under --out)")
     p.add_argument("--study", metavar="NAME", help="study name (default: the space's name)")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -246,21 +247,58 @@ def pack_activations(acts: np.ndarray, tiling: Tiling) -> np.ndarray:
 # BitNet b1.58 quantization (the default path from float tensors)
 
 
-def quantize_weights_absmean(weights: np.ndarray, eps: float = 1e-5) -> tuple[np.ndarray, float]:
-    """Ternary weights by absmean scaling; returns ``(int8 ternary, scale)``, ``W ~ q * scale``."""
+#: The floor of both BitNet scales (transformers / Microsoft BitNet ``clamp(min=1e-5)``).
+BITNET_EPS = 1e-5
+
+
+def quantize_weights_absmean(weights: np.ndarray, eps: float = BITNET_EPS) -> tuple[np.ndarray, float]:
+    """Ternary weights by absmean scaling; returns ``(int8 ternary, scale)``, ``W ~ q * scale``.
+
+    ``scale = max(mean|W|, eps)`` (the rule BitNet's released weights were made with) and
+    ``q = clamp(round_half_even(W / scale), -1, 1)``, decided exactly: with the clamp the
+    only threshold is ``|W / scale| = 1/2`` (a tie, which rounds to 0), so ``q`` is
+    ``sign(W)`` where ``2|W| > scale``, a comparison of two exact floats.
+    """
     w = np.asarray(weights, dtype=np.float64)
-    scale = float(np.mean(np.abs(w))) + eps
-    q = np.clip(np.round(w / scale), -1, 1).astype(np.int8)
+    scale = max(float(np.mean(np.abs(w))) if w.size else 0.0, eps)
+    q = np.where(2.0 * np.abs(w) > scale, np.sign(w), 0.0).astype(np.int8)
     return q, scale
 
 
-def quantize_activations_absmax(acts: np.ndarray, bits: int = 8, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
-    """Per-token absmax quantization to signed ``bits``; returns ``(int64 q, per-token scale)``."""
+#: Distance from a .5 tie below which a float64 quotient is re-decided exactly.
+_TIE_BAND = 2.0**-20
+
+
+def _round_half_even_ratio(num: np.ndarray, den: np.ndarray, factor: int) -> np.ndarray:
+    """``round_half_even(factor * num / den)`` elementwise, exact for any float inputs.
+
+    The float64 quotient decides every element whose fraction is clearly away from
+    .5; the few within `_TIE_BAND` of a tie (exact ties included) are re-decided
+    with `fractions.Fraction`, so no element is rounded twice.
+    """
+    r = factor * num / den
+    q = np.round(r)
+    near = np.flatnonzero(np.abs(np.abs(r - np.floor(r)) - 0.5) < _TIE_BAND)
+    num_b, den_b = np.broadcast_to(num, r.shape).ravel(), np.broadcast_to(den, r.shape).ravel()
+    flat = q.ravel()
+    for i in near:
+        flat[i] = round(Fraction(factor) * Fraction(float(num_b[i])) / Fraction(float(den_b[i])))
+    return flat.reshape(r.shape)
+
+
+def quantize_activations_absmax(acts: np.ndarray, bits: int = 8, eps: float = BITNET_EPS
+                                ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-token absmax quantization to signed ``bits``; returns ``(int64 q, per-token scale)``.
+
+    ``m = max(max|x|, eps)`` per token and ``q = clamp(round_half_even(qmax * x / m))``
+    with the product and division exact (`_round_half_even_ratio`), so exact .5 ties
+    round to even. ``scale = qmax / m`` (``q ~ x * scale``).
+    """
     x = np.atleast_2d(np.asarray(acts, dtype=np.float64))
     qmax = (1 << (bits - 1)) - 1
-    scale = qmax / np.maximum(np.max(np.abs(x), axis=-1, keepdims=True), eps)
-    q = np.clip(np.round(x * scale), -qmax - 1, qmax).astype(np.int64)
-    return q, scale[:, 0]
+    m = np.maximum(np.max(np.abs(x), axis=-1, keepdims=True), eps)
+    q = np.clip(_round_half_even_ratio(x, m, qmax), -qmax - 1, qmax).astype(np.int64)
+    return q, qmax / m[:, 0]
 
 
 # ----------------------------------------------------------------------------

@@ -79,16 +79,26 @@ def test_weights_file_out_of_range(tmp_path):
 
 def test_safetensors(tmp_path):
     w = np.arange(-8, 7, dtype=np.int8).reshape(5, 3)
-    _write_safetensors(tmp_path / "m.safetensors", {"a.weight": w.T.copy(), "b": np.zeros((2, 2), np.float32)})
+    _write_safetensors(tmp_path / "m.safetensors", {"a.weight": w.T.copy(), "b": w.copy()})
     with pytest.raises(ConfigError, match="name one with 'tensor:'"):
         parse_hardwired({"kind": "hardwired", "weights_file": str(tmp_path / "m.safetensors")})
-    with pytest.raises(ConfigError, match="has no tensor 'c'"):
+    with pytest.raises(InputError, match="no tensor 'c'"):
         parse_hardwired({"kind": "hardwired", "weights_file": str(tmp_path / "m.safetensors"), "tensor": "c"})
+    # a linear layer's weight is (out, in) by its role: no transpose, and giving one is refused
     c = parse_hardwired({"kind": "hardwired", "weights_file": str(tmp_path / "m.safetensors"), "tensor": "a.weight",
+                         "weights": "int4"})
+    assert (c.workload.n, c.workload.m) == (5, 3) and np.array_equal(load_weights(c), w)
+    with pytest.raises(ConfigError, match="orientation follows its role; drop 'transpose'"):
+        parse_hardwired({"kind": "hardwired", "weights_file": str(tmp_path / "m.safetensors"), "tensor": "a",
                          "transpose": True, "weights": "int4"})
+    # any other tensor: the orientation must be said
+    with pytest.raises(ConfigError, match="say its orientation"):
+        parse_hardwired({"kind": "hardwired", "weights_file": str(tmp_path / "m.safetensors"), "tensor": "b"})
+    c = parse_hardwired({"kind": "hardwired", "weights_file": str(tmp_path / "m.safetensors"), "tensor": "b",
+                         "transpose": False, "weights": "int4"})
     assert np.array_equal(load_weights(c), w)
     (tmp_path / "bad.safetensors").write_bytes(b"\x05")
-    with pytest.raises(ConfigError, match="not a safetensors file"):
+    with pytest.raises(InputError, match="not a readable safetensors file"):
         parse_hardwired({"kind": "hardwired", "weights_file": str(tmp_path / "bad.safetensors")})
 
 

@@ -1,10 +1,13 @@
 """``kind: hardwired`` design files: parse, validate and load the weight matrix.
 
 A hardwired array bakes one ``(N, M)`` weight matrix into logic. The matrix comes
-from ``weights_file`` (``.npy``, or ``.safetensors`` with ``tensor:`` naming the
-tensor when the file holds several) or, without a file, from a seeded BitNet-style
-generator (Gaussian floats quantized absmean-ternary, or absmax per column for
-integer formats). ``transpose: true`` reads a PyTorch ``Linear.weight`` ``(M, N)``.
+from ``weights_file`` (``.npy``, a ``.safetensors`` file, or a Hugging Face model
+directory, `hwgen.checkpoint`, with ``tensor:`` naming the layer) or, without a file,
+from a seeded BitNet-style generator (Gaussian floats quantized absmean-ternary, or
+absmax per column for integer formats). A linear layer's ``.weight`` is PyTorch's
+``(out, in)`` and is read as ``(N, M) = (in, out)`` by its role (BitNet packed uint8,
+integers, or float latent weights with ``quantize: bitnet``); a ``.npy`` matrix or
+another safetensors tensor is ``(N, M)``, or ``(M, N)`` with ``transpose: true``.
 
 Fields
 ------
@@ -13,10 +16,12 @@ field          meaning                                                     defau
 =============  ==========================================================  ==============
 weights        ternary | int2 | int4 | int8                                ternary
 activation     int4 | int8                                                 int8
-weights_file   path of the matrix (.npy / .safetensors); relative to the   none
-               design file's folder when ``base_dir`` is given
-tensor         tensor name inside a .safetensors file                      the only one
-transpose      the file holds ``(M, N)``                                   false
+weights_file   path of the matrix (.npy / .safetensors / model directory);  none
+               relative to the design file's folder when ``base_dir`` is
+               given
+tensor         tensor or layer name in the safetensors                     the only one
+transpose      the .npy / non-linear tensor holds ``(M, N)``               false
+quantize       ``bitnet``: quantize float latent weights on load           none
 seed           seed of the generated matrix (no weights_file)              0
 workload       ``{n, m}``; required without a file, checked against it     from the file
 pipeline       register cuts inside the adder tree (0..levels-1)           0
@@ -29,7 +34,6 @@ top            Verilog module name                                         hardw
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from hwgen import formats
+from hwgen.checkpoint import QUANTIZE_RULES, Checkpoint, is_checkpoint_dir, layer_prefix, open_checkpoint
 from hwgen.config import (DesignConfig, Workload, bool_field, choice_field, int_field, parse_workload,
                           reject_unknown, top_field)
 from hwgen.errors import ConfigError, InputError
@@ -44,7 +49,7 @@ from hwgen.weights.spec import check_integers
 
 __all__ = [
     "HARDWIRED_WEIGHTS", "HARDWIRED_ACTIVATIONS", "HardwiredConfig", "parse_hardwired",
-    "load_weights", "weight_range", "digit_positions", "tree_levels", "read_safetensors_header",
+    "load_weights", "weight_range", "digit_positions", "tree_levels",
 ]
 
 #: Weight formats: name -> (min, max) of the integer values.
@@ -52,7 +57,7 @@ HARDWIRED_WEIGHTS: dict[str, tuple[int, int]] = {
     "ternary": (-1, 1), "int2": (-2, 1), "int4": (-8, 7), "int8": (-128, 127),
 }
 HARDWIRED_ACTIVATIONS = ("int4", "int8")
-_FIELDS = {"kind", "weights", "activation", "weights_file", "tensor", "transpose", "seed",
+_FIELDS = {"kind", "weights", "activation", "weights_file", "tensor", "transpose", "quantize", "seed",
            "workload", "pipeline", "bit_serial", "sharing", "top"}
 
 
@@ -87,6 +92,7 @@ class HardwiredConfig(DesignConfig):
     sharing: bool = True
     top: str = "hardwired_core"
     weights_digest: str = ""
+    quantize: str | None = None
     kind: str = field(default="hardwired")
 
     @property
@@ -102,71 +108,66 @@ class HardwiredConfig(DesignConfig):
 # ----------------------------------------------------------------------------
 # Weight files
 
-_ST_DTYPES = {"I8": "<i1", "U8": "<u1", "I16": "<i2", "U16": "<u2", "I32": "<i4", "U32": "<u4",
-              "I64": "<i8", "F16": "<f2", "F32": "<f4", "F64": "<f8", "BOOL": "?"}
 
-
-def read_safetensors_header(path: Path) -> tuple[dict, int]:
-    """The JSON header of a .safetensors file and the offset where tensor data starts."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-            if len(head) != 8:
-                raise InputError(f"{path}: not a safetensors file (too short)")
-            size = int.from_bytes(head, "little")
-            if size > 100_000_000:
-                raise InputError(f"{path}: not a safetensors file (header of {size} bytes)")
-            header = json.loads(fh.read(size))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read safetensors header ({exc.__class__.__name__})") from None
-    if not isinstance(header, dict):
-        raise InputError(f"{path}: safetensors header is not a mapping")
-    return header, 8 + size
-
-
-def _safetensors_entry(path: Path, tensor: str | None) -> tuple[dict, int]:
-    header, base = read_safetensors_header(path)
-    names = sorted(k for k in header if k != "__metadata__")
+def _role_tensor(ckpt: Checkpoint, tensor: str | None) -> str:
+    """The tensor (or layer) a safetensors source names; a bare file's only tensor when not named."""
     if tensor is None:
-        if len(names) != 1:
-            raise ConfigError(f"{path} holds {len(names)} tensors ({', '.join(names[:5])}...); name one with 'tensor:'")
-        tensor = names[0]
-    if tensor not in header or tensor == "__metadata__":
-        raise ConfigError(f"{path} has no tensor {tensor!r}; it holds {', '.join(names[:8])}")
-    return header[tensor], base
+        names = ckpt.names()
+        if ckpt.shape is not None or len(names) != 1:
+            raise ConfigError(f"{ckpt.path} holds {len(names)} tensors ({', '.join(names[:5])}...); "
+                              "name one with 'tensor:'")
+        return names[0]
+    if not ckpt.is_linear(tensor) and tensor not in ckpt:
+        ckpt.info(tensor)  # the error lists tensors nearby
+    return tensor
 
 
-def _file_shape(path: Path, tensor: str | None) -> tuple[int, ...]:
+def _source_shape(path: Path, tensor: str | None, transpose: bool | None, quantize: str | None,
+                  weights: str) -> tuple[tuple[int, int], Path]:
+    """``(N, M)`` of the matrix a weights source holds (headers only) and the file holding its data.
+
+    Checks the orientation (by role, or an explicit ``transpose`` for other tensors) and
+    that a ternary layout is not taken as another format.
+    """
     if path.suffix == ".npy":
         try:
-            arr = np.load(path, mmap_mode="r", allow_pickle=False)
+            shape = tuple(np.load(path, mmap_mode="r", allow_pickle=False).shape)
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: not a readable .npy file ({exc})") from None
-        return tuple(arr.shape)
-    entry, _ = _safetensors_entry(path, tensor)
-    return tuple(entry.get("shape", ()))
+        if len(shape) != 2:
+            raise InputError(f"'weights_file' {path} holds a tensor of shape {shape}, not a 2-D matrix")
+        return ((shape[1], shape[0]) if transpose else shape), path
+    ckpt = open_checkpoint(path)
+    name = _role_tensor(ckpt, tensor)
+    if ckpt.is_linear(name):
+        if transpose is not None:
+            raise ConfigError(f"tensor {name!r} is a linear layer's weight, stored (out, in): its orientation "
+                              "follows its role; drop 'transpose'")
+        reader = ckpt.reader_of(name, quantize)
+        if reader.ternary and weights != "ternary":
+            raise ConfigError(f"tensor {layer_prefix(name)}.weight is {reader.name} ternary; "
+                              f"the design says weights: {weights} (use weights: ternary)")
+        return ckpt.linear_shape(name), ckpt.info(f"{layer_prefix(name)}.weight").file
+    shape = ckpt.info(name).shape
+    if len(shape) != 2:
+        raise InputError(f"tensor {name!r} has shape {list(shape)}, not a 2-D matrix")
+    if transpose is None:
+        raise ConfigError(f"tensor {name!r} is not a linear layer's '.weight': say its orientation with "
+                          "'transpose: false' (stored (N, M)) or 'transpose: true' (stored (M, N))")
+    return ((shape[1], shape[0]) if transpose else shape), ckpt.info(name).file
 
 
-def _read_matrix(path: Path, tensor: str | None) -> np.ndarray:
+def _read_source(config: "HardwiredConfig") -> np.ndarray:
+    path = Path(config.weights_file)
     if path.suffix == ".npy":
-        return np.load(path, allow_pickle=False)
-    entry, base = _safetensors_entry(path, tensor)
-    dtype = entry.get("dtype")
-    start, end = entry.get("data_offsets", (0, 0))
-    shape = tuple(entry.get("shape", ()))
-    with open(path, "rb") as fh:
-        fh.seek(base + start)
-        raw = fh.read(end - start)
-    if dtype == "BF16":
-        bits = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
-        arr = bits.view(np.float32)
-    elif dtype in _ST_DTYPES:
-        arr = np.frombuffer(raw, dtype=_ST_DTYPES[dtype])
-    else:
-        raise InputError(f"{path}: tensor dtype {dtype} is not supported")
-    if arr.size != math.prod(shape):
-        raise InputError(f"{path}: tensor data does not match its shape {shape}")
-    return arr.reshape(shape)
+        w = np.load(path, allow_pickle=False)
+        return w.T if config.transpose else w
+    ckpt = open_checkpoint(path)
+    name = _role_tensor(ckpt, config.tensor)
+    if ckpt.is_linear(name):
+        return ckpt.linear(name, config.quantize).values
+    w = ckpt.tensor(name)
+    return w.T if config.transpose else w
 
 
 def _file_digest(path: Path) -> str:
@@ -205,12 +206,10 @@ def load_weights(config: HardwiredConfig) -> np.ndarray:
     if config.weights_file is None:
         return generate_weights(config.weights, n, m, config.seed)
     path = Path(config.weights_file)
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"weights file not found: {path}")
-    w = _read_matrix(path, config.tensor)
-    if config.transpose:
-        w = np.asarray(w).T
-    w = check_weight_values(w, config.weights, name=str(path))
+    where = f"{path} tensor {config.tensor}" if config.tensor else str(path)
+    w = check_weight_values(_read_source(config), config.weights, name=where)
     if w.shape != (n, m):
         raise InputError(f"{path}: matrix has shape {w.shape}, design says (N, M) = ({n}, {m})")
     return w
@@ -255,36 +254,32 @@ def parse_hardwired(raw: dict, base_dir: str | Path | None = None) -> HardwiredC
 
     wfile = raw.get("weights_file")
     digest = ""
+    quantize = choice_field(raw, "quantize", None, QUANTIZE_RULES) if raw.get("quantize") is not None else None
     if wfile is not None:
         if not isinstance(wfile, str) or not wfile:
             raise ConfigError(f"'weights_file' must be a path, not {wfile!r}")
         path = Path(wfile)
         if not path.is_absolute() and base_dir is not None:
             path = Path(base_dir) / path
-        if path.suffix not in (".npy", ".safetensors"):
-            raise ConfigError(f"'weights_file' must be a .npy or .safetensors file, not {wfile!r}")
-        if not path.is_file():
+        if path.suffix not in (".npy", ".safetensors") and not is_checkpoint_dir(path):
+            raise ConfigError(f"'weights_file' must be a .npy or .safetensors file or a model directory "
+                              f"(config.json + safetensors), not {wfile!r}")
+        if not path.exists():
             raise ConfigError(f"'weights_file' not found: {path}")
-        if tensor is not None and path.suffix != ".safetensors":
-            raise ConfigError("'tensor' only applies to a .safetensors weights_file")
-        try:
-            shape = _file_shape(path, tensor)
-        except InputError as exc:
-            raise ConfigError(str(exc)) from None
-        if len(shape) != 2:
-            raise ConfigError(f"'weights_file' {path} holds a tensor of shape {shape}, not a 2-D matrix")
-        n, m = (shape[1], shape[0]) if transpose else shape
+        if (tensor is not None or quantize is not None) and path.suffix == ".npy":
+            raise ConfigError("'tensor' and 'quantize' apply to safetensors weights (a file or a model directory)")
+        (n, m), data_file = _source_shape(path, tensor, transpose if "transpose" in raw else None, quantize, weights)
         if "workload" in raw:
             workload = parse_workload(raw["workload"])
             if (workload.n, workload.m) != (n, m):
                 raise ConfigError(
                     f"'workload' (n={workload.n}, m={workload.m}) disagrees with {path}: (N, M) = ({n}, {m})")
         workload = Workload(int(n), int(m))
-        digest = _file_digest(path)
-        wfile = str(path)
+        digest = _file_digest(data_file)
+        wfile = str(path.resolve())
     else:
-        if tensor is not None or transpose:
-            raise ConfigError("'tensor' and 'transpose' need a 'weights_file'")
+        if tensor is not None or transpose or quantize is not None:
+            raise ConfigError("'tensor', 'transpose' and 'quantize' need a 'weights_file'")
         if "workload" not in raw:
             raise ConfigError("a hardwired design needs 'weights_file' or a 'workload' for a generated matrix")
         workload = parse_workload(raw["workload"])
@@ -293,5 +288,5 @@ def parse_hardwired(raw: dict, base_dir: str | Path | None = None) -> HardwiredC
     return HardwiredConfig(
         workload=workload, weights=weights, activation=activation, weights_file=wfile, tensor=tensor,
         transpose=transpose, seed=seed, pipeline=pipeline, bit_serial=bit_serial, sharing=sharing,
-        top=top, weights_digest=digest,
+        top=top, weights_digest=digest, quantize=quantize,
     )
