@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from . import formats
+from .checkpoint import ModelShape, projection_shapes, read_model_shape
 from .errors import ConfigError, InputError
 
 KINDS = ("lut", "mac")
@@ -191,14 +192,24 @@ def parse_workload(raw: Any) -> Workload:
 
 
 def parse_stream_workload(raw: Any) -> Workload:
-    """A streaming core's workload: ``{max_n, max_m}``, ``{n, m}`` (the one-shape case), or
-    ``{gemvs: [{n, m, name?, count?}, ...]}`` (maxima derived, or given and checked)."""
+    """A streaming core's workload: ``{max_n, max_m}``, ``{n, m}`` (the one-shape case), or a
+    program the maxima derive from (or, given, are checked against): ``{gemvs: [{n, m, name?,
+    count?}, ...]}``, ``{model: {hidden, ffn, heads, layers, kv_heads?, head_dim?}}`` or
+    ``{checkpoint: DIR}`` (a model directory's ``config.json``; every projection of every layer)."""
     if not isinstance(raw, dict):
         raise ConfigError(f"'workload' must be a mapping with max_n and max_m (or n and m, or gemvs), not {raw!r}")
-    reject_unknown(raw, ("max_n", "max_m", "n", "m", "gemvs"), "in 'workload'", list_known=True)
+    reject_unknown(raw, ("max_n", "max_m", "n", "m", "gemvs", "model", "checkpoint"), "in 'workload'",
+                   list_known=True)
     if ("n" in raw or "m" in raw) and ("max_n" in raw or "max_m" in raw):
         raise ConfigError("'workload' takes either max_n/max_m or n/m (the same: the largest GEMV), not both")
-    gemvs = _parse_gemvs(raw["gemvs"]) if "gemvs" in raw else ()
+    if sum(k in raw for k in ("gemvs", "model", "checkpoint")) > 1:
+        raise ConfigError("'workload' takes one of gemvs, model or checkpoint")
+    if "gemvs" in raw:
+        gemvs = _parse_gemvs(raw["gemvs"])
+    elif "model" in raw or "checkpoint" in raw:
+        gemvs = _model_gemvs(_model_shape(raw["model"]) if "model" in raw else read_model_shape(raw["checkpoint"]))
+    else:
+        gemvs = ()
     old_style = "n" in raw or "m" in raw
     maxima = []
     for key in ("n", "m"):
@@ -222,6 +233,26 @@ def _parse_gemvs(raw: Any) -> tuple[GemvShape, ...]:
         out.append(GemvShape(str(item.get("name", f"gemv{i}")), int_field(item, "n", None, 1),
                              int_field(item, "m", None, 1), int_field(item, "count", 1, 1)))
     return tuple(out)
+
+
+def _model_shape(raw: Any) -> ModelShape:
+    """A transformer's dimensions from ``workload: {model: {hidden, ffn, heads, layers, kv_heads?, head_dim?}}``."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"'workload.model' must be a mapping of transformer dimensions, not {raw!r}")
+    known = ("hidden", "ffn", "heads", "kv_heads", "head_dim", "layers")
+    reject_unknown(raw, known, "in 'workload.model'", list_known=True)
+    hidden, ffn, heads, layers = (int_field(raw, k, None, 1) for k in ("hidden", "ffn", "heads", "layers"))
+    kv_heads = int_field(raw, "kv_heads", heads, 1)
+    if heads % kv_heads:
+        raise ConfigError(f"'workload.model' heads {heads} must be a multiple of kv_heads {kv_heads}")
+    if "head_dim" not in raw and hidden % heads:
+        raise ConfigError(f"'workload.model' hidden {hidden} is not a multiple of heads {heads}; give head_dim")
+    return ModelShape(hidden, ffn, heads, kv_heads, int_field(raw, "head_dim", hidden // heads, 1), layers)
+
+
+def _model_gemvs(shape: ModelShape) -> tuple[GemvShape, ...]:
+    """Every projection of a decode step, ``layers`` times each (the LM head runs elsewhere)."""
+    return tuple(GemvShape(name, n, m, shape.layers) for name, (n, m) in projection_shapes(shape).items())
 
 
 def shape_at(config, n: int, m: int):

@@ -147,9 +147,9 @@ def _float_parts():
     from sim.core_sim import float_lut_job, float_lut_widths
     from sim.float_reference import check_float_operands
     from sim.fpref import from_bits
+    from sim.torch_reference import torch_lut_gemv
 
     from .fpadd import canonical_nan
-    from sim.torch_reference import torch_lut_gemv
 
     def torch_result(config, weights, acts):
         w, bits = check_float_operands(config, weights, acts)

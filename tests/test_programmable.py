@@ -15,7 +15,7 @@ from conftest import lut_design
 from hwgen import api
 from hwgen.cli import main
 from hwgen.config import parse_design
-from hwgen.errors import InputError
+from hwgen.errors import ConfigError, InputError
 from hwgen.formats import pack_activations, pack_keys
 from hwgen.schedule import command_word, gemv_cycles
 from sim.core_sim import float_lut_widths
@@ -160,3 +160,23 @@ def test_host_side_shape_errors():
     with pytest.raises(InputError, match="multiple of 4"):
         parse_design(SHERRY).at(30, 8)
     assert config.at(96, 32).accumulator_width == config.accumulator_width
+
+
+def test_workload_forms_give_the_same_core():
+    """{n, m} (one shape), {max_n, max_m}, a GEMV list and a model's dimensions all make the
+    core of their maxima; a list or a model also gives the program whose cycles are reported."""
+    base = lut_design(group_size=3, luts=4, fetchers=8)
+    model = {"hidden": 96, "ffn": 160, "heads": 6, "kv_heads": 2, "layers": 3}
+    listed = [{"name": k, "n": n, "m": m, "count": 3} for k, (n, m) in LAYER.items()]
+    configs = [parse_design({**base, "workload": w}) for w in
+               ({"n": 160, "m": 160}, MAXIMA, {"gemvs": listed}, {"model": model})]
+    assert len({api.verilog(c) for c in configs}) == 1  # one core
+    assert configs[2].workload.gemvs == configs[3].workload.gemvs
+    est = api.estimate(configs[3])
+    latency = api.build(configs[3])[1]["latency_cycles"]
+    assert est["cycles_per_token"] == 3 * sum(gemv_cycles(n, m, 12, 8, latency) for n, m in LAYER.values())
+    for bad, message in [({"gemvs": listed, "max_n": 100}, "max_n=100 is below a GEMV's n=160"),
+                         ({"n": 4, "max_m": 4}, "either max_n/max_m or n/m"),
+                         ({"model": {**model, "kv_heads": 4}}, "multiple of kv_heads")]:
+        with pytest.raises(ConfigError, match=message):
+            parse_design({**base, "workload": bad})
