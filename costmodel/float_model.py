@@ -41,7 +41,7 @@ from pathlib import Path
 from hwgen.config import FloatLutConfig
 from hwgen.formats import ACTIVATIONS
 
-from .frame import buffer_report, frame_counts
+from .frame import buffer_read_delay, buffer_report, frame_counts
 from .model import mux_levels
 from .tech import TECH_DIR, load_tech
 
@@ -160,7 +160,8 @@ def estimate_float_lut(config: FloatLutConfig, tech_name: str = "osu018", clock_
     }
     piece = add["delay_ns"] / (a + 1)
     mux = load_tech("osu018").delay["mux_per_select_bit"] * mux_levels(E + 1)
-    stages = _stage_delays(s, piece, mux) + [acc_add["delay_ns"]]
+    read = float(buffer_read_delay(frame["buffer_words"], load_tech("osu018").delay))
+    stages = _stage_delays(s, piece, mux, read) + [acc_add["delay_ns"]]
     return {**price(counts, stages, s.cycles_per_gemv, 2 * c.workload.n * c.workload.m, tech_name, clock_mhz),
             "activation_buffer": buffer_report(frame, load_tech(tech_name))}
 
@@ -178,11 +179,12 @@ def _balance_bits(config: FloatLutConfig) -> int:
     return bits
 
 
-def _stage_delays(s, piece: float, mux: float) -> list[float]:
-    """Register-to-register delays along the datapath: adder pieces, the fetch mux, cuts."""
+def _stage_delays(s, piece: float, mux: float, read: float) -> list[float]:
+    """Register-to-register delays along the datapath: the activation buffer's read mux
+    (``read``), adder pieces, the fetch mux, cuts."""
     a = s.config.adder_pipeline
     segments = [("add", s.graph.depth), ("mux", 1)] + [("add", 1)] * len(s.levels)
-    stages, current = [], 0.0
+    stages, current = [], read
     for i, (kind, count) in enumerate(segments):
         if kind == "mux":
             current += mux

@@ -33,7 +33,7 @@ from hwgen.datapath import tree_adder_bits
 from hwgen.formats import signed_width
 from hwgen.weights.shape import FormatShape
 
-from .frame import buffer_report, frame_counts
+from .frame import buffer_read_delay, buffer_report, frame_counts
 from .model import BREAKDOWN, CONTROL_BITS, FEATURES, OUTPUT_KEYS
 from .tech import Tech, load_tech
 
@@ -117,6 +117,7 @@ def structure(config: LutConfig) -> dict:
         "fetch_width": fw, "swap": spec.name == "ifairy", "shift_adds": shift_adds,
         "level_widths": [max(w) for w in fetch_widths], "correction": spec.correction,
         "acc_width": c.accumulator_width, "enable_bits": pipe_bits, "acc_bits": K * P * c.accumulator_width,
+        "buffer_words": int(frame["buffer_words"]),
     }
     return {"features": features, "segments": segments, "cycles": s.cycles_per_gemv,
             "latency": s.latency, "tiles": c.tiling.tiles, "frame": frame}
@@ -129,7 +130,9 @@ def critical_path_ns(seg: dict, pipeline: int, tech: Tech) -> float:
     fetch_base = (d["mux_base"] + d["mux_per_select_bit"] * seg["select_bits"] + d["neg_base"]
                   + (d["mux_per_select_bit"] if seg["swap"] else 0.0)
                   + d["add_base"] * seg["shift_adds"])
-    segments = [(d["add_base"] * seg["build_depth"], seg["entry_width"] if seg["build_depth"] else 0),
+    # the activation buffer's read mux leads into the LUT build (`costmodel.frame.buffer_read_delay`)
+    segments = [(buffer_read_delay(seg["buffer_words"], d) + d["add_base"] * seg["build_depth"],
+                 seg["entry_width"] if seg["build_depth"] else 0),
                 (fetch_base, seg["fetch_width"])]
     segments += [(d["tree_level"], w) for w in seg["level_widths"]]
     registered, tail_base, tail_width = 0.0, d["acc_base"], seg["acc_width"]

@@ -26,7 +26,8 @@ import numpy as np
 
 from hwgen.schedule import row_blocks
 
-__all__ = ["frame_counts", "buffer_shape", "buffer_cost", "buffer_report", "sram_area_um2", "sram_figures"]
+__all__ = ["frame_counts", "buffer_shape", "buffer_cost", "buffer_read_delay", "buffer_report", "sram_area_um2",
+           "sram_figures"]
 
 #: Comparators per counter: its end test and the command's range check, each an adder of its width.
 _COMPARATORS = 2
@@ -84,6 +85,14 @@ def buffer_cost(frame: dict, tech) -> tuple:
     file: its flip-flops, read mux and select terms at the table's coefficients."""
     return tuple(costs["reg_bits"] * frame["buffer_bits"] + costs["mux_data_bits"] * frame["mux_data_bits"]
                  + costs["mux_select_terms"] * frame["mux_select_terms"] for costs in (tech.area, tech.energy))
+
+
+def buffer_read_delay(words, delay: dict):
+    """ns from the buffer's registered read address to the activations the LUT build takes:
+    the ``words``:1 read mux and the stream/buffer select, ``log2(words) + 1`` mux levels
+    (the path OpenSTA reports as critical when the build stage is short)."""
+    levels = np.log2(np.maximum(np.asarray(words, dtype=np.float64), 1.0)) + 1.0
+    return delay["mux_base"] + delay["mux_per_select_bit"] * levels
 
 
 def buffer_report(frame: dict, tech) -> dict:

@@ -21,7 +21,7 @@ from hwgen.config import MacConfig
 from hwgen.formats import signed_width
 
 from .float_model import STAGE_BITS_EXTRA, price, unit_costs
-from .frame import buffer_report, frame_counts
+from .frame import buffer_read_delay, buffer_report, frame_counts
 from .tech import load_tech
 
 __all__ = ["estimate_mac"]
@@ -88,7 +88,8 @@ def estimate_mac(config: MacConfig, tech_name: str = "osu018", clock_mhz: float 
         "counter_bits": frame["counter_bits"],
     }
     # stages: products, then tree levels (each an adder, pieces when pipelined inside), cuts between
-    segments = [prod_delay] + [
+    # the activation buffer's read mux leads into the products (`costmodel.frame.buffer_read_delay`)
+    segments = [prod_delay + float(buffer_read_delay(frame["buffer_words"], base.delay))] + [
         (add_delay if add_delay is not None else base.delay["add_base"] + base.delay["add_per_bit"] * max(ws))
         for ws in level_widths]
     stages, current = [], 0.0

@@ -72,7 +72,7 @@ from hwgen.lutgraph import build_lut_graph
 from hwgen.schedule import gemv_cycles
 
 from .adder_fusion import reduction_adders
-from .frame import buffer_cost, buffer_report, frame_counts
+from .frame import buffer_cost, buffer_read_delay, buffer_report, frame_counts
 from .opt_share import removed_build_bits
 from .tech import Tech, load_tech
 
@@ -329,26 +329,30 @@ def _shape_row(mu: int, aw: int, L: int, pipe: int, delay: tuple) -> tuple:
     ``pipe > i``; the segments after the last registered cut chain with the accumulator.
     A stage costs its segments' logic depths plus one carry ripple over its widest word
     (chained carries overlap, so the ripple is paid once). Returns ``base..., per_k...,
-    registered (slowest stand-alone stage, ns, without register overhead), tail_base
+    registered (slowest stand-alone stage after the LUT build, ns, without register
+    overhead), tail_base
     (ns, logic depth of the chained tail without the accumulator), tail_width,
     open_build_bits`` (the build adder bits when the table is not registered),
     ``acc_csa_per_bit`` (carry-save full adders per accumulator bit) and
     ``shared_build_bits`` (build adder bits ``opt_share`` removes when one fetcher reads the
-    unregistered table).
+    unregistered table), ``stage0`` (the LUT build when it stands alone, 0 if not: the
+    activation buffer's read mux in front of it is added per point, `costmodel.frame`).
     """
     d = dict(delay)
     base, per_k, segments, acc_csa_per_bit = _shape_counts(mu, aw, L, pipe)
-    registered, tail_base, tail_width = 0.0, 0.0, 0
+    registered, tail_base, tail_width, stage0 = 0.0, 0.0, 0, 0.0
     for i, (terms, width) in enumerate(segments):
         cost = sum(d[k] * v for k, v in terms.items())
-        if pipe > i:
+        if pipe > i and i == 0:
+            stage0 = cost + d["add_per_bit"] * width
+        elif pipe > i:
             registered = max(registered, cost + d["add_per_bit"] * width)
         else:
             tail_base += cost
             tail_width = max(tail_width, width)
     open_build_bits = base[1] if pipe == 0 else 0
     shared = L * removed_build_bits(mu, aw) if pipe == 0 else 0
-    return (*base, *per_k, registered, tail_base, tail_width, open_build_bits, acc_csa_per_bit, shared)
+    return (*base, *per_k, registered, tail_base, tail_width, open_build_bits, acc_csa_per_bit, shared, stage0)
 
 
 _NF = len(_SHAPE_FEATURES)
@@ -359,6 +363,7 @@ _DELAY_COLS = range(2 * _NF, 2 * _NF + 3)
 _OPEN_BUILD_COL = 2 * _NF + 3
 _ACC_CSA_COL = 2 * _NF + 4
 _SHARED_COL = 2 * _NF + 5
+_STAGE0_COL = 2 * _NF + 6
 
 
 #: Points per chunk of the batch path: 8192 float64 = 64 KiB per temporary, so the
@@ -466,7 +471,7 @@ def _price_shapes(table: np.ndarray, tech: Tech) -> dict:
     delays = tuple(np.ascontiguousarray(table[:, j]) for j in _DELAY_COLS)
     extra = {}
     for key, col in (("open_build_bits", _OPEN_BUILD_COL), ("acc_csa_per_bit", _ACC_CSA_COL),
-                     ("shared_build_bits", _SHARED_COL)):
+                     ("shared_build_bits", _SHARED_COL), ("stage0", _STAGE0_COL)):
         column = np.ascontiguousarray(table[:, col])
         extra[key] = column if column.any() else None
     return {"parts": columns, "delays": delays, **extra}
@@ -525,6 +530,11 @@ def _evaluate_chunk(p: dict[str, np.ndarray], index: np.ndarray, priced: dict, t
 
     d = tech.delay
     registered, tail_base, tail_width = (column[index] for column in priced["delays"])
+    # the activation buffer's read mux leads into the LUT build: stage 0, or the tail (pipeline 0)
+    read = buffer_read_delay(frame["buffer_words"], d)
+    build = priced["stage0"][index] if priced["stage0"] is not None else 0.0
+    registered = np.maximum(registered, np.where(p["pipeline"] > 0, build + read, 0.0))
+    tail_base = tail_base + np.where(p["pipeline"] > 0, 0.0, read)
     tail = np.maximum(tail_width, acc)
     tail *= d["add_per_bit"]
     tail += tail_base
