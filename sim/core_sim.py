@@ -6,7 +6,6 @@ import numpy as np
 
 from hwgen.floatpath import FloatLutShape
 from hwgen.formats import pack_activations, pack_keys
-from hwgen.schedule import command_bits
 
 from .float_reference import check_float_operands, float_lut_gemv_bits
 from .stream import GemvJob, PortWidths, gemv_beats, run_stream
@@ -16,7 +15,6 @@ __all__ = ["float_lut_job", "float_lut_widths", "simulate_float_lut"]
 
 def float_lut_widths(config) -> PortWidths:
     return PortWidths(config.act.width, FloatLutShape(config).key_width,
-                      sum(command_bits(config.workload.max_n, config.workload.max_m)),
                       config.fetchers, config.acc_format.width, signed=False)
 
 

@@ -10,7 +10,6 @@ import numpy as np
 
 from hwgen.config import LutConfig
 from hwgen.formats import pack_activations
-from hwgen.schedule import command_bits
 from hwgen.weights import pack_format_keys
 from hwgen.weights.shape import FormatShape
 
@@ -22,7 +21,7 @@ __all__ = ["format_job", "format_widths", "simulate_format"]
 
 def format_widths(config: LutConfig) -> PortWidths:
     s = FormatShape(config)
-    return PortWidths(config.act.width, s.key_width, sum(command_bits(config.workload.max_n, config.workload.max_m)),
+    return PortWidths(config.act.width, s.key_width,
                       s.result_lanes, config.accumulator_width)
 
 

@@ -7,7 +7,6 @@ import numpy as np
 from hwgen.config import LutConfig
 from hwgen.datapath import LutCoreShape
 from hwgen.formats import pack_activations, pack_keys
-from hwgen.schedule import command_bits
 
 from .reference import check_operands, lut_gemv
 from .stream import GemvJob, PortWidths, gemv_beats, run_stream
@@ -17,7 +16,6 @@ __all__ = ["lut_job", "lut_widths", "simulate_lut"]
 
 def lut_widths(config: LutConfig) -> PortWidths:
     return PortWidths(config.act.width, LutCoreShape(config).key_width,
-                      sum(command_bits(config.workload.max_n, config.workload.max_m)),
                       config.fetchers, config.accumulator_width)
 
 

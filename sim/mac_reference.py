@@ -15,7 +15,6 @@ from hwgen.datapath import tree_levels
 from hwgen.errors import InputError
 from hwgen.floatpath import MacShape, pack_mac_weights, ternary_weight_code
 from hwgen.formats import check_int_activations, check_ternary, pack_activations
-from hwgen.schedule import command_bits
 
 from .float_reference import check_float_activations, fp_mul, fp_neg, fp_widen, ordered_accumulate, ordered_tree
 from .fpref import fp_add, to_bits
@@ -90,7 +89,6 @@ def mac_gemv(config: MacConfig, weights: np.ndarray, acts: np.ndarray) -> np.nda
 def mac_widths(config: MacConfig) -> PortWidths:
     out_width = config.acc_format.width if config.is_float else config.accumulator_width
     return PortWidths(config.act.width, MacShape(config).weight_width,
-                      sum(command_bits(config.workload.max_n, config.workload.max_m)),
                       config.columns, out_width, signed=not config.is_float)
 
 

@@ -76,11 +76,11 @@ class GemvJob:
 
 @dataclass(frozen=True)
 class PortWidths:
-    """Lane widths of a core's ports: ``act``/``keys`` lane bits, result lanes and bits."""
+    """Lane widths of a core's ports: ``act``/``keys`` lane bits, result lanes and bits
+    (``cmd`` beats are whole words: `hwgen.schedule.command_word`)."""
 
     act: int
     key: int
-    cmd: int
     lanes_out: int
     out: int
     signed: bool = True
@@ -119,7 +119,7 @@ def run_beats(verilog: str, top: str, widths: PortWidths, beats: list[GemvBeats]
     results = sum(b.results for b in beats)
     with tempfile.TemporaryDirectory(prefix="hwgen-sim-") as tmp:
         tmp = Path(tmp)
-        np.savez(tmp / "in.npz", cmd=cmd, cmd_width=widths.cmd, act_lanes=act, act_width=widths.act,
+        np.savez(tmp / "in.npz", cmd=cmd, act_lanes=act, act_width=widths.act,
                  key_lanes=keys, key_width=widths.key, results=results, fetchers=widths.lanes_out,
                  acc_width=widths.out, seed=seed, gap=gap, stall=stall)
         run_testbench(verilog, top, "sim.tb_lut_core", simulator,
