@@ -282,7 +282,7 @@ def parse_lut(raw: dict) -> LutConfig:
     workload = parse_stream_workload(raw.get("workload"))
     group_size, luts, fetchers, pipeline = _lut_geometry(raw)
     act = formats.ACTIVATIONS[activation]
-    for n in {workload.n, *(g.n for g in workload.gemvs)}:
+    for n in sorted({workload.n, *(g.n for g in workload.gemvs)}):
         formats.check_weight_design(weights, group_size, n, act.is_float)
     needed = required_accumulator_width(workload.n, act, weights)
     acc = int_field(raw, "accumulator_width", needed, 1)

@@ -25,7 +25,8 @@ from hwgen.schedule import command_word
 
 from .runner import run_testbench
 
-__all__ = ["GemvBeats", "GemvJob", "PortWidths", "gemv_beats", "run_jobs", "run_stream", "compare"]
+__all__ = ["GemvBeats", "GemvJob", "PortWidths", "gemv_beats", "run_beats", "run_jobs", "run_stream", "compare",
+           "compare_last"]
 
 
 @dataclass(frozen=True)
