@@ -175,7 +175,10 @@ def main() -> None:
               "- **Energy per bit** comes from the LUT-core calibration (osu018, random data) scaled to 5 nm; "
               "it is not separately validated on hardwired arrays.", ""]
     (ROOT / "reports").mkdir(exist_ok=True)
-    (ROOT / "reports" / "hardwired.md").write_text("\n".join(lines))
+    report = ROOT / "reports" / "hardwired.md"
+    old = report.read_text() if report.exists() else ""
+    kept = old[old.index("<!-- hn-model:begin -->"):] if "<!-- hn-model:begin -->" in old else ""
+    report.write_text("\n".join(lines) + ("\n\n" + kept if kept else ""))  # benchmarks/hn_model.py's section
     print("\n".join(lines))
 
     # BENCHMARKS.md section

@@ -41,21 +41,22 @@ same column count (rows extrapolated, `sample_rates`), then priced as above.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from hwgen.checkpoint import STORED_BITS
 from hwgen.errors import ConfigError
-from hwgen.hardwired.config import HardwiredConfig, digit_positions, generate_weights, load_weights
+from hwgen.hardwired.config import HardwiredConfig, digit_positions, generate_weights, load_weights, parse_hardwired
 from hwgen.hardwired.graph import build_graph
-from hwgen.hardwired.rtl import design_stats, output_width
+from hwgen.hardwired.hn import Fabric, csd_terms, fabric_counts, fabric_of, tree_plan
+from hwgen.hardwired.rtl import design_stats, output_width, ports_info
 
 from .memory import DEFAULT_MEMORY, MEMORIES
 from .tech import load_tech
 
-__all__ = ["HW_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "calibrate",
-           "metal_embedding_area", "MODEL_PRESETS", "SAMPLE_COLUMNS", "sample_rates", "project_model", "HNLPU"]
+__all__ = ["HW_OSU018", "HN_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "estimate_hn",
+           "hn_features", "hn_stage", "hn_layer_cost", "choose_architecture", "calibrate", "metal_embedding_area", "MODEL_PRESETS", "SAMPLE_COLUMNS", "sample_rates", "project_model", "HNLPU"]
 
 #: um^2 per unit at osu018: a register bit is the DFFPOSX1 cell (96), an adder bit and a
 #: negation bit the logic per effective adder bit of the first synthesized layer (141), an
@@ -64,9 +65,14 @@ __all__ = ["HW_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "ca
 HW_OSU018 = {"add_bits": 141.0, "neg_bits": 141.0, "reg_bits": 96.0, "acc_bits": 250.0, "const": 0.0}
 #: ns: register overhead, per adder level, per bit of the widest adder of a stage (osu018 fit).
 HW_DELAY_OSU018 = {"reg": 0.5, "level": 0.4, "bit": 0.2}
+#: um^2 per unit at osu018 for Hardwired-Neuron fabrics (`hn_features`): popcount adder bits, the
+#: other adder bits, registers, the serial accumulator's adder. The NNLS fit of benchmarks/hn_synth.py
+#: on its calibration list (six fabrics synthesized alone); its held-out error is in BENCHMARKS.md.
+#: The accumulator adder fits to 0: synthesis merges it into the last tree level.
+HN_OSU018 = {"pop_bits": 63.8, "add_bits": 125.4, "reg_bits": 111.3, "acc_bits": 0.0}
 #: which `costmodel.tech` coefficient scales (area) or prices (energy) each feature.
 _TECH_KEY = {"add_bits": "tree_add_bits", "neg_bits": "neg_bits", "reg_bits": "reg_bits",
-             "acc_bits": "acc_bits", "const": "const"}
+             "acc_bits": "acc_bits", "const": "const", "pop_bits": "tree_add_bits"}
 
 
 def features(stats: dict) -> dict[str, float]:
@@ -81,10 +87,11 @@ def features(stats: dict) -> dict[str, float]:
     }
 
 
-def _scale(tech_name: str) -> tuple[dict[str, float], float]:
-    """Area coefficients and delay factor of ``tech_name`` relative to osu018."""
+def _scale(tech_name: str, coefficients: dict[str, float] = HW_OSU018) -> tuple[dict[str, float], float]:
+    """Area coefficients (osu018 ``coefficients``) and delay factor of ``tech_name`` relative to osu018."""
     tech, base = load_tech(tech_name), load_tech("osu018")
-    area = {k: HW_OSU018[k] * (tech.area[t] / base.area[t] if base.area[t] else 1.0) for k, t in _TECH_KEY.items()}
+    area = {k: v * (tech.area[_TECH_KEY[k]] / base.area[_TECH_KEY[k]] if base.area[_TECH_KEY[k]] else 1.0)
+            for k, v in coefficients.items()}
     return area, tech.delay["add_per_bit"] / base.delay["add_per_bit"]
 
 
@@ -94,10 +101,11 @@ def _stage_delay_ns(levels: int, width: int, dfac: float) -> float:
 
 
 def price(feat: dict[str, float], stage_levels, stage_widths, cycles: int, n: int, m: int,
-          tech_name: str = "osu018", clock_mhz: float | None = None) -> dict:
-    """Area, power, energy and speed of a design with counts ``feat``."""
+          tech_name: str = "osu018", clock_mhz: float | None = None,
+          coefficients: dict[str, float] = HW_OSU018) -> dict:
+    """Area, power, energy and speed of a design with counts ``feat`` (osu018 area ``coefficients``)."""
     tech = load_tech(tech_name)
-    area_c, dfac = _scale(tech_name)
+    area_c, dfac = _scale(tech_name, coefficients)
     area = sum(area_c[k] * v for k, v in feat.items())
     e_cycle = sum(tech.energy[_TECH_KEY[k]] * v for k, v in feat.items() if k != "const")
     crit = max(_stage_delay_ns(l, w, dfac) for l, w in zip(stage_levels, stage_widths))
@@ -124,9 +132,11 @@ def estimate_hardwired(config: HardwiredConfig, tech_name: str = "osu018", clock
     throughput_gops`` plus ``adders_per_weight``, ``naive_adders_per_weight``,
     ``sharing_factor`` and ``features``. One GEMV is one token through this layer.
     """
+    if config.architecture == "hn":
+        return estimate_hn(config, tech_name, clock_mhz, weights)
     w = load_weights(config) if weights is None else weights
     lo, hi = (0, 1) if config.bit_serial else (config.act.min, config.act.max)
-    graph = build_graph(w, digit_positions(config.weights), lo, hi, sharing=config.sharing)
+    graph = build_graph(w, config.positions, lo, hi, sharing=config.sharing, cse=config.cse)
     wy = output_width(w, config.act)
     stats = design_stats(config, w, graph, wy)
     feat = features(stats)
@@ -140,6 +150,114 @@ def estimate_hardwired(config: HardwiredConfig, tech_name: str = "osu018", clock
     out.update({k: stats[k] for k in ("adders_per_weight", "naive_adders_per_weight", "sharing_factor")})
     out["features"] = feat
     return out
+
+
+def hn_features(fabric: Fabric, n_inputs: int) -> dict[str, float]:
+    """The counts the model prices for a Hardwired-Neuron fabric (`hwgen.hardwired.hn.fabric_counts`).
+
+    Popcount adder bits (bit-serial region trees over 1-bit slots) apart from the other adder
+    bits (parallel region trees, differences, CSD multipliers, final tree); the serial
+    accumulator's adder; registers: the input register or shift register, accumulators'
+    state, outputs, control.
+    """
+    c = fabric_counts(fabric)
+    wa = fabric.act.width
+    control = (max(1, wa.bit_length()) + 1) if fabric.serial else 2
+    region = float(c["region_add_bits"])
+    return {
+        "pop_bits": region if fabric.serial else 0.0,
+        "add_bits": float(c["diff_bits"] + c["mult_add_bits"] + c["tree_add_bits"]) + (0.0 if fabric.serial else region),
+        "reg_bits": float(n_inputs * wa + c["acc_reg_bits"] + c["output_reg_bits"] + control),
+        "acc_bits": float(c["acc_bits"]),
+    }
+
+
+def hn_stage(fabric: Fabric) -> tuple[int, int]:
+    """``(adder levels, widest adder)`` of the one combinational stage: region tree, difference,
+    multiplier, final tree (and the serial accumulator's adder)."""
+    def depth(leaves: int) -> int:
+        return len({lv for lv, *_ in tree_plan([1] * leaves)})
+
+    region = depth(max(fabric.capacities))
+    mult = max(depth(len(csd_terms(m))) for m in fabric.magnitudes)
+    final = depth(len(fabric.magnitudes))
+    levels = region + 1 + mult + final + (1 if fabric.serial else 0)
+    return levels, fabric.term_width + (1 if fabric.serial else 0)
+
+
+def estimate_hn(config: HardwiredConfig, tech_name: str = "osu018", clock_mhz: float | None = None,
+                weights: np.ndarray | None = None) -> dict:
+    """Cost-model estimate of a Hardwired-Neuron array (`architecture: hn`), keys as `estimate_hardwired`.
+
+    The fabric is weight-independent, so the price depends on the matrix only through
+    the region capacity it needs (``region_capacity`` or the fullest region).
+    """
+    w = load_weights(config) if weights is None else weights
+    fabric = fabric_of(config, w)
+    feat = hn_features(fabric, config.workload.n)
+    levels, width = hn_stage(fabric)
+    out = price(feat, [levels], [width], fabric.initiation_interval, config.workload.n, config.workload.m,
+                tech_name, clock_mhz, coefficients=HN_OSU018)
+    out["latency_cycles"] = ports_info(config, fabric.output_width)["latency_cycles"]
+    out["um2_per_weight"] = out["area_um2"] / (config.workload.n * config.workload.m)
+    out["region_capacity"] = list(fabric.capacities)
+    out["features"] = feat
+    return out
+
+
+def hn_layer_cost(n: int, m: int, fmt: str, act: str = "int8", tech_name: str = "n5", clock_mhz: float | None = None,
+                  region_slack: float = 1.25, scale_span: int = 4, sample_neurons: int = 64, seed: int = 1) -> dict:
+    """Area, energy per GEMV and speed of one ``(n, m)`` bit-serial HN array of format ``fmt``.
+
+    The fabric is sized on a seeded ``(n, sample_neurons)`` sample quantized as released
+    checkpoints are (`hwgen.hardwired.config.generate_weights`): per value, its fullest
+    region times ``region_slack``. Neuron logic scales with ``m``; the input shift
+    register (``n`` x activation bits) is counted once.
+    """
+    raw = {"kind": "hardwired", "architecture": "hn", "weights": fmt, "activation": act,
+           "workload": {"n": n, "m": sample_neurons}, "region_slack": region_slack, "seed": seed}
+    if fmt == "mxfp4":
+        raw["scale_span"] = scale_span
+    config = parse_hardwired(raw)
+    fabric = fabric_of(config, load_weights(config))
+    levels, width = hn_stage(fabric)
+    cycles = fabric.initiation_interval
+    neuron = price({k: v / sample_neurons for k, v in hn_features(fabric, 0).items()}, [levels], [width], cycles,
+                   n, 1, tech_name, clock_mhz, coefficients=HN_OSU018)
+    inputs = price({"reg_bits": float(n * config.act.width)}, [1], [1], cycles, n, m, tech_name, clock_mhz,
+                   coefficients=HN_OSU018)
+    return {"area_um2": neuron["area_um2"] * m + inputs["area_um2"],
+            "energy_pj_per_gemv": neuron["energy_pj_per_gemv"] * m + inputs["energy_pj_per_gemv"],
+            "critical_path_ns": neuron["critical_path_ns"], "cycles_per_gemv": cycles,
+            "capacities": fabric.capacities, "magnitudes": fabric.magnitudes}
+
+
+def choose_architecture(config: HardwiredConfig, tech_name: str = "osu018", weights: np.ndarray | None = None
+                        ) -> dict:
+    """Price one matrix both ways and say which architecture is cheaper in area, and why.
+
+    Each architecture is priced as the design has it, else with its defaults: an adder
+    graph parallel (one GEMV per cycle), an HN bit-serial as HNLPU builds it, its fabric
+    sized from this matrix (`region_capacity`, or the fullest region per value times
+    `region_slack`).
+    The value histogram decides: an HN pays for every slot of every region, the adder
+    graph for the signed digits left after sharing.
+    """
+    w = load_weights(config) if weights is None else weights
+    own_hn = config.architecture == "hn"
+    ag = replace(config, architecture="adder-graph", bit_serial=False) if own_hn else config
+    hn = config if own_hn else replace(config, architecture="hn", bit_serial=True, pipeline=0)
+    a, h = estimate_hardwired(ag, tech_name, weights=w), estimate_hn(hn, tech_name, weights=w)
+    fabric = fabric_of(hn, w)
+    nz = int(np.count_nonzero(w))
+    fill = nz / max(1, fabric.slots)
+    best = "hn" if h["area_um2"] < a["area_um2"] else "adder-graph"
+    why = (f"{len(np.unique(np.abs(w[w != 0])))} distinct non-zero magnitudes, {nz / w.size:.0%} non-zero; HN slots "
+           f"{fabric.slots} ({fill:.0%} wired), {h['area_um2'] / w.size:.3g} um2/weight, "
+           f"{h['cycles_per_gemv']} cycles/GEMV; adder graph {a['adders_per_weight']:.2f} adders/weight after "
+           f"sharing, {a['area_um2'] / w.size:.3g} um2/weight, {a['cycles_per_gemv']} cycles/GEMV; chosen by area")
+    return {"choice": best, "reason": why, "adder_graph_area_um2": a["area_um2"], "hn_area_um2": h["area_um2"],
+            "adder_graph_energy_pj_per_gemv": a["energy_pj_per_gemv"], "hn_energy_pj_per_gemv": h["energy_pj_per_gemv"]}
 
 
 def calibrate(runs: list[tuple[dict, float]], keys=("add_bits", "reg_bits", "acc_bits")) -> dict[str, float]:

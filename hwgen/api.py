@@ -35,7 +35,8 @@ def load(design: Design):
 
 
 def build(design: Design) -> tuple[str, dict[str, Any]]:
-    """The design's Verilog text (deterministic for a given config) and its manifest details."""
+    """The design's Verilog text (deterministic for a given config; every module of a multi-file
+    design) and its manifest details."""
     config = load(design)
     return family_of(config).build(config)
 
@@ -48,15 +49,19 @@ def verilog(design: Design) -> str:
 def generate(design: Design, out_dir: str | Path, clock_mhz: float = DEFAULT_CLOCK_MHZ) -> dict[str, Any]:
     """Write ``<top>.v``, ``filelist.f``, ``constraints.sdc`` and ``manifest.json`` to ``out_dir``.
 
+    A Hardwired-Neuron array also writes ``<top>_fabric.v`` and ``<top>_wiring.v``
+    (``files`` in the manifest lists the Verilog in compile order).
+
     The manifest holds the config, ports and widths, latency, structure counts,
     tool versions and the cost model's estimate at ``clock_mhz``.
     """
     config = load(design)
     text, details = build(config)
+    sources = details.pop("sources", {f"{config.top}.v": text})
     info = {"top": config.top, "kind": family_of(config).name, "config": config.to_dict(),
-            "clock_mhz": clock_mhz, **details, "tool_versions": tool_versions(),
+            "clock_mhz": clock_mhz, **details, "files": list(sources), "tool_versions": tool_versions(),
             "estimate": estimate(config, clock_mhz=clock_mhz)}
-    write_design(out_dir, config.top, text, info, clock_mhz)
+    write_design(out_dir, sources, info, clock_mhz)
     return info
 
 

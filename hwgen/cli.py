@@ -27,7 +27,7 @@ def _print_json(data) -> None:
 
 def cmd_generate(args) -> int:
     info = api.generate(args.design, args.out, clock_mhz=args.clock_mhz)
-    print(f"wrote {args.out}/{info['top']}.v, filelist.f, constraints.sdc, manifest.json")
+    print(f"wrote {args.out}/{', '.join(info['files'])}, filelist.f, constraints.sdc, manifest.json")
     return 0
 
 

@@ -60,13 +60,14 @@ def constraints_sdc(clock_mhz: float) -> str:
     )
 
 
-def write_design(out_dir: str | Path, top: str, verilog_text: str, manifest: dict, clock_mhz: float) -> Path:
-    """Write ``<top>.v``, ``filelist.f``, ``constraints.sdc`` and ``manifest.json`` atomically."""
+def write_design(out_dir: str | Path, sources: dict[str, str], manifest: dict, clock_mhz: float) -> Path:
+    """Write the Verilog ``sources`` (name -> text, compile order), ``filelist.f``, ``constraints.sdc``
+    and ``manifest.json`` atomically."""
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     files = {
-        f"{top}.v": verilog_text,
-        "filelist.f": f"{top}.v\n",
+        **sources,
+        "filelist.f": "".join(f"{name}\n" for name in sources),
         "constraints.sdc": constraints_sdc(clock_mhz),
         "manifest.json": json.dumps(manifest, indent=2, sort_keys=True) + "\n",
     }

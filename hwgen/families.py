@@ -28,7 +28,9 @@ class Family:
     Attributes
     ----------
     build : config -> (verilog_text, details)
-        ``details`` go into the manifest: ports, latency, cycles and structure counts.
+        ``details`` go into the manifest: ports, latency, cycles and structure counts;
+        a design of several files also gives ``sources`` (file name -> text, compile
+        order), written instead of one ``<top>.v``.
     simulate : (config, verilog, weights, acts, simulator, seed) -> (B, M) result
         Raises `MismatchError` if the RTL differs from the reference model.
     program : (config, verilog, [(name, weights, acts)], simulator, seed) -> [result]
@@ -268,11 +270,12 @@ def _estimate_mac(config, tech, clock_mhz):
 
 
 def _build_hardwired(config):
-    from .hardwired import generate_verilog
+    from .hardwired.design import generate_design, source_text
 
-    text, ports, stats = generate_verilog(config)
-    return text, {"ports": ports.pop("ports"), "latency_cycles": ports["latency_cycles"],
-                  "interface": ports, "adder_graph": stats}
+    sources, ports, stats = generate_design(config)
+    key = "hn" if config.architecture == "hn" else "adder_graph"
+    return source_text(sources), {"ports": ports.pop("ports"), "latency_cycles": ports["latency_cycles"],
+                                  "interface": ports, key: stats, "sources": sources}
 
 
 def _simulate_hardwired(config, verilog, weights, acts, simulator, seed):
@@ -282,9 +285,11 @@ def _simulate_hardwired(config, verilog, weights, acts, simulator, seed):
 
 
 def _estimate_hardwired(config, tech, clock_mhz):
-    from costmodel.hardwired import estimate_hardwired
+    from costmodel.hardwired import choose_architecture, estimate_hardwired
 
-    return estimate_hardwired(config, tech_name=tech, clock_mhz=clock_mhz)
+    result = estimate_hardwired(config, tech_name=tech, clock_mhz=clock_mhz)
+    result["architecture_choice"] = choose_architecture(config, tech)
+    return result
 
 
 def _synth_verilog(build):

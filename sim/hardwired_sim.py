@@ -8,31 +8,40 @@ from pathlib import Path
 import numpy as np
 
 from hwgen.errors import MismatchError, ToolError
-from hwgen.hardwired.config import HardwiredConfig
+from hwgen.hardwired.config import HardwiredConfig, scale_to_constants
+from hwgen.hardwired.design import hn_parts
 from hwgen.hardwired.rtl import build_design_graph, output_width, ports_info
 
-from .hardwired_ref import check_operands, hardwired_gemv, torch_gemv
+from .hardwired_ref import check_operands, hardwired_gemv, hn_gemv, scaled_result, torch_gemv
 from .runner import run_testbench
 
-__all__ = ["simulate_hardwired"]
+__all__ = ["simulate_hardwired", "reference_lanes"]
+
+
+def reference_lanes(config: HardwiredConfig, values: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(lanes, exponents, lane_width)``: the reference model's integer outputs for either architecture."""
+    constants, exponents = scale_to_constants(config, values)
+    if config.architecture == "hn":
+        fabric, table = hn_parts(config, constants, exponents)
+        return hn_gemv(fabric, table, a), exponents, fabric.output_width
+    _, graph = build_design_graph(config, constants)
+    return hardwired_gemv(config, values, a, graph=graph), exponents, output_width(constants, config.act)
 
 
 def simulate_hardwired(config: HardwiredConfig, verilog: str, weights: np.ndarray | None, acts: np.ndarray,
                        simulator: str = "verilator", seed: int = 0, gap: float = 0.2) -> np.ndarray:
-    """``(B, M)`` int64 results of the RTL on ``acts`` (``(N,)`` or ``(B, N)``).
+    """``(B, M)`` results of the RTL on ``acts`` (``(N,)`` or ``(B, N)``): int64, or exact float64
+    for FP4 / MXFP4 weights.
 
     ``weights``, if given, must equal the design's own matrix (`InputError`
     otherwise). The reference model is first checked against PyTorch, then the RTL
     against the reference; any difference raises `MismatchError`. ``gap`` is the
     probability of an idle input cycle.
     """
-    w, a = check_operands(config, weights, acts)
-    _, graph = build_design_graph(config, w)
-    expected = hardwired_gemv(config, w, a, graph=graph)
-    torch_y = torch_gemv(w, a)
-    if not np.array_equal(expected, torch_y):
+    values, a = check_operands(config, weights, acts)
+    expected, exponents, wy = reference_lanes(config, values, a)
+    if not np.array_equal(scaled_result(config, expected, exponents), torch_gemv(values, a)):
         raise MismatchError("reference model differs from PyTorch A @ W (a generator bug)")
-    wy = output_width(w, config.act)
     info = ports_info(config, wy)
     with tempfile.TemporaryDirectory(prefix="hwgen-hw-sim-") as tmp:
         tmp = Path(tmp)
@@ -48,4 +57,4 @@ def simulate_hardwired(config: HardwiredConfig, verilog: str, weights: np.ndarra
         raise MismatchError(
             f"RTL differs from the reference model in {int(np.sum(got != expected))} of {got.size} outputs; "
             f"first at [{b}, {j}]: RTL {got[b, j]}, reference {expected[b, j]}")
-    return got
+    return scaled_result(config, got, exponents)

@@ -1,8 +1,12 @@
-"""Hardwired-neuron arrays (``kind: hardwired``): weights baked into constant adder graphs.
+"""Hardwired-neuron arrays (``kind: hardwired``): weights baked into logic.
 
-- `config`: ``parse_hardwired(raw) -> HardwiredConfig`` and the weight loader;
-- `graph`: CSD digits, zero pruning, balanced shared adder trees (`build_graph`);
-- `rtl`: structural Verilog straight from the graph (`generate_verilog`).
+- `config`: ``parse_hardwired(raw) -> HardwiredConfig`` and the weight loader (integer, FP4, MXFP4);
+- `graph`: CSD digits, zero pruning, balanced shared adder trees (`build_graph`); `cse`: all-pairs
+  sub-expression extraction for it;
+- `rtl`: structural Verilog straight from the graph (`generate_verilog`), ``architecture: adder-graph``;
+- `hn`, `hn_rtl`: HNLPU's Hardwired Neurons (value regions over a weight-independent fabric,
+  a separate wiring netlist), ``architecture: hn``;
+- `design`: the files, ports and counts of either architecture (`generate_design`).
 """
 
 from .config import HardwiredConfig, load_weights, parse_hardwired

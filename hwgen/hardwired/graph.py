@@ -36,6 +36,8 @@ import numpy as np
 
 from hwgen.errors import ConfigError
 
+from .cse import extract_pairs
+
 __all__ = ["AdderGraph", "build_graph", "csd_digits", "naive_adders", "bit_length"]
 
 _ID_BITS = 27
@@ -188,11 +190,13 @@ def _bounds_of(lo, hi, idx, shift):
     return lo[idx] << shift, hi[idx] << shift
 
 
-def build_graph(weights: np.ndarray, positions: int, in_lo: int, in_hi: int, sharing: bool = True) -> AdderGraph:
+def build_graph(weights: np.ndarray, positions: int, in_lo: int, in_hi: int, sharing: bool = True,
+                cse: str = "neighbours") -> AdderGraph:
     """Adder graph of ``Y = A @ W`` for integer ``W`` ``(N, M)`` with CSD ``positions`` digits.
 
     ``[in_lo, in_hi]`` is the range of each input (the activation format's, or
-    ``[0, 1]`` for a bit-serial bit-plane). See the module docstring for the method.
+    ``[0, 1]`` for a bit-serial bit-plane). See the module docstring for the method;
+    ``cse="all-pairs"`` first extracts shared pairs across all terms (`hwgen.hardwired.cse`).
     """
     weights = np.asarray(weights)
     n, m = weights.shape
@@ -201,17 +205,27 @@ def build_graph(weights: np.ndarray, positions: int, in_lo: int, in_hi: int, sha
     digits = csd_digits(weights, positions)  # (N, M, D)
     # Level-0 rows: (i, k) input-major; entries per column.
     sign = np.ascontiguousarray(digits.transpose(0, 2, 1).reshape(n * positions, m))
-    ids = np.where(sign != 0, np.repeat(np.arange(n, dtype=np.int64), positions)[:, None], -1)
-    shift = np.broadcast_to(np.tile(np.arange(positions, dtype=np.int8), n)[:, None], ids.shape).copy()
-    shift[sign == 0] = 0
-
-    lo_parts = [np.full(n, in_lo, dtype=np.int64)]
-    hi_parts = [np.full(n, in_hi, dtype=np.int64)]
+    row_sig = np.repeat(np.arange(n, dtype=np.int64), positions)
+    row_shift = np.tile(np.arange(positions, dtype=np.int64), n)
     lefts, rights, lsh, rsh, rsg, lvl = [], [], [], [], [], []
-    next_id = n
-    live = [np.unique(ids[ids >= 0])]
-    lo_all, hi_all = lo_parts[0], hi_parts[0]
-    level = 0
+    lo_all, hi_all = np.full(n, in_lo, dtype=np.int64), np.full(n, in_hi, dtype=np.int64)
+    next_id, level = n, 0
+    if cse == "all-pairs" and sharing:
+        ex = extract_pairs(sign, row_sig, row_shift, n)
+        sign, row_sig, row_shift = ex.sign, ex.row_sig, ex.row_shift
+        for a, b, d, r, lv in zip(ex.left, ex.right, ex.rshift, ex.rsign, ex.level):
+            blo, bhi = lo_all[b] << d, hi_all[b] << d
+            lo_all = np.append(lo_all, lo_all[a] + (blo if r > 0 else -bhi))
+            hi_all = np.append(hi_all, hi_all[a] + (bhi if r > 0 else -blo))
+        k = len(ex.left)
+        lefts.append(np.array(ex.left, np.int64)); rights.append(np.array(ex.right, np.int64))
+        lsh.append(np.zeros(k, np.int8)); rsh.append(np.array(ex.rshift, np.int8))
+        rsg.append(np.array(ex.rsign, np.int8)); lvl.append(np.array(ex.level, np.int16))
+        next_id, level = n + k, max(ex.level, default=0)
+        if sign.shape[0] == 0:
+            sign, row_sig, row_shift = np.zeros((1, m), np.int8), np.zeros(1, np.int64), np.zeros(1, np.int64)
+    ids = np.where(sign != 0, row_sig[:, None], -1)
+    shift = np.where(sign != 0, row_shift[:, None], 0).astype(np.int8)
     while ids.shape[0] > 1:
         level += 1
         if ids.shape[0] % 2:
@@ -258,14 +272,28 @@ def build_graph(weights: np.ndarray, positions: int, in_lo: int, in_hi: int, sha
             new_shift[both] = s0
             next_id += k
         ids, sign, shift = new_ids, new_sign, new_shift
-        live.append(np.unique(ids[ids >= 0]))
 
     cat = (lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dtype=dt))
+    left, right, level_arr = cat(lefts, np.int64), cat(rights, np.int64), cat(lvl, np.int16)
+    out_id = ids[0].astype(np.int64)
     return AdderGraph(
         n_inputs=n, n_outputs=m, in_lo=in_lo, in_hi=in_hi,
-        left=cat(lefts, np.int64), right=cat(rights, np.int64), lshift=cat(lsh, np.int8),
-        rshift=cat(rsh, np.int8), rsign=cat(rsg, np.int8), level=cat(lvl, np.int16),
+        left=left, right=right, lshift=cat(lsh, np.int8),
+        rshift=cat(rsh, np.int8), rsign=cat(rsg, np.int8), level=level_arr,
         lo=lo_all, hi=hi_all,
-        out_id=ids[0].astype(np.int64), out_sign=sign[0].astype(np.int64), out_shift=shift[0].astype(np.int64),
-        live=live,
+        out_id=out_id, out_sign=sign[0].astype(np.int64), out_shift=shift[0].astype(np.int64),
+        live=live_sets(n, left, right, level_arr, out_id, level),
     )
+
+
+def live_sets(n: int, left: np.ndarray, right: np.ndarray, level: np.ndarray, out_id: np.ndarray,
+              levels: int) -> list[np.ndarray]:
+    """``live[l]``: the nodes defined at level <= l that an adder above l or an output still reads
+    (what a register cut after level ``l`` holds); inputs are level 0."""
+    node_level = np.concatenate([np.zeros(n, np.int64), level.astype(np.int64)])
+    last_use = np.full(node_level.size, -1, dtype=np.int64)
+    np.maximum.at(last_use, left, level)
+    np.maximum.at(last_use, right, level)
+    used = out_id[out_id >= 0]
+    last_use[used] = levels + 1
+    return [np.flatnonzero((node_level <= lv) & (last_use > lv)) for lv in range(levels + 1)]

@@ -35,7 +35,7 @@ import numpy as np
 
 from hwgen import formats
 
-from .config import HardwiredConfig, digit_positions, load_weights
+from .config import HardwiredConfig, load_weights
 from .graph import AdderGraph, build_graph
 
 __all__ = ["build_design_graph", "design_stats", "output_width", "cut_levels", "emit_verilog", "generate_verilog", "ports_info"]
@@ -46,7 +46,7 @@ def build_design_graph(config: HardwiredConfig, weights: np.ndarray | None = Non
     w = load_weights(config) if weights is None else weights
     act = config.act
     lo, hi = (0, 1) if config.bit_serial else (act.min, act.max)
-    return w, build_graph(w, digit_positions(config.weights), lo, hi, sharing=config.sharing)
+    return w, build_graph(w, config.positions, lo, hi, sharing=config.sharing, cse=config.cse)
 
 
 def output_width(weights: np.ndarray, act: formats.ActivationFormat) -> int:
@@ -222,7 +222,7 @@ def design_stats(config: HardwiredConfig, weights: np.ndarray, graph: AdderGraph
     regs = {"input": n * wa, "cut": cut_bits, "output": m * wy, "accumulator": m * wy if serial else 0,
             "control": (max(1, wa.bit_length()) + 2 * p + 1) if serial else p + 2}
     eff = w[n:] - np.maximum(graph.lshift, graph.rshift)
-    stats = graph.stats(weights, digit_positions(config.weights))
+    stats = graph.stats(weights, config.positions)
     stats.update({
         "register_bits": regs,
         "output_width": wy,

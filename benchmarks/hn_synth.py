@@ -1,0 +1,117 @@
+"""Synthesis (Yosys + osu018 + OpenSTA) of small Hardwired-Neuron arrays: fit and check the HN cost model,
+and compare HN with adder-graph arrays of the same FP4 matrices.
+
+The calibration and held-out lists below were fixed (and committed) before any of
+them was synthesized. The model is checked on the weight-independent fabric
+(``<top>_fabric`` synthesized alone, every slot present: what Sea-of-Neurons
+prefabricates); synthesizing fabric + wiring together lets Yosys delete the slots
+tied to zero, a cell-embedded HN, reported beside it in the comparison. Run:
+
+    HWGEN_CACHE_DIR=/work/cache PYTHONPATH=. nice python -m benchmarks.hn_synth
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+import costmodel.synth as synth
+from costmodel.hardwired import HN_OSU018, calibrate, estimate_hardwired, hn_features, hn_stage, price
+from hwgen.hardwired import parse_hardwired
+from hwgen.hardwired.config import load_weights
+from hwgen.hardwired.design import generate_design, source_text
+from hwgen.hardwired.hn import fabric_of
+
+#: (name, raw design) the HN coefficients are fitted on.
+CALIBRATION = [
+    ("fp4_16x4", {"weights": "fp4", "workload": {"n": 16, "m": 4}, "seed": 1}),
+    ("fp4_32x8", {"weights": "fp4", "workload": {"n": 32, "m": 8}, "seed": 2}),
+    ("fp4_par_i4_16x4", {"weights": "fp4", "activation": "int4", "bit_serial": False, "workload": {"n": 16, "m": 4}}),
+    ("t_48x8", {"weights": "ternary", "workload": {"n": 48, "m": 8}, "seed": 3}),
+    ("i4_24x6", {"weights": "int4", "workload": {"n": 24, "m": 6}, "seed": 4}),
+    ("mx_64x4_s2", {"weights": "mxfp4", "scale_span": 2, "workload": {"n": 64, "m": 4}, "seed": 5}),
+]
+#: Held out: never used in the fit.
+VALIDATION = [
+    ("fp4_24x6", {"weights": "fp4", "workload": {"n": 24, "m": 6}, "seed": 9}),
+    ("fp4_par_i4_24x4", {"weights": "fp4", "activation": "int4", "bit_serial": False, "workload": {"n": 24, "m": 4},
+                         "seed": 10}),
+    ("t_par_i4_32x6", {"weights": "ternary", "activation": "int4", "bit_serial": False,
+                       "workload": {"n": 32, "m": 6}, "seed": 11}),
+    ("i2_32x6", {"weights": "int2", "workload": {"n": 32, "m": 6}, "seed": 12}),
+    ("mx_32x4_s2", {"weights": "mxfp4", "scale_span": 2, "workload": {"n": 32, "m": 4}, "seed": 13}),
+    ("fp4_64x8_cap", {"weights": "fp4", "workload": {"n": 64, "m": 8}, "seed": 14, "region_capacity": 20}),
+]
+#: HN vs adder-graph on the same FP4 matrices (int8 activations, both bit-serial-free parallel
+#: adder graph vs bit-serial HN, as each architecture is meant to be used).
+COMPARISON = [(n, m) for n, m in ((16, 8), (32, 8), (64, 8))]
+
+
+def synthesize(config, fabric_only: bool = False) -> synth.SynthResult:
+    sources, _, _ = generate_design(config)
+    top = f"{config.top}_fabric" if fabric_only else config.top
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{top}.v"
+        path.write_text(sources[f"{top}.v"] if fabric_only else source_text(sources))
+        return synth.synthesize([path], top)
+
+
+def run(designs) -> list[dict]:
+    rows = []
+    for name, raw in designs:
+        c = parse_hardwired({"kind": "hardwired", "architecture": "hn", **raw})
+        r = synthesize(c, fabric_only=True)
+        fabric = fabric_of(c, load_weights(c))
+        feat = hn_features(fabric, 0)  # the fabric alone: no input register, no control
+        feat["reg_bits"] -= 2 if not fabric.serial else max(1, fabric.act.width.bit_length()) + 1
+        est = price(feat, *([x] for x in hn_stage(fabric)), fabric.initiation_interval, c.workload.n,
+                    c.workload.m, coefficients=HN_OSU018)
+        rows.append({"name": name, "weights": c.workload.n * c.workload.m, "features": feat,
+                     "area_um2": r.area_um2, "est_area_um2": est["area_um2"], "fmax_mhz": r.fmax_mhz,
+                     "est_fmax_mhz": est["fmax_mhz"], "power_mw": r.power_mw, "cells": r.cells})
+        print(f"{name:18s} synth {r.area_um2:10.0f} um2  model {est['area_um2']:10.0f} um2  "
+              f"fmax {r.fmax_mhz:6.1f} / {est['fmax_mhz']:6.1f} MHz", flush=True)
+    return rows
+
+
+def compare() -> list[dict]:
+    rows = []
+    for n, m in COMPARISON:
+        for arch in ("adder-graph", "hn"):
+            c = parse_hardwired({"kind": "hardwired", "architecture": arch, "weights": "fp4",
+                                 "workload": {"n": n, "m": m}, "seed": n})
+            r = synthesize(c)
+            est = estimate_hardwired(c)
+            cycles = est["cycles_per_gemv"]
+            fabric_area = synthesize(c, fabric_only=True).area_um2 if arch == "hn" else r.area_um2
+            # energy per GEMV from OpenSTA's power at 100 MHz x cycles per GEMV
+            e_gemv_pj = r.power_mw * 1e-3 * cycles * 10e-9 * 1e12
+            rows.append({"shape": f"{n}x{m}", "architecture": arch, "area_um2": r.area_um2,
+                         "um2_per_weight": r.area_um2 / (n * m), "pj_per_weight": e_gemv_pj / (n * m),
+                         "fabric_um2_per_weight": fabric_area / (n * m),
+                         "model_um2_per_weight": est["area_um2"] / (n * m),
+                         "model_pj_per_weight": est["energy_pj_per_gemv"] / (n * m),
+                         "fmax_mhz": r.fmax_mhz, "cycles": cycles})
+            print(f"{n}x{m} {arch:11s} synth {r.area_um2 / (n * m):8.1f} um2/w (prefabricated fabric "
+                  f"{fabric_area / (n * m):8.1f}) {e_gemv_pj / (n * m):7.3f} pJ/w "
+                  f"fmax {r.fmax_mhz:6.1f} MHz x {cycles} cycles | model {est['area_um2'] / (n * m):8.1f} um2/w "
+                  f"{est['energy_pj_per_gemv'] / (n * m):7.3f} pJ/w", flush=True)
+    return rows
+
+
+def mape(rows, key="est_area_um2") -> tuple[float, float]:
+    err = [abs(r[key] - r["area_um2"]) / r["area_um2"] for r in rows]
+    return float(np.mean(err)), float(np.max(err))
+
+
+if __name__ == "__main__":
+    cal = run(CALIBRATION)
+    fit = calibrate([(r["features"], r["area_um2"]) for r in cal], keys=tuple(HN_OSU018))
+    print("fit:", {k: round(v, 1) for k, v in fit.items()}, "in use:", HN_OSU018)
+    val = run(VALIDATION)
+    for label, rows in (("calibration", cal), ("held-out", val)):
+        mean, worst = mape(rows)
+        print(f"area error {label}: mean {mean:.1%}, worst {worst:.1%}")
+    compare()
