@@ -38,15 +38,13 @@ from amaranth.back import verilog
 
 from costmodel.synth import synthesize
 from hwgen import api
-from hwgen.datapath import LutCoreShape
-from hwgen.formats import pack_activations, pack_keys
 from hwgen.rtl.lut_core import LutCore
 from sim.fastsim import DEFAULT_OPT, OPT_LEVELS, build_model, run_fast
 from sim.lanes import bytes_to_lanes
-from sim.lut_sim import simulate_lut
+from sim.lut_sim import lut_job, lut_widths, simulate_lut
 from sim.reference import lut_gemv
 from sim.stimulus import amaranth_streams, read_outcome, write_stimulus
-from sim.stream import LOCKSTEP, stream_beats
+from sim.stream import stream_beats
 from sim.streams import run_streams
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,18 +61,17 @@ def ternary_case(config, batch: int, seed: int = 0):
 def stream_run(config, verilog: str, w, a, harness: str, opt: str = DEFAULT_OPT):
     """One streamed GEMV, checked exact; returns the harness's `Outcome`."""
     t = config.tiling
-    beats = stream_beats(pack_activations(a, t).reshape(len(a) * t.tiles, -1), config.act.width,
-                         pack_keys(w, t), LutCoreShape(config).key_width)
     ports = amaranth_streams(verilog, config.top)
+    cmd_width = next(p.width for p in ports if p.name == "cmd")
+    beats = stream_beats(lut_widths(config), [lut_job(config, w, a).beats], cmd_width)
     results = {"result": len(a) * t.col_blocks}
     if harness == "fast":  # `run_streams`' fast path, at the given C++ level
         with tempfile.TemporaryDirectory() as tmp:
-            write_stimulus(Path(tmp), config.top, ports, beats, results, 0, 0.1, 0.1, LOCKSTEP)
+            write_stimulus(Path(tmp), config.top, ports, beats, results, 0, 0.1, 0.1)
             run_fast(verilog, config.top, ports, Path(tmp), progress=False, opt=opt)
             outcome = read_outcome(Path(tmp), ports)
     else:
-        outcome = run_streams(verilog, config.top, ports, beats, results, harness=harness, progress=False,
-                              lockstep=LOCKSTEP)
+        outcome = run_streams(verilog, config.top, ports, beats, results, harness=harness, progress=False)
     got = bytes_to_lanes(outcome.outputs["result"], config.fetchers, config.accumulator_width)
     assert np.array_equal(got.reshape(len(a), -1)[:, : t.m], lut_gemv(config, w, a)), "not exact"
     return outcome, len(beats["keys"])

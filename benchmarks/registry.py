@@ -93,6 +93,12 @@ SECTIONS: tuple[Section, ...] = (
             command=("benchmarks/bench_first_hour.py", "--repeat", "3")),
     Section("per-token", "Per-token account: the LM head and DRAM energy", "benchmarks.per_token_account:section",
             quick=True),
+    Section("input-bits", "Programmable cores: external input bits per decode token, before and after the "
+            "activation buffer", command=("benchmarks/input_bits.py", "--trials", "300"), markdown=True),
+    Section("programmable-layer", "Programmable cores: a layer's seven projections in one simulation",
+            command=("benchmarks/programmable_layer.py",)),
+    Section("programmable-validation", "Programmable cores: model against synthesis on a held-out draw (round 2)",
+            command=("benchmarks/programmable_validation.py", "--round", "2", "--jobs", "2")),
     Section("synth-top", "`--synth-top` on the shipped n5 space, like for like",
             "benchmarks.sweeps:all_families_synth_top"),
     Section("dask", "Synthesis batches: serial, `--jobs 2`, a separate 2-worker Dask cluster",

@@ -8,13 +8,15 @@ ports exactly as `amaranth.back.verilog.convert` does (``act__payload``,
 
 Workload
 --------
-A random ternary matrix ``W`` (each weight -1, 0, +1 with probability 1/3) and random
-activations uniform over the activation format's full range, packed into the tile
-stream of `hwgen.formats` (column block outer, row block inner), streamed at full
-throughput (``valid`` always high, ``result.ready`` always high) after two cycles of
-reset. So every key beat is new, and an activation beat repeats once per column block,
-as in a real GEMV. The cost model's energy coefficients are fitted under this same
-workload, so its power estimate means "power on random data at full throughput".
+A random ternary matrix ``W`` (each weight -1, 0, +1 with probability 1/3) of the
+design's largest shape and random activations uniform over the activation format's full
+range, packed into the streams of `hwgen.formats` (a command per GEMV, each activation
+vector once, keys column block outer and row block inner), streamed at full throughput
+(``valid`` always high, ``result.ready`` always high) after two cycles of reset. So every
+key beat is new, and the activations of column blocks after the first come from the
+activation buffer, as in a real GEMV. The cost model's energy coefficients are fitted
+under this same workload, so its power estimate means "power on random data at full
+throughput".
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from hwgen.config import LutConfig
 from hwgen.datapath import LutCoreShape
 from hwgen.formats import pack_activations, pack_keys
 from hwgen.rtl.lut_core import LutCore
+from hwgen.schedule import command_word
 
 __all__ = ["DEFAULT_CYCLES", "VCD_SCOPE", "random_workload", "write_vcd"]
 
@@ -37,8 +40,9 @@ DEFAULT_CYCLES = 160
 VCD_SCOPE = "bench.top"
 
 
-def random_workload(config: LutConfig, beats: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Key and activation lanes for at least ``beats`` beats: ``(keys, acts)``, one row per beat."""
+def random_workload(config: LutConfig, beats: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(keys, acts, gemvs)``: key lanes of ``gemvs`` whole GEMVs (at least ``beats`` key
+    beats), one row per tile, and their activation lanes, one row per row block of each GEMV."""
     rng = np.random.default_rng(seed)
     t = config.tiling
     batch = max(1, -(-beats // t.tiles))
@@ -46,8 +50,8 @@ def random_workload(config: LutConfig, beats: int, seed: int = 0) -> tuple[np.nd
     act = config.act
     acts = rng.integers(act.min, act.max + 1, size=(batch, t.n), dtype=np.int64)
     keys = np.tile(pack_keys(weights, t), (batch, 1))
-    lanes = pack_activations(acts, t).reshape(batch * t.tiles, -1)
-    return keys[:beats], lanes[:beats]
+    lanes = pack_activations(acts, t).reshape(batch * t.row_blocks, -1)
+    return keys, lanes, batch
 
 
 def _pack(values: np.ndarray, width: int) -> int:
@@ -69,9 +73,10 @@ def write_vcd(config: LutConfig, path: str | Path, beats: int = DEFAULT_CYCLES, 
     path.parent.mkdir(parents=True, exist_ok=True)
     dut = LutCore(config)
     key_width = LutCoreShape(config).key_width
-    keys, lanes = random_workload(config, beats, seed)
+    keys, lanes, gemvs = random_workload(config, beats, seed)
     key_words = [_pack(row, key_width) for row in keys]
     act_words = [_pack(row, config.act.width) for row in lanes]
+    t = config.tiling
 
     sim = Simulator(dut)
     sim.add_clock(clock_period_ns * 1e-9)
@@ -79,14 +84,21 @@ def write_vcd(config: LutConfig, path: str | Path, beats: int = DEFAULT_CYCLES, 
     async def bench(ctx):
         ctx.set(dut.result.ready, 1)
         await ctx.tick().repeat(2)
-        for key_word, act_word in zip(key_words, act_words):
-            ctx.set(dut.keys.payload.as_value(), key_word)
-            ctx.set(dut.act.payload.as_value(), act_word)
-            ctx.set(dut.keys.valid, 1)
-            ctx.set(dut.act.valid, 1)
+        for g in range(gemvs):  # command, then the tiles, column block outer (full throughput)
+            ctx.set(dut.cmd.payload.as_value(), command_word(t.n, t.m, t.n, t.m))
+            ctx.set(dut.cmd.valid, 1)
             await ctx.tick()
-        ctx.set(dut.keys.valid, 0)
-        ctx.set(dut.act.valid, 0)
+            ctx.set(dut.cmd.valid, 0)
+            for tile in range(t.tiles):
+                col, row = divmod(tile, t.row_blocks)
+                ctx.set(dut.keys.payload.as_value(), key_words[g * t.tiles + tile])
+                ctx.set(dut.keys.valid, 1)
+                ctx.set(dut.act.valid, int(col == 0))
+                if col == 0:
+                    ctx.set(dut.act.payload.as_value(), act_words[g * t.row_blocks + row])
+                await ctx.tick()
+            ctx.set(dut.keys.valid, 0)
+            ctx.set(dut.act.valid, 0)
         await ctx.tick().repeat(2)
 
     sim.add_testbench(bench)

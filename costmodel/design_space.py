@@ -21,6 +21,8 @@ from hwgen.datapath import LutCoreShape, tree_adder_bits
 from .model import structure
 from .runs import design_config
 
+from .frame import frame_counts
+
 __all__ = ["GROUP_SIZES", "LUTS", "FETCHERS", "ACTIVATIONS", "KEY_FIELDS", "design_key", "datapath_bits",
            "sample_cores"]
 
@@ -56,8 +58,13 @@ def datapath_bits(design: dict) -> int:
     build_add_bits = L * sum(shape.adder_widths)
     mux_data_bits = L * K * shape.entries * shape.entry_width
     tree_add_bits = K * tree_adder_bits(shape.levels, shape.level_bounds)
-    return int(build_add_bits + mux_data_bits + tree_add_bits
-               + sum(features[k] for k in ("neg_bits", "acc_bits", "reg_bits")))
+    # Registers without the programmable frame (command, counters, activation buffer), plus the
+    # tile counters of the fixed-shape core the recorded draws were made with: the gate is unchanged.
+    frame = frame_counts(config.workload.max_n, config.workload.max_m, L * config.group_size, K,
+                         L * config.group_size * config.act.width)
+    t = config.tiling
+    reg = features["reg_bits"] - int(frame["reg_bits"]) + (t.row_blocks - 1).bit_length() + (t.col_blocks - 1).bit_length()
+    return int(build_add_bits + mux_data_bits + tree_add_bits + features["neg_bits"] + features["acc_bits"] + reg)
 
 
 def _candidates(mu: int, taken: set, max_bits: int, pipeline: int | None = None) -> list[tuple]:

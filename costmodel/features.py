@@ -28,4 +28,5 @@ BREAKDOWN = {
     "tree": ("tree_adders", "tree_add_bits", "csa_bits"),
     "registers": ("reg_bits",),
     "control": ("acc_bits", "counter_bits", "const"),
+    "buffer": (),  # the frame's activation buffer: priced per point (`costmodel.frame`)
 }

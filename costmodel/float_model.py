@@ -34,13 +34,13 @@ estimate: float cores have no fitted energy coefficients yet).
 from __future__ import annotations
 
 import json
-import math
 from functools import lru_cache
 
 from hwgen.config import FloatLutConfig
 from hwgen.floatpath import FloatLutShape
 from hwgen.formats import ACTIVATIONS
 
+from .frame import buffer_read_delay, buffer_report, frame_counts
 from .model import mux_levels
 from .pricing import run_metrics
 from .tech import TECH_DIR, load_tech
@@ -112,16 +112,21 @@ def estimate_float_lut(config: FloatLutConfig, tech_name: str = "osu018", clock_
         count = len(level)
         if s.cut(2 + i):
             reg += K * count * W
-    t = c.tiling
+    frame = {k: int(v) for k, v in frame_counts(c.workload.max_n, c.workload.max_m, L * c.group_size, K,
+                                                 L * c.group_size * W).items()}
+    reg += frame["reg_bits"]
     counts = {
-        "unit_area": unit_area, "mux_data_bits": L * K * E * W, "mux_select_terms": L * K * (E + 1),
+        "unit_area": unit_area, "mux_data_bits": L * K * E * W + frame["mux_data_bits"],
+        "mux_select_terms": L * K * (E + 1) + frame["mux_select_terms"],
         "neg_bits": 0, "reg_bits": reg,
-        "counter_bits": math.ceil(math.log2(max(t.row_blocks, 2))) + math.ceil(math.log2(max(t.col_blocks, 2))),
+        "counter_bits": frame["counter_bits"],
     }
     piece = add["delay_ns"] / (a + 1)
     mux = load_tech("osu018").delay["mux_per_select_bit"] * mux_levels(E + 1)
-    stages = _stage_delays(s, piece, mux) + [acc_add["delay_ns"]]
-    return price(counts, stages, s.cycles_per_gemv, 2 * c.workload.n * c.workload.m, tech_name, clock_mhz)
+    read = float(buffer_read_delay(frame["buffer_words"], load_tech("osu018").delay))
+    stages = _stage_delays(s, piece, mux, read) + [acc_add["delay_ns"]]
+    return {**price(counts, stages, s.cycles_per_gemv, 2 * c.workload.n * c.workload.m, tech_name, clock_mhz),
+            "activation_buffer": buffer_report(frame, load_tech(tech_name))}
 
 
 def _balance_bits(config: FloatLutConfig) -> int:
@@ -135,11 +140,12 @@ def _balance_bits(config: FloatLutConfig) -> int:
     return bits
 
 
-def _stage_delays(s, piece: float, mux: float) -> list[float]:
-    """Register-to-register delays along the datapath: adder pieces, the fetch mux, cuts."""
+def _stage_delays(s, piece: float, mux: float, read: float) -> list[float]:
+    """Register-to-register delays along the datapath: the activation buffer's read mux
+    (``read``), adder pieces, the fetch mux, cuts."""
     a = s.config.adder_pipeline
     segments = [("add", s.graph.depth), ("mux", 1)] + [("add", 1)] * len(s.levels)
-    stages, current = [], 0.0
+    stages, current = [], read
     for i, (kind, count) in enumerate(segments):
         if kind == "mux":
             current += mux

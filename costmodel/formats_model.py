@@ -39,6 +39,7 @@ from .features import BREAKDOWN
 from .model import CONTROL_BITS, OUTPUT_KEYS
 from .model import estimate_batch as ternary_batch
 from .pricing import run_metrics
+from .frame import buffer_read_delay, buffer_report, frame_counts
 from .tech import Tech, load_tech
 
 __all__ = ["structure", "estimate", "bits_per_weight"]
@@ -81,30 +82,30 @@ def structure(config: LutConfig) -> dict:
     for i, widths in enumerate(fetch_widths):
         if s.cut(2 + i):
             reg += K * P * sum(widths) + (sum(corr_widths[i]) if spec.correction else 0) + CONTROL_BITS
-    counters = (c.tiling.row_blocks - 1).bit_length() + (c.tiling.col_blocks - 1).bit_length()
-    reg += 2 * K * P * c.accumulator_width + 2 + counters
+    frame = frame_counts(c.workload.max_n, c.workload.max_m, L * mu, K, L * s.inputs * c.act.width)
+    reg += 2 * K * P * c.accumulator_width + 2 + int(frame["reg_bits"])
     features = {
         "build_adders": L * len(adder_widths),
         "build_add_bits": L * sum(adder_widths),
         "shared_table_bits": L * sum(adder_widths) if not s.cut(0) and K > 1 else 0,
-        "mux_data_bits": L * K * mux_data,
-        "mux_select_terms": L * K * select_terms,
+        "mux_data_bits": L * K * mux_data + int(frame["mux_data_bits"]),
+        "mux_select_terms": L * K * select_terms + int(frame["mux_select_terms"]),
         "neg_bits": L * K * neg,
         "tree_adders": tree_adders,
         "tree_add_bits": tree_bits,
         "acc_bits": K * P * c.accumulator_width,
         "reg_bits": reg,
-        "counter_bits": counters,
+        "counter_bits": int(frame["counter_bits"]),
         "const": 1,
     }
     segments = {
         "build_depth": s.graph.depth, "entry_width": ew, "select_bits": fetch.select_bits,
         "fetch_width": fw, "swap": fetch.swap, "shift_adds": fetch.shift_adds,
         "level_widths": [max(w) for w in fetch_widths], "correction": spec.correction,
-        "acc_width": c.accumulator_width,
+        "acc_width": c.accumulator_width, "buffer_words": int(frame["buffer_words"]),
     }
     return {"features": features, "segments": segments, "cycles": s.cycles_per_gemv,
-            "latency": s.latency, "tiles": c.tiling.tiles}
+            "latency": s.latency, "tiles": c.tiling.tiles, "frame": frame}
 
 
 def critical_path_ns(seg: dict, pipeline: int, tech: Tech) -> float:
@@ -114,7 +115,9 @@ def critical_path_ns(seg: dict, pipeline: int, tech: Tech) -> float:
     fetch_base = (d["mux_base"] + d["mux_per_select_bit"] * seg["select_bits"] + d["neg_base"]
                   + (d["mux_per_select_bit"] if seg["swap"] else 0.0)
                   + d["add_base"] * seg["shift_adds"])
-    segments = [(d["add_base"] * seg["build_depth"], seg["entry_width"] if seg["build_depth"] else 0),
+    # the activation buffer's read mux leads into the LUT build (`costmodel.frame.buffer_read_delay`)
+    segments = [(buffer_read_delay(seg["buffer_words"], d) + d["add_base"] * seg["build_depth"],
+                 seg["entry_width"] if seg["build_depth"] else 0),
                 (fetch_base, seg["fetch_width"])]
     segments += [(d["tree_level"], w) for w in seg["level_widths"]]
     registered, tail_base, tail_width = 0.0, d["acc_base"], seg["acc_width"]
@@ -152,6 +155,7 @@ def estimate(config: LutConfig, tech_name: str | Tech = "osu018", clock_mhz: flo
     result["weights"] = config.weights
     result["bits_per_weight"] = bits_per_weight(config)
     result["energy_pj_per_weight"] = e_gemv / (n * m)
+    result["activation_buffer"] = buffer_report(st["frame"], tech)
     return result
 
 

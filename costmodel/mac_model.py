@@ -16,13 +16,13 @@ registers       product cut, tree cuts, adder-internal stages, accumulators, res
 
 from __future__ import annotations
 
-import math
 
 from hwgen.config import MacConfig
 from hwgen.floatpath import MacShape
 from hwgen.formats import signed_width
 
 from .float_model import STAGE_BITS_EXTRA, price, unit_costs
+from .frame import buffer_read_delay, buffer_report, frame_counts
 from .tech import load_tech
 
 __all__ = ["estimate_mac"]
@@ -78,14 +78,17 @@ def estimate_mac(config: MacConfig, tech_name: str = "osu018", clock_mhz: float 
     for i, widths in enumerate(level_widths):
         if s.cut(1 + i):
             reg += K * sum(widths)
-    t = c.tiling
+    frame = {k: int(v) for k, v in frame_counts(c.workload.max_n, c.workload.max_m, c.rows, c.columns,
+                                                 c.rows * c.act.width).items()}
+    reg += frame["reg_bits"]
     counts = {
-        "unit_area": unit_area + extra_int_area / area_scale, "mux_data_bits": mux_bits,
-        "mux_select_terms": 0, "neg_bits": neg_bits, "reg_bits": reg,
-        "counter_bits": math.ceil(math.log2(max(t.row_blocks, 2))) + math.ceil(math.log2(max(t.col_blocks, 2))),
+        "unit_area": unit_area + extra_int_area / area_scale, "mux_data_bits": mux_bits + frame["mux_data_bits"],
+        "mux_select_terms": frame["mux_select_terms"], "neg_bits": neg_bits, "reg_bits": reg,
+        "counter_bits": frame["counter_bits"],
     }
     # stages: products, then tree levels (each an adder, pieces when pipelined inside), cuts between
-    segments = [prod_delay] + [
+    # the activation buffer's read mux leads into the products (`costmodel.frame.buffer_read_delay`)
+    segments = [prod_delay + float(buffer_read_delay(frame["buffer_words"], base.delay))] + [
         (add_delay if add_delay is not None else base.delay["add_base"] + base.delay["add_per_bit"] * max(ws))
         for ws in level_widths]
     stages, current = [], 0.0
@@ -99,4 +102,5 @@ def estimate_mac(config: MacConfig, tech_name: str = "osu018", clock_mhz: float 
             stages.append(current)
             current = 0.0
     stages += [current, acc_delay]
-    return price(counts, stages, s.cycles_per_gemv, 2 * c.workload.n * c.workload.m, tech_name, clock_mhz)
+    return {**price(counts, stages, s.cycles_per_gemv, 2 * c.workload.n * c.workload.m, tech_name, clock_mhz),
+            "activation_buffer": buffer_report(frame, load_tech(tech_name))}

@@ -32,8 +32,12 @@ registers       the pipeline cut points that are registered (cut 0: ``L*E`` tabl
                 and ``L*K`` keys; cut 1: ``L*K`` fetched values; cut ``2+i``: tree level
                 ``i``; each with 4 control bits), ``K`` accumulators and ``K`` result
                 registers of ``accumulator_width`` bits, result ``last`` and ``valid``
-control         accumulator input muxes and adders (``K * accumulator_width``), the row and
-                column counters and the handshake
+control         accumulator input muxes and adders (``K * accumulator_width``), the
+                command register, the row and column counters and comparators at the width
+                of the maxima, and the handshake (`costmodel.frame`)
+buffer          the activation buffer, ``ceil(max_n / (L*mu))`` words of ``L*mu``
+                activations, as a standard-cell register file: its flip-flops, read mux and
+                the stream/buffer select (`costmodel.frame`; an SRAM figure is reported beside)
 ==============  ==========================================================================
 
 Area and energy per cycle are linear in these counts (one coefficient per count, fitted
@@ -64,11 +68,13 @@ from hwgen.config import LutConfig
 from hwgen.datapath import LutCoreShape, tree_levels
 from hwgen.formats import ActivationFormat, key_width, lut_entries, signed_width
 from hwgen.lutgraph import build_lut_graph
+from hwgen.schedule import gemv_cycles
 
 from .adder_fusion import reduction_adders
 from .features import BREAKDOWN, FEATURES
 from .opt_share_table import removed_build_bits
 from .pricing import run_metrics
+from .frame import buffer_cost, buffer_read_delay, buffer_report, frame_counts
 from .tech import Tech, load_tech
 
 __all__ = [
@@ -97,6 +103,8 @@ OUTPUT_KEYS = (
 )
 
 PARAMS = ("group_size", "luts", "fetchers", "act_width", "pipeline", "n", "m")
+#: Optional parameters: the core's maxima (the GEMV ``n``, ``m`` if absent).
+MAX_PARAMS = ("max_n", "max_m")
 
 
 # ----------------------------------------------------------------------------- counts of one config
@@ -124,21 +132,22 @@ def structure(config: LutConfig) -> dict[str, float]:
     for i, widths in enumerate(level_widths):
         if s.cut(2 + i):
             reg += K * sum(widths) + CONTROL_BITS
-    counters = _bitlen(c.tiling.row_blocks - 1) + _bitlen(c.tiling.col_blocks - 1)
-    reg += 2 * K * c.accumulator_width + 2 + counters
+    frame = {k: int(v) for k, v in frame_counts(c.workload.max_n, c.workload.max_m, L * c.group_size, K,
+                                                 L * c.group_size * c.act.width).items()}
+    reg += 2 * K * c.accumulator_width + 2 + frame["reg_bits"]
     features = {
         "build_adders": L * len(adder_widths),
         "build_add_bits": L * sum(adder_widths) - shared,
         "shared_table_bits": L * sum(adder_widths) if not s.cut(0) and K > 1 else 0,
-        "mux_data_bits": L * K * table_bits + shared,
-        "mux_select_terms": L * K * (E + 1),
+        "mux_data_bits": L * K * table_bits + shared + frame["mux_data_bits"],
+        "mux_select_terms": L * K * (E + 1) + frame["mux_select_terms"],
         "neg_bits": L * K * s.fetch_width,
         "tree_adders": K * (L - 1),
         "tree_add_bits": K * cpa_bits,
         "csa_bits": K * csa_bits,
         "acc_bits": K * c.accumulator_width,
         "reg_bits": reg,
-        "counter_bits": counters,
+        "counter_bits": frame["counter_bits"],
         "const": 1,
     }
     segments = {
@@ -294,26 +303,30 @@ def _shape_row(mu: int, aw: int, L: int, pipe: int, delay: tuple) -> tuple:
     ``pipe > i``; the segments after the last registered cut chain with the accumulator.
     A stage costs its segments' logic depths plus one carry ripple over its widest word
     (chained carries overlap, so the ripple is paid once). Returns ``base..., per_k...,
-    registered (slowest stand-alone stage, ns, without register overhead), tail_base
+    registered (slowest stand-alone stage after the LUT build, ns, without register
+    overhead), tail_base
     (ns, logic depth of the chained tail without the accumulator), tail_width,
     open_build_bits`` (the build adder bits when the table is not registered),
     ``acc_csa_per_bit`` (carry-save full adders per accumulator bit) and
     ``shared_build_bits`` (build adder bits ``opt_share`` removes when one fetcher reads the
-    unregistered table).
+    unregistered table), ``stage0`` (the LUT build when it stands alone, 0 if not: the
+    activation buffer's read mux in front of it is added per point, `costmodel.frame`).
     """
     d = dict(delay)
     base, per_k, segments, acc_csa_per_bit = _shape_counts(mu, aw, L, pipe)
-    registered, tail_base, tail_width = 0.0, 0.0, 0
+    registered, tail_base, tail_width, stage0 = 0.0, 0.0, 0, 0.0
     for i, (terms, width) in enumerate(segments):
         cost = sum(d[k] * v for k, v in terms.items())
-        if pipe > i:
+        if pipe > i and i == 0:
+            stage0 = cost + d["add_per_bit"] * width
+        elif pipe > i:
             registered = max(registered, cost + d["add_per_bit"] * width)
         else:
             tail_base += cost
             tail_width = max(tail_width, width)
     open_build_bits = base[1] if pipe == 0 else 0
     shared = L * removed_build_bits(mu, aw) if pipe == 0 else 0
-    return (*base, *per_k, registered, tail_base, tail_width, open_build_bits, acc_csa_per_bit, shared)
+    return (*base, *per_k, registered, tail_base, tail_width, open_build_bits, acc_csa_per_bit, shared, stage0)
 
 
 _NF = len(_SHAPE_FEATURES)
@@ -324,6 +337,7 @@ _DELAY_COLS = range(2 * _NF, 2 * _NF + 3)
 _OPEN_BUILD_COL = 2 * _NF + 3
 _ACC_CSA_COL = 2 * _NF + 4
 _SHARED_COL = 2 * _NF + 5
+_STAGE0_COL = 2 * _NF + 6
 
 
 #: Points per chunk of the batch path: 8192 float64 = 64 KiB per temporary, so the
@@ -369,14 +383,14 @@ def _batch_structure(p: dict[str, np.ndarray], tech: Tech | None = None) -> dict
     table, index = _shapes(p, tech)
     K, acc = p["fetchers"], _acc_width(p)
     mu, L, n, m = p["group_size"], p["luts"], p["n"], p["m"]
-    rows = -(-n // (L * mu))
-    cols = -(-m // K)
-    counters = _bitlen_array(rows - 1) + _bitlen_array(cols - 1)
+    frame = _frame(p)
     rowsel = table[index]
     features = {k: rowsel[:, j] + K * rowsel[:, _NF + j] for j, k in enumerate(_SHAPE_FEATURES)}
-    features["reg_bits"] = features["reg_bits"] + 2 * K * acc + 2 + counters
+    features["reg_bits"] = features["reg_bits"] + 2 * K * acc + 2 + frame["reg_bits"]
     features["acc_bits"] = K * acc
-    features["counter_bits"] = counters
+    features["counter_bits"] = frame["counter_bits"]
+    features["mux_data_bits"] = features["mux_data_bits"] + frame["mux_data_bits"]
+    features["mux_select_terms"] = features["mux_select_terms"] + frame["mux_select_terms"]
     features["const"] = np.ones(len(K))
     features["shared_table_bits"] = rowsel[:, _OPEN_BUILD_COL] * (K > 1)
     features["csa_bits"] = features["csa_bits"] + K * acc * rowsel[:, _ACC_CSA_COL]
@@ -384,8 +398,14 @@ def _batch_structure(p: dict[str, np.ndarray], tech: Tech | None = None) -> dict
     features["build_add_bits"] = features["build_add_bits"] - shared
     features["mux_data_bits"] = features["mux_data_bits"] + shared
     latency = p["pipeline"] + 1
-    return {"features": features, "table": table, "index": index, "counters": counters,
-            "cycles": rows * cols + latency, "latency": latency}
+    return {"features": features, "table": table, "index": index, "counters": frame["counter_bits"],
+            "cycles": gemv_cycles(n, m, L * mu, K, latency), "latency": latency}
+
+
+def _frame(p: dict[str, np.ndarray]) -> dict:
+    """`costmodel.frame.frame_counts` of the points: command, counters, activation buffer."""
+    rows_per_tile = p["group_size"] * p["luts"]
+    return frame_counts(p["max_n"], p["max_m"], rows_per_tile, p["fetchers"], rows_per_tile * p["act_width"])
 
 
 # ----------------------------------------------------------------------------- pricing
@@ -425,7 +445,7 @@ def _price_shapes(table: np.ndarray, tech: Tech) -> dict:
     delays = tuple(np.ascontiguousarray(table[:, j]) for j in _DELAY_COLS)
     extra = {}
     for key, col in (("open_build_bits", _OPEN_BUILD_COL), ("acc_csa_per_bit", _ACC_CSA_COL),
-                     ("shared_build_bits", _SHARED_COL)):
+                     ("shared_build_bits", _SHARED_COL), ("stage0", _STAGE0_COL)):
         column = np.ascontiguousarray(table[:, col])
         extra[key] = column if column.any() else None
     return {"parts": columns, "delays": delays, **extra}
@@ -442,11 +462,11 @@ def _evaluate_chunk(p: dict[str, np.ndarray], index: np.ndarray, priced: dict, t
     K = p["fetchers"].astype(np.float64)
     acc = _acc_width(p).astype(np.float64)
     mu, L, n, m = p["group_size"], p["luts"], p["n"], p["m"]
-    rows = -(-n // (L * mu))
-    cols = -(-m // p["fetchers"])
-    counters = (_bitlen_array(rows - 1) + _bitlen_array(cols - 1)).astype(np.float64)
+    frame = _frame(p)
+    counters = frame["counter_bits"].astype(np.float64)
     k_acc = K * acc
-    fixed_regs = 2.0 * k_acc + 2.0 + counters  # accumulators, results, flags, counters
+    # accumulators, results, flags; the frame's command, counters and read address
+    fixed_regs = 2.0 * k_acc + 2.0 + (frame["reg_bits"] - frame["buffer_bits"])
 
     # Per part: shape cost (base + K * per_k, gathered from the small per-shape table)
     # plus the per-point terms.
@@ -455,6 +475,7 @@ def _evaluate_chunk(p: dict[str, np.ndarray], index: np.ndarray, priced: dict, t
         "registers": (tech.area["reg_bits"] * fixed_regs, tech.energy["reg_bits"] * fixed_regs),
         "control": (tech.area["acc_bits"] * k_acc + tech.area["counter_bits"] * counters + tech.area["const"],
                     tech.energy["acc_bits"] * k_acc + tech.energy["counter_bits"] * counters + tech.energy["const"]),
+        "buffer": buffer_cost(frame, tech),
     }
     if priced["open_build_bits"] is not None:
         shared = priced["open_build_bits"][index] * (p["fetchers"] > 1)
@@ -483,6 +504,11 @@ def _evaluate_chunk(p: dict[str, np.ndarray], index: np.ndarray, priced: dict, t
 
     d = tech.delay
     registered, tail_base, tail_width = (column[index] for column in priced["delays"])
+    # the activation buffer's read mux leads into the LUT build: stage 0, or the tail (pipeline 0)
+    read = buffer_read_delay(frame["buffer_words"], d)
+    build = priced["stage0"][index] if priced["stage0"] is not None else 0.0
+    registered = np.maximum(registered, np.where(p["pipeline"] > 0, build + read, 0.0))
+    tail_base = tail_base + np.where(p["pipeline"] > 0, 0.0, read)
     tail = np.maximum(tail_width, acc)
     tail *= d["add_per_bit"]
     tail += tail_base
@@ -494,7 +520,7 @@ def _evaluate_chunk(p: dict[str, np.ndarray], index: np.ndarray, priced: dict, t
     fmax = 1000.0 / critical
     clock = fmax if unset.all() else np.where(unset, fmax, asked)
     latency = p["pipeline"] + 1
-    cycles = rows * cols + latency
+    cycles = gemv_cycles(n, m, L * mu, p["fetchers"], latency)
     out = run_metrics(area, e_cycle, tech.leakage_mw_per_um2, critical, clock, cycles, 2.0 * n * m)
     out["latency_cycles"] = latency
     for name in BREAKDOWN:
@@ -517,6 +543,12 @@ def _normalize(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         acc = np.zeros(1, dtype=np.int64)  # derived per chunk (`_acc_width`)
     acc = np.broadcast_to(np.asarray(acc, dtype=np.int64).reshape(-1), (size,))
     arrays["accumulator_width"] = acc
+    for k in MAX_PARAMS:  # the core's maxima; a one-shape core if absent
+        given = params.get(k)
+        arrays[k] = arrays[k[4:]] if given is None else np.broadcast_to(
+            np.asarray(given).astype(np.int64, copy=False).reshape(-1), (size,))
+    if size and (np.any(arrays["max_n"] < arrays["n"]) or np.any(arrays["max_m"] < arrays["m"])):
+        raise ValueError("a GEMV beyond the core's maxima ('n' > 'max_n' or 'm' > 'max_m')")
     for k in ("group_size", "luts", "fetchers", "act_width", "n", "m"):
         if size and arrays[k].min() < 1:  # reductions: no temporary arrays
             raise ValueError(f"'{k}' must be >= 1 everywhere")
@@ -526,14 +558,14 @@ def _normalize(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def _acc_width(p: dict[str, np.ndarray]) -> np.ndarray:
-    """The accumulator widths: as given, or (<= 0) the width ``n`` products need.
+    """The accumulator widths: as given, or (<= 0) the width ``max_n`` products need.
 
     ``signed_width(-b, b)`` of ``b = n * 2**(act_width - 1)`` is ``bit_length(n) + act_width``.
     """
     acc = p["accumulator_width"]
     if acc.min() > 0:
         return acc
-    derived = _bitlen_array(p["n"]) + p["act_width"]
+    derived = _bitlen_array(p["max_n"]) + p["act_width"]
     return derived if acc.max() <= 0 else np.where(acc <= 0, derived, acc)
 
 
@@ -544,9 +576,11 @@ def estimate_batch(params: dict[str, np.ndarray], tech: Tech | str = "osu018") -
     ----------
     params : dict of array-like
         ``group_size`` (mu), ``luts`` (L), ``fetchers`` (K), ``act_width`` (integer
-        activation bits, 4 or 8), ``pipeline``, ``n``, ``m``; optional ``clock_mhz``
-        (NaN or absent: run at the estimated fmax) and ``accumulator_width`` (<= 0 or
-        absent: the width the workload needs). Scalars broadcast.
+        activation bits, 4 or 8), ``pipeline``, ``n``, ``m`` (the GEMV: cycles, energy);
+        optional ``max_n``, ``max_m`` (the core's maxima: counters, activation buffer;
+        ``n``, ``m`` if absent), ``clock_mhz`` (NaN or absent: run at the estimated
+        fmax) and ``accumulator_width`` (<= 0 or absent: the width ``max_n`` needs).
+        Scalars broadcast.
     tech : Tech or str
         Technology table or its name (`costmodel.tech.load_tech`).
 
@@ -573,6 +607,8 @@ def params_from_configs(configs: list[LutConfig], clock_mhz: float | None = None
         "pipeline": np.array([c.pipeline for c in configs]),
         "n": np.array([c.workload.n for c in configs]),
         "m": np.array([c.workload.m for c in configs]),
+        "max_n": np.array([c.workload.max_n for c in configs]),
+        "max_m": np.array([c.workload.max_m for c in configs]),
         "accumulator_width": np.array([c.accumulator_width for c in configs]),
         "clock_mhz": np.full(len(configs), np.nan if clock_mhz is None else float(clock_mhz)),
     }
@@ -611,5 +647,9 @@ def estimate(config: LutConfig, tech_name: str | Tech = "osu018", clock_mhz: flo
         "area_um2": {name: float(out[f"area_{name}_um2"][0]) for name in BREAKDOWN},
         "energy_pj_per_cycle": {name: float(out[f"energy_{name}_pj_per_cycle"][0]) for name in BREAKDOWN},
     }
+    c = config
+    rows_per_tile = c.luts * c.group_size
+    result["activation_buffer"] = buffer_report(
+        frame_counts(c.workload.max_n, c.workload.max_m, rows_per_tile, c.fetchers, rows_per_tile * c.act.width), tech)
     result["accuracy"] = accuracy(tech, accuracy_regime(config.pipeline))
     return result

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import tempfile
 from pathlib import Path
 
@@ -40,22 +39,38 @@ def coarse_rtlil(config, *then: str) -> list[str]:
     script = "read_verilog core.v; " + " ".join(f"{step}; write_rtlil step{i}.il;" for i, step in enumerate(steps))
     with tempfile.TemporaryDirectory(prefix="hwgen-coarse-") as tmp:
         tmp = Path(tmp)
-        (tmp / "core.v").write_text(verilog.convert(LutCore(config), name="core", emit_src=False))
+        (tmp / "core.v").write_text(verilog.convert(LutCore(config), name="core"))  # src: which block a cell is
         run_tool([require_tool("yosys"), "-q", "-p", script], "yosys", cwd=tmp)
         return [(tmp / f"step{i}.il").read_text() for i in range(len(steps))]
 
 
-def cell_widths(rtlil: str, cell_type: str, parameter: str) -> list[int]:
-    """Integer ``parameter`` of every ``cell_type`` cell (e.g. ``"$alu"``, ``"Y_WIDTH"``) of an RTLIL text."""
-    cells = re.findall(rf"cell {re.escape(cell_type)} \S+\n(.*?)\n  end\n", rtlil, re.S)
-    return [int(re.search(rf"parameter \\{parameter} (\d+)", body).group(1)) for body in cells]
+def cell_widths(rtlil: str, cell_type: str, parameter: str, src: str | None = None) -> list[int]:
+    """Integer ``parameter`` of every ``cell_type`` cell (e.g. ``"$alu"``, ``"Y_WIDTH"``) of an RTLIL
+    text; with ``src``, only cells whose source attribute names it (e.g. ``"lut_build.py"``)."""
+    widths, source, keep = [], "", None
+    for line in rtlil.splitlines():
+        text = line.strip()
+        if text.startswith("attribute \\src "):
+            source = text
+            continue
+        if text.startswith(f"cell {cell_type} "):
+            keep = src is None or src in source
+        elif keep is not None and text.startswith(f"parameter \\{parameter} ") and keep:
+            widths.append(int(text.split()[-1]))
+        elif text == "end":
+            keep = None
+        if not text.startswith("attribute"):
+            source = ""
+    return widths
 
 
 def measure(group_size: int, activation: str) -> int:
-    """``$alu`` output bits ``opt -full`` removes from the pipeline-0, one-LUT, one-fetcher core."""
+    """LUT build ``$alu`` output bits ``opt -full`` removes from the pipeline-0, one-LUT, one-fetcher
+    core (cells from `hwgen.rtl.lut_build` only: the controller's adders are not the build's)."""
     config = design_config(dict(mu=group_size, L=1, K=1, act=activation, p=0, n=group_size * 16, m=16))
     before, after = coarse_rtlil(config, "opt -full")
-    return sum(cell_widths(before, "$alu", "Y_WIDTH")) - sum(cell_widths(after, "$alu", "Y_WIDTH"))
+    return sum(cell_widths(before, "$alu", "Y_WIDTH", "lut_build.py")) - sum(
+        cell_widths(after, "$alu", "Y_WIDTH", "lut_build.py"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,13 +6,16 @@ shape of the workload, so a whole space is priced in a few numpy passes.
 
 How a design serves a workload
 ------------------------------
-One core runs every GEMV of the token in turn. Its accumulators are sized for the
-largest ``n`` of the workload, so the area is the core's area at that width (the
-largest over the shapes, whose counters differ slightly) and fmax the lowest over
-the shapes. The clock is the ``clock_mhz`` parameter when the space has one (and
-then fmax must reach it: a constraint), else the design's fmax.
+One programmable core runs every GEMV of the token in turn, each started by a command
+(`hwgen.schedule`). It is generated for the workload's largest ``n`` and ``m``
+(`workload_maxima`): accumulators, counters and the activation buffer are sized for
+them, so area and fmax are those of that one core, the one `hwgen sweep --emit-rtl`
+writes. The clock is the ``clock_mhz`` parameter when the space has one (and then
+fmax must reach it: a constraint), else the design's fmax.
 
-- compute time per token: ``sum(count * cycles_per_gemv) / clock``
+- cycles per token: ``sum(count * gemv_cycles)`` (`hwgen.schedule.gemv_cycles`, the
+  controller's arithmetic), ``core_cycles_per_token``
+- compute time per token: cycles per token / clock
 - weight stream per token: `dse.workload.streamed_bytes` (keys, padding included)
   plus the LM head's stored weights when it is streamed (`dse.workload.LmHead`)
 - time per token: the roofline ``max(compute, bytes / bandwidth)``; a design is
@@ -64,11 +67,16 @@ __all__ = ["METRICS", "evaluate", "violations", "constraint_names"]
 METRICS = (
     "area_mm2", "energy_per_token_uj", "tokens_per_s", "latency_ms", "tops_per_mm2", "tops_per_w",
     "power_mw", "fmax_mhz", "clock_mhz", "compute_ms_per_token", "memory_ms_per_token",
-    "mbytes_per_token", "bandwidth_bound", "dram_uj_per_token", "head_uj_per_token",
+    "mbytes_per_token", "bandwidth_bound", "dram_uj_per_token", "head_uj_per_token", "core_cycles_per_token",
 )
 #: The dense unit that serves a streamed LM head, priced per op as this MAC baseline core.
 DENSE_UNIT = {"architecture": "mac", "weights": "fp16", "activation": "bf16", "group_size": 1, "luts": 16,
               "fetchers": 16, "pipeline": 1, "adder_pipeline": 1}
+
+
+def workload_maxima(workload) -> tuple[int, int]:
+    """``(max_n, max_m)`` of a workload: the core every design point is."""
+    return max(g.n for g in workload.gemvs), max(g.m for g in workload.gemvs)
 
 
 def _as_arrays(space: Space, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -92,7 +100,9 @@ def evaluate(space: Space, points: dict[str, np.ndarray]) -> dict[str, np.ndarra
         return _evaluate_families(space, p)
     tech = load_tech(space.tech)
     wl = space.workload
-    base = _ternary_params(p["group_size"], p["luts"], p["fetchers"], p["pipeline"], p["activation"], wl.max_n)
+    max_n, max_m = workload_maxima(wl)
+    base = {**_ternary_params(p["group_size"], p["luts"], p["fetchers"], p["pipeline"], p["activation"], max_n),
+            "max_n": max_n, "max_m": max_m}
     shapes = wl.shapes
     if "clock_mhz" in p:
         clock = p["clock_mhz"].astype(np.float64)
@@ -111,7 +121,8 @@ def evaluate(space: Space, points: dict[str, np.ndarray]) -> dict[str, np.ndarra
         energy_pj += count * est["energy_pj_per_gemv"]
     mem_bytes = streamed_bytes(wl, p["group_size"], p["luts"], p["fetchers"])
     return _per_token(space, tech, core_area=area, always_on_area=np.zeros(clock.shape), power=power,
-                      fmax=fmax, clock=clock, cycles=cycles, energy_pj=energy_pj, mem_bytes=mem_bytes)
+                      fmax=fmax, clock=clock, cycles=cycles, energy_pj=energy_pj, mem_bytes=mem_bytes,
+                      core_cycles=cycles)
 
 
 def _ternary_params(mu, luts, fetchers, pipeline, activation, max_n: int) -> dict[str, np.ndarray]:
@@ -126,7 +137,7 @@ def _ternary_params(mu, luts, fetchers, pipeline, activation, max_n: int) -> dic
 
 
 def _per_token(space: Space, tech, *, core_area, always_on_area, power, fmax, clock, cycles, energy_pj,
-               mem_bytes) -> dict[str, np.ndarray]:
+               mem_bytes, core_cycles) -> dict[str, np.ndarray]:
     """`METRICS` from per-token totals: the roofline, stall leakage and the derived rates.
 
     ``core_area`` leaks while the core stalls for memory (its energy while busy is in
@@ -162,6 +173,7 @@ def _per_token(space: Space, tech, *, core_area, always_on_area, power, fmax, cl
         "bandwidth_bound": bw_bound,
         "dram_uj_per_token": dram_pj * 1e-6,
         "head_uj_per_token": np.full(clock.shape, head_pj * 1e-6),
+        "core_cycles_per_token": np.rint(np.asarray(core_cycles, dtype=np.float64)).astype(np.int64),
     }
 
 
@@ -171,7 +183,7 @@ def dense_pj_per_op(tech: str, n: int, m: int) -> float:
     d = DENSE_UNIT
     area, fmax, e_cycle, cycles, _ = core_cost(d["architecture"], d["weights"], d["activation"], d["group_size"],
                                                d["luts"], d["fetchers"], d["pipeline"], d["adder_pipeline"], n, m,
-                                               n, tech)
+                                               n, m, tech)
     _, energy_pj = run_cost(e_cycle, load_tech(tech).leakage_mw_per_um2 * area, cycles, fmax)
     return energy_pj / (2.0 * n * m)
 
@@ -191,6 +203,7 @@ def _evaluate_families(space: Space, p: dict[str, np.ndarray]) -> dict[str, np.n
     core_frac = (wl.layers - hw) / wl.layers if wl.layers else np.ones(size)
     uses_core = core_frac > 0
     shapes = wl.shapes
+    max_n, max_m = workload_maxima(wl)
     mu, L, K, pipe = (p[k].astype(np.int64) for k in ("group_size", "luts", "fetchers", "pipeline"))
 
     # per shape: clock-independent costs (slow points) and fmax (every point)
@@ -200,12 +213,13 @@ def _evaluate_families(space: Space, p: dict[str, np.ndarray]) -> dict[str, np.n
         for i in slow:
             st["area"][i], st["fmax"][i], st["e_cycle"][i], st["cycles"][i], st["bits"][i] = core_cost(
                 str(arch[i]), str(weights[i]), str(act[i]), int(mu[i]), int(L[i]), int(K[i]), int(pipe[i]),
-                int(ap[i]), n, m, wl.max_n, space.tech)
+                int(ap[i]), n, m, max_n, max_m, space.tech)
         static.append(st)
     ternary_base = None
     if fast.any():
         idx = np.flatnonzero(fast)
-        ternary_base = _ternary_params(mu[idx], L[idx], K[idx], pipe[idx], act[idx], wl.max_n)
+        ternary_base = {**_ternary_params(mu[idx], L[idx], K[idx], pipe[idx], act[idx], max_n),
+                        "max_n": max_n, "max_m": max_m}
         bits = key_bits(mu[idx]) / mu[idx]
         for (n, m, _), st in zip(shapes, static):
             st["fmax"][idx] = estimate_batch({**ternary_base, "n": n, "m": m}, tech)["fmax_mhz"]
@@ -254,7 +268,7 @@ def _evaluate_families(space: Space, p: dict[str, np.ndarray]) -> dict[str, np.n
     power = power + leak * hw_area + hw_peak_pj_cycle * clock * 1e-3
     return _per_token(space, tech, core_area=area, always_on_area=hw_area, power=power, fmax=fmax,
                       clock=clock, cycles=cycles + hw_cycles, energy_pj=energy_pj + hw_energy,
-                      mem_bytes=mem_bits / 8.0)
+                      mem_bytes=mem_bits / 8.0, core_cycles=cycles)
 
 
 def constraint_names(space: Space) -> list[str]:

@@ -14,8 +14,9 @@ weight format is the format's rule (`hwgen.weights.mac_weights`, `hardwired_weig
 cycle, cycles per GEMV, streamed bits per weight); energy and power at any clock follow
 from `costmodel.pricing.run_cost`, as in every model of the project.
 
-Cores are sized for the workload's largest ``n`` (``acc_n``): integer accumulators are
-as wide as that GEMV needs, as for the ternary path.
+Every core is the programmable core for the workload's maxima ``(max_n, max_m)``
+(accumulators, counters and activation buffer sized for them), running one ``(n, m)``
+GEMV at a time; its cycles come from `hwgen.schedule` through the core's shape.
 """
 
 from __future__ import annotations
@@ -24,48 +25,41 @@ from functools import lru_cache
 
 from costmodel.hardwired import SAMPLE_COLUMNS, SAMPLE_ROWS, STAGE_LEVELS, layer_cost, sample_rates
 from hwgen import formats
-from hwgen.config import mac_weight_max_abs, parse_design, required_accumulator_width
-from hwgen.families import family_of
+from hwgen.config import parse_design
+from hwgen.families import family_of, shape_of
 from hwgen.weights import hardwired_weights, mac_weights
 
 __all__ = ["core_cost", "hardwired_layer", "design_mapping"]
 
 
 def design_mapping(architecture: str, weights: str, activation: str, group_size: int, luts: int,
-                   fetchers: int, pipeline: int, adder_pipeline: int, n: int, m: int, acc_n: int) -> dict:
-    """The `hwgen.api` design mapping of a sweep point for a ``(n, m)`` GEMV, accumulators
-    sized for ``acc_n`` rows."""
+                   fetchers: int, pipeline: int, adder_pipeline: int, workload: dict) -> dict:
+    """The `hwgen.api` design mapping of a sweep point; ``workload`` is the design file's
+    (``{max_n, max_m, gemvs}``): accumulators are derived from ``max_n``."""
     act = formats.ACTIVATIONS[activation]
     if architecture == "mac":
-        w = mac_weights(weights, act.is_float)
-        d = {"kind": "mac", "weights": w, "activation": activation, "rows": group_size * luts,
-             "columns": fetchers, "pipeline": pipeline, "workload": {"n": n, "m": m}}
-        if act.is_float:
-            d["adder_pipeline"] = adder_pipeline
-        else:
-            bound = acc_n * max(-act.min, act.max) * mac_weight_max_abs(w)
-            d["accumulator_width"] = formats.signed_width(-bound, bound)
-        return d
-    d = {"kind": "lut", "weights": weights, "activation": activation, "group_size": group_size, "luts": luts,
-         "fetchers": fetchers, "pipeline": pipeline, "workload": {"n": n, "m": m}}
+        d = {"kind": "mac", "weights": mac_weights(weights, act.is_float), "activation": activation,
+             "rows": group_size * luts, "columns": fetchers, "pipeline": pipeline, "workload": workload}
+    else:
+        d = {"kind": "lut", "weights": weights, "activation": activation, "group_size": group_size, "luts": luts,
+             "fetchers": fetchers, "pipeline": pipeline, "workload": workload}
     if act.is_float:
         d["adder_pipeline"] = adder_pipeline
-    else:
-        d["accumulator_width"] = required_accumulator_width(acc_n, act, weights)
     return d
 
 
 @lru_cache(maxsize=262_144)
 def core_cost(architecture: str, weights: str, activation: str, group_size: int, luts: int, fetchers: int,
-              pipeline: int, adder_pipeline: int, n: int, m: int, acc_n: int, tech: str) -> tuple:
-    """``(area_um2, fmax_mhz, energy_pj_per_cycle, cycles_per_gemv, bits_per_weight)`` of one
-    core running one ``(n, m)`` GEMV."""
+              pipeline: int, adder_pipeline: int, n: int, m: int, max_n: int, max_m: int, tech: str) -> tuple:
+    """``(area_um2, fmax_mhz, energy_pj_per_cycle, cycles_per_gemv, bits_per_weight)`` of the
+    ``(max_n, max_m)`` core running one ``(n, m)`` GEMV."""
+    workload = {"max_n": max_n, "max_m": max_m, "gemvs": [{"n": n, "m": m}]}
     config = parse_design(design_mapping(architecture, weights, activation, group_size, luts, fetchers,
-                                         pipeline, adder_pipeline, n, m, acc_n))
+                                         pipeline, adder_pipeline, workload))
     family = family_of(config)
     est = family.estimate(config, tech, None)
     return (float(est["area_um2"]), float(est["fmax_mhz"]), float(est["energy_pj_per_cycle"]),
-            float(est["cycles_per_gemv"]), float(family.bits_per_weight(config)))
+            float(shape_of(config).cycles_per_program()), float(family.bits_per_weight(config)))
 
 
 @lru_cache(maxsize=None)

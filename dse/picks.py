@@ -39,14 +39,14 @@ class Pick:
 
 def design_yaml(space: Space, row: pd.Series, design: dict[str, Any]) -> str:
     """The text of a row's design file (``design``: its mapping), with a header saying where it comes from."""
-    g = space.workload.largest
     hardwired = int(row["hardwired_layers"]) if "hardwired_layers" in row.index else 0
+    w = design["workload"]
     matches = ("`hwgen estimate` on this file at that clock gives the report's area and power" if not hardwired else
                f"the report's area and power also count {hardwired} hardwired layers, which this core file leaves "
                f"out (--emit-rtl writes them as hardwired.yaml)")
-    head = (f"# Pareto design {row['design']} of the sweep over {space.name}: sized for the workload's largest "
-            f"GEMV ({g.name}, n={g.n}, m={g.m}).\n# Priced at {command_clock(row):g} MHz with the {space.tech} "
-            f"table; {matches}.\n")
+    head = (f"# Pareto design {row['design']} of the sweep over {space.name}: the programmable core for the "
+            f"workload's maxima (max_n={w['max_n']}, max_m={w['max_m']}), running the GEMVs of one token.\n"
+            f"# Priced at {command_clock(row):g} MHz with the {space.tech} table; {matches}.\n")
     return head + yaml.safe_dump(design, sort_keys=False)
 
 

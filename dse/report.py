@@ -121,8 +121,8 @@ def _pareto_table(data: ReportData) -> pd.DataFrame:
     first = space.objectives[0]
     front = front.sort_values([first.name, "trial"], ascending=[first.direction == "minimize", True])
     cols = ["design", "trial"] + space.param_names + [o.name for o in space.objectives]
-    extra = [c for c in ("tops_per_mm2", "tops_per_w", "power_mw", "clock_mhz", "mbytes_per_token", "dram_uj_per_token",
-                         "bound") if c not in cols]
+    extra = [c for c in ("tops_per_mm2", "tops_per_w", "power_mw", "clock_mhz", "fmax_mhz", "core_cycles_per_token",
+                         "mbytes_per_token", "dram_uj_per_token", "bound") if c not in cols]
     front.insert(0, "design", [f"p{i:03d}" for i in range(len(front))])
     return front[cols + extra]
 

@@ -83,6 +83,12 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 # Evaluation
 
 
+def _json_metrics(metrics: dict) -> dict:
+    """Metrics as JSON values for a trial's attributes (cycle counts stay exact integers)."""
+    return {k: bool(v) if k == "bandwidth_bound" else int(v) if k == "core_cycles_per_token" else float(v)
+            for k, v in metrics.items()}
+
+
 class Evaluator:
     """Metrics and constraint values of single designs, from a precomputed table when it fits."""
 
@@ -114,10 +120,10 @@ class Evaluator:
             m = evaluate(self.space, arrays)
             metrics = {k: m[k][0] for k in METRICS}
             cons = violations(self.space, m)[0]
-            clean = {k: (bool(v) if k == "bandwidth_bound" else float(v)) for k, v in metrics.items()}
+            clean = _json_metrics(metrics)
             self._cache[key] = (clean, [float(c) for c in cons])
             return dict(clean), [float(c) for c in cons]
-        clean = {k: (bool(v) if k == "bandwidth_bound" else float(v)) for k, v in metrics.items()}
+        clean = _json_metrics(metrics)
         return clean, [float(c) for c in cons]
 
 

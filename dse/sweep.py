@@ -9,6 +9,7 @@ synthesis of Pareto designs -> publish (manifest last).
 from __future__ import annotations
 
 import multiprocessing
+import json
 import shutil
 import sys
 import time
@@ -27,13 +28,14 @@ from costmodel.synth import FLOW_TOOLS
 from costmodel.synth_target import synthesis_target
 from hwgen.config import parse_design
 from hwgen.errors import ConfigError, HwgenError
-from hwgen.families import family_of, generate, synthesize
+from hwgen.families import family_of, generate, shape_of, synthesize
 from hwgen.preflight import check_output_dir, check_output_file
+from hwgen.schedule import command_bits, command_sequence
 from hwgen.size_guard import DesignTooLarge, check_build_size
 from hwgen.weights import hardwired_weights
 
 from . import report as rep
-from .evaluate import METRICS, evaluate, violations
+from .evaluate import METRICS, evaluate, violations, workload_maxima
 from .families import design_mapping
 from .pareto import Normalizer, hypervolume_curve, nondominated, objective_matrix
 from .picks import command_clock, design_yaml, suggest_picks
@@ -220,21 +222,47 @@ def _search(space: Space, space_path: str | None, storage: str, study_name: str,
 # RTL and synthesis of Pareto designs
 
 
-def design_of_row(space: Space, row: pd.Series) -> dict[str, Any]:
-    """The design file (as a mapping) of a table row: the core the sweep priced, sized for the
-    workload's largest GEMV (the one that sets its accumulators and counters)."""
-    g = space.workload.largest
-    if not space.classic:
-        def get(name, default):
-            return row[name] if name in row.index else default
+def _core_gemvs(space: Space, row: pd.Series) -> list[tuple[str, int, int, int]]:
+    """``(name, n, m, runs per token)`` of the GEMVs the row's core runs (hardwired layers excluded)."""
+    wl = space.workload
+    hardwired = int(row["hardwired_layers"]) if "hardwired_layers" in row.index else 0
+    scale = (wl.layers - hardwired) / wl.layers if wl.layers else 1.0
+    return [(g.name, g.n, g.m, round(g.count * scale)) for g in wl.gemvs if round(g.count * scale)]
 
-        return design_mapping(str(get("architecture", "lut")), str(get("weights", space.workload.weights)),
-                              str(row["activation"]), int(row["group_size"]), int(row["luts"]),
-                              int(row["fetchers"]), int(row["pipeline"]), int(get("adder_pipeline", 0)),
-                              g.n, g.m, space.workload.max_n)
-    return {"kind": "lut", "weights": space.workload.weights, "activation": str(row["activation"]),
-            "group_size": int(row["group_size"]), "luts": int(row["luts"]), "fetchers": int(row["fetchers"]),
-            "pipeline": int(row["pipeline"]), "workload": {"n": g.n, "m": g.m}}
+
+def design_of_row(space: Space, row: pd.Series) -> dict[str, Any]:
+    """The design file (as a mapping) of a table row: the programmable core for the workload's
+    maxima, its program the GEMVs of one token that run on it (what the sweep priced)."""
+    max_n, max_m = workload_maxima(space.workload)
+    gemvs = [{"name": name, "n": n, "m": m, "count": count} for name, n, m, count in _core_gemvs(space, row)]
+    workload = {"max_n": max_n, "max_m": max_m, **({"gemvs": gemvs} if gemvs else {})}
+
+    def get(name, default):
+        return row[name] if name in row.index else default
+
+    return design_mapping(str(get("architecture", "lut")), str(get("weights", space.workload.weights)),
+                          str(row["activation"]), int(row["group_size"]), int(row["luts"]), int(row["fetchers"]),
+                          int(row["pipeline"]), int(get("adder_pipeline", 0)), workload)
+
+
+def _decode_step(space: Space, row: pd.Series, config) -> dict[str, Any]:
+    """``program.json``: the command sequence of one decode step on the row's core, layer by
+    layer for a model (each projection once per layer), else each GEMV ``count`` times."""
+    runs = _core_gemvs(space, row)
+    if space.workload.layers:
+        rounds = max(count for *_, count in runs)
+        order = [(name, n, m) for r in range(rounds) for name, n, m, count in runs if r < count]
+    else:
+        order = [(name, n, m) for name, n, m, count in runs for _ in range(count)]
+    shape = shape_of(config)
+    t = config.tiling
+    commands = command_sequence(order, config.workload.max_n, config.workload.max_m, t.rows_per_tile,
+                                t.fetchers, shape.latency)
+    return {"design": str(row["design"]), "max_n": config.workload.max_n, "max_m": config.workload.max_m,
+            "cmd_layout": {"n_bits": command_bits(config.workload.max_n, config.workload.max_m)[0],
+                           "m_bits": command_bits(config.workload.max_n, config.workload.max_m)[1],
+                           "n": "low bits", "m": "above n"},
+            "cycles_per_token": sum(c["cycles"] for c in commands), "commands": commands}
 
 
 def _core_summary(design: dict[str, Any]) -> str:
@@ -244,25 +272,29 @@ def _core_summary(design: dict[str, Any]) -> str:
 
 
 def _emit_rtl(space: Space, table: pd.DataFrame, stage: Path, bar: Progress) -> dict[str, str]:
-    """Each Pareto design's Verilog (as ``hwgen generate`` writes it) and its ``design.yaml``;
-    a design too large to elaborate in minutes gets only its design file and a note."""
+    """Per Pareto design: the Verilog of its programmable core (as ``hwgen generate`` writes it),
+    its ``design.yaml`` (``hwgen estimate`` of it gives the row) and ``program.json`` (one decode
+    step's commands); a design too large to elaborate in minutes gets no Verilog, and a note."""
     out = {}
     for i, (_, row) in enumerate(table.iterrows()):
-        folder = f"rtl/{row['design']}"
+        folder = stage / f"rtl/{row['design']}"
         design = design_of_row(space, row)
-        bar.message(f"sweep: Verilog {i + 1}/{len(table)}: {row['design']} ({_core_summary(design)})")
-        try:
+        if "gemvs" in design["workload"]:  # else every layer is hardwired: no core
+            bar.message(f"sweep: Verilog {i + 1}/{len(table)}: {row['design']} ({_core_summary(design)})")
             config = parse_design(design)
-            check_build_size(config)
-            generate(config, stage / folder, clock_mhz=command_clock(row))
-        except DesignTooLarge as exc:
-            (stage / folder).mkdir(parents=True, exist_ok=True)
-            (stage / folder / "NOT-GENERATED.txt").write_text(f"{exc}\n")
-            bar.message(f"sweep: {row['design']}: no Verilog written ({exc})")
-        (stage / folder / "design.yaml").write_text(design_yaml(space, row, design))
+            try:
+                check_build_size(config)
+                generate(config, folder, clock_mhz=command_clock(row))
+            except DesignTooLarge as exc:
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / "NOT-GENERATED.txt").write_text(f"{exc}\n")
+                bar.message(f"sweep: {row['design']}: no Verilog written ({exc})")
+            (folder / "design.yaml").write_text(design_yaml(space, row, design))
+            (folder / "program.json").write_text(json.dumps(_decode_step(space, row, config), indent=1) + "\n")
+        folder.mkdir(parents=True, exist_ok=True)
         if int(row.get("hardwired_layers", 0)):
-            _write_hardwired_designs(space, row, stage / folder)
-        out[str(row["design"])] = folder
+            _write_hardwired_designs(space, row, folder)
+        out[str(row["design"])] = f"rtl/{row['design']}"
     return out
 
 

@@ -21,11 +21,9 @@ from .build_cache import cached_build
 from .config import load_design, parse_design
 from .errors import ConfigError, InputError
 from .families import family_of, synthesize
-from .preflight import DEFAULT_CLOCK_MHZ, check_clock_mhz, check_input_file, check_output_dir
+from .preflight import DEFAULT_CLOCK_MHZ, check_clock_mhz, check_output_dir
+from .program import load_array, load_program  # noqa: F401  (load_array: part of the API, for the CLI)
 from .size_guard import check_build_size, check_estimate_size
-
-#: The first bytes of every .npy file (`numpy.lib.format`).
-NPY_MAGIC = b"\x93NUMPY"
 
 Design = str | Path | dict | Any
 
@@ -71,24 +69,6 @@ def generate(design: Design, out_dir: str | Path, clock_mhz: float = DEFAULT_CLO
     return families.generate(config, out_dir, clock_mhz)
 
 
-def load_array(path: str | Path, name: str) -> np.ndarray:
-    """Read a user's ``.npy`` file, with one clear error for a missing or unreadable file."""
-    path = check_input_file(path, f"{name} file")
-    with open(path, "rb") as f:
-        magic = f.read(len(NPY_MAGIC))
-    if magic != NPY_MAGIC:
-        raise InputError(f"{name} file {path} is not a .npy array (no NumPy header; write it with numpy.save)")
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise InputError(f"{name} file {path} is not a readable .npy array ({str(exc).splitlines()[0]})") from None
-    if array.dtype.kind not in "biufc":
-        raise InputError(f"{name} file {path} holds {array.dtype} values, not numbers")
-    if array.size == 0:
-        raise InputError(f"{name} file {path} is empty (shape {array.shape})")
-    return array
-
-
 def save_array(path: str | Path, array: np.ndarray) -> None:
     """Write ``array`` atomically: a partial ``Y.npy`` never appears."""
     path = Path(path)
@@ -121,6 +101,29 @@ def simulate(design: Design, weights: np.ndarray | None, activations: np.ndarray
             raise InputError(f"{name} are empty (shape {np.asarray(array).shape})")
     result = family.simulate(config, verilog(config), weights, activations, simulator, seed)
     return result[0] if np.asarray(activations).ndim == 1 else result
+
+
+def simulate_program(design: Design, program: str | Path, simulator: str = "verilator", seed: int = 0,
+                     write: bool = True) -> list[tuple[Path, np.ndarray]]:
+    """Run every GEMV of a program file (`hwgen.program`) in order on one core, in one simulation.
+
+    Each result is checked bit-exact against the reference model (and that against
+    PyTorch); only if all are exact are they written (``write``), each to its ``out``.
+    Returns ``(out path, result)`` pairs; a result is ``(M,)`` for 1-D activations.
+    """
+    config = load(design)
+    check_build_size(config)
+    family = family_of(config)
+    if family.program is None:
+        raise InputError(f"a {family.name} design runs one fixed GEMV; --program needs a streaming core")
+    gemvs = load_program(program)
+    results = family.program(config, verilog(config), [(g.name, g.weights, g.activations) for g in gemvs],
+                             simulator, seed)
+    pairs = [(g.out, r[0] if np.asarray(g.activations).ndim == 1 else r) for g, r in zip(gemvs, results)]
+    if write:
+        for path, result in pairs:
+            save_array(path, result)
+    return pairs
 
 
 def estimate(design: Design, tech: str = "osu018", clock_mhz: float | None = None,

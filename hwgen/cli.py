@@ -15,7 +15,7 @@ import sys
 
 from . import __version__
 from .cache import cache_usage, clean_cache
-from .errors import HwgenError
+from .errors import HwgenError, InputError
 from .preflight import DEFAULT_CLOCK_MHZ, check_clock_mhz, check_input_file, check_output_dir, check_output_file
 from .size_guard import build_seconds, check_build_size
 
@@ -75,6 +75,18 @@ def cmd_generate(args) -> int:
 
 def cmd_simulate(args) -> int:
     check_input_file(args.design, "design file")
+    if args.program is not None:
+        if args.weights or args.activations or args.out:
+            raise InputError("--program replaces --weights, --activations and --out")
+        check_input_file(args.program, "program file")
+        pairs = _api().simulate_program(_load_announced("simulate", args.design), args.program,
+                                        simulator=args.simulator, seed=args.seed)
+        outputs = sum(r.size for _, r in pairs)
+        print(f"{args.simulator}: RTL matches the reference model on all {len(pairs)} GEMVs ({outputs} outputs); "
+              f"wrote {', '.join(str(p) for p, _ in pairs)}")
+        return 0
+    if args.activations is None or args.out is None:
+        raise InputError("simulate needs --activations and --out (or --program)")
     for path, what in ((args.weights, "weights file"), (args.activations, "activations file")):
         if path is not None:
             check_input_file(path, what)
@@ -82,7 +94,7 @@ def cmd_simulate(args) -> int:
     weights = None if args.weights is None else _api().load_array(args.weights, "weights")
     activations = _api().load_array(args.activations, "activations")
     result = _api().simulate(_load_announced("simulate", args.design), weights, activations, simulator=args.simulator,
-                          seed=args.seed)
+                             seed=args.seed)
     _api().save_array(args.out, result)
     print(f"{args.simulator}: RTL matches the reference model on {result.size} outputs; wrote {args.out}")
     return 0
@@ -204,8 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", metavar="W.npy", help="(N, M) weights (optional for hardwired designs, "
                    "which carry their own: if given, must equal them); ternary: int in {-1,0,1}; sherry: ternary with one 0 per 4 rows; "
                    "ifairy: complex in {+1,-1,+i,-i}; intB: ints in [-2^(B-1), 2^(B-1)-1]")
-    p.add_argument("--activations", required=True, metavar="A.npy", help="(N,) or (B, N) activations (ifairy: complex with integer parts)")
-    p.add_argument("--out", required=True, metavar="Y.npy", help="where to write the (B, M) int64 result (complex128 for ifairy)")
+    p.add_argument("--program", metavar="PROGRAM.yaml",
+                   help="run a list of GEMVs (gemvs: [{weights, activations, out}], paths relative to the file) "
+                        "in order in one simulation; every output is written only if all are exact")
+    p.add_argument("--activations", metavar="A.npy", help="(N,) or (B, N) activations (ifairy: complex with integer parts)")
+    p.add_argument("--out", metavar="Y.npy", help="where to write the (B, M) int64 result (complex128 for ifairy)")
     p.add_argument("--simulator", choices=("verilator", "icarus"), default="verilator")
     p.add_argument("--seed", type=int, default=0, help="seed of the random stream stalls (default 0)")
     p.set_defaults(func=cmd_simulate)

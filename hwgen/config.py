@@ -6,13 +6,14 @@ see the same validated object. A bad value raises `ConfigError` naming the field
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from . import formats
-from .errors import ConfigError
-from .fields import DesignConfig, Workload, choice_field, int_field, parse_workload, reject_unknown, top_field
+from .checkpoint import ModelShape, projection_shapes, read_model_shape
+from .errors import ConfigError, InputError
+from .fields import DesignConfig, GemvShape, Workload, choice_field, int_field, reject_unknown, top_field
 from .hardwired.config import parse_hardwired
 from .yamlio import read_yaml
 
@@ -58,7 +59,12 @@ class LutConfig(DesignConfig):
 
     @property
     def tiling(self) -> formats.Tiling:
+        """The tile walk of the largest GEMV (``max_n x max_m``)."""
         return formats.Tiling(self.workload.n, self.workload.m, self.group_size, self.luts, self.fetchers)
+
+    def at(self, n: int, m: int):
+        """This core running one ``(n, m)`` GEMV (`shape_at`)."""
+        return shape_at(self, n, m)
 
 
 def required_accumulator_width(n: int, act: formats.ActivationFormat, weights: str = "ternary") -> int:
@@ -80,6 +86,88 @@ def _lut_geometry(raw: dict) -> tuple[int, int, int, int]:
     return group_size, luts, fetchers, int_field(raw, "pipeline", 1, 0, max_pipeline(luts))
 
 
+def parse_stream_workload(raw: Any) -> Workload:
+    """A streaming core's workload: ``{max_n, max_m}``, ``{n, m}`` (the one-shape case), or a
+    program the maxima derive from (or, given, are checked against): ``{gemvs: [{n, m, name?,
+    count?}, ...]}``, ``{model: {hidden, ffn, heads, layers, kv_heads?, head_dim?}}`` or
+    ``{checkpoint: DIR}`` (a model directory's ``config.json``; every projection of every layer)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"'workload' must be a mapping with max_n and max_m (or n and m, or gemvs), not {raw!r}")
+    reject_unknown(raw, ("max_n", "max_m", "n", "m", "gemvs", "model", "checkpoint"), "in 'workload'",
+                   list_known=True)
+    if ("n" in raw or "m" in raw) and ("max_n" in raw or "max_m" in raw):
+        raise ConfigError("'workload' takes either max_n/max_m or n/m (the same: the largest GEMV), not both")
+    if sum(k in raw for k in ("gemvs", "model", "checkpoint")) > 1:
+        raise ConfigError("'workload' takes one of gemvs, model or checkpoint")
+    if "gemvs" in raw:
+        gemvs = _parse_gemvs(raw["gemvs"])
+    elif "model" in raw or "checkpoint" in raw:
+        gemvs = _model_gemvs(_model_shape(raw["model"]) if "model" in raw else read_model_shape(raw["checkpoint"]))
+    else:
+        gemvs = ()
+    old_style = "n" in raw or "m" in raw
+    maxima = []
+    for key in ("n", "m"):
+        name = key if old_style else f"max_{key}"
+        largest = max((getattr(g, key) for g in gemvs), default=None)
+        value = int_field(raw, name, largest, 1)
+        if largest is not None and value < largest:
+            raise ConfigError(f"'workload' {name}={value} is below a GEMV's {key}={largest}")
+        maxima.append(value)
+    return Workload(maxima[0], maxima[1], gemvs)
+
+
+def _parse_gemvs(raw: Any) -> tuple[GemvShape, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError("'workload.gemvs' must be a non-empty list of {n, m, name?, count?}")
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise ConfigError(f"'workload.gemvs[{i}]' must be a mapping with n and m, not {item!r}")
+        reject_unknown(item, ("name", "n", "m", "count"), f"in 'workload.gemvs[{i}]'", list_known=True)
+        out.append(GemvShape(str(item.get("name", f"gemv{i}")), int_field(item, "n", None, 1),
+                             int_field(item, "m", None, 1), int_field(item, "count", 1, 1)))
+    return tuple(out)
+
+
+def _model_shape(raw: Any) -> ModelShape:
+    """A transformer's dimensions from ``workload: {model: {hidden, ffn, heads, layers, kv_heads?, head_dim?}}``."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"'workload.model' must be a mapping of transformer dimensions, not {raw!r}")
+    known = ("hidden", "ffn", "heads", "kv_heads", "head_dim", "layers")
+    reject_unknown(raw, known, "in 'workload.model'", list_known=True)
+    hidden, ffn, heads, layers = (int_field(raw, k, None, 1) for k in ("hidden", "ffn", "heads", "layers"))
+    kv_heads = int_field(raw, "kv_heads", heads, 1)
+    if heads % kv_heads:
+        raise ConfigError(f"'workload.model' heads {heads} must be a multiple of kv_heads {kv_heads}")
+    if "head_dim" not in raw and hidden % heads:
+        raise ConfigError(f"'workload.model' hidden {hidden} is not a multiple of heads {heads}; give head_dim")
+    return ModelShape(hidden, ffn, heads, kv_heads, int_field(raw, "head_dim", hidden // heads, 1), layers)
+
+
+def _model_gemvs(shape: ModelShape) -> tuple[GemvShape, ...]:
+    """Every projection of a decode step, ``layers`` times each (the LM head runs elsewhere)."""
+    return tuple(GemvShape(name, n, m, shape.layers) for name, (n, m) in projection_shapes(shape).items())
+
+
+def shape_at(config, n: int, m: int):
+    """``config`` running one ``(n, m)`` GEMV: the same core (accumulator width included) with
+    that GEMV as its workload, for the host-side packer and the reference model.
+
+    Raises `InputError` for a shape the core rejects (zero, or beyond its maxima).
+    """
+    w = config.workload
+    if not (1 <= n <= w.max_n and 1 <= m <= w.max_m):
+        raise InputError(f"GEMV (n, m) = ({n}, {m}) is outside the core's range: 1 <= n <= {w.max_n}, "
+                         f"1 <= m <= {w.max_m}")
+    if isinstance(config, LutConfig):
+        try:
+            formats.check_weight_design(config.weights, config.group_size, n, config.act.is_float)
+        except ConfigError as exc:
+            raise InputError(f"GEMV (n, m) = ({n}, {m}): {exc}") from None
+    return replace(config, workload=Workload(n, m))
+
+
 def parse_lut(raw: dict) -> LutConfig:
     activation = raw.get("activation")
     if isinstance(activation, str) and activation in formats.ACTIVATIONS and formats.ACTIVATIONS[activation].is_float:
@@ -87,10 +175,11 @@ def parse_lut(raw: dict) -> LutConfig:
     reject_unknown(raw, (f.name for f in fields(LutConfig)), "for kind 'lut'")
     weights = choice_field(raw, "weights", "ternary", formats.WEIGHT_FORMATS)
     activation = choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
-    workload = parse_workload(raw.get("workload"))
+    workload = parse_stream_workload(raw.get("workload"))
     group_size, luts, fetchers, pipeline = _lut_geometry(raw)
     act = formats.ACTIVATIONS[activation]
-    formats.check_weight_design(weights, group_size, workload.n, act.is_float)
+    for n in sorted({workload.n, *(g.n for g in workload.gemvs)}):
+        formats.check_weight_design(weights, group_size, n, act.is_float)
     needed = required_accumulator_width(workload.n, act, weights)
     acc = int_field(raw, "accumulator_width", needed, 1)
     if acc < needed:
@@ -143,7 +232,7 @@ def parse_float_lut(raw: dict) -> FloatLutConfig:
     reject_unknown(raw, (f.name for f in fields(FloatLutConfig)), "for kind 'lut'")
     weights = choice_field(raw, "weights", "ternary", ("ternary",))  # float cores: ternary keys only
     activation = choice_field(raw, "activation", "int8", tuple(formats.ACTIVATIONS))
-    workload = parse_workload(raw.get("workload"))
+    workload = parse_stream_workload(raw.get("workload"))
     group_size, luts, fetchers, pipeline = _lut_geometry(raw)
     adder_pipeline = int_field(raw, "adder_pipeline", 0, 0, MAX_ADDER_PIPELINE)
     formats.check_weight_design(weights, group_size, workload.n, True)
@@ -213,6 +302,10 @@ class MacConfig(DesignConfig):
         # a tile of rows x columns is a LUT tiling with mu = 1, L = rows
         return formats.Tiling(self.workload.n, self.workload.m, 1, self.rows, self.columns)
 
+    def at(self, n: int, m: int) -> "MacConfig":
+        """This core running one ``(n, m)`` GEMV (`shape_at`)."""
+        return shape_at(self, n, m)
+
 
 MAC_WEIGHTS = ("ternary", "int8", "fp16")
 
@@ -236,7 +329,7 @@ def parse_mac(raw: dict) -> MacConfig:
         raise ConfigError(f"'weights' int8 multiplies integer activations; {activation} needs weights fp16 or ternary")
     if weights == "fp16" and not act.is_float:
         raise ConfigError(f"'weights' fp16 multiplies float activations; {activation} needs weights int8 or ternary")
-    workload = parse_workload(raw.get("workload"))
+    workload = parse_stream_workload(raw.get("workload"))
     rows = int_field(raw, "rows", 8, 1)
     columns = int_field(raw, "columns", 16, 1)
     pipeline = int_field(raw, "pipeline", 1, 0, mac_max_pipeline(rows))

@@ -21,6 +21,7 @@ from typing import Any
 from .config import LutConfig
 from .formats import key_width, lut_entries, signed_width
 from .lutgraph import LutGraph, build_lut_graph
+from .schedule import gemv_cycles, token_cycles
 
 
 def tree_levels(count: int) -> list[list[tuple[int, ...]]]:
@@ -80,8 +81,15 @@ class CoreShape:
 
     @property
     def cycles_per_gemv(self) -> int:
-        """Beats per GEMV at full throughput (one tile per cycle) plus the pipeline fill."""
-        return self.config.tiling.tiles + self.latency
+        """Cycles of the config's GEMV (the largest shape): `hwgen.schedule.gemv_cycles`."""
+        t = self.config.tiling
+        return gemv_cycles(t.n, t.m, t.rows_per_tile, t.fetchers, self.latency)
+
+    def cycles_per_program(self) -> int:
+        """Cycles of the config's program (`hwgen.config.Workload.program`), GEMV after GEMV."""
+        t = self.config.tiling
+        return token_cycles([(g.n, g.m, g.count) for g in self.config.workload.program],
+                            t.rows_per_tile, t.fetchers, self.latency)
 
 
 @dataclass(frozen=True)

@@ -23,18 +23,23 @@ from costmodel import float_model, formats_model, mac_model
 from costmodel import hardwired as hardwired_model
 from costmodel import model as lut_model
 from costmodel.runs import synth_config, synth_verilog
-from sim.core_sim import simulate_float_lut
-from sim.float_reference import result_values
-from sim.format_sim import simulate_format
+from sim.core_sim import float_lut_job, float_lut_widths, simulate_float_lut
+from sim.float_reference import check_float_operands, result_values
+from sim.format_ref import torch_gemv
+from sim.format_sim import format_job, format_widths, simulate_format
+from sim.fpref import from_bits
 from sim.hardwired_sim import simulate_hardwired
-from sim.lut_sim import simulate_lut
-from sim.mac_reference import simulate_mac
+from sim.lut_sim import lut_job, lut_widths, simulate_lut
+from sim.mac_reference import mac_job, mac_widths, simulate_mac
+from sim.program import run_program
+from sim.torch_reference import torch_lut_gemv
 
 from .config import FloatLutConfig, LutConfig, MacConfig
 from .datapath import LutCoreShape
 from .emit import convert, port_list, tool_versions, write_design
 from .floatpath import FloatLutShape, MacShape
 from .formats import key_width
+from .fpadd import canonical_nan
 from .hardwired.design import generate_design, source_text
 from .lutgraph import naive_adders
 from .rtl.float_core import FloatLutCore
@@ -56,6 +61,9 @@ class Family:
         order), written instead of one ``<top>.v``.
     simulate : (config, verilog, weights, acts, simulator, seed) -> (B, M) result
         Raises `MismatchError` if the RTL differs from the reference model.
+    program : (config, verilog, [(name, weights, acts)], simulator, seed) -> [result]
+        Every GEMV in order in one simulation (`sim.program.run_program`); None for
+        designs that run one fixed GEMV (hardwired arrays).
     estimate : (config, tech_name, clock_mhz) -> dict
         With an ``accuracy`` block: the ternary core's comes from its validation
         (`costmodel.model.accuracy`); the others say where they are checked.
@@ -77,14 +85,26 @@ class Family:
     bits_per_weight: Callable[[Any], float]
     weights_required: bool = True
     checked_in: str = ""
+    program: Callable[..., list] | None = None
 
     def estimate_with_accuracy(self, config, tech: str, clock_mhz: float | None) -> dict:
         result = self.estimate(config, tech, clock_mhz)
+        if self.program is not None:  # streaming cores: the design's program (a decode step)
+            result["cycles_per_token"] = shape_of(config).cycles_per_program()
         if "accuracy" not in result:
             result["accuracy"] = {"regime": self.name, "validated": False,
                                   "note": f"not validated on a spread of designs; compared with synthesis "
                                           f"in {self.checked_in}"}
         return result
+
+
+def shape_of(config):
+    """The datapath shape of a streaming core (latency, cycles)."""
+    if isinstance(config, MacConfig):
+        return MacShape(config)
+    if isinstance(config, FloatLutConfig):
+        return FloatLutShape(config)
+    return LutCoreShape(config) if config.weights == "ternary" else FormatShape(config)
 
 
 def _amaranth(top: str, component, shape, **details) -> tuple[str, dict]:
@@ -112,6 +132,39 @@ def _build_ternary(config: LutConfig):
 
 def _simulate_ternary(config, verilog, weights, acts, simulator, seed):
     return simulate_lut(config, verilog, weights, acts, simulator=simulator, seed=seed)
+
+
+def _program(kind: str):
+    """A family's `run_program` with its job packer, port widths and PyTorch model."""
+
+    def run(config, verilog, gemvs, simulator, seed):
+        job, widths, torch_result, to_user = _PROGRAM_PARTS[kind]
+        results = run_program(config, verilog, gemvs, job, widths, torch_result, simulator, seed)
+        return [to_user(config, r) for r in results]
+
+    return run
+
+
+def _torch_int_matmul(config, weights, acts):
+    import torch
+
+    a = torch.from_numpy(np.atleast_2d(np.asarray(acts)).astype(np.int64))
+    return (a @ torch.from_numpy(np.asarray(weights).astype(np.int64))).numpy()
+
+
+def _torch_float_lut(config, weights, acts):
+    w, bits = check_float_operands(config, weights, acts)
+    theirs = torch_lut_gemv(config, w, bits)  # torch's NaN payloads: compare as the canonical NaN
+    return np.where(np.isnan(from_bits(theirs, config.acc_format)), canonical_nan(config.acc_format),
+                    theirs).astype(np.uint16)
+
+
+def _torch_mac(config, weights, acts):  # integer MACs only: float products round per tile
+    return None if config.is_float else _torch_int_matmul(config, weights, acts)
+
+
+def _as_given(config, result):
+    return result
 
 
 def _estimate_ternary(config, tech, clock_mhz):
@@ -211,16 +264,27 @@ def _key_bits(config) -> float:
     return key_width(config.group_size) / config.group_size
 
 
+_PROGRAM_PARTS = {
+    "lut": (lut_job, lut_widths, _torch_int_matmul, _as_given),
+    "lut-format": (format_job, format_widths, torch_gemv, _as_given),
+    "lut-float": (float_lut_job, float_lut_widths, _torch_float_lut, _float_values),
+    "mac": (mac_job, mac_widths, _torch_mac, _float_values),
+}
+
+
 FAMILIES = {
-    "lut": Family("lut", _build_ternary, _simulate_ternary, _estimate_ternary, _synth_ternary, _key_bits),
+    "lut": Family("lut", _build_ternary, _simulate_ternary, _estimate_ternary, _synth_ternary, _key_bits,
+                  program=_program("lut")),
     "lut-format": Family("lut-format", _build_format, _simulate_format, _estimate_format,
                          _synth_verilog(_build_format), formats_model.bits_per_weight,
-                         checked_in="reports/formats.md (one small core per format, benchmarks/formats.py --synth)"),
+                         checked_in="reports/formats.md (one small core per format, benchmarks/formats.py --synth)",
+                         program=_program("lut-format")),
     "lut-float": Family("lut-float", _build_float, _simulate_float, _estimate_float, _synth_verilog(_build_float),
-                        _key_bits, checked_in="reports/findings.md (benchmarks/findings.py)"),
+                        _key_bits, checked_in="reports/findings.md (benchmarks/findings.py)",
+                        program=_program("lut-float")),
     "mac": Family("mac", _build_mac, _simulate_mac, _estimate_mac, _synth_verilog(_build_mac),
                   lambda config: float(MacShape(config).weight_width),
-                  checked_in="reports/findings.md (benchmarks/findings.py)"),
+                  checked_in="reports/findings.md (benchmarks/findings.py)", program=_program("mac")),
     "hardwired": Family("hardwired", _build_hardwired, _simulate_hardwired, _estimate_hardwired,
                         _synth_verilog(_build_hardwired), lambda config: 0.0, weights_required=False,
                         checked_in="reports/hardwired.md (benchmarks/bench_hardwired.py)"),

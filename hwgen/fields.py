@@ -14,11 +14,40 @@ from .errors import ConfigError
 
 
 @dataclass(frozen=True)
+class GemvShape:
+    """One GEMV a streaming core runs, ``count`` times per program (a decoded token)."""
+
+    name: str
+    n: int
+    m: int
+    count: int = 1
+
+
+@dataclass(frozen=True)
 class Workload:
-    """One GEMV ``Y(M) = A(N) @ W(N, M)``."""
+    """The GEMVs ``Y(M) = A(N) @ W(N, M)`` a design serves.
+
+    A hardwired array is one GEMV ``(n, m)``. A streaming core is generated for the
+    maxima ``n = max_n``, ``m = max_m`` and takes each GEMV's shape as a command at
+    run time; ``gemvs`` lists the GEMVs of one program (a decode step), if known.
+    """
 
     n: int
     m: int
+    gemvs: tuple[GemvShape, ...] = ()
+
+    @property
+    def max_n(self) -> int:
+        return self.n
+
+    @property
+    def max_m(self) -> int:
+        return self.m
+
+    @property
+    def program(self) -> tuple[GemvShape, ...]:
+        """The GEMVs of one program: ``gemvs``, or the one GEMV at the maxima."""
+        return self.gemvs or (GemvShape("gemv", self.n, self.m),)
 
 
 class DesignConfig:

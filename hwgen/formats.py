@@ -221,13 +221,13 @@ def pack_keys(weights: np.ndarray, tiling: Tiling) -> np.ndarray:
 
 
 def pack_activations(acts: np.ndarray, tiling: Tiling) -> np.ndarray:
-    """Activation stream for ``(B, N)`` activations: shape ``(B, tiles, L*mu)``."""
+    """Activation stream for ``(B, N)`` activations: shape ``(B, row_blocks, L*mu)``, each
+    vector once (the core's activation buffer keeps it for the other column blocks)."""
     t = tiling
     acts = np.atleast_2d(acts)
     padded = np.zeros((acts.shape[0], t.padded_n), dtype=acts.dtype)
     padded[:, : t.n] = acts
-    per_row_block = padded.reshape(acts.shape[0], t.row_blocks, t.rows_per_tile)
-    return np.tile(per_row_block, (1, t.col_blocks, 1))
+    return padded.reshape(acts.shape[0], t.row_blocks, t.rows_per_tile)
 
 
 # ----------------------------------------------------------------------------

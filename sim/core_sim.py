@@ -8,7 +8,27 @@ from hwgen.floatpath import FloatLutShape
 from hwgen.formats import pack_activations, pack_keys
 
 from .float_reference import check_float_operands, float_lut_gemv_bits
-from .stream import compare, run_stream
+from .stream import GemvJob, PortWidths, gemv_beats, run_stream
+
+__all__ = ["float_lut_job", "float_lut_widths", "simulate_float_lut"]
+
+
+def float_lut_widths(config) -> PortWidths:
+    return PortWidths(config.act.width, FloatLutShape(config).key_width,
+                      config.fetchers, config.acc_format.width, signed=False)
+
+
+def float_lut_job(config, weights: np.ndarray, acts: np.ndarray, name: str = "gemv") -> GemvJob:
+    """Beats and reference bit patterns of ``acts @ weights`` (any shape within the maxima)."""
+    weights = np.asarray(weights)
+    shaped = config.at(*weights.shape) if weights.ndim == 2 else config
+    weights, bits = check_float_operands(shaped, weights, acts)
+    t = shaped.tiling
+    batch = bits.shape[0]
+    beats = gemv_beats(config, t.n, t.m, pack_activations(bits, t), pack_keys(weights, t), t.fetchers)
+    decode = lambda sums: sums.reshape(batch, t.padded_m)[:, : t.m]  # noqa: E731
+    return GemvJob(name, beats, float_lut_gemv_bits(shaped, weights, bits), decode,
+                   finish=lambda got: got.astype(np.uint16), show=hex)
 
 
 def simulate_float_lut(config, verilog: str, weights: np.ndarray, acts: np.ndarray,
@@ -16,14 +36,5 @@ def simulate_float_lut(config, verilog: str, weights: np.ndarray, acts: np.ndarr
                        stall: float = 0.1,
                        harness: str | None = None) -> np.ndarray:
     """``(B, M)`` result bit patterns of a float LUT core; `MismatchError` if not the reference's."""
-    weights, bits = check_float_operands(config, weights, acts)
-    expected = float_lut_gemv_bits(config, weights, bits)
-    t = config.tiling
-    batch = bits.shape[0]
-    sums, last = run_stream(
-        verilog, config.top, pack_activations(bits, t).reshape(batch * t.tiles, -1), config.act.width,
-        pack_keys(weights, t), FloatLutShape(config).key_width, batch * t.col_blocks, config.fetchers,
-        config.acc_format.width, simulator, seed, gap, stall, signed=False, harness=harness)
-    got = sums.reshape(batch, t.padded_m)[:, : t.m]
-    compare(got, expected, last, batch, t.col_blocks, show=hex)
-    return got.astype(np.uint16)
+    return run_stream(verilog, config.top, float_lut_widths(config), float_lut_job(config, weights, acts),
+                      simulator, seed, gap, stall, harness)

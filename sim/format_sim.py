@@ -14,7 +14,30 @@ from hwgen.weights import pack_format_keys
 from hwgen.weights.shape import FormatShape
 
 from .format_ref import check_format_operands, combine, format_gemv_codes, lane_tiling
-from .stream import compare, run_stream
+from .stream import GemvJob, PortWidths, gemv_beats, run_stream
+
+__all__ = ["format_job", "format_widths", "simulate_format"]
+
+
+def format_widths(config: LutConfig) -> PortWidths:
+    s = FormatShape(config)
+    return PortWidths(config.act.width, s.key_width,
+                      s.result_lanes, config.accumulator_width)
+
+
+def format_job(config: LutConfig, weights: np.ndarray, acts: np.ndarray, name: str = "gemv") -> GemvJob:
+    """The beats and reference result of ``acts @ weights`` (any shape within the core's maxima)."""
+    weights = np.asarray(weights)
+    shaped = config.at(*weights.shape) if weights.ndim == 2 else config
+    codes, lanes = check_format_operands(shaped, weights, acts)
+    expected = format_gemv_codes(shaped, codes, lanes)  # (B, M, P)
+    s = FormatShape(shaped)
+    t = shaped.tiling
+    batch = lanes.shape[0]
+    beats = gemv_beats(config, t.n, t.m, pack_activations(lanes, lane_tiling(shaped)),
+                       pack_format_keys(s.spec, codes, t), t.fetchers)
+    decode = lambda sums: sums.reshape(batch, t.padded_m, s.lanes)[:, : t.m]  # noqa: E731
+    return GemvJob(name, beats, expected, decode, finish=lambda got: combine(shaped, got))
 
 
 def simulate_format(config: LutConfig, verilog: str, weights: np.ndarray, acts: np.ndarray,
@@ -23,16 +46,5 @@ def simulate_format(config: LutConfig, verilog: str, weights: np.ndarray, acts: 
                     harness: str | None = None) -> np.ndarray:
     """``(B, M)`` results of the RTL (int64, complex128 for iFairy); `MismatchError` if they
     differ from the reference model. ``gap`` / ``stall``: random input gaps and back-pressure."""
-    codes, lanes = check_format_operands(config, weights, acts)
-    expected = format_gemv_codes(config, codes, lanes)  # (B, M, P)
-    s = FormatShape(config)
-    t = config.tiling
-    batch = lanes.shape[0]
-    act_lanes = pack_activations(lanes, lane_tiling(config))  # (B, tiles, L*inputs)
-    sums, last = run_stream(
-        verilog, config.top, act_lanes.reshape(batch * t.tiles, -1), config.act.width,
-        pack_format_keys(s.spec, codes, t), s.key_width, batch * t.col_blocks, s.result_lanes,
-        config.accumulator_width, simulator, seed, gap, stall, harness=harness)
-    got = sums.reshape(batch, t.padded_m, s.lanes)[:, : t.m]
-    compare(got, expected, last, batch, t.col_blocks)
-    return combine(config, got)
+    return run_stream(verilog, config.top, format_widths(config), format_job(config, weights, acts),
+                      simulator, seed, gap, stall, harness)

@@ -9,7 +9,26 @@ from hwgen.datapath import LutCoreShape
 from hwgen.formats import pack_activations, pack_keys
 
 from .reference import check_operands, lut_gemv
-from .stream import compare, run_stream
+from .stream import GemvJob, PortWidths, gemv_beats, run_stream
+
+__all__ = ["lut_job", "lut_widths", "simulate_lut"]
+
+
+def lut_widths(config: LutConfig) -> PortWidths:
+    return PortWidths(config.act.width, LutCoreShape(config).key_width,
+                      config.fetchers, config.accumulator_width)
+
+
+def lut_job(config: LutConfig, weights: np.ndarray, acts: np.ndarray, name: str = "gemv") -> GemvJob:
+    """The beats and reference result of ``acts @ weights`` on the core (any shape within its maxima)."""
+    weights = np.asarray(weights)
+    shaped = config.at(*weights.shape) if weights.ndim == 2 else config
+    weights, acts = check_operands(shaped, weights, acts)
+    t = shaped.tiling
+    batch = acts.shape[0]
+    beats = gemv_beats(config, t.n, t.m, pack_activations(acts, t), pack_keys(weights, t), t.fetchers)
+    decode = lambda sums: sums.reshape(batch, t.padded_m)[:, : t.m]  # noqa: E731
+    return GemvJob(name, beats, lut_gemv(shaped, weights, acts), decode)
 
 
 def simulate_lut(config: LutConfig, verilog: str, weights: np.ndarray, acts: np.ndarray,
@@ -21,14 +40,5 @@ def simulate_lut(config: LutConfig, verilog: str, weights: np.ndarray, acts: np.
     ``gap`` and ``stall`` are the probabilities of an idle input cycle and of a
     back-pressured output cycle, so the handshake is exercised, not just the datapath.
     """
-    weights, acts = check_operands(config, weights, acts)
-    expected = lut_gemv(config, weights, acts)
-    t = config.tiling
-    batch = acts.shape[0]
-    sums, last = run_stream(
-        verilog, config.top, pack_activations(acts, t).reshape(batch * t.tiles, -1), config.act.width,
-        pack_keys(weights, t), LutCoreShape(config).key_width, batch * t.col_blocks, config.fetchers,
-        config.accumulator_width, simulator, seed, gap, stall, harness=harness)
-    got = sums.reshape(batch, t.padded_m)[:, : t.m]
-    compare(got, expected, last, batch, t.col_blocks)
-    return got
+    return run_stream(verilog, config.top, lut_widths(config), lut_job(config, weights, acts),
+                      simulator, seed, gap, stall, harness)

@@ -19,9 +19,9 @@ from hwgen.formats import check_int_activations, check_ternary, pack_activations
 from .float_reference import check_float_activations, fp_mul, fp_neg, fp_widen, ordered_accumulate, ordered_tree
 from .fpref import fp_add, to_bits
 from .reference import check_shapes
-from .stream import compare, run_stream
+from .stream import GemvJob, PortWidths, gemv_beats, run_stream
 
-__all__ = ["check_mac_operands", "mac_gemv", "mac_gemv_checked", "simulate_mac"]
+__all__ = ["check_mac_operands", "mac_gemv", "mac_gemv_checked", "mac_job", "mac_widths", "simulate_mac"]
 
 
 def check_mac_weights(config: MacConfig, weights: np.ndarray) -> np.ndarray:
@@ -86,20 +86,30 @@ def mac_gemv(config: MacConfig, weights: np.ndarray, acts: np.ndarray) -> np.nda
     return mac_gemv_checked(config, w, a)
 
 
+def mac_widths(config: MacConfig) -> PortWidths:
+    out_width = config.acc_format.width if config.is_float else config.accumulator_width
+    return PortWidths(config.act.width, MacShape(config).weight_width,
+                      config.columns, out_width, signed=not config.is_float)
+
+
+def mac_job(config: MacConfig, weights: np.ndarray, acts: np.ndarray, name: str = "gemv") -> GemvJob:
+    """Beats and reference result of ``acts @ weights`` on the MAC core (any shape within its maxima)."""
+    weights = np.asarray(weights)
+    shaped = config.at(*weights.shape) if weights.ndim == 2 else config
+    w, a = check_mac_operands(shaped, weights, acts)
+    t = shaped.tiling
+    batch = a.shape[0]
+    codes = ternary_weight_code(w) if config.weights == "ternary" else w
+    beats = gemv_beats(config, t.n, t.m, pack_activations(a, t), pack_mac_weights(codes, t), t.fetchers)
+    decode = lambda sums: sums.reshape(batch, t.padded_m)[:, : t.m]  # noqa: E731
+    finish = (lambda got: got.astype(np.uint16)) if config.is_float else (lambda got: got.astype(np.int64))
+    return GemvJob(name, beats, mac_gemv_checked(shaped, w, a), decode, finish=finish,
+                   show=hex if config.is_float else str)
+
+
 def simulate_mac(config: MacConfig, verilog: str, weights: np.ndarray, acts: np.ndarray,
                  simulator: str = "verilator", seed: int = 0, gap: float = 0.1, stall: float = 0.1,
                  harness: str | None = None) -> np.ndarray:
     """``(B, M)`` RTL results (int64, or float bit patterns); `MismatchError` if not the reference's."""
-    w, a = check_mac_operands(config, weights, acts)
-    expected = mac_gemv_checked(config, w, a)
-    t, s = config.tiling, MacShape(config)
-    batch = a.shape[0]
-    codes = ternary_weight_code(w) if config.weights == "ternary" else w
-    out_width = config.acc_format.width if config.is_float else config.accumulator_width
-    sums, last = run_stream(
-        verilog, config.top, pack_activations(a, t).reshape(batch * t.tiles, -1), config.act.width,
-        pack_mac_weights(codes, t), s.weight_width, batch * t.col_blocks, config.columns, out_width,
-        simulator, seed, gap, stall, signed=not config.is_float, harness=harness)
-    got = sums.reshape(batch, t.padded_m)[:, : t.m]
-    compare(got, expected, last, batch, t.col_blocks, show=hex if config.is_float else str)
-    return got.astype(np.uint16) if config.is_float else got.astype(np.int64)
+    return run_stream(verilog, config.top, mac_widths(config), mac_job(config, weights, acts),
+                      simulator, seed, gap, stall, harness)

@@ -26,12 +26,13 @@ def check_operands(config: LutConfig, weights: np.ndarray, acts: np.ndarray) -> 
 
 
 def check_shapes(config, weight_shape: tuple, act_columns: int) -> None:
-    """Raise `InputError` unless the data fits the design's ``(N, M)`` workload."""
+    """Raise `InputError` unless the data fits the GEMV ``(N, M)`` of ``config``'s workload
+    (`hwgen.config.shape_at` gives the config of one GEMV of a programmable core)."""
     n, m = config.workload.n, config.workload.m
     if tuple(weight_shape) != (n, m):
-        raise InputError(f"weights have shape {tuple(weight_shape)}, but the design's workload is (N, M) = ({n}, {m})")
+        raise InputError(f"weights have shape {tuple(weight_shape)}, but the GEMV is (N, M) = ({n}, {m})")
     if act_columns != n:
-        raise InputError(f"activations have {act_columns} columns, but the design's workload has N = {n}")
+        raise InputError(f"activations have {act_columns} columns, but the GEMV has N = {n} (rows of the weights)")
 
 
 def build_luts(shape: LutCoreShape, groups: np.ndarray) -> np.ndarray:

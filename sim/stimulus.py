@@ -6,7 +6,7 @@ port can be back-pressured, ready). The caller packs each input port's beats
 functions and names how many beats each output port must deliver. The stimulus
 is written once as binary files in a folder:
 
-``spec.json``            the ports and beat counts (``run.txt``: the counts alone, for C++)
+``spec.json``            the ports, beat counts and level outputs (``run.txt``: the numbers alone, for C++)
 ``<port>.in``            an input port's payload bytes, beat after beat
 ``<port>.mask``          a seeded pattern, one byte per cycle (index ``cycle % PATTERN``):
                          an input offers a beat, an output is ready, where it is 1
@@ -14,8 +14,10 @@ is written once as binary files in a folder:
 and either harness streams it with the same cycle-by-cycle behaviour: the generated
 C++ harness on a Verilated model (`sim.fastsim`, the fast path) or the cocotb
 testbench `sim.tb_streams` (any simulator; the regression harness). Both write
-``<port>.out`` (output payloads), ``<port>.stamps`` (int64 cycle of every transfer)
-and ``result.txt`` (cycles, loop wall and CPU seconds), read back as an `Outcome`.
+``<port>.out`` (output payloads), ``<port>.stamps`` (int64 cycle of every transfer),
+``levels.txt`` (the final value of each level output, such as a sticky ``error`` flag,
+read `LEVEL_SETTLE` cycles after the last transfer) and ``result.txt`` (cycles, loop
+wall and CPU seconds), read back as an `Outcome`.
 """
 
 from __future__ import annotations
@@ -31,12 +33,16 @@ from hwgen.errors import ToolError
 
 from .lanes import payload_bytes
 
-__all__ = ["StreamPort", "Outcome", "amaranth_streams", "write_stimulus", "read_outcome", "PATTERN"]
+__all__ = ["StreamPort", "Outcome", "amaranth_streams", "amaranth_levels", "write_stimulus", "read_outcome",
+           "PATTERN"]
 
 # Length of the per-port gap / back-pressure pattern, a power of two (cycle & (PATTERN - 1)).
 PATTERN = 1 << 16
 # A run with no transfer on any port for this many cycles has hung.
 IDLE_LIMIT = 100_000
+# Idle cycles after the last transfer before level outputs are read (a command rejected
+# last raises its flag within a few cycles).
+LEVEL_SETTLE = 4
 
 
 @dataclass(frozen=True)
@@ -60,13 +66,15 @@ class StreamPort:
 
 @dataclass
 class Outcome:
-    """What a harness saw: each output's payloads, every port's transfer cycles, the run's length."""
+    """What a harness saw: each output's payloads, every port's transfer cycles, the final
+    value of each level output, the run's length."""
 
     outputs: dict[str, np.ndarray]
     stamps: dict[str, np.ndarray]
     cycles: int
     seconds: float
     cpu_seconds: float
+    levels: dict[str, int]
 
 
 _PORT = re.compile(r"^\s*(input|output)\s+(?:wire\s+|reg\s+)?(?:signed\s+)?(?:\[(\d+):0\]\s*)?(\w+)\s*[;,]?\s*$",
@@ -97,24 +105,26 @@ def amaranth_streams(verilog: str, top: str) -> list[StreamPort]:
     return streams
 
 
-def _patterns(ports: list[StreamPort], seed: int, gap: float, stall: float,
-              lockstep: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """One seeded pattern per port; the ``lockstep`` inputs share one (offered together)."""
+def amaranth_levels(verilog: str, top: str) -> list[str]:
+    """The top's plain outputs (not part of a stream, at most 64 bits): flags such as ``error``."""
+    stream_suffixes = ("__payload", "__valid", "__ready")
+    return [name for name, (direction, width) in top_ports(verilog, top).items()
+            if direction == "out" and width <= 64 and not name.endswith(stream_suffixes)]
+
+
+def _patterns(ports: list[StreamPort], seed: int, gap: float, stall: float) -> dict[str, np.ndarray]:
+    """One seeded pattern per port."""
     rng = np.random.default_rng(seed)
-    masks: dict[str, np.ndarray] = {}
-    for p in ports:
-        shared = [masks[q] for q in lockstep if q in masks] if p.name in lockstep else []
-        masks[p.name] = shared[0] if shared else \
-            (rng.random(PATTERN) >= (gap if p.direction == "in" else stall)).astype(np.uint8)
-    return masks
+    return {p.name: (rng.random(PATTERN) >= (gap if p.direction == "in" else stall)).astype(np.uint8)
+            for p in ports}
 
 
 def write_stimulus(folder: Path, top: str, ports: list[StreamPort], inputs: dict[str, np.ndarray],
                    expected: dict[str, int], seed: int, gap: float, stall: float,
-                   lockstep: tuple[str, ...] = ()) -> None:
+                   levels: list[str] = ()) -> None:
     """Write the stimulus files (see the module docstring) for ``ports`` into ``folder``."""
     spec = []
-    for port, mask in zip(ports, _patterns(ports, seed, gap, stall, lockstep).values()):
+    for port, mask in zip(ports, _patterns(ports, seed, gap, stall).values()):
         if port.direction == "in":
             beats = np.ascontiguousarray(inputs[port.name], dtype=np.uint8)
             if beats.ndim != 2 or beats.shape[1] != port.nbytes:
@@ -126,8 +136,9 @@ def write_stimulus(folder: Path, top: str, ports: list[StreamPort], inputs: dict
         mask.tofile(folder / f"{port.name}.mask")
         spec.append({**asdict(port), "nbytes": port.nbytes, "beats": count})
     (folder / "spec.json").write_text(json.dumps({"top": top, "pattern": PATTERN, "idle_limit": IDLE_LIMIT,
-                                                  "ports": spec}, indent=1))
-    (folder / "run.txt").write_text(f"{PATTERN} {IDLE_LIMIT}\n" + "".join(f"{p['beats']}\n" for p in spec))
+                                                  "level_settle": LEVEL_SETTLE, "ports": spec,
+                                                  "levels": list(levels)}, indent=1))
+    (folder / "run.txt").write_text(f"{PATTERN} {IDLE_LIMIT} {LEVEL_SETTLE}\n" + "".join(f"{p['beats']}\n" for p in spec))
 
 
 def read_outcome(folder: Path, ports: list[StreamPort]) -> Outcome:
@@ -136,6 +147,9 @@ def read_outcome(folder: Path, ports: list[StreamPort]) -> Outcome:
     outputs = {p.name: np.fromfile(folder / f"{p.name}.out", dtype=np.uint8).reshape(-1, p.nbytes)
                for p in ports if p.direction == "out"}
     stamps = {p.name: np.fromfile(folder / f"{p.name}.stamps", dtype=np.int64) for p in ports}
+    levels_file = folder / "levels.txt"
+    levels = {name: int(value) for name, value in (line.split() for line in levels_file.read_text().splitlines())} \
+        if levels_file.exists() else {}
     return Outcome(outputs, stamps, int(result["cycles"]), float(result["seconds"]),
-                   float(result["cpu_seconds"]))
+                   float(result["cpu_seconds"]), levels)
 

@@ -53,7 +53,12 @@ template <std::size_t N> static void get_bits(const VlWide<N>& sig, uint8_t* dst
     std::memcpy(dst, w, n);
 }
 
-#include "ports.h"  // HWGEN_TOP, #include of its header, bind_ports(HWGEN_TOP*, std::vector<Port>&)
+struct Level {  // a plain output (a flag), read once after the run
+    std::string name;
+    std::function<unsigned long long()> value;
+};
+
+#include "ports.h"  // HWGEN_TOP, #include of its header, bind_ports(HWGEN_TOP*, std::vector<Port>&), bind_levels
 
 static std::string folder;
 
@@ -89,11 +94,13 @@ int main(int argc, char** argv) {
     HWGEN_TOP top{&ctx};
     std::vector<Port> ports;
     bind_ports(&top, ports);
+    std::vector<Level> levels;
+    bind_levels(&top, levels);
 
-    // run.txt: "pattern idle_limit" then one beat count per port, in bind_ports' order.
-    unsigned long long pattern, idle_limit;
+    // run.txt: "pattern idle_limit level_settle" then one beat count per port, in bind_ports' order.
+    unsigned long long pattern, idle_limit, level_settle;
     FILE* run = std::fopen((folder + "/run.txt").c_str(), "r");
-    if (!run || std::fscanf(run, "%llu %llu", &pattern, &idle_limit) != 2) fail("bad run.txt");
+    if (!run || std::fscanf(run, "%llu %llu %llu", &pattern, &idle_limit, &level_settle) != 3) fail("bad run.txt");
     size_t total = 0;
     Port* pace = nullptr;  // the input port with the most beats drives the progress line
     for (Port& p : ports) {
@@ -195,6 +202,12 @@ int main(int argc, char** argv) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double cpu_seconds = double(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     if (drawn && tty) std::fprintf(stderr, "\n");
+    for (Port& p : ports) p.set_flag(false);
+    top.eval();
+    for (unsigned long long i = 0; i < level_settle; ++i) tick();
+    std::string level_text;
+    for (Level& l : levels) level_text += l.name + " " + std::to_string(l.value()) + "\n";
+    write_file("levels.txt", level_text.data(), level_text.size());
     top.final();
 
     for (Port& p : ports) {

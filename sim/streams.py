@@ -27,13 +27,13 @@ HARNESSES = ("fast", "cocotb")
 def run_streams(verilog: str, top: str, ports: list[StreamPort], inputs: dict[str, np.ndarray],
                 expected: dict[str, int], simulator: str = "verilator", seed: int = 0, gap: float = 0.1,
                 stall: float = 0.1, harness: str | None = None, progress: bool = True,
-                lockstep: tuple[str, ...] = ()) -> Outcome:
+                levels: list[str] = ()) -> Outcome:
     """Stream ``inputs`` (``{port: (beats, bytes) uint8}``) through the design until every output
     port has delivered its ``expected`` beats; raises `ToolError` on a hang or a protocol error.
 
     ``harness`` is "fast" (Verilator only; the default there) or "cocotb" (the default on Icarus).
-    ``gap`` / ``stall``: probabilities of an idle input cycle and of a back-pressured output cycle;
-    the ``lockstep`` input ports share their gaps (offered together).
+    ``gap`` / ``stall``: probabilities of an idle input cycle and of a back-pressured output cycle.
+    ``levels``: plain outputs (flags) whose final values the `Outcome` reports.
     """
     harness = harness or ("fast" if simulator == "verilator" else "cocotb")
     if harness not in HARNESSES:
@@ -42,9 +42,9 @@ def run_streams(verilog: str, top: str, ports: list[StreamPort], inputs: dict[st
         raise ToolError(f"the fast harness runs on Verilator, not {simulator}")
     with tempfile.TemporaryDirectory(prefix="hwgen-sim-") as tmp:
         folder = Path(tmp)
-        write_stimulus(folder, top, ports, inputs, expected, seed, gap, stall, lockstep)
+        write_stimulus(folder, top, ports, inputs, expected, seed, gap, stall, levels)
         if harness == "fast":
-            run_fast(verilog, top, ports, folder, progress)
+            run_fast(verilog, top, ports, folder, progress, levels=levels)
         else:
             run_testbench(verilog, top, "sim.tb_streams", simulator, {"HWGEN_TB_DIR": str(folder)}, folder)
         return read_outcome(folder, ports)

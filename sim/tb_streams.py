@@ -4,7 +4,8 @@ It streams the stimulus folder named by ``HWGEN_TB_DIR`` (written by
 `sim.stimulus.write_stimulus`) cycle by cycle exactly as the fast C++ harness
 (`sim/stream_harness.cpp`) does, and writes the same result files. It checks the
 protocol only (every input consumed, every output delivered, no hang); the numbers
-are compared with the reference model by the caller.
+are compared with the reference model by the caller. Level outputs (flags such as
+``error``) are read a few idle cycles after the last transfer.
 """
 
 import json
@@ -95,4 +96,13 @@ async def stream_ports(dut):
             raw = b"".join(w.to_bytes(p.nbytes, "little") for w in p.words)
             (folder / f"{p.name}.out").write_bytes(raw)
         np.asarray(p.stamps, dtype=np.int64).tofile(folder / f"{p.name}.stamps")
+    for p in ports:
+        if p.input:
+            p.valid.value = 0
+        elif p.ready is not None:
+            p.ready.value = 0
+    for _ in range(spec["level_settle"]):
+        await RisingEdge(dut.clk)
+    await ReadOnly()
+    (folder / "levels.txt").write_text("".join(f"{name} {int(getattr(dut, name).value)}\n" for name in spec["levels"]))
     (folder / "result.txt").write_text(f"cycles {cycle}\nseconds {seconds:.6f}\ncpu_seconds {cpu_seconds:.6f}\n")

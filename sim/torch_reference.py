@@ -8,38 +8,47 @@ correctly rounded: float32 has ``24 >= 2*11 + 2`` bits, the innocuous
 double-rounding bound); float8 tensors have no CPU add kernel, so they add in
 float32 (exact for two fp8 values) and cast back (RNE; e4m3fn saturates).
 Widening is ``.to(dtype)``. A NaN's payload is torch's own; compare NaNs as NaNs.
+torch is imported on first use: the sweep runs without it (`make sweep` does not install it).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from hwgen.config import FloatLutConfig
 from hwgen.datapath import tree_levels
 from hwgen.formats import decode_keys, pack_keys
 from hwgen.lutgraph import build_lut_graph
 
-__all__ = ["TORCH_DTYPES", "torch_lut_gemv", "bits_to_tensor", "tensor_to_bits"]
-
-TORCH_DTYPES = {"fp8_e4m3": torch.float8_e4m3fn, "fp8_e5m2": torch.float8_e5m2,
-                "fp16": torch.float16, "bf16": torch.bfloat16}
+__all__ = ["torch_dtype", "torch_lut_gemv", "bits_to_tensor", "tensor_to_bits"]
 
 
-def bits_to_tensor(bits: np.ndarray, fmt: str) -> torch.Tensor:
+def torch_dtype(fmt: str):
+    """The torch dtype of a float format."""
+    import torch
+
+    return {"fp8_e4m3": torch.float8_e4m3fn, "fp8_e5m2": torch.float8_e5m2,
+            "fp16": torch.float16, "bf16": torch.bfloat16}[fmt]
+
+
+def bits_to_tensor(bits: np.ndarray, fmt: str) -> "torch.Tensor":  # noqa: F821
+    import torch
+
     if fmt.startswith("fp8"):
-        return torch.from_numpy(np.ascontiguousarray(bits, dtype=np.uint8)).view(TORCH_DTYPES[fmt])
-    return torch.from_numpy(np.ascontiguousarray(bits, dtype=np.uint16).view(np.int16)).view(TORCH_DTYPES[fmt])
+        return torch.from_numpy(np.ascontiguousarray(bits, dtype=np.uint8)).view(torch_dtype(fmt))
+    return torch.from_numpy(np.ascontiguousarray(bits, dtype=np.uint16).view(np.int16)).view(torch_dtype(fmt))
 
 
-def tensor_to_bits(t: torch.Tensor, fmt: str) -> np.ndarray:
+def tensor_to_bits(t: "torch.Tensor", fmt: str) -> np.ndarray:  # noqa: F821
+    import torch
+
     if fmt.startswith("fp8"):
         return t.contiguous().view(torch.uint8).numpy().astype(np.uint16)
     return t.contiguous().view(torch.int16).numpy().view(np.uint16).copy()
 
 
 def _add(fmt: str, sub: bool = False):
-    dtype = TORCH_DTYPES[fmt]
+    dtype = torch_dtype(fmt)
     if fmt.startswith("fp8"):
         if sub:
             return lambda a, b: (a.float() - b.float()).to(dtype)
@@ -49,6 +58,8 @@ def _add(fmt: str, sub: bool = False):
 
 def torch_lut_gemv(config: FloatLutConfig, weights: np.ndarray, act_bits: np.ndarray) -> np.ndarray:
     """``(B, M)`` result bit patterns, computed with torch in the hardware's order."""
+    import torch
+
     fmt, acc_fmt = config.activation, config.accumulation
     t = config.tiling
     L, K, mu = config.luts, config.fetchers, config.group_size
@@ -74,14 +85,14 @@ def torch_lut_gemv(config: FloatLutConfig, weights: np.ndarray, act_bits: np.nda
     if fmt.startswith("fp8"):  # gather/neg have no float8 kernels: move the bytes, flip the sign bit
         raw = torch.gather(src.view(torch.uint8).long(), -1, idx)
         raw = torch.where(torch.from_numpy(negate.astype(bool)), raw ^ 0x80, raw)
-        fetched = raw.to(torch.uint8).view(TORCH_DTYPES[fmt])
+        fetched = raw.to(torch.uint8).view(torch_dtype(fmt))
     else:
         fetched = torch.gather(src, -1, idx)
         fetched = torch.where(torch.from_numpy(negate.astype(bool)), -fetched, fetched)
     items = [fetched[..., l, :] for l in range(L)]
     for level in tree_levels(L):
         items = [items[g[0]] if len(g) == 1 else add(items[g[0]], items[g[1]]) for g in level]
-    column = items[0].to(TORCH_DTYPES[acc_fmt])  # (B, C, Rb, K), exact widening
+    column = items[0].to(torch_dtype(acc_fmt))  # (B, C, Rb, K), exact widening
     acc_add = _add(acc_fmt)
     total = column[:, :, 0, :]
     for r in range(1, t.row_blocks):

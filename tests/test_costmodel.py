@@ -41,6 +41,22 @@ def test_batch_features_match_shape():
         assert st_["cycles"][i] == ref["cycles"] == LutCoreShape(c).cycles_per_gemv
 
 
+def test_counts_follow_the_rtl_structure():
+    c = config(mu=4, L=8, K=16, p=0)
+    s, f = LutCoreShape(c), structure(c)["features"]
+    assert f["build_adders"] == 8 * s.graph.adders == 8 * (40 - 4)
+    # activation buffer: ceil(512 / 32) = 16 words of 32 * 8 = 256 bits; read mux, stream/buffer select
+    assert f["mux_data_bits"] == 8 * 16 * s.table_bits + 16 * 256 + 2 * 256
+    assert f["mux_select_terms"] == 8 * 16 * 41 + 16  # (E + 1) per fetch mux, one per buffer word
+    assert f["neg_bits"] == 8 * 16 * s.fetch_width
+    assert f["tree_adders"] == 16 * 7
+    # accumulators and results, valid/last; command n, m (10 + 9 bits), busy, error, row index and
+    # read address (4 + 4), row base (bit_length(512 + 31) = 10), column base (bit_length(256 + 15) = 9), buffer
+    frame_regs = 19 + 2 + 8 + 10 + 9 + 16 * 256
+    assert f["reg_bits"] == 2 * 16 * c.accumulator_width + 2 + frame_regs
+    assert f["counter_bits"] == 4 + 3 * (10 + 9)  # counters, their end tests and the command's range checks
+
+
 @pytest.mark.parametrize("tech", ["osu018", "n7"])
 def test_single_agrees_with_batch(tech):
     configs = some_configs()
@@ -58,7 +74,7 @@ def test_estimate_contract_and_clock():
     for key in ("area_um2", "power_mw", "energy_pj_per_gemv", "energy_pj_per_op", "fmax_mhz",
                 "cycles_per_gemv", "throughput_gops", "gemv_per_s"):
         assert key in e and e[key] > 0
-    assert set(e["breakdown"]["area_um2"]) == {"build", "fetch", "tree", "registers", "control"}
+    assert set(e["breakdown"]["area_um2"]) == {"build", "fetch", "tree", "registers", "control", "buffer"}
     assert e["clock_mhz"] == pytest.approx(e["fmax_mhz"])
     slow = estimate(c, clock_mhz=e["fmax_mhz"] / 2)
     assert slow["throughput_gops"] == pytest.approx(e["throughput_gops"] / 2)

@@ -11,6 +11,7 @@ import pytest
 from dse.evaluate import METRICS, evaluate
 from dse.space import load_space, parse_space
 from dse.sweep import run_sweep
+from hwgen import api
 from hwgen.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,6 +166,12 @@ def test_rtl_of_every_family(tmp_path):
             assert manifest["config"]["weights"] == {"int4": "fp16", "int2": "int8", "ternary": "ternary"}[weights]
         else:
             assert manifest["config"]["weights"] == weights
+        row = res.pareto.iloc[0]
+        est = api.estimate(folder / "design.yaml", tech="n5")  # the sweep priced this core
+        assert est["cycles_per_token"] == row["core_cycles_per_token"]
+        if act != "int8":  # no hardwired layers: the row is the core alone
+            assert est["area_um2"] == pytest.approx(row["area_mm2"] * 1e6, rel=1e-9)
+            assert est["fmax_mhz"] == pytest.approx(row["fmax_mhz"], rel=1e-9)
 
 
 def test_exhaustive_refuses_large_family_spaces(tmp_path):

@@ -10,12 +10,10 @@ from conftest import lut_design
 
 from hwgen import api, families
 from hwgen.build_cache import cached_build
-from hwgen.datapath import LutCoreShape
 from hwgen.errors import ToolError
-from hwgen.formats import pack_activations, pack_keys
 from hwgen.rtl.lut_core import LutCore
 from sim.lanes import bytes_to_lanes, lanes_to_bytes
-from sim.lut_sim import simulate_lut
+from sim.lut_sim import lut_job, lut_widths, simulate_lut
 from sim.reference import lut_gemv
 from sim.stimulus import amaranth_streams, top_ports
 from sim.stream import stream_beats
@@ -32,10 +30,10 @@ def small_case(seed=0, batch=2):
     return config, api.verilog(config), w, a
 
 
-def core_beats(config, w, a):
-    t = config.tiling
-    return stream_beats(pack_activations(a, t).reshape(len(a) * t.tiles, -1), config.act.width,
-                        pack_keys(w, t), LutCoreShape(config).key_width)
+def core_beats(config, verilog, w, a):
+    """Every input port's payload bytes for ``a @ w`` (one command, the activations once, the keys)."""
+    cmd_width = next(p.width for p in amaranth_streams(verilog, config.top) if p.name == "cmd")
+    return stream_beats(lut_widths(config), [lut_job(config, w, a).beats], cmd_width)
 
 
 def test_ports_parsed_from_verilog_are_the_signature():
@@ -44,7 +42,7 @@ def test_ports_parsed_from_verilog_are_the_signature():
     signature = {p["name"]: ("in" if p["direction"] == "input" else "out", p["width"]) for p in details["ports"]}
     assert top_ports(verilog, config.top) == signature
     streams = {s.name: s for s in amaranth_streams(verilog, config.top)}
-    assert sorted(streams) == ["act", "keys", "result"]
+    assert sorted(streams) == ["act", "cmd", "keys", "result"]
     assert streams["result"].direction == "out" and streams["result"].ready == "result__ready"
 
 
@@ -52,12 +50,12 @@ def test_fast_and_cocotb_harnesses_agree_cycle_for_cycle():
     """Same stimulus, same seed: identical result payloads, transfer cycles and run length."""
     config, verilog, w, a = small_case()
     ports = amaranth_streams(verilog, config.top)
-    beats = core_beats(config, w, a)
+    beats = core_beats(config, verilog, w, a)
     results = {"result": len(a) * config.tiling.col_blocks}
     fast = run_streams(verilog, config.top, ports, beats, results, seed=3, gap=0.3, stall=0.3, harness="fast")
     slow = run_streams(verilog, config.top, ports, beats, results, seed=3, gap=0.3, stall=0.3, harness="cocotb")
     assert fast.cycles == slow.cycles
-    for name in ("act", "keys", "result"):
+    for name in ("cmd", "act", "keys", "result"):
         assert np.array_equal(fast.stamps[name], slow.stamps[name]), name
     assert np.array_equal(fast.outputs["result"], slow.outputs["result"])
     # and what they delivered is the reference model's GEMV
@@ -65,7 +63,7 @@ def test_fast_and_cocotb_harnesses_agree_cycle_for_cycle():
     got = bytes_to_lanes(fast.outputs["result"], K, width).reshape(len(a), -1)[:, :24]
     assert np.array_equal(got, lut_gemv(config, w, a))
     # back-pressure really happened: the run took longer than one beat per cycle
-    assert fast.cycles > len(beats["act"]) + 5
+    assert fast.cycles > len(beats["keys"]) + 5
 
 
 def test_hang_is_reported():
@@ -73,7 +71,7 @@ def test_hang_is_reported():
     config, verilog, w, a = small_case(batch=1)
     ports = amaranth_streams(verilog, config.top)
     with pytest.raises(ToolError, match="hang: no transfer"):
-        run_streams(verilog, config.top, ports, core_beats(config, w, a),
+        run_streams(verilog, config.top, ports, core_beats(config, verilog, w, a),
                     {"result": config.tiling.col_blocks + 1}, harness="fast")
 
 

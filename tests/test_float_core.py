@@ -219,7 +219,7 @@ def test_cli_rejects_unrepresentable(tmp_path):
 @pytest_slow
 def test_mismatch_is_detected(monkeypatch):
     """A wrong reference must fail the check: the comparison is live."""
-    import sim.float_reference as ref
+    import sim.core_sim as ref
 
     monkeypatch.setattr(ref, "float_lut_gemv_bits", lambda config, w, bits: np.zeros((1, 5), np.uint16))
     design = float_design(activation="fp16", pipeline=3, adder_pipeline=1)

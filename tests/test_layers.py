@@ -33,7 +33,8 @@ LAYER_NAMES = (
 )
 
 _FORMATS = (
-    "hwgen", "hwgen.bits", "hwgen.errors", "hwgen.preflight", "hwgen.yamlio", "hwgen.size_guard", "hwgen.formats", "hwgen.fields", "hwgen.config", "hwgen.lutgraph", "hwgen.datapath",
+    "hwgen", "hwgen.bits", "hwgen.errors", "hwgen.preflight", "hwgen.yamlio", "hwgen.size_guard", "hwgen.schedule",
+    "hwgen.program", "hwgen.formats", "hwgen.fields", "hwgen.config", "hwgen.lutgraph", "hwgen.datapath",
     "hwgen.checkpoint",
     "hwgen.floatpath", "hwgen.hardwired", "hwgen.hardwired.config", "hwgen.hardwired.graph", "hwgen.hardwired.cse",
     "hwgen.hardwired.hn", "hwgen.weights.mxfp4",
@@ -52,7 +53,7 @@ _RTL_REFERENCE_MODEL = (
     "sim", "sim.reference", "sim.fpref", "sim.float_reference", "sim.format_ref", "sim.hardwired_ref",
     "sim.torch_reference",
     # the analytical cost model: features, technology tables, one pricing rule, counts
-    "costmodel", "costmodel.features", "costmodel.memory", "costmodel.tech", "costmodel.pricing", "costmodel.adder_fusion",
+    "costmodel", "costmodel.features", "costmodel.memory", "costmodel.frame", "costmodel.tech", "costmodel.pricing", "costmodel.adder_fusion",
     "costmodel.opt_share_table", "costmodel.model", "costmodel.formats_model", "costmodel.float_model",
     "costmodel.mac_model", "costmodel.hardwired",
 )
@@ -63,7 +64,7 @@ _FLOW_RUNNERS = (
     # simulation runners and cocotb benches (`sim.mac_reference` holds the MAC's runner too)
     "sim.runner", "sim.stream", "sim.lanes", "sim.lut_sim", "sim.format_sim", "sim.core_sim", "sim.hardwired_sim",
     "sim.mac_reference", "sim.tb_fpadd", "sim.tb_lut_build", "sim.tb_streams", "sim.stimulus", "sim.fastsim",
-    "sim.streams", "hwgen.build_cache",
+    "sim.streams", "sim.program", "hwgen.build_cache",
 )
 _DSE = (
     "dse", "dse.presets", "dse.workload", "dse.space", "dse.pareto", "dse.progress", "dse.families",

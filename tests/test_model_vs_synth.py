@@ -2,13 +2,16 @@
 
 The subset is every validation design whose synthesis took under 15 s (the rule keeps
 the suite fast; it was applied to reports/validation/validation.csv, not chosen by error).
-Each is synthesized (Yosys + osu018 + OpenSTA, activity from a simulation VCD; cached by
-the flow) and must reproduce the committed report's area exactly (the flow is
-deterministic, so a drifting flow or generator shows here). The model must then hold, on
-every design, the per-design bounds (area 12%, fmax 15%, power 1.5x today's worst), and its
-mean errors must stay in a band around today's (half to 1.5 times), so that a model twice
-as wrong fails, and so does one suddenly much better than its last validation (refit: update
-`TODAY`). A deliberately broken coefficient must fail the same check.
+Each is synthesized as today's programmable core (command, counters, activation buffer;
+Yosys + osu018 + OpenSTA, activity from a simulation VCD; cached by the flow) and must
+reproduce the committed report's area exactly (reports/validation/programmable/subset/:
+the flow is deterministic, so a drifting flow or generator shows here). The model must then
+hold, on every design, the per-design bounds (area 12%, fmax 15%, power 1.5x today's worst),
+and its mean errors must stay in a band around today's (half to 1.5 times), so that a model
+twice as wrong fails, and so does one suddenly much better than its last validation (refit:
+update `TODAY`). A deliberately broken coefficient must fail the same check. Power misses the
+issue's 15% MAPE target on programmable cores (the buffer's held registers are priced as
+switching ones, BENCHMARKS.md); the band keeps it from drifting unseen.
 """
 
 import shutil
@@ -21,7 +24,7 @@ from costmodel.validate import TARGETS, VALIDATION_CORES, compare, rows_from_csv
 
 pytestmark = pytest.mark.slow
 
-REPORT = Path(__file__).resolve().parents[1] / "reports" / "validation" / "validation.csv"
+REPORT = Path(__file__).resolve().parents[1] / "reports" / "validation" / "programmable" / "subset" / "validation.csv"
 SUBSET = [
     dict(mu=2, L=2, K=2, act="int8", p=0, n=64, m=16),
     dict(mu=1, L=1, K=16, act="int8", p=2, n=8, m=64),

@@ -16,7 +16,7 @@ from ..formats import key_index_bits
 from ..fpadd import FpAdder
 from ..fpconv import FpWiden
 from .float_blocks import FloatFetch, FloatLutBuild, FloatReductionTree
-from .stream_frame import accumulate, delay, emit_result, stream_frame
+from .stream_frame import accumulate, delay, emit_result, frame_ports, stream_frame
 
 __all__ = ["FloatLutCore", "float_result_layout", "float_accumulate"]
 
@@ -50,7 +50,7 @@ class FloatLutCore(wiring.Component):
         self.shape = FloatLutShape(config)
         c, s = config, self.shape
         super().__init__({
-            "act": In(stream.Signature(data.ArrayLayout(unsigned(c.act.width), c.luts * c.group_size))),
+            **frame_ports(c.workload, data.ArrayLayout(unsigned(c.act.width), c.luts * c.group_size)),
             "keys": In(stream.Signature(data.ArrayLayout(unsigned(s.key_width), c.luts * c.fetchers))),
             "result": Out(stream.Signature(float_result_layout(c.fetchers, c.acc_format.width))),
         })
@@ -61,10 +61,9 @@ class FloatLutCore(wiring.Component):
         L, K, mu, a = c.luts, c.fetchers, c.group_size, c.adder_pipeline
         fmt = c.act
 
-        advance, control = stream_frame(m, self, c.tiling)
+        advance, control, acts = stream_frame(m, self, c.workload, L * mu, K)
 
         # LUT build (adder_pipeline * depth cycles), then cut 0.
-        acts = self.act.payload
         tables = []
         for l in range(L):
             build = FloatLutBuild(s.graph, fmt, a)

@@ -27,7 +27,7 @@ from .lut_build import LutBuild
 from .lut_core import result_layout
 from .reduction import ReductionTree
 from .select_fetch import SelectFetch
-from .stream_frame import accumulate, delay, emit_result, stream_frame
+from .stream_frame import accumulate, delay, emit_result, frame_ports, stream_frame
 
 
 def make_fetch(shape: FormatShape) -> wiring.Component:
@@ -50,7 +50,7 @@ class FormatCore(wiring.Component):
         self.shape = s = FormatShape(config)
         c = config
         super().__init__({
-            "act": In(stream.Signature(data.ArrayLayout(signed(c.act.width), c.luts * s.inputs))),
+            **frame_ports(c.workload, data.ArrayLayout(signed(c.act.width), c.luts * s.inputs)),
             "keys": In(stream.Signature(data.ArrayLayout(unsigned(s.key_width), c.luts * c.fetchers))),
             "result": Out(stream.Signature(result_layout(s.result_lanes, c.accumulator_width))),
         })
@@ -60,11 +60,10 @@ class FormatCore(wiring.Component):
         c, s = self.config, self.shape
         L, K, P, n_in = c.luts, c.fetchers, s.lanes, s.inputs
 
-        advance, control = stream_frame(m, self, c.tiling)
-
+        advance, control, acts = stream_frame(m, self, c.workload, L * c.group_size, K)
+        acts = acts.as_value()
 
         # LUT build.
-        acts = self.act.payload.as_value()
         w = c.act.width
         tables = []
         for l in range(L):

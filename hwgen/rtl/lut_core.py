@@ -1,11 +1,12 @@
 """The LUT-based ternary GEMV core: build, fetch, reduce, accumulate.
 
-Streaming interface (all `amaranth.lib.stream`, valid/ready):
+Streaming interface (all `amaranth.lib.stream`, valid/ready; `hwgen.rtl.stream_frame`):
 
-* ``act``: one beat per tile, ``L*mu`` signed activations (lane ``l*mu + j``).
-* ``keys``: one beat per tile, ``L*K`` ternary keys (lane ``l*K + k``).
-  ``act`` and ``keys`` are consumed together, in the tile order of
-  `hwgen.formats` (column block outer, row block inner).
+* ``cmd``: one beat per GEMV, its ``n`` and ``m``; ``error`` flags a rejected command.
+* ``act``: one beat per row block, once per GEMV: ``L*mu`` signed activations (lane
+  ``l*mu + j``), kept in the activation buffer.
+* ``keys``: one beat per tile, ``L*K`` ternary keys (lane ``l*K + k``), in the tile
+  order of `hwgen.formats` (column block outer, row block inner).
 * ``result``: one beat per column block: ``K`` accumulated sums and ``last``,
   set on the final column block of a GEMV.
 
@@ -22,7 +23,7 @@ from ..formats import key_index_bits
 from .lut_build import LutBuild
 from .reduction import ReductionTree
 from .signed_select import SignedSelect
-from .stream_frame import accumulate, delay, emit_result, stream_frame
+from .stream_frame import accumulate, delay, emit_result, frame_ports, stream_frame
 
 
 def result_layout(fetchers: int, acc_width: int) -> data.StructLayout:
@@ -37,7 +38,7 @@ class LutCore(wiring.Component):
         self.shape = LutCoreShape(config)
         c, s = config, self.shape
         super().__init__({
-            "act": In(stream.Signature(data.ArrayLayout(signed(c.act.width), c.luts * c.group_size))),
+            **frame_ports(c.workload, data.ArrayLayout(signed(c.act.width), c.luts * c.group_size)),
             "keys": In(stream.Signature(data.ArrayLayout(unsigned(s.key_width), c.luts * c.fetchers))),
             "result": Out(stream.Signature(result_layout(c.fetchers, c.accumulator_width))),
         })
@@ -47,11 +48,10 @@ class LutCore(wiring.Component):
         c, s = self.config, self.shape
         L, K, mu = c.luts, c.fetchers, c.group_size
 
-        advance, control = stream_frame(m, self, c.tiling)
-
+        advance, control, acts = stream_frame(m, self, c.workload, L * mu, K)
+        acts = acts.as_value()
 
         # LUT build, one unit per LUT.
-        acts = self.act.payload.as_value()
         tables = []
         for l in range(L):
             build = LutBuild(s.graph, s.node_widths, c.act.width, s.entry_width)

@@ -28,7 +28,7 @@ from .float_blocks import FloatReductionTree
 from .float_core import float_accumulate, float_result_layout
 from .lut_core import result_layout
 from .reduction import ReductionTree
-from .stream_frame import accumulate, delay, emit_result, stream_frame
+from .stream_frame import accumulate, delay, emit_result, frame_ports, stream_frame
 
 __all__ = ["MacCore"]
 
@@ -45,7 +45,7 @@ class MacCore(wiring.Component):
         out = (float_result_layout(c.columns, c.acc_format.width) if c.is_float
                else result_layout(c.columns, c.accumulator_width))
         super().__init__({
-            "act": In(stream.Signature(data.ArrayLayout(act_shape, c.rows))),
+            **frame_ports(c.workload, data.ArrayLayout(act_shape, c.rows)),
             "keys": In(stream.Signature(data.ArrayLayout(w_shape, c.rows * c.columns))),
             "result": Out(stream.Signature(out)),
         })
@@ -70,7 +70,7 @@ class MacCore(wiring.Component):
         c, s = self.config, self.shape
         R, K = c.rows, c.columns
 
-        advance, control = stream_frame(m, self, c.tiling)
+        advance, control, acts = stream_frame(m, self, c.workload, R, K)
 
         # Products, then cut 0.
         pshape = unsigned(s.product_width) if c.is_float else signed(s.product_width)
@@ -78,7 +78,7 @@ class MacCore(wiring.Component):
         for r in range(R):
             for k in range(K):
                 value = Signal(pshape, name=f"p{r}_{k}")
-                m.d.comb += value.eq(self._product(m, self.act.payload[r], self.keys.payload[r * K + k],
+                m.d.comb += value.eq(self._product(m, acts[r], self.keys.payload[r * K + k],
                                                    f"mul{r}_{k}"))
                 products[k][r] = delay(m, value, int(s.cut(0)), advance, f"prod{r}_{k}")
         control = delay(m, control, int(s.cut(0)), advance, "ctrl_prod")
