@@ -152,6 +152,10 @@ def _torch_int_matmul(config, weights, acts):
     return (a @ torch.from_numpy(np.asarray(weights).astype(np.int64))).numpy()
 
 
+def _torch_format(config, weights, acts):
+    return torch_gemv(weights, acts)
+
+
 def _torch_float_lut(config, weights, acts):
     w, bits = check_float_operands(config, weights, acts)
     theirs = torch_lut_gemv(config, w, bits)  # torch's NaN payloads: compare as the canonical NaN
@@ -266,7 +270,7 @@ def _key_bits(config) -> float:
 
 _PROGRAM_PARTS = {
     "lut": (lut_job, lut_widths, _torch_int_matmul, _as_given),
-    "lut-format": (format_job, format_widths, torch_gemv, _as_given),
+    "lut-format": (format_job, format_widths, _torch_format, _as_given),
     "lut-float": (float_lut_job, float_lut_widths, _torch_float_lut, _float_values),
     "mac": (mac_job, mac_widths, _torch_mac, _float_values),
 }

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from dse.space import load_space
-from dse.sweep import _design_dict, run_sweep
+from dse.sweep import design_of_row, run_sweep
 from hwgen import api
 from hwgen.config import parse_design
 from hwgen.schedule import gemv_cycles
@@ -58,7 +58,7 @@ def test_default_space_rows_are_their_designs(tmp_path):
     space = load_space(None)
     assert len(res.pareto) >= 3
     for _, row in res.pareto.iterrows():
-        design = _design_dict(space, row)
+        design = design_of_row(space, row)
         assert design["workload"]["max_n"] == 6912 and design["workload"]["max_m"] == 6912
         assert_row_is_estimate(design, row)
     assert np.all(res.pareto["core_cycles_per_token"] > 0)
