@@ -29,8 +29,6 @@ from hwgen.schedule import row_blocks
 __all__ = ["frame_counts", "buffer_shape", "buffer_cost", "buffer_read_delay", "buffer_report", "sram_area_um2",
            "sram_figures"]
 
-#: Comparators per counter: its end test and the command's range check, each an adder of its width.
-_COMPARATORS = 2
 
 
 def _bitlen(x):
@@ -54,7 +52,10 @@ def frame_counts(max_n, max_m, rows_per_tile, fetchers, act_beat_bits) -> dict:
     n_bits = _bitlen(np.asarray(max_n) + np.asarray(rows_per_tile) - 1)
     m_bits = _bitlen(np.asarray(max_m) + np.asarray(fetchers) - 1)
     cmd = _bitlen(max_n) + _bitlen(max_m)
-    counters = index + (1 + _COMPARATORS) * (n_bits + m_bits)
+    # the row index incrementer; per base counter (row, column) its increment and its end test
+    # (``base + step >= size``), each one bit wider than the counter (Amaranth widens a sum),
+    # and the command's range check at the counter's width
+    counters = index + 2 * (n_bits + 1 + m_bits + 1) + (n_bits + m_bits)
     return {
         "counter_bits": counters,
         "reg_bits": cmd + 2 + 2 * index + n_bits + m_bits + bits,

@@ -202,9 +202,10 @@ int main(int argc, char** argv) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double cpu_seconds = double(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     if (drawn && tty) std::fprintf(stderr, "\n");
+    tick();  // the last cycle's transfers take effect, then every port goes idle
     for (Port& p : ports) p.set_flag(false);
     top.eval();
-    for (unsigned long long i = 0; i < level_settle; ++i) tick();
+    for (unsigned long long i = 1; i < level_settle; ++i) tick();
     std::string level_text;
     for (Level& l : levels) level_text += l.name + " " + std::to_string(l.value()) + "\n";
     write_file("levels.txt", level_text.data(), level_text.size());

@@ -54,7 +54,8 @@ def test_counts_follow_the_rtl_structure():
     # read address (4 + 4), row base (bit_length(512 + 31) = 10), column base (bit_length(256 + 15) = 9), buffer
     frame_regs = 19 + 2 + 8 + 10 + 9 + 16 * 256
     assert f["reg_bits"] == 2 * 16 * c.accumulator_width + 2 + frame_regs
-    assert f["counter_bits"] == 4 + 3 * (10 + 9)  # counters, their end tests and the command's range checks
+    # row index incrementer; per base counter its increment and end test (one bit wider), and the range check
+    assert f["counter_bits"] == 4 + 2 * (11 + 10) + (10 + 9)
 
 
 @pytest.mark.parametrize("tech", ["osu018", "n7"])
