@@ -322,6 +322,7 @@ def _synth_design(task: tuple) -> dict[str, Any]:
             "model_area_um2": model["area_um2"], "synth_area_um2": result.area_um2,
             "area_err_pct": 100.0 * (model["area_um2"] / result.area_um2 - 1.0),
             "model_fmax_mhz": model["fmax_mhz"], "synth_fmax_mhz": result.fmax_mhz,
+            "fmax_err_pct": 100.0 * (model["fmax_mhz"] / result.fmax_mhz - 1.0) if result.fmax_mhz else None,
             "model_power_mw": model["power_mw"], "synth_power_mw": result.power_mw,
             "power_err_pct": 100.0 * (model["power_mw"] / result.power_mw - 1.0)}
 
