@@ -68,4 +68,4 @@ def test_synth_top_of_a_scaled_technology_is_like_for_like_and_says_so(tmp_path)
     assert (rows["area_err_pct"].abs() < 50).all(), rows  # a 5 nm model area beside 0.18 um is -99.9%
     for q, model, synth in (("area", "model_area_um2", "synth_area_um2"), ("fmax", "model_fmax_mhz", "synth_fmax_mhz"),
                             ("power", "model_power_mw", "synth_power_mw")):
-        assert (rows[f"{q}_err_pct"] - 100 * (rows[model] / rows[synth] - 1)).abs().max() < 1e-6, q
+        assert (rows[f"{q}_err_pct"] - 100 * (rows[model] / rows[synth] - 1)).abs().max() < 1e-4, q  # 8 digits in the CSV
