@@ -8,7 +8,7 @@ from hwgen.floatpath import FloatLutShape
 from hwgen.formats import pack_activations, pack_keys
 
 from .float_reference import check_float_operands, float_lut_gemv_bits
-from .stream import GemvJob, PortWidths, gemv_beats, run_stream
+from .stream import GemvJob, PortWidths, column_decode, gemv_beats, job_shape, run_stream
 
 __all__ = ["float_lut_job", "float_lut_widths", "simulate_float_lut"]
 
@@ -20,14 +20,12 @@ def float_lut_widths(config) -> PortWidths:
 
 def float_lut_job(config, weights: np.ndarray, acts: np.ndarray, name: str = "gemv") -> GemvJob:
     """Beats and reference bit patterns of ``acts @ weights`` (any shape within the maxima)."""
-    weights = np.asarray(weights)
-    shaped = config.at(*weights.shape) if weights.ndim == 2 else config
+    shaped, weights = job_shape(config, weights)
     weights, bits = check_float_operands(shaped, weights, acts)
     t = shaped.tiling
     batch = bits.shape[0]
     beats = gemv_beats(config, t.n, t.m, pack_activations(bits, t), pack_keys(weights, t), t.fetchers)
-    decode = lambda sums: sums.reshape(batch, t.padded_m)[:, : t.m]  # noqa: E731
-    return GemvJob(name, beats, float_lut_gemv_bits(shaped, weights, bits), decode,
+    return GemvJob(name, beats, float_lut_gemv_bits(shaped, weights, bits), column_decode(batch, t),
                    finish=lambda got: got.astype(np.uint16), show=hex)
 
 

@@ -14,7 +14,7 @@ from hwgen.weights import pack_format_keys
 from hwgen.weights.shape import FormatShape
 
 from .format_ref import check_format_operands, combine, format_gemv_codes, lane_tiling
-from .stream import GemvJob, PortWidths, gemv_beats, run_stream
+from .stream import GemvJob, PortWidths, column_decode, gemv_beats, job_shape, run_stream
 
 __all__ = ["format_job", "format_widths", "simulate_format"]
 
@@ -27,8 +27,7 @@ def format_widths(config: LutConfig) -> PortWidths:
 
 def format_job(config: LutConfig, weights: np.ndarray, acts: np.ndarray, name: str = "gemv") -> GemvJob:
     """The beats and reference result of ``acts @ weights`` (any shape within the core's maxima)."""
-    weights = np.asarray(weights)
-    shaped = config.at(*weights.shape) if weights.ndim == 2 else config
+    shaped, weights = job_shape(config, weights)
     codes, lanes = check_format_operands(shaped, weights, acts)
     expected = format_gemv_codes(shaped, codes, lanes)  # (B, M, P)
     s = FormatShape(shaped)
@@ -36,8 +35,7 @@ def format_job(config: LutConfig, weights: np.ndarray, acts: np.ndarray, name: s
     batch = lanes.shape[0]
     beats = gemv_beats(config, t.n, t.m, pack_activations(lanes, lane_tiling(shaped)),
                        pack_format_keys(s.spec, codes, t), t.fetchers)
-    decode = lambda sums: sums.reshape(batch, t.padded_m, s.lanes)[:, : t.m]  # noqa: E731
-    return GemvJob(name, beats, expected, decode, finish=lambda got: combine(shaped, got))
+    return GemvJob(name, beats, expected, column_decode(batch, t, s.lanes), finish=lambda got: combine(shaped, got))
 
 
 def simulate_format(config: LutConfig, verilog: str, weights: np.ndarray, acts: np.ndarray,

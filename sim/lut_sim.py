@@ -9,7 +9,7 @@ from hwgen.datapath import LutCoreShape
 from hwgen.formats import pack_activations, pack_keys
 
 from .reference import check_operands, lut_gemv
-from .stream import GemvJob, PortWidths, gemv_beats, run_stream
+from .stream import GemvJob, PortWidths, column_decode, gemv_beats, job_shape, run_stream
 
 __all__ = ["lut_job", "lut_widths", "simulate_lut"]
 
@@ -21,14 +21,12 @@ def lut_widths(config: LutConfig) -> PortWidths:
 
 def lut_job(config: LutConfig, weights: np.ndarray, acts: np.ndarray, name: str = "gemv") -> GemvJob:
     """The beats and reference result of ``acts @ weights`` on the core (any shape within its maxima)."""
-    weights = np.asarray(weights)
-    shaped = config.at(*weights.shape) if weights.ndim == 2 else config
+    shaped, weights = job_shape(config, weights)
     weights, acts = check_operands(shaped, weights, acts)
     t = shaped.tiling
     batch = acts.shape[0]
     beats = gemv_beats(config, t.n, t.m, pack_activations(acts, t), pack_keys(weights, t), t.fetchers)
-    decode = lambda sums: sums.reshape(batch, t.padded_m)[:, : t.m]  # noqa: E731
-    return GemvJob(name, beats, lut_gemv(shaped, weights, acts), decode)
+    return GemvJob(name, beats, lut_gemv(shaped, weights, acts), column_decode(batch, t))
 
 
 def simulate_lut(config: LutConfig, verilog: str, weights: np.ndarray, acts: np.ndarray,

@@ -19,7 +19,7 @@ from hwgen.formats import check_int_activations, check_ternary, pack_activations
 from .float_reference import check_float_activations, fp_mul, fp_neg, fp_widen, ordered_accumulate, ordered_tree
 from .fpref import fp_add, to_bits
 from .reference import check_shapes
-from .stream import GemvJob, PortWidths, gemv_beats, run_stream
+from .stream import GemvJob, PortWidths, column_decode, gemv_beats, job_shape, run_stream
 
 __all__ = ["check_mac_operands", "mac_gemv", "mac_gemv_checked", "mac_job", "mac_widths", "simulate_mac"]
 
@@ -94,16 +94,14 @@ def mac_widths(config: MacConfig) -> PortWidths:
 
 def mac_job(config: MacConfig, weights: np.ndarray, acts: np.ndarray, name: str = "gemv") -> GemvJob:
     """Beats and reference result of ``acts @ weights`` on the MAC core (any shape within its maxima)."""
-    weights = np.asarray(weights)
-    shaped = config.at(*weights.shape) if weights.ndim == 2 else config
+    shaped, weights = job_shape(config, weights)
     w, a = check_mac_operands(shaped, weights, acts)
     t = shaped.tiling
     batch = a.shape[0]
     codes = ternary_weight_code(w) if config.weights == "ternary" else w
     beats = gemv_beats(config, t.n, t.m, pack_activations(a, t), pack_mac_weights(codes, t), t.fetchers)
-    decode = lambda sums: sums.reshape(batch, t.padded_m)[:, : t.m]  # noqa: E731
     finish = (lambda got: got.astype(np.uint16)) if config.is_float else (lambda got: got.astype(np.int64))
-    return GemvJob(name, beats, mac_gemv_checked(shaped, w, a), decode, finish=finish,
+    return GemvJob(name, beats, mac_gemv_checked(shaped, w, a), column_decode(batch, t), finish=finish,
                    show=hex if config.is_float else str)
 
 

@@ -27,8 +27,8 @@ from .lanes import bit, bytes_to_lanes, lanes_to_bytes
 from .stimulus import amaranth_levels, amaranth_streams
 from .streams import run_streams
 
-__all__ = ["GemvBeats", "GemvJob", "PortWidths", "gemv_beats", "stream_beats", "run_beats", "run_jobs",
-           "run_stream", "compare", "compare_last"]
+__all__ = ["GemvBeats", "GemvJob", "PortWidths", "gemv_beats", "job_shape", "column_decode", "stream_beats",
+           "run_beats", "run_jobs", "run_stream", "compare", "compare_last"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,18 @@ def gemv_beats(config, n: int, m: int, act_lanes: np.ndarray, key_lanes: np.ndar
     word = command_word(config.workload.max_n, config.workload.max_m, n, m)
     return GemvBeats(cmd=[word] * batch, act=act_lanes.reshape(-1, act_lanes.shape[-1]),
                      keys=np.tile(key_lanes, (batch, 1)), results=batch * count_col_blocks(m, fetchers))
+
+
+def job_shape(config, weights) -> tuple:
+    """``(config at the GEMV shape of weights, weights as an array)``: a 2-D matrix runs as its own
+    ``(n, m)`` command (`hwgen.config.shape_at`), anything else at the core's maxima."""
+    weights = np.asarray(weights)
+    return (config.at(*weights.shape) if weights.ndim == 2 else config), weights
+
+
+def column_decode(batch: int, tiling, *lanes: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Result beats ``(batch * col_blocks, K * lanes)`` -> ``(batch, m, *lanes)``, padding dropped."""
+    return lambda sums: sums.reshape(batch, tiling.padded_m, *lanes)[:, : tiling.m]
 
 
 @dataclass(frozen=True)

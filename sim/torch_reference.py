@@ -13,12 +13,17 @@ torch is imported on first use: the sweep runs without it (`make sweep` does not
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from hwgen.config import FloatLutConfig
 from hwgen.datapath import tree_levels
 from hwgen.formats import decode_keys, pack_keys
 from hwgen.lutgraph import build_lut_graph
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["torch_dtype", "torch_lut_gemv", "bits_to_tensor", "tensor_to_bits"]
 
@@ -31,7 +36,7 @@ def torch_dtype(fmt: str):
             "fp16": torch.float16, "bf16": torch.bfloat16}[fmt]
 
 
-def bits_to_tensor(bits: np.ndarray, fmt: str) -> "torch.Tensor":  # noqa: F821
+def bits_to_tensor(bits: np.ndarray, fmt: str) -> torch.Tensor:
     import torch
 
     if fmt.startswith("fp8"):
@@ -39,7 +44,7 @@ def bits_to_tensor(bits: np.ndarray, fmt: str) -> "torch.Tensor":  # noqa: F821
     return torch.from_numpy(np.ascontiguousarray(bits, dtype=np.uint16).view(np.int16)).view(torch_dtype(fmt))
 
 
-def tensor_to_bits(t: "torch.Tensor", fmt: str) -> np.ndarray:  # noqa: F821
+def tensor_to_bits(t: torch.Tensor, fmt: str) -> np.ndarray:
     import torch
 
     if fmt.startswith("fp8"):
