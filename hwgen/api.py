@@ -17,7 +17,6 @@ import numpy as np
 from costmodel import synth as flow
 
 from . import families
-from .build_cache import cached_build
 from .config import load_design, parse_design
 from .errors import ConfigError, InputError
 from .families import family_of, synthesize
@@ -42,9 +41,7 @@ def build(design: Design) -> tuple[str, dict[str, Any]]:
     design) and its manifest details."""
     config = load(design)
     check_build_size(config)
-    family = family_of(config)
-    # Designs carrying their own weights read them from a file that can change: always rebuilt.
-    return cached_build(config, family.build) if family.weights_required else family.build(config)
+    return families.build(config)
 
 
 def verilog(design: Design) -> str:

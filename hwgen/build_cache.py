@@ -3,7 +3,7 @@
 Elaborating and converting a large core takes seconds (4 s for designs/lut_default.yaml,
 more than the fast simulation of a whole GEMV). A build is keyed by the design's config
 and a fingerprint of the generator: the text of every hwgen source file and the Amaranth
-versions, so editing the generator or upgrading Amaranth invalidates it. (`hwgen.api.build`
+versions, so editing the generator or upgrading Amaranth invalidates it. (`hwgen.families.build`
 does not cache designs that read their weights from a file: it can change under the same config.)
 """
 

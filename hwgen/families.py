@@ -34,6 +34,7 @@ from sim.mac_reference import mac_job, mac_widths, simulate_mac
 from sim.program import run_program
 from sim.torch_reference import torch_lut_gemv
 
+from .build_cache import cached_build
 from .config import FloatLutConfig, LutConfig, MacConfig
 from .datapath import LutCoreShape
 from .emit import convert, port_list, tool_versions, write_design
@@ -304,13 +305,21 @@ def family_of(config) -> Family:
     return FAMILIES[config.kind]
 
 
+def build(config) -> tuple[str, dict[str, Any]]:
+    """The family's ``build`` of a validated config, through the design cache (`hwgen.build_cache`)
+    unless the design carries its own weights: they come from a file that can change under the
+    same config, so it is always rebuilt."""
+    family = family_of(config)
+    return cached_build(config, family.build) if family.weights_required else family.build(config)
+
+
 def generate(config, out_dir: str | Path, clock_mhz: float) -> dict[str, Any]:
     """Write ``<top>.v`` (a Hardwired-Neuron array also ``<top>_fabric.v`` and ``<top>_wiring.v``),
     ``filelist.f``, ``constraints.sdc`` and ``manifest.json`` of a validated config to ``out_dir``;
     the manifest holds the config, ports and widths, latency, structure counts, the Verilog files
     in compile order, tool versions and the cost model's estimate at ``clock_mhz``. Returns it."""
     family = family_of(config)
-    text, details = family.build(config)
+    text, details = build(config)
     sources = details.pop("sources", {f"{config.top}.v": text})
     info = {"top": config.top, "kind": family.name, "config": config.to_dict(), "clock_mhz": clock_mhz,
             **details, "files": list(sources), "tool_versions": tool_versions(),
