@@ -102,6 +102,23 @@ SPACES: dict[str, str | bytes] = {
     "s_design_as_space": GOOD_TEXT,
 }
 
+#: Program files (`hwgen simulate --program`) that must be refused; paths relative to the work folder.
+_GEMV = {"weights": "W.npy", "activations": "A.npy", "out": "Yp.npy"}
+PROGRAMS: dict[str, str] = {
+    "p_good": yaml.safe_dump({"gemvs": [_GEMV]}),
+    "p_syntax": "gemvs: [{weights: W.npy\n",
+    "p_no_gemvs": yaml.safe_dump({"steps": [_GEMV]}),
+    "p_empty": yaml.safe_dump({"gemvs": []}),
+    "p_entry_string": yaml.safe_dump({"gemvs": ["W.npy"]}),
+    "p_unknown_key": yaml.safe_dump({"gemvs": [{**_GEMV, "bias": "b.npy"}]}),
+    "p_no_out": yaml.safe_dump({"gemvs": [{"weights": "W.npy", "activations": "A.npy"}]}),
+    "p_weights_missing": yaml.safe_dump({"gemvs": [{**_GEMV, "weights": "nope.npy"}]}),
+    "p_weights_text": yaml.safe_dump({"gemvs": [{**_GEMV, "weights": "text.npy"}]}),
+    "p_out_directory": yaml.safe_dump({"gemvs": [{**_GEMV, "out": "folder"}]}),
+    "p_out_twice": yaml.safe_dump({"gemvs": [_GEMV, _GEMV]}),
+    "p_beyond_maxima": yaml.safe_dump({"gemvs": [{**_GEMV, "weights": "Wbig.npy", "activations": "Abig.npy"}]}),
+}
+
 
 def _cases() -> list[tuple[str, list[str]]]:
     cases = []
@@ -111,6 +128,9 @@ def _cases() -> list[tuple[str, list[str]]]:
         cases.append((f"generate-{name}", ["generate", f"{name}.yaml", "-o", "out"]))
     for name in SPACES:
         cases.append((f"sweep-{name}", ["sweep", f"{name}.yaml", "--out", "out", "--quiet"]))
+    for name in PROGRAMS:
+        if name != "p_good":
+            cases.append((f"simulate-program-{name}", ["simulate", "good.yaml", "--program", f"{name}.yaml"]))
     for value in ("0", "-100", "nan", "inf", "-inf", "1e9", "abc", ""):
         cases.append((f"estimate-clock-{value or 'empty'}", ["estimate", "good.yaml", "--clock-mhz", value]))
     for value in ("0", "-10", "nan", "inf"):
@@ -155,6 +175,8 @@ def _cases() -> list[tuple[str, list[str]]]:
         ("simulate-out-under-file", swap(sim, "--out", "existing.txt/Y.npy")),
         ("simulate-simulator-bad", sim + ["--simulator", "modelsim"]),
         ("simulate-no-activations", ["simulate", "good.yaml", "--weights", "W.npy", "--out", "Y.npy"]),
+        ("simulate-program-and-weights", ["simulate", "good.yaml", "--program", "p_good.yaml", "--weights", "W.npy"]),
+        ("simulate-program-missing", ["simulate", "good.yaml", "--program", "nope.yaml"]),
         ("sweep-missing", ["sweep", "nope.yaml", "--out", "out"]),
         ("sweep-directory", ["sweep", "folder/", "--out", "out"]),
         ("sweep-out-is-file", ["sweep", "space.yaml", "--out", "existing.txt"]),
@@ -191,7 +213,7 @@ def workdir(tmp_path_factory) -> Path:
     from dse.sweep import run_sweep
 
     work = tmp_path_factory.mktemp("bad-inputs")
-    for name, text in {**DESIGNS, **SPACES}.items():
+    for name, text in {**DESIGNS, **SPACES, **PROGRAMS}.items():
         path = work / f"{name}.yaml"
         path.write_bytes(text if isinstance(text, bytes) else text.encode())
     (work / "good.yaml").write_text(GOOD_TEXT)
@@ -214,6 +236,8 @@ def workdir(tmp_path_factory) -> Path:
     np.save(work / "Acols.npy", np.zeros((2, 299), np.int64))
     np.save(work / "Arange.npy", np.full((2, 300), 300, np.int64))
     np.save(work / "A3d.npy", np.zeros((2, 2, 300), np.int64))
+    np.save(work / "Wbig.npy", rng.integers(-1, 2, (400, 70)).astype(np.int8))  # n beyond the core's maxima
+    np.save(work / "Abig.npy", rng.integers(-128, 128, (2, 400)))
     run_sweep(str(work / "space.yaml"), trials=5, out_dir=str(work / "prior"), exhaustive=False, progress=False)
     return work
 
