@@ -68,14 +68,15 @@ __all__ = ["HW_OSU018", "HN_OSU018", "HW_DELAY_OSU018", "features", "estimate_ha
 HW_OSU018 = {"add_bits": 141.0, "neg_bits": 141.0, "reg_bits": 96.0, "acc_bits": 250.0, "const": 0.0}
 #: ns: register overhead, per adder level, per bit of the widest adder of a stage (osu018 fit).
 HW_DELAY_OSU018 = {"reg": 0.5, "level": 0.4, "bit": 0.2}
-#: um^2 per unit at osu018 for Hardwired-Neuron fabrics (`hn_features`): popcount adder bits, the
-#: other adder bits, registers, the serial accumulator's adder. The NNLS fit of benchmarks/hn_synth.py
-#: on its calibration list (six fabrics synthesized alone); its held-out error is in BENCHMARKS.md.
-#: The accumulator adder fits to 0: synthesis merges it into the last tree level.
-HN_OSU018 = {"pop_bits": 63.8, "add_bits": 125.4, "reg_bits": 111.3, "acc_bits": 0.0}
+#: um^2 per unit at osu018 for Hardwired-Neuron fabrics (`hn_features`): bit-serial region input
+#: bits, parallel region input bits, parallel sign-extended slots, carry-propagate adder bits,
+#: registers. The NNLS fit of benchmarks/hn_synth.py on its calibration list (21 fabrics
+#: synthesized alone); its held-out error is in BENCHMARKS.md.
+HN_OSU018 = {"pop_bits": 198.6, "leaf_bits": 151.6, "sign_words": 373.4, "add_bits": 36.5, "reg_bits": 149.2}
 #: which `costmodel.tech` coefficient scales (area) or prices (energy) each feature.
 _TECH_KEY = {"add_bits": "tree_add_bits", "neg_bits": "neg_bits", "reg_bits": "reg_bits",
-             "acc_bits": "acc_bits", "const": "const", "pop_bits": "tree_add_bits"}
+             "acc_bits": "acc_bits", "const": "const", "pop_bits": "tree_add_bits", "leaf_bits": "tree_add_bits",
+             "sign_words": "tree_add_bits"}
 
 
 def features(stats: dict) -> dict[str, float]:
@@ -148,20 +149,23 @@ def estimate_hardwired(config: HardwiredConfig, tech_name: str = "osu018", clock
 def hn_features(fabric: Fabric, n_inputs: int) -> dict[str, float]:
     """The counts the model prices for a Hardwired-Neuron fabric (`hwgen.hardwired.hn.fabric_counts`).
 
-    Popcount adder bits (bit-serial region trees over 1-bit slots) apart from the other adder
-    bits (parallel region trees, differences, CSD multipliers, final tree); the serial
-    accumulator's adder; registers: the input register or shift register, accumulators'
-    state, outputs, control.
+    Region inputs: one bit per bit-serial slot (a popcount's input, ``pop_bits``), the
+    activation's bits per parallel slot (``leaf_bits``) plus its sign extension across the
+    value's carry-save adder, one ``sign_words`` per slot (synthesis shares the repeated
+    sign bits, so the cost is per word, not per extended bit); the carry-propagate adders
+    (``add_bits``: each value's difference, CSD terms, final tree, serial accumulator);
+    registers: the input register or shift register, accumulators' state, outputs, control.
     """
     c = fabric_counts(fabric)
     wa = fabric.act.width
     control = (max(1, wa.bit_length()) + 1) if fabric.serial else 2
-    region = float(c["region_add_bits"])
+    inputs = float(c["region_input_bits"])
     return {
-        "pop_bits": region if fabric.serial else 0.0,
-        "add_bits": float(c["diff_bits"] + c["mult_add_bits"] + c["tree_add_bits"]) + (0.0 if fabric.serial else region),
+        "pop_bits": inputs if fabric.serial else 0.0,
+        "leaf_bits": 0.0 if fabric.serial else inputs,
+        "sign_words": float(c["signed_slots"]),
+        "add_bits": float(c["diff_bits"] + c["mult_add_bits"] + c["tree_add_bits"] + c["acc_bits"]),
         "reg_bits": float(n_inputs * wa + c["acc_reg_bits"] + c["output_reg_bits"] + control),
-        "acc_bits": float(c["acc_bits"]),
     }
 
 

@@ -196,25 +196,25 @@ def route(fabric: Fabric, constants: np.ndarray, exponents: np.ndarray) -> np.nd
 
 
 def fabric_counts(fabric: Fabric) -> dict[str, int]:
-    """Logic of the fabric by role, in adder bits and register bits (what the cost model prices).
+    """Logic of the fabric by role, in input bits, adder bits and register bits (what the cost model prices).
 
-    ``region_add_bits``: the region trees (popcounts); ``diff_bits``: one subtractor per
-    value; ``mult_add_bits``: CSD shift-and-add terms beyond the first; ``tree_add_bits``:
-    the final tree; ``acc_bits``: the serial accumulator's adder; registers by role.
+    Synthesis merges each value's two region trees and their difference into one
+    multi-operand (carry-save) adder, so the regions are counted by what enters it:
+    ``region_input_bits``, every slot's bits (one per slot bit-serial, the activation's
+    width parallel), and ``signed_slots``, the parallel slots whose sign is extended
+    across that adder's width. ``diff_bits``: the adder closing each value's sum;
+    ``mult_add_bits``: CSD shift-and-add terms beyond the first; ``tree_add_bits``: the
+    final tree; ``acc_bits``: the serial accumulator's adder; registers by role.
     """
     f = fabric
-    lo, hi = f.leaf_range
-    leaf = max(hi, -lo)
-    width = (lambda b: max(1, b.bit_length())) if f.serial else bound_width
-    regions = sum(width(b) for cap in f.region_slots for *_, b in tree_plan([leaf] * cap))
-    diff = sum(bound_width(d) for d in f.diff_bounds)
     products = [d * mag for d, mag in zip(f.diff_bounds, f.magnitudes)]
     mult = sum((len(csd_terms(mag)) - 1) * bound_width(p) for mag, p in zip(f.magnitudes, products))
     tree = sum(bound_width(b) for *_, b in tree_plan(products))
     m, tw, wa = f.neurons, f.term_width, f.act.width
     return {
-        "region_add_bits": m * regions,
-        "diff_bits": m * diff,
+        "region_input_bits": f.slots * f.slot_width,
+        "signed_slots": 0 if f.serial else f.slots,
+        "diff_bits": m * sum(bound_width(d) for d in f.diff_bounds),
         "mult_add_bits": m * mult,
         "tree_add_bits": m * tree,
         "acc_bits": m * (tw + 1) if f.serial else 0,
