@@ -95,8 +95,8 @@ def section(rows: list[dict], total: dict) -> str:
              "the whole model in FP4 (gpt-oss ships them in BF16);",
              f"- one token per {8} cycles per array at {CLOCK_MHZ:g} MHz (not checked against the model's critical "
              f"path of {total['crit_ns']:.2f} ns at {TECH}); energy = cell switching of the routed experts "
-             f"({TOP_K}/{EXPERTS}) and every dense matrix from the tech table's per-bit energies (at osu018 the "
-             "model is 1.4-1.6x above OpenSTA's default-activity power of synthesized HN arrays, BENCHMARKS.md), "
+             f"({TOP_K}/{EXPERTS}) and every dense matrix from the tech table's per-bit energies (at osu018 compare "
+             "OpenSTA's default-activity power of synthesized HN arrays, BENCHMARKS.md `hn-synth`), "
              "leakage not counted; the energy of the metal-embedding wires themselves (each input bit fans out "
              "to every neuron of its matrix over upper-metal routes) is not modelled and is likely most of "
              "HNLPU's ~1 pJ per weight;",
@@ -128,11 +128,12 @@ def section(rows: list[dict], total: dict) -> str:
               f"weights ({TECH}, 16-neuron samples; adder graph parallel, HN bit-serial):", "",
               "| matrix | adder graph um^2/weight | HN um^2/weight | choice | why |", "|---|---|---|---|---|",
               *choices(), "",
-              "Read with care: our per-weight area is standard-cell popcount trees and ripple adders priced from "
-              "osu018 synthesis and scaled by published node factors; HNLPU's comes from post-layout 5 nm custom "
-              "placement with metal-layer wiring over a prefabricated array (carry-save popcount cells, no "
-              "ripple adders). These numbers cannot separate how much of the gap is cells and layout and how much "
-              "is architecture; the die count and NRE follow from the area and inherit its uncertainty.", "", END]
+              "Read with care: our per-weight area is standard-cell carry-save and ripple adders as Yosys builds "
+              "them, priced from osu018 synthesis and scaled by published node factors; HNLPU's comes from "
+              "post-layout 5 nm custom placement with metal-layer wiring over a prefabricated array (carry-save "
+              "popcount cells, no ripple adders). These numbers cannot separate how much of the gap is cells and "
+              "layout and how much is architecture; the die count and NRE follow from the area and inherit its "
+              "uncertainty.", "", END]
     return "\n".join(lines)
 
 

@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from safetensors.numpy import save_file
 
+from benchmarks import hn_synth
+from costmodel import synth
 from hwgen import api
 from hwgen.hardwired import parse_hardwired
 from hwgen.hardwired.config import load_matrix, load_values
@@ -165,3 +167,16 @@ def test_architecture_choice_follows_the_value_histogram():
     assert few_inputs["architecture_choice"]["choice"] == "adder-graph"
     assert many_inputs["architecture_choice"]["choice"] == "hn"
     assert "distinct non-zero magnitudes" in many_inputs["architecture_choice"]["reason"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("yosys") is None or shutil.which("sta") is None
+                    or not synth.OSU018_LIBERTY.is_file(), reason="needs yosys, opensta and qflow-tech-osu018")
+def test_model_area_within_ten_percent_of_synthesis():
+    """Issue #20's bound on three fabrics of `benchmarks.hn_synth`'s held-out list (bit-serial, parallel int4
+    and int8 slots), each synthesized here (Yosys + osu018 + OpenSTA, cached by content), none fitted on."""
+    picked = {"i2_48x4", "t_par_i8_24x4", "i4_par_i4_24x4"}
+    rows = hn_synth.run([d for d in hn_synth.VALIDATION if d[0] in picked])
+    assert {r["name"] for r in rows} == picked
+    for r in rows:
+        assert abs(r["est_area_um2"] / r["area_um2"] - 1) <= 0.10, r["name"]
