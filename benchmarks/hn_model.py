@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 
 
-from costmodel.hardwired import HN_OSU018, choose_architecture, hn_layer_cost
+from costmodel.hardwired import HN_ENERGY_OSU018, HN_OSU018, choose_architecture, hn_layer_cost
 from hwgen.hardwired import parse_hardwired
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,8 +95,9 @@ def section(rows: list[dict], total: dict) -> str:
              "the whole model in FP4 (gpt-oss ships them in BF16);",
              f"- one token per {8} cycles per array at {CLOCK_MHZ:g} MHz (not checked against the model's critical "
              f"path of {total['crit_ns']:.2f} ns at {TECH}); energy = cell switching of the routed experts "
-             f"({TOP_K}/{EXPERTS}) and every dense matrix from the tech table's per-bit energies (at osu018 compare "
-             "OpenSTA's default-activity power of synthesized HN arrays, BENCHMARKS.md `hn-synth`), "
+             f"({TOP_K}/{EXPERTS}) and every dense matrix from the HN energies fitted on synthesized osu018 fabrics "
+             f"under random full-throughput activations ({HN_ENERGY_OSU018} pJ per count per cycle, scaled by the "
+             f"`{TECH}` table's ratios; errors in BENCHMARKS.md `hn-synth`), "
              "leakage not counted; the energy of the metal-embedding wires themselves (each input bit fans out "
              "to every neuron of its matrix over upper-metal routes) is not modelled and is likely most of "
              "HNLPU's ~1 pJ per weight;",

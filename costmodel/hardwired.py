@@ -20,7 +20,10 @@ matching coefficient of `costmodel.tech` tables to osu018 (adder bits by
 Energy per cycle reuses `costmodel.tech`'s per-bit, per-cycle energies, fitted on
 VCD-annotated LUT cores under random full-throughput data (``tree_add_bits`` for
 adder bits, ``reg_bits`` for registers, ``acc_bits`` for accumulators): the same
-kind of ripple adders and flops switching on random activations. Critical path per
+kind of ripple adders and flops switching on random activations. Hardwired-Neuron
+fabrics, whose counts are carry-save inputs rather than adder bits, have their own
+osu018 energies fitted the same way on synthesized fabrics (`HN_ENERGY_OSU018`), scaled
+to other nodes by the table's ratio. Critical path per
 pipeline stage: ``d_reg + d_level * levels + d_bit * widest adder`` (osu018, set by
 hand from the same runs, within ~25% of OpenSTA; scaled by the tech table's
 ``add_per_bit`` ratio).
@@ -57,9 +60,10 @@ from .memory import DEFAULT_MEMORY, MEMORIES
 from .pricing import linear, run_metrics
 from .tech import load_tech
 
-__all__ = ["HW_OSU018", "HN_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired", "estimate_hn",
-           "hn_features", "hn_stage", "hn_layer_cost", "choose_architecture", "calibrate", "metal_embedding_area",
-           "MODEL_PRESETS", "SAMPLE_COLUMNS", "SAMPLE_ROWS", "STAGE_LEVELS", "sample_rates", "project_model", "HNLPU"]
+__all__ = ["HW_OSU018", "HN_OSU018", "HN_ENERGY_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired",
+           "estimate_hn", "hn_features", "hn_stage", "hn_layer_cost", "choose_architecture", "calibrate",
+           "metal_embedding_area", "MODEL_PRESETS", "SAMPLE_COLUMNS", "SAMPLE_ROWS", "STAGE_LEVELS", "sample_rates",
+           "project_model", "HNLPU"]
 
 #: um^2 per unit at osu018: a register bit is the DFFPOSX1 cell (96), an adder bit and a
 #: negation bit the logic per effective adder bit of the first synthesized layer (141), an
@@ -73,6 +77,11 @@ HW_DELAY_OSU018 = {"reg": 0.5, "level": 0.4, "bit": 0.2}
 #: registers. The NNLS fit of benchmarks/hn_synth.py on its calibration list (21 fabrics
 #: synthesized alone); its held-out error is in BENCHMARKS.md.
 HN_OSU018 = {"pop_bits": 198.6, "leaf_bits": 151.6, "sign_words": 373.4, "add_bits": 36.5, "reg_bits": 149.2}
+#: pJ per unit per cycle at osu018 for the same counts: the NNLS fit of benchmarks/hn_synth.py on
+#: the same fabrics' OpenSTA dynamic power under random full-throughput activations (a VCD on every
+#: input, as the tech tables' per-bit energies were fitted); its held-out error is in BENCHMARKS.md.
+HN_ENERGY_OSU018 = {"pop_bits": 0.3335, "leaf_bits": 0.2821, "sign_words": 0.5884, "add_bits": 0.0757,
+                    "reg_bits": 0.3831}
 #: which `costmodel.tech` coefficient scales (area) or prices (energy) each feature.
 _TECH_KEY = {"add_bits": "tree_add_bits", "neg_bits": "neg_bits", "reg_bits": "reg_bits",
              "acc_bits": "acc_bits", "const": "const", "pop_bits": "tree_add_bits", "leaf_bits": "tree_add_bits",
@@ -104,14 +113,25 @@ def _stage_delay_ns(levels: int, width: int, dfac: float) -> float:
     return dfac * (d["reg"] + d["level"] * levels + d["bit"] * width)
 
 
+def _energy(tech_name: str, energy: dict[str, float] | None) -> dict[str, float]:
+    """pJ per count per cycle: the tech table's per-bit energies, or osu018 ``energy`` scaled by the
+    table's ratio to osu018 for the matching coefficient."""
+    tech, base = load_tech(tech_name), load_tech("osu018")
+    if energy is None:
+        return {k: tech.energy[t] for k, t in _TECH_KEY.items()}
+    return {k: v * (tech.energy[_TECH_KEY[k]] / base.energy[_TECH_KEY[k]] if base.energy[_TECH_KEY[k]] else 1.0)
+            for k, v in energy.items()}
+
+
 def price(feat: dict[str, float], stage_levels, stage_widths, cycles: int, n: int, m: int,
           tech_name: str = "osu018", clock_mhz: float | None = None,
-          coefficients: dict[str, float] = HW_OSU018) -> dict:
-    """Area, power, energy and speed of a design with counts ``feat`` (osu018 area ``coefficients``)."""
+          coefficients: dict[str, float] = HW_OSU018, energy: dict[str, float] | None = None) -> dict:
+    """Area, power, energy and speed of a design with counts ``feat`` (osu018 area ``coefficients``;
+    osu018 ``energy`` per count and cycle, else the tech table's per-bit energies)."""
     tech = load_tech(tech_name)
     area_c, dfac = _scale(tech_name, coefficients)
     area = linear(feat, area_c)
-    energy_c = {k: tech.energy[t] for k, t in _TECH_KEY.items()}
+    energy_c = _energy(tech_name, energy)
     e_cycle = linear({k: v for k, v in feat.items() if k != "const"}, energy_c)
     crit = max(_stage_delay_ns(l, w, dfac) for l, w in zip(stage_levels, stage_widths))
     return {"tech": tech.name, **run_metrics(area, e_cycle, tech.leakage_mw_per_um2, crit, clock_mhz, cycles, 2.0 * n * m)}
@@ -194,7 +214,7 @@ def estimate_hn(config: HardwiredConfig, tech_name: str = "osu018", clock_mhz: f
     feat = hn_features(fabric, config.workload.n)
     levels, width = hn_stage(fabric)
     out = price(feat, [levels], [width], fabric.initiation_interval, config.workload.n, config.workload.m,
-                tech_name, clock_mhz, coefficients=HN_OSU018)
+                tech_name, clock_mhz, coefficients=HN_OSU018, energy=HN_ENERGY_OSU018)
     out["latency_cycles"] = ports_info(config, fabric.output_width)["latency_cycles"]
     out["um2_per_weight"] = out["area_um2"] / (config.workload.n * config.workload.m)
     out["region_capacity"] = list(fabric.capacities)
@@ -220,9 +240,9 @@ def hn_layer_cost(n: int, m: int, fmt: str, act: str = "int8", tech_name: str = 
     levels, width = hn_stage(fabric)
     cycles = fabric.initiation_interval
     neuron = price({k: v / sample_neurons for k, v in hn_features(fabric, 0).items()}, [levels], [width], cycles,
-                   n, 1, tech_name, clock_mhz, coefficients=HN_OSU018)
+                   n, 1, tech_name, clock_mhz, coefficients=HN_OSU018, energy=HN_ENERGY_OSU018)
     inputs = price({"reg_bits": float(n * config.act.width)}, [1], [1], cycles, n, m, tech_name, clock_mhz,
-                   coefficients=HN_OSU018)
+                   coefficients=HN_OSU018, energy=HN_ENERGY_OSU018)
     return {"area_um2": neuron["area_um2"] * m + inputs["area_um2"],
             "energy_pj_per_gemv": neuron["energy_pj_per_gemv"] * m + inputs["energy_pj_per_gemv"],
             "critical_path_ns": neuron["critical_path_ns"], "cycles_per_gemv": cycles,
