@@ -65,7 +65,7 @@ CALIBRATION = [
 #: Held out: never used in the fit. Drawn afresh (seeds 101-108, none used before; every format,
 #: serial and parallel) and fixed at commit 695d464, before any of it was synthesized; nothing was
 #: tuned after its first synthesis. Its energy (`fabric_activity`) was first synthesized after the
-#: energy coefficients were fixed at the commit that added them (its areas were known by then).
+#: energy coefficients were fixed at commit 6b3cf60 (its areas were known by then).
 VALIDATION = [
     ("fp4_40x6", {"weights": "fp4", "workload": {"n": 40, "m": 6}, "seed": 101}),
     ("fp4_par_i4_20x6", {"weights": "fp4", "activation": "int4", "bit_serial": False, "workload": {"n": 20, "m": 6},
@@ -143,6 +143,9 @@ def run(designs) -> list[dict]:
 
 
 def compare() -> list[dict]:
+    """Whole arrays, HN beside adder graph; OpenSTA's default input activity, not the model's random data."""
+    print(f"whole arrays, synthesized power at OpenSTA's default activity ({synth.DEFAULT_INPUT_ACTIVITY} toggles "
+          "per input per cycle); the model prices random full-throughput activations:")
     rows = []
     for n, m in COMPARISON:
         for arch in ("adder-graph", "hn"):
