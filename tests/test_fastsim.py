@@ -2,6 +2,7 @@
 
 import re
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -10,8 +11,10 @@ from conftest import lut_design
 
 from hwgen import api, families
 from hwgen.build_cache import cached_build
+from hwgen.emit import table_selects
 from hwgen.errors import ToolError
 from hwgen.rtl.lut_core import LutCore
+from hwgen.rtl.signed_select import SignedSelect
 from sim.lanes import bytes_to_lanes, lanes_to_bytes
 from sim.lut_sim import lut_job, lut_widths, simulate_lut
 from sim.reference import lut_gemv
@@ -90,9 +93,9 @@ def test_lanes_round_trip():
 
 
 def test_emitted_verilog_drops_only_unread_field_aliases():
-    """The emitted text is Amaranth's minus alias wires of layout fields nothing reads."""
+    """The emitted text is Amaranth's (selects as tables) minus alias wires of layout fields nothing reads."""
     config = api.load(lut_design(group_size=5, luts=1, fetchers=2, activation="int4", workload={"n": 10, "m": 4}))
-    original = verilog.convert(LutCore(config), name=config.top, emit_src=False).split("\n")
+    original = table_selects(verilog.convert(LutCore(config), name=config.top, emit_src=False)).split("\n")
     emitted = api.verilog(config).split("\n")
     dropped, i = [], 0
     for line in original:  # emitted must be a subsequence of the original lines
@@ -104,6 +107,39 @@ def test_emitted_verilog_drops_only_unread_field_aliases():
     assert len(dropped) > 100
     alias = re.compile(r"^  (wire (\[\d+:0\] )?\\\S*[\[.]\S* ;|assign \\\S*[\[.]\S*\s+= [^;]*;)$")
     assert all(alias.match(line) for line in dropped), [line for line in dropped if not alias.match(line)][:3]
+
+
+
+def _yosys_equivalent(gold: str, gate: str, tmp_path) -> bool:
+    """Yosys's SAT proof that two single-module texts (modules ``gold`` and ``gate``) compute the same."""
+    (tmp_path / "gold.v").write_text(gold)
+    (tmp_path / "gate.v").write_text(gate)
+    script = ("read_verilog gold.v gate.v; proc; miter -equiv -flatten -make_assert gold gate miter; "
+              "hierarchy -top miter; sat -verify -prove-asserts miter")
+    return subprocess.run(["yosys", "-q", "-p", script], cwd=tmp_path, capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="needs yosys")
+@pytest.mark.parametrize("zero_entry", [True, False])
+def test_table_select_is_the_case_it_replaces(tmp_path, zero_entry):
+    """A signed select's case, written as a wire array, is the same function (proved by Yosys);
+    a changed table entry is caught by the same proof."""
+    case = verilog.convert(SignedSelect(5, 3, 4, 6, zero_entry=zero_entry), name="gold", emit_src=False)
+    table = table_selects(case).replace("module gold(", "module gate(")
+    assert "casez" in case and "casez" not in table and table.count("$table [") == 1 + 8 + 1
+    assert _yosys_equivalent(case, table, tmp_path)
+    wrong = table.replace("[1] = entries[7:4]", "[1] = entries[3:0]").replace("[2] = entries[7:4]", "[2] = entries[3:0]")
+    assert wrong != table and not _yosys_equivalent(case, wrong, tmp_path)
+
+
+def test_table_selects_leaves_other_cases_alone():
+    """Only a full case of one vector's equal slices (or zeros) becomes a table."""
+    case = verilog.convert(SignedSelect(5, 3, 4, 6), name="gold", emit_src=False)
+    for edit in [("= entries[11:8];", "= key[3:0];"),  # a second source
+                 ("= entries[11:8];", "= entries[10:8];"),  # a narrower slice
+                 ("3'h7:", "3'h6:")]:  # not one arm per index
+        other = case.replace(*edit)
+        assert other != case and table_selects(other) == other
 
 
 def test_mu5_core_on_icarus_is_exact():
