@@ -26,7 +26,7 @@ from . import __version__
 
 def convert(component: wiring.Component, top: str) -> str:
     """Verilog for a component, with its clock and reset named ``clk`` and ``rst``."""
-    return table_selects(drop_field_aliases(verilog.convert(component, name=top, emit_src=False)))
+    return drop_field_aliases(verilog.convert(component, name=top, emit_src=False))
 
 
 _ESCAPED = re.compile(r"\\\S+")
@@ -63,47 +63,6 @@ def drop_field_aliases(text: str) -> str:
         kept.extend(pending)
         modules[i] = "\n".join(kept)
     return "".join(modules)
-
-
-
-# A full-case select as Yosys writes an Amaranth ``Array`` of layout fields indexed by a signal
-# (`hwgen.rtl.signed_select`): one arm per index value, in order, each assigning the same
-# target a slice of one vector or a constant zero.
-_CASE = re.compile(r"  always @\* begin\n(    if \(\S+ \) begin end\n)    \(\* full_case = 32'd1 \*\)\n"
-                   r"    casez \((\w+\[(\d+):0\])\)\n((?:      \d+'h[0-9a-f]+:\n          \S+ += [^;\n]+;\n)+)"
-                   r"    endcase\n  end\n")
-_ARM = re.compile(r"      (\d+)'h([0-9a-f]+):\n          (\S+) += ([^;\n]+);\n")
-_SLICE = re.compile(r"(\w+)\[(\d+):(\d+)\]")
-_ZERO = re.compile(r"(\d+)'h0+")
-
-
-def _table_select(case: re.Match) -> str:
-    guard, index, index_bits, arms_text = case.groups()
-    arms = _ARM.findall(arms_text)
-    target, values = arms[0][2], [expr.strip() for *_, expr in arms]
-    slices = [_SLICE.fullmatch(v) for v in values]
-    zeros = [_ZERO.fullmatch(v) for v in values]
-    widths = {int(p[2]) - int(p[3]) + 1 if p else int(z[1]) if z else 0 for p, z in zip(slices, zeros)}
-    if (len(arms) != 1 << (int(index_bits) + 1) or [int(code, 16) for _, code, _, _ in arms] != list(range(len(arms)))
-            or {name for _, _, name, _ in arms} != {target} or len({p[1] for p in slices if p}) != 1
-            or len(widths) != 1 or 0 in widths):
-        return case[0]
-    table = f"{target}$table"  # escaped like the target; no Amaranth name ends in "$table"
-    return (f"  wire [{widths.pop() - 1}:0] {table} [0:{len(arms) - 1}];\n"
-            + "".join(f"  assign {table} [{n}] = {value};\n" for n, value in enumerate(values))
-            + f"  always @* begin\n{guard}    {target} = {table} [{index}];\n  end\n")
-
-
-def table_selects(text: str) -> str:
-    """Write each full-case select of table slices as a read of a wire array (same function).
-
-    Verilator compiles Yosys's 64-arm ``casez`` into a tree of data-dependent branches, which
-    random keys mispredict: on designs/lut_default.yaml the fetch muxes took most of the fast
-    harness's time, and the array read is one load (BENCHMARKS.md, ``fastsim``). Yosys turns the
-    array back into a case of the same arms (cell area within noise on small cores, see
-    ``benchmarks/bench_fastsim.py --table-check``); Icarus evaluates either exactly.
-    """
-    return _CASE.sub(_table_select, text)
 
 
 def port_list(component: wiring.Component) -> list[dict]:

@@ -2,8 +2,10 @@
 
 The harness (`stream_harness.cpp`, generic) includes a generated ``ports.h`` that
 binds the design's stream ports to the model's signals, so one harness serves
-every family and any interface the packing functions describe. The executable is
-built once per (Verilog, harness, flags, Verilator version) and cached under
+every family and any interface the packing functions describe. The model is the
+design's Verilog with its table selects in the form Verilator runs fastest
+(`sim.select_tables`). The executable is
+built once per (that Verilog, harness, flags, Verilator version) and cached under
 ``$HWGEN_CACHE_DIR/fastsim``; a build goes to a private folder and is moved in
 whole, so runs sharing the cache never see a half-built model.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 from hwgen.errors import ToolError
 
 from .runner import LINT_WAIVERS, cache_root, require_verilator
+from .select_tables import table_selects
 from .stimulus import StreamPort
 
 __all__ = ["run_fast", "build_model", "harness_source"]
@@ -81,8 +84,10 @@ def _makeflags(opt: str) -> list[str]:
 
 def build_model(verilog: str, top: str, ports: list[StreamPort], opt: str = DEFAULT_OPT,
                 announce: bool = True, levels: list[str] = ()) -> Path:
-    """The harness executable for this design (built now unless cached)."""
+    """The harness executable for this design (built now unless cached), Verilated with its
+    selects as tables (`sim.select_tables`)."""
     root = require_verilator()
+    verilog = table_selects(verilog)
     header = harness_source(top, ports, levels)
     flags = [*LINT_WAIVERS, *(f"-MAKEFLAGS {f}" for f in _makeflags(opt))]
     digest = hashlib.sha256("\0".join([verilog, header, HARNESS.read_text(), *flags,

@@ -11,13 +11,13 @@ from conftest import lut_design
 
 from hwgen import api, families
 from hwgen.build_cache import cached_build
-from hwgen.emit import table_selects
 from hwgen.errors import ToolError
 from hwgen.rtl.lut_core import LutCore
 from hwgen.rtl.signed_select import SignedSelect
 from sim.lanes import bytes_to_lanes, lanes_to_bytes
 from sim.lut_sim import lut_job, lut_widths, simulate_lut
 from sim.reference import lut_gemv
+from sim.select_tables import table_selects
 from sim.stimulus import amaranth_streams, top_ports
 from sim.stream import stream_beats
 from sim.streams import run_streams
@@ -50,8 +50,10 @@ def test_ports_parsed_from_verilog_are_the_signature():
 
 
 def test_fast_and_cocotb_harnesses_agree_cycle_for_cycle():
-    """Same stimulus, same seed: identical result payloads, transfer cycles and run length."""
+    """Same stimulus, same seed: identical result payloads, transfer cycles and run length (the
+    fast path Verilates the fetch selects as tables, cocotb runs the Verilog as emitted)."""
     config, verilog, w, a = small_case()
+    assert table_selects(verilog) != verilog
     ports = amaranth_streams(verilog, config.top)
     beats = core_beats(config, verilog, w, a)
     results = {"result": len(a) * config.tiling.col_blocks}
@@ -93,9 +95,9 @@ def test_lanes_round_trip():
 
 
 def test_emitted_verilog_drops_only_unread_field_aliases():
-    """The emitted text is Amaranth's (selects as tables) minus alias wires of layout fields nothing reads."""
+    """The emitted text is Amaranth's minus alias wires of layout fields nothing reads."""
     config = api.load(lut_design(group_size=5, luts=1, fetchers=2, activation="int4", workload={"n": 10, "m": 4}))
-    original = table_selects(verilog.convert(LutCore(config), name=config.top, emit_src=False)).split("\n")
+    original = verilog.convert(LutCore(config), name=config.top, emit_src=False).split("\n")
     emitted = api.verilog(config).split("\n")
     dropped, i = [], 0
     for line in original:  # emitted must be a subsequence of the original lines
@@ -107,7 +109,6 @@ def test_emitted_verilog_drops_only_unread_field_aliases():
     assert len(dropped) > 100
     alias = re.compile(r"^  (wire (\[\d+:0\] )?\\\S*[\[.]\S* ;|assign \\\S*[\[.]\S*\s+= [^;]*;)$")
     assert all(alias.match(line) for line in dropped), [line for line in dropped if not alias.match(line)][:3]
-
 
 
 def _yosys_equivalent(gold: str, gate: str, tmp_path) -> bool:
@@ -128,7 +129,8 @@ def test_table_select_is_the_case_it_replaces(tmp_path, zero_entry):
     table = table_selects(case).replace("module gold(", "module gate(")
     assert "casez" in case and "casez" not in table and table.count("$table [") == 1 + 8 + 1
     assert _yosys_equivalent(case, table, tmp_path)
-    wrong = table.replace("[1] = entries[7:4]", "[1] = entries[3:0]").replace("[2] = entries[7:4]", "[2] = entries[3:0]")
+    wrong = table.replace("[1] = entries[7:4]", "[1] = entries[3:0]").replace("[2] = entries[7:4]",
+                                                                              "[2] = entries[3:0]")
     assert wrong != table and not _yosys_equivalent(case, wrong, tmp_path)
 
 
