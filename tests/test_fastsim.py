@@ -14,6 +14,7 @@ from hwgen.build_cache import cached_build
 from hwgen.errors import ToolError
 from hwgen.rtl.lut_core import LutCore
 from hwgen.rtl.signed_select import SignedSelect
+from sim import fastsim
 from sim.lanes import bytes_to_lanes, lanes_to_bytes
 from sim.lut_sim import lut_job, lut_widths, simulate_lut
 from sim.reference import lut_gemv
@@ -70,6 +71,15 @@ def test_fast_and_cocotb_harnesses_agree_cycle_for_cycle():
     # back-pressure really happened: the run took longer than one beat per cycle
     assert fast.cycles > len(beats["keys"]) + 5
 
+
+
+def test_model_key_holds_the_host_cpu(monkeypatch):
+    """A model built for this CPU is not reused on another (nor a generic build for it)."""
+    key = fastsim.model_key("module m; endmodule", "", fastsim.DEFAULT_OPT, native=True)
+    assert "-march=" in fastsim.host_target()
+    monkeypatch.setattr(fastsim, "host_target", lambda: "another CPU")
+    assert fastsim.model_key("module m; endmodule", "", fastsim.DEFAULT_OPT, native=True) != key
+    assert fastsim.model_key("module m; endmodule", "", fastsim.DEFAULT_OPT, native=False) != key
 
 def test_hang_is_reported():
     """Waiting for a result beat the core never sends ends with a one-line ToolError."""
