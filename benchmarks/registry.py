@@ -105,7 +105,7 @@ SECTIONS: tuple[Section, ...] = (
             command=("benchmarks/bench_dask.py", "--designs", "16")),
     Section("lut-small", "One core by hand: `designs/lut_small.yaml`", "benchmarks.validation:lut_small"),
     Section("fastsim", "Simulation speed: the fast C++ harness against cocotb",
-            command=("benchmarks/bench_fastsim.py",), markdown=True),
+            command=("benchmarks/bench_fastsim.py", "--opt", "O2"), markdown=True),
     Section("fastsim-icarus", "Simulation on Icarus: the mu=5 core, build included",
             command=("benchmarks/bench_fastsim.py", "--icarus"), markdown=True),
     Section("lut-core-sim", "LUT core: generation and simulation time", "benchmarks.bench_lut_core:timing_section"),

@@ -2,14 +2,17 @@
 
 The harness (`stream_harness.cpp`, generic) includes a generated ``ports.h`` that
 binds the design's stream ports to the model's signals, so one harness serves
-every family and any interface the packing functions describe. The executable is
-built once per (Verilog, harness, flags, Verilator version) and cached under
+every family and any interface the packing functions describe. The model is the
+design's Verilog with its table selects in the form Verilator runs fastest
+(`sim.select_tables`). The executable is
+built once per (that Verilog, harness, flags, Verilator version) and cached under
 ``$HWGEN_CACHE_DIR/fastsim``; a build goes to a private folder and is moved in
 whole, so runs sharing the cache never see a half-built model.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -22,6 +25,7 @@ from pathlib import Path
 from hwgen.errors import ToolError
 
 from .runner import LINT_WAIVERS, cache_root, require_verilator
+from .select_tables import table_selects
 from .stimulus import StreamPort
 
 __all__ = ["run_fast", "build_model", "harness_source"]
@@ -34,6 +38,10 @@ EXECUTABLE = "hwgen_sim"
 # was larger than the difference) and -O2 ran 4.4x faster per CPU second.
 OPT_LEVELS = {"O0": "-O0", "O1": "-O1", "O2": "-O2"}
 DEFAULT_OPT = "O2"
+# Code for the host's own CPU (its vector units): the lut_default run took 1.25x less CPU
+# (benchmarks/bench_fastsim.py --opt, BENCHMARKS.md). Such a model may not run on another
+# CPU, so the cache key holds what the flag means here (`host_target`).
+NATIVE = "-march=native"
 
 
 def model_member(signal: str) -> str:
@@ -79,14 +87,28 @@ def _makeflags(opt: str) -> list[str]:
     return ["CFG_CXXFLAGS_PCH_I=-include", f"OPT_FAST={level}", "OPT_SLOW=-O0", f"OPT_GLOBAL={level}"]
 
 
+@functools.lru_cache(maxsize=1)
+def host_target() -> str:
+    """The target options `NATIVE` turns on with this compiler on this CPU."""
+    return subprocess.run(["g++", NATIVE, "-Q", "--help=target"], capture_output=True, text=True).stdout
+
+
+def model_key(verilog: str, header: str, opt: str, native: bool) -> str:
+    """The cache key of a model: everything its build reads, and the CPU it is built for."""
+    flags = [*LINT_WAIVERS, *(f"-MAKEFLAGS {f}" for f in _makeflags(opt)), *([NATIVE] if native else [])]
+    return hashlib.sha256("\0".join([verilog, header, HARNESS.read_text(), *flags, metadata.version("verilator"),
+                                     host_target() if native else ""]).encode()).hexdigest()[:16]
+
+
 def build_model(verilog: str, top: str, ports: list[StreamPort], opt: str = DEFAULT_OPT,
-                announce: bool = True, levels: list[str] = ()) -> Path:
-    """The harness executable for this design (built now unless cached)."""
+                announce: bool = True, levels: list[str] = (), native: bool = True) -> Path:
+    """The harness executable for this design (built now unless cached), Verilated with its
+    selects as tables (`sim.select_tables`), for this host's CPU unless ``native`` is False."""
     root = require_verilator()
+    verilog = table_selects(verilog)
     header = harness_source(top, ports, levels)
-    flags = [*LINT_WAIVERS, *(f"-MAKEFLAGS {f}" for f in _makeflags(opt))]
-    digest = hashlib.sha256("\0".join([verilog, header, HARNESS.read_text(), *flags,
-                                       metadata.version("verilator")]).encode()).hexdigest()[:16]
+    cpu = [NATIVE] if native else []
+    digest = model_key(verilog, header, opt, native)
     target = cache_root() / "fastsim" / f"{top}-{digest}" / EXECUTABLE
     if target.exists():
         return target
@@ -102,6 +124,8 @@ def build_model(verilog: str, top: str, ports: list[StreamPort], opt: str = DEFA
         shutil.copy(HARNESS, build / HARNESS.name)
         cmd = [str(root / "bin" / "verilator"), "--cc", "--exe", "--build", "--top-module", top,
                "-Mdir", str(build / "obj"), "-o", EXECUTABLE, "-CFLAGS", f"-I{build}", *LINT_WAIVERS]
+        for flag in cpu:
+            cmd += ["-CFLAGS", flag]
         for flag in _makeflags(opt):
             cmd += ["-MAKEFLAGS", flag]
         cmd += [str(build / f"{top}.v"), str(build / HARNESS.name)]
@@ -124,9 +148,9 @@ def build_model(verilog: str, top: str, ports: list[StreamPort], opt: str = DEFA
 
 
 def run_fast(verilog: str, top: str, ports: list[StreamPort], folder: Path, progress: bool = True,
-             opt: str = DEFAULT_OPT, levels: list[str] = ()) -> None:
+             opt: str = DEFAULT_OPT, levels: list[str] = (), native: bool = True) -> None:
     """Run the stimulus in ``folder`` through the design's harness (built if need be)."""
-    executable = build_model(verilog, top, ports, opt, announce=progress, levels=levels)
+    executable = build_model(verilog, top, ports, opt, announce=progress, levels=levels, native=native)
     done = subprocess.run([str(executable), str(folder), *(["--progress"] if progress else [])],
                           stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:

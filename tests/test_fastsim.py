@@ -2,6 +2,7 @@
 
 import re
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -12,9 +13,12 @@ from hwgen import api, families
 from hwgen.build_cache import cached_build
 from hwgen.errors import ToolError
 from hwgen.rtl.lut_core import LutCore
+from hwgen.rtl.signed_select import SignedSelect
+from sim import fastsim
 from sim.lanes import bytes_to_lanes, lanes_to_bytes
 from sim.lut_sim import lut_job, lut_widths, simulate_lut
 from sim.reference import lut_gemv
+from sim.select_tables import table_selects
 from sim.stimulus import amaranth_streams, top_ports
 from sim.stream import stream_beats
 from sim.streams import run_streams
@@ -47,8 +51,10 @@ def test_ports_parsed_from_verilog_are_the_signature():
 
 
 def test_fast_and_cocotb_harnesses_agree_cycle_for_cycle():
-    """Same stimulus, same seed: identical result payloads, transfer cycles and run length."""
+    """Same stimulus, same seed: identical result payloads, transfer cycles and run length (the
+    fast path Verilates the fetch selects as tables, cocotb runs the Verilog as emitted)."""
     config, verilog, w, a = small_case()
+    assert table_selects(verilog) != verilog
     ports = amaranth_streams(verilog, config.top)
     beats = core_beats(config, verilog, w, a)
     results = {"result": len(a) * config.tiling.col_blocks}
@@ -65,6 +71,15 @@ def test_fast_and_cocotb_harnesses_agree_cycle_for_cycle():
     # back-pressure really happened: the run took longer than one beat per cycle
     assert fast.cycles > len(beats["keys"]) + 5
 
+
+
+def test_model_key_holds_the_host_cpu(monkeypatch):
+    """A model built for this CPU is not reused on another (nor a generic build for it)."""
+    key = fastsim.model_key("module m; endmodule", "", fastsim.DEFAULT_OPT, native=True)
+    assert "-march=" in fastsim.host_target()
+    monkeypatch.setattr(fastsim, "host_target", lambda: "another CPU")
+    assert fastsim.model_key("module m; endmodule", "", fastsim.DEFAULT_OPT, native=True) != key
+    assert fastsim.model_key("module m; endmodule", "", fastsim.DEFAULT_OPT, native=False) != key
 
 def test_hang_is_reported():
     """Waiting for a result beat the core never sends ends with a one-line ToolError."""
@@ -104,6 +119,39 @@ def test_emitted_verilog_drops_only_unread_field_aliases():
     assert len(dropped) > 100
     alias = re.compile(r"^  (wire (\[\d+:0\] )?\\\S*[\[.]\S* ;|assign \\\S*[\[.]\S*\s+= [^;]*;)$")
     assert all(alias.match(line) for line in dropped), [line for line in dropped if not alias.match(line)][:3]
+
+
+def _yosys_equivalent(gold: str, gate: str, tmp_path) -> bool:
+    """Yosys's SAT proof that two single-module texts (modules ``gold`` and ``gate``) compute the same."""
+    (tmp_path / "gold.v").write_text(gold)
+    (tmp_path / "gate.v").write_text(gate)
+    script = ("read_verilog gold.v gate.v; proc; miter -equiv -flatten -make_assert gold gate miter; "
+              "hierarchy -top miter; sat -verify -prove-asserts miter")
+    return subprocess.run(["yosys", "-q", "-p", script], cwd=tmp_path, capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="needs yosys")
+@pytest.mark.parametrize("zero_entry", [True, False])
+def test_table_select_is_the_case_it_replaces(tmp_path, zero_entry):
+    """A signed select's case, written as a wire array, is the same function (proved by Yosys);
+    a changed table entry is caught by the same proof."""
+    case = verilog.convert(SignedSelect(5, 3, 4, 6, zero_entry=zero_entry), name="gold", emit_src=False)
+    table = table_selects(case).replace("module gold(", "module gate(")
+    assert "casez" in case and "casez" not in table and table.count("$table [") == 1 + 8 + 1
+    assert _yosys_equivalent(case, table, tmp_path)
+    wrong = table.replace("[1] = entries[7:4]", "[1] = entries[3:0]").replace("[2] = entries[7:4]",
+                                                                              "[2] = entries[3:0]")
+    assert wrong != table and not _yosys_equivalent(case, wrong, tmp_path)
+
+
+def test_table_selects_leaves_other_cases_alone():
+    """Only a full case of one vector's equal slices (or zeros) becomes a table."""
+    case = verilog.convert(SignedSelect(5, 3, 4, 6), name="gold", emit_src=False)
+    for edit in [("= entries[11:8];", "= key[3:0];"),  # a second source
+                 ("= entries[11:8];", "= entries[10:8];"),  # a narrower slice
+                 ("3'h7:", "3'h6:")]:  # not one arm per index
+        other = case.replace(*edit)
+        assert other != case and table_selects(other) == other
 
 
 def test_mu5_core_on_icarus_is_exact():

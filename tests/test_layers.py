@@ -64,7 +64,7 @@ _FLOW_RUNNERS = (
     # simulation runners and cocotb benches (`sim.mac_reference` holds the MAC's runner too)
     "sim.runner", "sim.stream", "sim.lanes", "sim.lut_sim", "sim.format_sim", "sim.core_sim", "sim.hardwired_sim",
     "sim.mac_reference", "sim.tb_fpadd", "sim.tb_lut_build", "sim.tb_streams", "sim.stimulus", "sim.fastsim",
-    "sim.streams", "sim.program", "hwgen.build_cache",
+    "sim.select_tables", "sim.streams", "sim.program", "hwgen.build_cache",
 )
 _DSE = (
     "dse", "dse.presets", "dse.workload", "dse.space", "dse.pareto", "dse.progress", "dse.families",
