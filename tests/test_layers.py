@@ -40,6 +40,7 @@ _FORMATS = (
     "hwgen.hardwired.hn", "hwgen.weights.mxfp4",
     "hwgen.weights", "hwgen.weights.spec", "hwgen.weights.graph", "hwgen.weights.shape",
     "hwgen.weights.sherry", "hwgen.weights.ifairy", "hwgen.weights.bitplane", "hwgen.weights.binary",
+    "hwgen.weights.ternary",
 )
 _RTL_REFERENCE_MODEL = (
     # RTL: Amaranth components and the hardwired emitter

@@ -1,4 +1,4 @@
-"""What every non-ternary weight format provides to the generator, the reference and the cost model.
+"""What every weight format of the integer LUT core provides to the generator, the reference and the cost model.
 
 A format is one `WeightSpec` (one module under `hwgen/weights/`, registered in
 `hwgen.weights.WEIGHT_SPECS`; docs/adding-a-format.md walks through adding one): its design
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..lutgraph import LutGraph
+from .graph import build_sum_graph
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,11 @@ class WeightSpec:
     #: A fetch that is one signed select: ``key = sign << index_bits | index`` picks entry
     #: ``index`` negated by ``sign`` (the numpy `fetch` here; RTL `hwgen.rtl.select_fetch`).
     signed_select: bool = False
+    #: Signed select only: index 0 reads a constant zero and entry ``i`` sits at index
+    #: ``i + 1`` (ternary, whose groups can sum to zero); else every index names an entry.
+    zero_entry: bool = False
+    #: Float LUT cores (`hwgen.rtl.float_core`) take this format's keys (ternary only).
+    float_activations: bool = False
 
     # -- design rules
     def mac_weights(self, activation_is_float: bool) -> str | None:
@@ -77,6 +84,10 @@ class WeightSpec:
 
     def targets(self, mu: int) -> tuple[tuple[int, ...], ...]:
         raise NotImplementedError
+
+    def graph(self, mu: int) -> LutGraph:
+        """The adder graph building the table: `targets`' entries, in order."""
+        return build_sum_graph(self.inputs(mu), self.targets(mu))
 
     def key_width(self, mu: int) -> int:
         raise NotImplementedError
@@ -123,6 +134,8 @@ class WeightSpec:
         if not self.signed_select:
             raise NotImplementedError
         bits = self.index_bits(mu)
+        if self.zero_entry:
+            table = np.concatenate([np.zeros_like(table[..., :1]), table], axis=-1)
         value = select(table, keys & ((1 << bits) - 1))
         return np.where((keys >> bits).astype(bool), -value, value)[..., None]
 
@@ -166,7 +179,7 @@ def select(table: np.ndarray, index: np.ndarray) -> np.ndarray:
 def pack_format_keys(spec: WeightSpec, codes: np.ndarray, tiling) -> np.ndarray:
     """Key stream of a normalized ``(N, M)`` code matrix: ``(tiles, L*K)``, tile ``c*R + r``.
 
-    The same tile walk and lane order as the ternary `hwgen.formats.pack_keys`; padding
+    The same tile walk and lane order as `hwgen.formats.pack_keys`; padding
     rows and columns get `WeightSpec.pad_fill` codes (padding rows meet zero activations,
     padding columns are dropped, so any valid code is exact).
     """
