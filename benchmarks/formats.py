@@ -63,13 +63,13 @@ def stored_bits(config) -> float:
 def build_info(config) -> tuple[int, int, int]:
     """(table entries, build adders per LUT, key bits)."""
     if config.weights == "ternary":
-        from hwgen.datapath import LutCoreShape
+        from hwgen.weights.shape import LutCoreShape
 
         s = LutCoreShape(config)
     else:
-        from hwgen.weights.shape import FormatShape
+        from hwgen.weights.shape import LutCoreShape
 
-        s = FormatShape(config)
+        s = LutCoreShape(config)
     return s.entries, s.graph.adders, s.key_width
 
 

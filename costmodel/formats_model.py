@@ -1,7 +1,7 @@
 """Cost model of the non-ternary LUT cores (Sherry, iFairy, int2/3/4 bit-planes).
 
 An additive module beside `costmodel.model`: it counts the structure of
-`hwgen.rtl.format_core.FormatCore` from `hwgen.weights.shape.FormatShape` in the same
+`hwgen.rtl.lut_core.LutCore` from `hwgen.weights.shape.LutCoreShape` in the same
 features as the ternary model (`costmodel.features.FEATURES`) and prices them with the same
 technology tables (per-bit unit costs of adders, mux inputs, negators, registers), so
 every format is compared on one footing. What each format adds:
@@ -33,7 +33,7 @@ import numpy as np
 from hwgen.config import LutConfig, parse_design
 from hwgen.datapath import tree_adder_bits
 from hwgen.formats import key_width, signed_width
-from hwgen.weights.shape import FormatShape
+from hwgen.weights.shape import LutCoreShape
 
 from .features import BREAKDOWN
 from .model import CONTROL_BITS, OUTPUT_KEYS
@@ -47,12 +47,12 @@ __all__ = ["structure", "estimate", "bits_per_weight"]
 
 def bits_per_weight(config: LutConfig) -> float:
     """Weight bits stored and streamed per weight (key bits / group size)."""
-    return FormatShape(config).spec.stored_bits(config.group_size)
+    return LutCoreShape(config).spec.stored_bits(config.group_size)
 
 
 def structure(config: LutConfig) -> dict:
     """Feature counts (`costmodel.features.FEATURES`) and timing segments of one config."""
-    s = FormatShape(config)
+    s = LutCoreShape(config)
     c, spec = config, s.spec
     L, K, P, mu = c.luts, c.fetchers, s.lanes, c.group_size
     E, ew, fw = s.entries, s.entry_width, s.fetch_width

@@ -65,7 +65,8 @@ from functools import lru_cache
 import numpy as np
 
 from hwgen.config import LutConfig
-from hwgen.datapath import LutCoreShape, tree_levels
+from hwgen.datapath import tree_levels
+from hwgen.weights.shape import LutCoreShape
 from hwgen.formats import ActivationFormat, key_width, lut_entries, signed_width
 from hwgen.lutgraph import build_lut_graph
 from hwgen.schedule import gemv_cycles

@@ -36,7 +36,6 @@ from sim.torch_reference import torch_lut_gemv
 
 from .build_cache import cached_build
 from .config import FloatLutConfig, LutConfig, MacConfig
-from .datapath import LutCoreShape
 from .emit import convert, port_list, tool_versions, write_design
 from .floatpath import FloatLutShape, MacShape
 from .formats import key_width
@@ -44,10 +43,9 @@ from .fpadd import canonical_nan
 from .hardwired.design import generate_design, source_text
 from .lutgraph import naive_adders
 from .rtl.float_core import FloatLutCore
-from .rtl.format_core import FormatCore
 from .rtl.lut_core import LutCore
 from .rtl.mac_core import MacCore
-from .weights.shape import FormatShape
+from .weights.shape import LutCoreShape
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,7 @@ def shape_of(config):
         return MacShape(config)
     if isinstance(config, FloatLutConfig):
         return FloatLutShape(config)
-    return LutCoreShape(config) if config.weights == "ternary" else FormatShape(config)
+    return LutCoreShape(config)
 
 
 def _amaranth(top: str, component, shape, **details) -> tuple[str, dict]:
@@ -125,10 +123,11 @@ def _lut_build(shape, naive: int) -> dict:
 # -- ternary LUT core with integer activations ---------------------------------------------
 
 
-def _build_ternary(config: LutConfig):
+def _build_lut(config: LutConfig):
+    """Any weight format: the one integer LUT core (`hwgen.rtl.lut_core`)."""
     shape = LutCoreShape(config)
     return _amaranth(config.top, LutCore(config), shape, key_width=shape.key_width,
-                     lut_build=_lut_build(shape, naive_adders(config.group_size)))
+                     lut_build=_lut_build(shape, shape.naive_adders))
 
 
 def _simulate_ternary(config, verilog, weights, acts, simulator, seed):
@@ -181,12 +180,6 @@ def _synth_ternary(config, liberty, clock_period_ns):
 
 
 # -- LUT cores for the other weight formats (Sherry, iFairy, int2..4) ----------------------
-
-
-def _build_format(config: LutConfig):
-    shape = FormatShape(config)
-    return _amaranth(config.top, FormatCore(config), shape, key_width=shape.key_width,
-                     lut_build=_lut_build(shape, shape.naive_adders))
 
 
 def _simulate_format(config, verilog, weights, acts, simulator, seed):
@@ -278,10 +271,10 @@ _PROGRAM_PARTS = {
 
 
 FAMILIES = {
-    "lut": Family("lut", _build_ternary, _simulate_ternary, _estimate_ternary, _synth_ternary, _key_bits,
+    "lut": Family("lut", _build_lut, _simulate_ternary, _estimate_ternary, _synth_ternary, _key_bits,
                   program=_program("lut")),
-    "lut-format": Family("lut-format", _build_format, _simulate_format, _estimate_format,
-                         _synth_verilog(_build_format), formats_model.bits_per_weight,
+    "lut-format": Family("lut-format", _build_lut, _simulate_format, _estimate_format,
+                         _synth_verilog(_build_lut), formats_model.bits_per_weight,
                          checked_in="reports/formats.md (one small core per format, benchmarks/formats.py --synth)",
                          program=_program("lut-format")),
     "lut-float": Family("lut-float", _build_float, _simulate_float, _estimate_float, _synth_verilog(_build_float),

@@ -1,6 +1,6 @@
 """Bit-exact reference model of the non-ternary LUT cores (Sherry, iFairy, int2/3/4 bit-planes).
 
-It computes ``Y = A @ W`` the way `hwgen.rtl.format_core.FormatCore` does: the tables of
+It computes ``Y = A @ W`` the way `hwgen.rtl.lut_core.LutCore` does: the tables of
 every row block are built with the format's sum graph, the packed keys fetch and
 combine entries with the format's numpy fetch (`hwgen.weights.spec.WeightSpec.fetch`,
 the same swap / negate / shift-and-add as the RTL), the L values of every column and
@@ -16,14 +16,14 @@ import numpy as np
 from hwgen.config import LutConfig
 from hwgen.formats import Tiling, check_int_activations, pack_activations
 from hwgen.weights import ifairy, pack_format_keys
-from hwgen.weights.shape import FormatShape
+from hwgen.weights.shape import LutCoreShape
 
 from .reference import build_luts, check_shapes, reduce_tree
 
 
 def check_format_operands(config: LutConfig, weights: np.ndarray, acts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Validate user data: returns ``(codes (N, M), activation lanes (B, N * inputs / mu))``."""
-    shape = FormatShape(config)
+    shape = LutCoreShape(config)
     spec = shape.spec
     codes = spec.check(weights)
     act = config.act
@@ -40,14 +40,14 @@ def check_format_operands(config: LutConfig, weights: np.ndarray, acts: np.ndarr
 
 def lane_tiling(config: LutConfig) -> Tiling:
     """Tiling of the activation lanes (``inputs`` lanes per group instead of ``mu``)."""
-    s = FormatShape(config)
+    s = LutCoreShape(config)
     w = config.workload
     return Tiling(w.n * s.inputs // config.group_size, w.m, s.inputs, config.luts, config.fetchers)
 
 
 def format_gemv_codes(config: LutConfig, codes: np.ndarray, lanes: np.ndarray) -> np.ndarray:
     """``(B, M, lanes)`` int64 sums of the core on checked operands."""
-    s = FormatShape(config)
+    s = LutCoreShape(config)
     spec, t = s.spec, config.tiling
     L, K, mu, P = config.luts, config.fetchers, config.group_size, s.lanes
     batch = lanes.shape[0]
@@ -72,7 +72,7 @@ def format_gemv_codes(config: LutConfig, codes: np.ndarray, lanes: np.ndarray) -
 
 def combine(config: LutConfig, sums: np.ndarray) -> np.ndarray:
     """``(B, M, lanes)`` sums -> int64 ``(B, M)`` or complex128 for complex formats."""
-    if FormatShape(config).spec.complex:
+    if LutCoreShape(config).spec.complex:
         return sums[..., 0] + 1j * sums[..., 1]
     return sums[..., 0]
 

@@ -11,7 +11,7 @@ import numpy as np
 from hwgen.config import LutConfig
 from hwgen.formats import pack_activations
 from hwgen.weights import pack_format_keys
-from hwgen.weights.shape import FormatShape
+from hwgen.weights.shape import LutCoreShape
 
 from .format_ref import check_format_operands, combine, format_gemv_codes, lane_tiling
 from .stream import GemvJob, PortWidths, column_decode, gemv_beats, job_shape, run_stream
@@ -20,7 +20,7 @@ __all__ = ["format_job", "format_widths", "simulate_format"]
 
 
 def format_widths(config: LutConfig) -> PortWidths:
-    s = FormatShape(config)
+    s = LutCoreShape(config)
     return PortWidths(config.act.width, s.key_width,
                       s.result_lanes, config.accumulator_width)
 
@@ -30,7 +30,7 @@ def format_job(config: LutConfig, weights: np.ndarray, acts: np.ndarray, name: s
     shaped, weights = job_shape(config, weights)
     codes, lanes = check_format_operands(shaped, weights, acts)
     expected = format_gemv_codes(shaped, codes, lanes)  # (B, M, P)
-    s = FormatShape(shaped)
+    s = LutCoreShape(shaped)
     t = shaped.tiling
     batch = lanes.shape[0]
     beats = gemv_beats(config, t.n, t.m, pack_activations(lanes, lane_tiling(shaped)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from hwgen.config import LutConfig
-from hwgen.datapath import LutCoreShape
+from hwgen.weights.shape import LutCoreShape
 from hwgen.formats import pack_activations, pack_keys
 
 from .reference import check_operands, lut_gemv

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from hwgen.config import LutConfig
-from hwgen.datapath import LutCoreShape
+from hwgen.weights.shape import LutCoreShape
 from hwgen.errors import InputError
 from hwgen.formats import check_int_activations, check_ternary, decode_keys, pack_keys
 

@@ -16,7 +16,7 @@ from hwgen.cli import main
 from hwgen.config import parse_design
 from hwgen.errors import ConfigError, InputError
 from hwgen.weights import WEIGHT_SPECS, hardwired_weights, mac_weights
-from hwgen.weights.shape import FormatShape
+from hwgen.weights.shape import LutCoreShape
 from sim.format_ref import format_gemv, torch_gemv
 
 SPEC = WEIGHT_SPECS["binary"]
@@ -37,7 +37,7 @@ def test_key_selects_the_signed_sum(mu, data):
 
 def test_structure_one_bit_per_weight():
     """mu = 4: 8 entries (x0 +- x1 +- x2 +- x3), 4 half sums + 8 entry adders, 4-bit keys."""
-    shape = FormatShape(parse_design(lut_design(weights="binary", group_size=4)))
+    shape = LutCoreShape(parse_design(lut_design(weights="binary", group_size=4)))
     assert (shape.entries, shape.graph.adders, shape.key_width) == (8, 12, 4)
     assert SPEC.stored_bits(4) == 1.0
 

@@ -10,7 +10,7 @@ from costmodel import model
 from costmodel.model import FEATURES, estimate, estimate_batch, params_from_configs, structure
 from costmodel.tech import SCALING, TECH_DIR, known_techs, load_tech
 from hwgen.config import max_pipeline, parse_design
-from hwgen.datapath import LutCoreShape
+from hwgen.weights.shape import LutCoreShape
 from hwgen.errors import ConfigError
 
 

@@ -47,7 +47,7 @@ _RTL_REFERENCE_MODEL = (
     "hwgen.emit", "hwgen.fpadd", "hwgen.fpconv", "hwgen.fpmul", "hwgen.hardwired.rtl", "hwgen.hardwired.hn_rtl",
     "hwgen.hardwired.design",
     "hwgen.rtl", "hwgen.rtl.bitplane_core", "hwgen.rtl.controller", "hwgen.rtl.float_blocks",
-    "hwgen.rtl.float_core", "hwgen.rtl.format_core", "hwgen.rtl.ifairy_core", "hwgen.rtl.lut_build",
+    "hwgen.rtl.float_core", "hwgen.rtl.ifairy_core", "hwgen.rtl.lut_build",
     "hwgen.rtl.lut_core", "hwgen.rtl.mac_core", "hwgen.rtl.reduction", "hwgen.rtl.select_fetch",
     "hwgen.rtl.signed_select", "hwgen.rtl.stream_frame",
     # reference models (numpy / torch)

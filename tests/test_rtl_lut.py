@@ -8,7 +8,7 @@ import pytest
 from conftest import lut_design
 from hwgen import api
 from hwgen.config import parse_design
-from hwgen.datapath import LutCoreShape
+from hwgen.weights.shape import LutCoreShape
 from hwgen.emit import convert
 from hwgen.errors import MismatchError
 from hwgen.formats import ACTIVATIONS

@@ -13,7 +13,7 @@ from hwgen.errors import ConfigError, InputError
 from hwgen.weights import bitplane, ifairy, sherry
 from hwgen.lutgraph import evaluate_coefficients
 from hwgen.weights.graph import build_sum_graph
-from hwgen.weights.shape import FormatShape
+from hwgen.weights.shape import LutCoreShape
 from sim.format_ref import format_gemv, torch_gemv
 
 
@@ -91,7 +91,7 @@ def test_sherry_key_fetches_the_group_sum(group, acts):
 
 
 def test_sherry_table_is_smaller_than_ternary():
-    s = FormatShape(parse_design(lut_design(weights="sherry", group_size=4, workload={"n": 64, "m": 8})))
+    s = LutCoreShape(parse_design(lut_design(weights="sherry", group_size=4, workload={"n": 64, "m": 8})))
     assert (s.entries, s.key_width, s.graph.adders) == (16, 5, 20)
     assert (formats.lut_entries(4), formats.key_width(4)) == (40, 7)
 
@@ -180,8 +180,8 @@ def test_bitplane_fetch_and_correction_equal_dot(bits, mu, data):
 def test_bitplane_key_is_b_bits_per_weight():
     for b in (2, 3, 4):
         config = parse_design(lut_design(weights=f"int{b}", group_size=4))
-        assert FormatShape(config).key_width == 4 * b
-        assert FormatShape(config).entries == 8  # 2**(mu-1): sign symmetry of the +-1 table
+        assert LutCoreShape(config).key_width == 4 * b
+        assert LutCoreShape(config).entries == 8  # 2**(mu-1): sign symmetry of the +-1 table
 
 
 # ----------------------------------------------------------------------------- graphs

@@ -89,6 +89,11 @@ class WeightSpec:
         """The adder graph building the table: `targets`' entries, in order."""
         return build_sum_graph(self.inputs(mu), self.targets(mu))
 
+    def naive_adders(self, mu: int) -> int:
+        """Adders of a naive build (the manifest's baseline): every entry summed from its
+        non-zero terms on its own."""
+        return sum(sum(1 for x in t if x) - 1 for t in self.targets(mu))
+
     def key_width(self, mu: int) -> int:
         raise NotImplementedError
 

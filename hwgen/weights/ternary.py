@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ..lutgraph import LutGraph, build_lut_graph, entry_coefficients, lut_entries
+from ..lutgraph import LutGraph, build_lut_graph, entry_coefficients, lut_entries, naive_adders
 from .spec import WeightSpec, check_integers
 
 
@@ -74,6 +74,9 @@ class TernarySpec(WeightSpec):
 
     def graph(self, mu) -> LutGraph:
         return build_lut_graph(mu)
+
+    def naive_adders(self, mu):
+        return naive_adders(mu)  # every entry summed from all mu terms, zeros included
 
     def key_width(self, mu):
         return key_width(mu)
