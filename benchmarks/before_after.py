@@ -34,7 +34,7 @@ FORMAT_DESIGNS = {
                           "fetchers": 4, "pipeline": pipe, "workload": {"n": n, "m": 10}}
     for weights, mu, act, pipe, n in (("sherry", 4, "int8", 2, 44), ("ifairy", 2, "int8", 3, 23),
                                       ("int2", 4, "int4", 0, 19), ("int3", 3, "int8", 1, 25),
-                                      ("int4", 2, "int4", 4, 17))
+                                      ("int4", 2, "int4", 4, 17), ("binary", 3, "int8", 2, 21))
 }
 
 #: Runs inside the exported tree: every design through the CLI, in one process.
