@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from costmodel import float_model, formats_model, mac_model
+from costmodel import float_model, mac_model
 from costmodel import hardwired as hardwired_model
 from costmodel import model as lut_model
 from costmodel.runs import synth_config, synth_verilog
@@ -171,7 +171,8 @@ def _as_given(config, result):
     return result
 
 
-def _estimate_ternary(config, tech, clock_mhz):
+def _estimate_lut(config, tech, clock_mhz):
+    """Any weight format: the one integer LUT cost model (`costmodel.model`)."""
     return lut_model.estimate(config, tech_name=tech, clock_mhz=clock_mhz)
 
 
@@ -184,10 +185,6 @@ def _synth_ternary(config, liberty, clock_period_ns):
 
 def _simulate_format(config, verilog, weights, acts, simulator, seed):
     return simulate_format(config, verilog, weights, acts, simulator=simulator, seed=seed)
-
-
-def _estimate_format(config, tech, clock_mhz):
-    return formats_model.estimate(config, tech_name=tech, clock_mhz=clock_mhz)
 
 
 # -- float LUT cores and the multiplier-based baseline ---------------------------------------
@@ -271,10 +268,10 @@ _PROGRAM_PARTS = {
 
 
 FAMILIES = {
-    "lut": Family("lut", _build_lut, _simulate_ternary, _estimate_ternary, _synth_ternary, _key_bits,
+    "lut": Family("lut", _build_lut, _simulate_ternary, _estimate_lut, _synth_ternary, _key_bits,
                   program=_program("lut")),
-    "lut-format": Family("lut-format", _build_lut, _simulate_format, _estimate_format,
-                         _synth_verilog(_build_lut), formats_model.bits_per_weight,
+    "lut-format": Family("lut-format", _build_lut, _simulate_format, _estimate_lut,
+                         _synth_verilog(_build_lut), lut_model.bits_per_weight,
                          checked_in="reports/formats.md (one small core per format, benchmarks/formats.py --synth)",
                          program=_program("lut-format")),
     "lut-float": Family("lut-float", _build_float, _simulate_float, _estimate_float, _synth_verilog(_build_float),

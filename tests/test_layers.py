@@ -55,7 +55,7 @@ _RTL_REFERENCE_MODEL = (
     "sim.torch_reference",
     # the analytical cost model: features, technology tables, one pricing rule, counts
     "costmodel", "costmodel.features", "costmodel.memory", "costmodel.frame", "costmodel.tech", "costmodel.pricing", "costmodel.adder_fusion",
-    "costmodel.opt_share_table", "costmodel.model", "costmodel.formats_model", "costmodel.float_model",
+    "costmodel.opt_share_table", "costmodel.model", "costmodel.float_model",
     "costmodel.mac_model", "costmodel.hardwired",
 )
 _FLOW_RUNNERS = (

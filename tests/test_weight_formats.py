@@ -249,7 +249,7 @@ def test_accumulator_width_grows_with_weight_bits():
 
 
 def test_cost_model_orders_and_batch():
-    from costmodel.formats_model import estimate, estimate_batch
+    from costmodel.model import estimate, estimate_batch
 
     def est(weights, mu=4):
         return estimate(parse_design(lut_design(weights=weights, group_size=mu, luts=8, fetchers=16,

@@ -13,6 +13,7 @@ turns table entries into the group's contribution (`fetch`, ``lanes`` values per
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,13 +26,13 @@ from .graph import build_sum_graph
 @dataclass(frozen=True)
 class FetchCounts:
     """What one fetch unit (one LUT, one output column) adds to the cost model's counts
-    (`costmodel.formats_model`): mux data inputs and select terms, negator bits, the select
+    (`costmodel.model`): mux data inputs and select terms, negator bits, the select
     levels on its path, and any extra logic of the format's fetch."""
 
     mux_data_bits: int
     mux_select_terms: int
     neg_bits: int
-    select_bits: int          #: select levels (log2 of the mux fan-in)
+    select_bits: float        #: select levels (log2 of the mux fan-in)
     swap: bool = False        #: one more select level (iFairy's rotation)
     shift_adds: int = 0       #: chained shift-and-add adders (bit-planes)
     shift_add_bits: int = 0   #: their output widths
@@ -106,12 +107,16 @@ class WeightSpec:
         return self.key_width(mu) - 1
 
     def fetch_counts(self, mu: int, entries: int, entry_width: int, fetch_width: int,
-                     entry_bound: int) -> FetchCounts:
-        """Cost-model counts of one fetch unit; signed-select formats: one ``entries:1`` mux
-        of the table's entries and one negator."""
+                     entry_bound: int, table_bits: int) -> FetchCounts:
+        """Cost-model counts of one fetch unit (``table_bits``: the table's bits, every entry
+        at its own width). Signed-select formats: one ``(entries + zero_entry):1`` mux whose
+        data inputs are the table's bits (the slices above a narrower entry's width all read
+        its sign bit, one gate after structural hashing) and one negator; the mux is
+        ``log2`` of its fan-in deep, not rounded up (`costmodel.model.mux_levels`)."""
         if not self.signed_select:
             raise NotImplementedError
-        return FetchCounts(entries * entry_width, entries, fetch_width, self.index_bits(mu))
+        fan_in = entries + int(self.zero_entry)
+        return FetchCounts(table_bits, fan_in, fetch_width, math.log2(fan_in))
 
     def fetch_bound(self, entry_bound: int) -> int:
         """Largest magnitude of one fetched value when every entry is within ``entry_bound``."""
