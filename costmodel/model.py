@@ -636,7 +636,7 @@ def _normalize(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     if missing:
         raise ValueError(f"estimate_batch needs arrays {', '.join(missing)}")
     arrays = {k: np.asarray(params[k]).astype(np.int64, copy=False).reshape(-1) for k in PARAMS}
-    size = max(a.size for a in arrays.values())
+    size = max([a.size for a in arrays.values()] + [np.asarray(params.get("weights", "ternary")).size])
     arrays = {k: np.broadcast_to(a, (size,)) for k, a in arrays.items()}
     clock = np.asarray(params.get("clock_mhz", np.nan), dtype=np.float64).reshape(-1)
     arrays["clock_mhz"] = np.broadcast_to(clock, (size,))
