@@ -51,7 +51,7 @@ _RTL_REFERENCE_MODEL = (
     "hwgen.rtl.lut_core", "hwgen.rtl.mac_core", "hwgen.rtl.reduction", "hwgen.rtl.select_fetch",
     "hwgen.rtl.signed_select", "hwgen.rtl.stream_frame",
     # reference models (numpy / torch)
-    "sim", "sim.reference", "sim.fpref", "sim.float_reference", "sim.format_ref", "sim.hardwired_ref",
+    "sim", "sim.reference", "sim.fpref", "sim.float_reference", "sim.hardwired_ref",
     "sim.torch_reference",
     # the analytical cost model: features, technology tables, one pricing rule, counts
     "costmodel", "costmodel.features", "costmodel.memory", "costmodel.frame", "costmodel.tech", "costmodel.pricing", "costmodel.adder_fusion",
@@ -63,7 +63,7 @@ _FLOW_RUNNERS = (
     "costmodel.synth", "costmodel.synth_target", "costmodel.batch", "hwgen.cache", "costmodel.runs", "costmodel.activity", "costmodel.blocks", "costmodel.core_runs",
     "costmodel.opt_share", "costmodel.calibrate", "costmodel.validate", "costmodel.design_space",
     # simulation runners and cocotb benches (`sim.mac_reference` holds the MAC's runner too)
-    "sim.runner", "sim.stream", "sim.lanes", "sim.lut_sim", "sim.format_sim", "sim.core_sim", "sim.hardwired_sim",
+    "sim.runner", "sim.stream", "sim.lanes", "sim.lut_sim", "sim.core_sim", "sim.hardwired_sim",
     "sim.mac_reference", "sim.tb_fpadd", "sim.tb_lut_build", "sim.tb_streams", "sim.stimulus", "sim.fastsim",
     "sim.streams", "sim.program", "hwgen.build_cache",
 )

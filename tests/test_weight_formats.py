@@ -14,7 +14,7 @@ from hwgen.weights import bitplane, ifairy, sherry
 from hwgen.lutgraph import evaluate_coefficients
 from hwgen.weights.graph import build_sum_graph
 from hwgen.weights.shape import LutCoreShape
-from sim.format_ref import format_gemv, torch_gemv
+from sim.reference import lut_gemv, torch_gemv
 
 
 def random_sherry(rng, n, m):
@@ -214,13 +214,13 @@ def test_reference_matches_torch(weights, mu, act, L, K, n, m):
                                      workload={"n": n, "m": m}))
     rng = np.random.default_rng(hash((weights, mu, n)) % 2**32)
     w, a = random_weights(rng, weights, n, m), random_acts(rng, config, 3)
-    y = format_gemv(config, w, a)
+    y = lut_gemv(config, w, a)
     assert y.dtype == (np.complex128 if weights == "ifairy" else np.int64)
     assert np.array_equal(y, torch_gemv(w, a))
     # extremes: every weight at its largest magnitude against the most negative activation
     w_max = {"sherry": np.where(np.arange(n)[:, None] % 4 == 3, 0, -1) * np.ones((1, m), int),
              "ifairy": np.full((n, m), -1j)}.get(weights, np.full((n, m), -(formats.weight_max_abs(weights))))
-    assert np.array_equal(format_gemv(config, w_max, a), torch_gemv(w_max, a))
+    assert np.array_equal(lut_gemv(config, w_max, a), torch_gemv(w_max, a))
 
 
 # ----------------------------------------------------------------------------- config

@@ -1,6 +1,6 @@
 """Structure of the integer LUT core of any weight format as plain data, derived once from a config.
 
-The generator (`hwgen.rtl.lut_core`), the reference model (`sim.format_ref`) and the
+The generator (`hwgen.rtl.lut_core`), the reference model (`sim.reference`) and the
 cost model (`costmodel.model`) all read widths, counts and orders from here, so the
 RTL, the Python model and the estimate describe one structure. Integer widths are exact
 ranges (`hwgen.datapath.IntTableShape`). Pipeline cut points: after the LUT build, after
