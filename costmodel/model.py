@@ -243,10 +243,6 @@ def mux_levels(fan_in: int) -> float:
     return math.log2(fan_in)
 
 
-def _bitlen(x: int) -> int:
-    return int(x).bit_length()
-
-
 # ----------------------------------------------------------------------------- vectorized counts
 #
 # Everything except K, the accumulator width and the counters depends only on the
@@ -274,7 +270,6 @@ def _swidth_sym(bound: np.ndarray) -> np.ndarray:
 class _FormatCounts(NamedTuple):
     """What the shape counts need of one ``(weight format, mu, act width)``."""
 
-    entries: int
     key_width: int
     adders: int
     adder_bits: int
@@ -307,7 +302,7 @@ def _format_counts(weights: int, mu: int, act_width: int) -> _FormatCounts:
     entries = len(graph.entries)
     fetch = spec.fetch_counts(mu, entries, entry_width, signed_width(-fetch_bound, fetch_bound), entry_bound,
                               table_bits)
-    return _FormatCounts(entries, spec.key_width(mu), graph.adders, adder_bits, entry_width, entry_bound,
+    return _FormatCounts(spec.key_width(mu), graph.adders, adder_bits, entry_width, entry_bound,
                          fetch_bound, graph.depth, table_bits, spec.inputs(mu), spec.lanes, spec.weight_max_abs,
                          spec.correction, spec.name in SYNTH_MEASURED, fetch)
 
@@ -351,8 +346,8 @@ def _shape_counts(weights: int, mu: int, aw: int, L: int, pipe: int) -> tuple:
     column (``per_k``); shift-adds count with the tree adders, as in `structure`.
     """
     f = _format_counts(weights, mu, aw)
-    E, kw, nb, build_bits, ew, bound, depth, table_bits = (f.entries, f.key_width, f.adders, f.adder_bits,
-                                                           f.entry_width, f.fetch_bound, f.depth, f.table_bits)
+    kw, nb, build_bits, ew, bound, depth, table_bits = (f.key_width, f.adders, f.adder_bits, f.entry_width,
+                                                        f.fetch_bound, f.depth, f.table_bits)
     P, fetch = f.lanes, f.fetch
     levels = tree_levels(L)
     tree_cuts = min(max(pipe - 2, 0), len(levels))

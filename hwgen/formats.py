@@ -28,8 +28,7 @@ import numpy as np
 from .bits import signed_width  # noqa: F401  (re-exported: the one source of widths)
 from .errors import InputError
 from .weights.ternary import (  # noqa: F401  (re-exported: the ternary key encoding)
-    balanced_value, check_ternary, decode_keys, encode_keys, entry_coefficients, key_index_bits, key_width,
-    lut_entries)
+    check_ternary, decode_keys, encode_keys, entry_coefficients, key_index_bits, key_width, lut_entries)
 
 
 # ----------------------------------------------------------------------------
