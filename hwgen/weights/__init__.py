@@ -11,8 +11,8 @@ from ..errors import ConfigError
 from . import binary, bitplane, ifairy, sherry, ternary
 from .spec import WeightSpec, pack_format_keys
 
-WEIGHT_SPECS: dict[str, WeightSpec] = {"ternary": ternary.SPEC, "sherry": sherry.SPEC, "ifairy": ifairy.SPEC, **bitplane.SPECS,
-                                       "binary": binary.SPEC}
+WEIGHT_SPECS: dict[str, WeightSpec] = {"ternary": ternary.SPEC, "sherry": sherry.SPEC, "ifairy": ifairy.SPEC,
+                                       **bitplane.SPECS, "binary": binary.SPEC}
 
 
 def weight_spec(name: str) -> WeightSpec:
