@@ -29,8 +29,8 @@ from sim.fpref import from_bits
 from sim.hardwired_sim import simulate_hardwired
 from sim.lut_sim import lut_job, lut_widths, simulate_lut
 from sim.mac_reference import mac_job, mac_widths, simulate_mac
-from sim.reference import torch_gemv
 from sim.program import run_program
+from sim.reference import torch_gemv
 from sim.torch_reference import torch_lut_gemv
 
 from .build_cache import cached_build
@@ -242,7 +242,7 @@ def _synth_verilog(build):
 
 
 def _key_bits(config) -> float:
-    """Ternary keys (integer and float LUT cores): key bits per weight of the group."""
+    """Float LUT cores' ternary keys: key bits per weight of the group."""
     return key_width(config.group_size) / config.group_size
 
 
