@@ -109,7 +109,7 @@ def test_absmax_activations_fit_int8(x):
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 6), st.data())
 def test_ternary_spec_fetch_is_the_dot_product(mu, data):
-    """Ternary as a `WeightSpec`: the table of its graph, fetched by its keys (index 0 the
+    """Ternary as a `WeightSpec`: the table of its targets, fetched by its keys (index 0 the
     constant zero), gives ``w . x`` for every group, the all-zero one included."""
     from hwgen.weights import weight_spec
 
