@@ -5,8 +5,8 @@ Each commit is exported with ``git archive`` into a temporary folder and runs th
 there (``hwgen generate DESIGN -o OUT`` and ``hwgen estimate DESIGN --json``), with the
 same Python environment. A design is every ``designs/**/*.yaml`` with a ``kind:`` field
 (spaces and workloads have none), named by its file name, so moving a file inside
-``designs/`` keeps it compared, plus `FORMAT_DESIGNS`: one small core per non-ternary
-weight format (no shipped design uses one). ``--sweeps`` adds two sweep reports: the
+``designs/`` keeps it compared, plus `FORMAT_DESIGNS`: small cores of every weight format
+(no shipped design uses a non-ternary one). ``--sweeps`` adds two sweep reports: the
 default space enumerated (``hwgen sweep --exhaustive``) and 60 trials of the built-in
 all-families space (its tables and ``report.md``; plots and the study journal are not
 compared). Prints one line per design and a unified diff of every file that differs;
@@ -27,14 +27,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Small cores of the other weight formats (ragged N and M, several pipeline depths),
+#: Small cores of every weight format (ragged N and M, several pipeline depths; ternary also
+#: beside the shipped designs, at three group sizes),
 #: written into both exported trees as designs/before_after/<name>.yaml.
 FORMAT_DESIGNS = {
     f"{weights}_mu{mu}": {"kind": "lut", "weights": weights, "activation": act, "group_size": mu, "luts": 3,
                           "fetchers": 4, "pipeline": pipe, "workload": {"n": n, "m": 10}}
     for weights, mu, act, pipe, n in (("sherry", 4, "int8", 2, 44), ("ifairy", 2, "int8", 3, 23),
                                       ("int2", 4, "int4", 0, 19), ("int3", 3, "int8", 1, 25),
-                                      ("int4", 2, "int4", 4, 17))
+                                      ("int4", 2, "int4", 4, 17), ("binary", 3, "int8", 2, 21),
+                                      ("ternary", 2, "int8", 1, 13), ("ternary", 3, "int4", 0, 19),
+                                      ("ternary", 5, "int8", 3, 40))
 }
 
 #: Runs inside the exported tree: every design through the CLI, in one process.

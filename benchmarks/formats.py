@@ -4,8 +4,8 @@ Ternary, Sherry, iFairy and int2/int3/int4 LUT cores at **equal throughput**: ev
 design takes 512 weights per cycle (32 rows x 16 columns of the weight matrix; for
 iFairy 512 complex weights), int8 activations, the same pipeline cuts and the same
 clock, on the BitNet-2B-sized GEMV ``2560 x 2560``. Area, energy per weight and fmax
-come from the analytical cost model (`costmodel.model` for ternary,
-`costmodel.formats_model` for the others, one technology table); bits stored per weight
+come from the analytical cost model (`costmodel.model`, one model and one technology
+table for every format); bits stored per weight
 are the streamed key bits per weight. ``--synth`` adds a cross-check of one small
 design per format against Yosys + OpenSTA (osu018, default input activity).
 
@@ -62,14 +62,9 @@ def stored_bits(config) -> float:
 
 def build_info(config) -> tuple[int, int, int]:
     """(table entries, build adders per LUT, key bits)."""
-    if config.weights == "ternary":
-        from hwgen.datapath import LutCoreShape
+    from hwgen.weights.shape import LutCoreShape
 
-        s = LutCoreShape(config)
-    else:
-        from hwgen.weights.shape import FormatShape
-
-        s = FormatShape(config)
+    s = LutCoreShape(config)
     return s.entries, s.graph.adders, s.key_width
 
 
@@ -158,7 +153,7 @@ def write_report(tech: str, synth: bool, out: Path) -> Path:
         f"Every design: int8 activations, 32 weight rows x 16 columns per cycle (512 weights/cycle; "
         f"iFairy: 512 complex weights), pipeline {PIPELINE}, workload {WORKLOAD['n']} x {WORKLOAD['m']}, "
         f"{CLOCK_MHZ:g} MHz, so throughput is equal by construction. Area and energy are cost-model "
-        "estimates (ternary: `costmodel.model`; the others: `costmodel.formats_model`, the same "
+        "estimates (`costmodel.model`, one model for every format, the same "
         "per-bit unit costs). Energy per weight = energy per GEMV / (N*M). Bits stored per weight = "
         "streamed key bits / group size (ternary keys carry a sign and an index including the zero "
         "entry, so 7 bits per 4 weights, not the 1.58-bit entropy).",

@@ -27,7 +27,7 @@ import numpy as np
 from amaranth.sim import Simulator
 
 from hwgen.config import LutConfig
-from hwgen.datapath import LutCoreShape
+from hwgen.weights.shape import LutCoreShape
 from hwgen.formats import pack_activations, pack_keys
 from hwgen.rtl.lut_core import LutCore
 from hwgen.schedule import command_word

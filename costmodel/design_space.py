@@ -16,7 +16,8 @@ import itertools
 import random
 
 from hwgen.config import max_pipeline
-from hwgen.datapath import LutCoreShape, tree_adder_bits
+from hwgen.datapath import tree_adder_bits
+from hwgen.weights.shape import LutCoreShape
 
 from .model import structure
 from .runs import design_config

@@ -1,7 +1,7 @@
 """The structure counts every cost model prices, and how they group into a breakdown.
 
 A technology table (`costmodel.tech`) holds one area and one energy coefficient per
-feature; the models (`costmodel.model`, `costmodel.formats_model`) count them.
+feature; the models (`costmodel.model`, `costmodel.float_model`, ...) count them.
 """
 
 #: Structure counts the area and energy are linear in (the tech table has one coefficient each).

@@ -1,8 +1,16 @@
-"""Analytical area / energy / timing model of the LUT core, vectorized over design points.
+"""Analytical area / energy / timing model of the integer LUT core, every weight format, vectorized.
 
-The model counts exactly the structure `hwgen.datapath.LutCoreShape` describes (the one
-the RTL generator builds) and prices every count with a technology table
-(`costmodel.tech`):
+The model counts exactly the structure `hwgen.weights.shape.LutCoreShape` describes (the
+one the RTL generator `hwgen.rtl.lut_core` builds, for ternary and every other format)
+and prices every count with a technology table (`costmodel.tech`). The table below is
+ternary's; a format changes it through its spec (`hwgen.weights.spec.WeightSpec`): its
+adder graph, its fetch unit's counts (`WeightSpec.fetch_counts`: mux inputs, select terms,
+negators, select levels, iFairy's swap, the bit-planes' shift-and-add adders, counted with
+the tree adders and one adder depth each on the fetch path), ``lanes`` trees and
+accumulators per column (iFairy: 2), and the bit-planes' correction (one more tree over
+the entry-0 values, one subtractor per column, one tree level in the accumulate stage).
+The synthesis corrections below (tree fusion, ``opt_share``) were measured on ternary
+cores only and apply to the formats of `SYNTH_MEASURED`:
 
 ==============  ==========================================================================
 component       what is counted
@@ -50,7 +58,7 @@ full-throughput workload of `costmodel.activity`.
 
 Two entry points share one implementation: `estimate_batch` evaluates arrays of design
 points at once, `estimate` one `LutConfig`. Every count that depends only on a point's
-shape ``(mu, act width, L, pipeline)`` is computed once per distinct shape (cached) as
+shape ``(weight format, mu, act width, L, pipeline)`` is computed once per distinct shape (cached) as
 ``base + K * per_k``, priced once per shape, and gathered into the points; what depends
 on K, the accumulator width or the workload is a few numpy operations per batch. Both go
 through `_evaluate`, and `structure` counts one config straight from `LutCoreShape` so
@@ -61,14 +69,17 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
 from hwgen.config import LutConfig
-from hwgen.datapath import LutCoreShape, tree_levels
-from hwgen.formats import ActivationFormat, key_width, lut_entries, signed_width
-from hwgen.lutgraph import build_lut_graph
+from hwgen.datapath import tree_adder_bits, tree_bounds, tree_levels
+from hwgen.formats import WEIGHT_FORMATS, ActivationFormat, signed_width
 from hwgen.schedule import gemv_cycles
+from hwgen.weights import weight_spec
+from hwgen.weights.shape import LutCoreShape
+from hwgen.weights.spec import FetchCounts
 
 from .adder_fusion import reduction_adders
 from .features import BREAKDOWN, FEATURES
@@ -86,6 +97,8 @@ __all__ = [
     "accuracy",
     "accuracy_text",
     "CONTROL_BITS",
+    "SYNTH_MEASURED",
+    "bits_per_weight",
     "structure",
     "mux_levels",
     "estimate",
@@ -95,6 +108,13 @@ __all__ = [
 
 #: Control bits carried along every registered cut (valid, first, last, gemv_last).
 CONTROL_BITS = 4
+
+#: Weight formats whose cores the synthesis corrections were measured on: reduction trees
+#: fused into carry-save adders (`costmodel.adder_fusion`) and the build adders ``opt_share``
+#: merges into one fetcher's mux (`costmodel.opt_share`), and the validation of `accuracy`.
+#: Only ternary cores were synthesized for them; the other formats keep plain two-input
+#: tree adders and no merging (their check: `benchmarks/formats.py --synth`, reports/formats.md).
+SYNTH_MEASURED = ("ternary",)
 
 OUTPUT_KEYS = (
     "area_um2", "power_mw", "energy_pj_per_gemv", "energy_pj_per_op", "energy_pj_per_cycle",
@@ -107,45 +127,63 @@ PARAMS = ("group_size", "luts", "fetchers", "act_width", "pipeline", "n", "m")
 MAX_PARAMS = ("max_n", "max_m")
 
 
+def bits_per_weight(config: LutConfig) -> float:
+    """Weight bits stored and streamed per weight (key bits / group size)."""
+    return weight_spec(config.weights).stored_bits(config.group_size)
+
+
 # ----------------------------------------------------------------------------- counts of one config
 
 
 def structure(config: LutConfig) -> dict[str, float]:
-    """Feature counts and timing segments of one config, straight from `LutCoreShape`.
+    """Feature counts and timing segments of one config of any weight format, straight from
+    `LutCoreShape` and the format's `hwgen.weights.spec.WeightSpec.fetch_counts`.
 
     This is the reference the vectorized path is tested against.
     """
     s = LutCoreShape(config)
-    c = config
-    L, K, E = c.luts, c.fetchers, s.entries
+    c, spec = config, s.spec
+    L, K, P, mu = c.luts, c.fetchers, s.lanes, c.group_size
     adder_widths, table_bits = s.adder_widths, s.table_bits
     level_widths = [[signed_width(-b, b) for b in bounds] for bounds in s.level_bounds[1:]]
-    cpa_bits, csa_bits, acc_csa_per_bit = reduction_adders(
-        L, s.fetch_bound, [s.cut(2 + i) for i in range(len(s.levels))])
-    csa_bits += acc_csa_per_bit * c.accumulator_width
-    shared = L * removed_build_bits(c.group_size, c.act.width) if not s.cut(0) and K == 1 else 0
+    fetch = spec.fetch_counts(mu, s.entries, s.entry_width, s.fetch_width, s.entry_bound, table_bits)
+    measured = spec.name in SYNTH_MEASURED
+    if measured:
+        cpa_bits, csa_bits, acc_csa_per_bit = reduction_adders(
+            L, s.fetch_bound, [s.cut(2 + i) for i in range(len(s.levels))])
+        csa_bits += acc_csa_per_bit * c.accumulator_width
+    else:
+        cpa_bits, csa_bits = tree_adder_bits(s.levels, s.level_bounds), 0
+    shared = L * removed_build_bits(mu, c.act.width) if measured and not s.cut(0) and K == 1 else 0
+    tree_adders = K * P * (L - 1) + L * K * fetch.shift_adds  # shift-adds count with the tree adders
+    tree_bits = K * P * cpa_bits + L * K * fetch.shift_add_bits
+    corr_widths = [[signed_width(-b, b) for b in bounds] for bounds in s.correction_bounds[1:]]
+    if spec.correction:  # the tree over the L entry-0 values, one subtractor per column
+        diff_bound = s.level_bounds[-1][0] + s.correction_bounds[-1][0]
+        tree_adders += (L - 1) + K
+        tree_bits += tree_adder_bits(s.levels, s.correction_bounds) + K * signed_width(-diff_bound, diff_bound)
     reg = 0
     if s.cut(0):
         reg += L * table_bits + L * K * s.key_width + CONTROL_BITS
     if s.cut(1):
-        reg += L * K * s.fetch_width + CONTROL_BITS
+        reg += L * K * P * s.fetch_width + (L * s.entry_width if spec.correction else 0) + CONTROL_BITS
     for i, widths in enumerate(level_widths):
         if s.cut(2 + i):
-            reg += K * sum(widths) + CONTROL_BITS
-    frame = {k: int(v) for k, v in frame_counts(c.workload.max_n, c.workload.max_m, L * c.group_size, K,
-                                                 L * c.group_size * c.act.width).items()}
-    reg += 2 * K * c.accumulator_width + 2 + frame["reg_bits"]
+            reg += K * P * sum(widths) + (sum(corr_widths[i]) if spec.correction else 0) + CONTROL_BITS
+    frame = {k: int(v) for k, v in frame_counts(c.workload.max_n, c.workload.max_m, L * mu, K,
+                                                 L * s.inputs * c.act.width).items()}
+    reg += 2 * K * P * c.accumulator_width + 2 + frame["reg_bits"]
     features = {
         "build_adders": L * len(adder_widths),
         "build_add_bits": L * sum(adder_widths) - shared,
         "shared_table_bits": L * sum(adder_widths) if not s.cut(0) and K > 1 else 0,
-        "mux_data_bits": L * K * table_bits + shared + frame["mux_data_bits"],
-        "mux_select_terms": L * K * (E + 1) + frame["mux_select_terms"],
-        "neg_bits": L * K * s.fetch_width,
-        "tree_adders": K * (L - 1),
-        "tree_add_bits": K * cpa_bits,
-        "csa_bits": K * csa_bits,
-        "acc_bits": K * c.accumulator_width,
+        "mux_data_bits": L * K * fetch.mux_data_bits + shared + frame["mux_data_bits"],
+        "mux_select_terms": L * K * fetch.mux_select_terms + frame["mux_select_terms"],
+        "neg_bits": L * K * fetch.neg_bits,
+        "tree_adders": tree_adders,
+        "tree_add_bits": tree_bits,
+        "csa_bits": K * P * csa_bits,
+        "acc_bits": K * P * c.accumulator_width,
         "reg_bits": reg,
         "counter_bits": frame["counter_bits"],
         "const": 1,
@@ -153,9 +191,12 @@ def structure(config: LutConfig) -> dict[str, float]:
     segments = {
         "build_depth": s.graph.depth,
         "entry_width": s.entry_width,
-        "select_bits": mux_levels(E + 1),
+        "select_bits": fetch.select_bits,
+        "swap": fetch.swap,
+        "shift_adds": fetch.shift_adds,
         "fetch_width": s.fetch_width,
         "level_widths": [max(w) for w in level_widths],
+        "correction": spec.correction,
         "acc_width": c.accumulator_width,
     }
     return {"features": features, "segments": segments, "cycles": s.cycles_per_gemv,
@@ -202,14 +243,10 @@ def mux_levels(fan_in: int) -> float:
     return math.log2(fan_in)
 
 
-def _bitlen(x: int) -> int:
-    return int(x).bit_length()
-
-
 # ----------------------------------------------------------------------------- vectorized counts
 #
 # Everything except K, the accumulator width and the counters depends only on the
-# "shape" (mu, act width, L, pipeline) of a point, and a batch has few distinct shapes
+# "shape" (weight format, mu, act width, L, pipeline) of a point, and a batch has few distinct shapes
 # (a few thousand at most). `_shape_row` computes, once per shape (cached), every count
 # as ``base + K * per_k`` and the stage-delay terms; a batch is then a handful of
 # gathers and multiply-adds per point, with no Python loop over points.
@@ -230,18 +267,44 @@ def _swidth_sym(bound: np.ndarray) -> np.ndarray:
     return _bitlen_array(bound) + 1
 
 
+class _FormatCounts(NamedTuple):
+    """What the shape counts need of one ``(weight format, mu, act width)``."""
+
+    key_width: int
+    adders: int
+    adder_bits: int
+    entry_width: int
+    entry_bound: int
+    fetch_bound: int
+    depth: int
+    table_bits: int
+    inputs: int            #: real activation lanes per group (2 * mu for complex formats)
+    lanes: int             #: output values per column
+    weight_max_abs: int
+    correction: bool
+    measured: bool         #: in `SYNTH_MEASURED`
+    fetch: FetchCounts
+
+
 @lru_cache(maxsize=None)
-def _graph_counts(mu: int, act_width: int) -> tuple[int, ...]:
-    """Per ``(mu, act width)``: E, key width, adders, adder bits, entry width, fetch bound, depth, table bits."""
+def _format_counts(weights: int, mu: int, act_width: int) -> _FormatCounts:
+    """Per ``(format index in WEIGHT_FORMATS, mu, act width)``: the table, key and fetch counts."""
+    spec = weight_spec(WEIGHT_FORMATS[weights])
     act = ActivationFormat(f"int{act_width}", act_width, False)
-    graph = build_lut_graph(mu)
+    graph = spec.graph(mu)
     ranges = graph.value_ranges(act.min, act.max)
     widths = [signed_width(lo, hi) for lo, hi in ranges]
     adder_bits = sum(w for node, w in zip(graph.nodes, widths) if node.op != "in")
     entry_width = max(widths[n] for n in graph.entries)
     table_bits = sum(widths[n] for n in graph.entries)
-    bound = max(max(-ranges[n][0], ranges[n][1]) for n in graph.entries)
-    return (lut_entries(mu), key_width(mu), graph.adders, adder_bits, entry_width, bound, graph.depth, table_bits)
+    entry_bound = max(max(-ranges[n][0], ranges[n][1]) for n in graph.entries)
+    fetch_bound = spec.fetch_bound(entry_bound)
+    entries = len(graph.entries)
+    fetch = spec.fetch_counts(mu, entries, entry_width, signed_width(-fetch_bound, fetch_bound), entry_bound,
+                              table_bits)
+    return _FormatCounts(spec.key_width(mu), graph.adders, adder_bits, entry_width, entry_bound,
+                         fetch_bound, graph.depth, table_bits, spec.inputs(mu), spec.lanes, spec.weight_max_abs,
+                         spec.correction, spec.name in SYNTH_MEASURED, fetch)
 
 
 @lru_cache(maxsize=None)
@@ -271,32 +334,52 @@ def _tree_counts(luts: int, bound: int, tree_cuts: int) -> tuple:
 
 
 @lru_cache(maxsize=None)
-def _shape_counts(mu: int, aw: int, L: int, pipe: int) -> tuple:
+def _shape_counts(weights: int, mu: int, aw: int, L: int, pipe: int) -> tuple:
     """Counts of one shape: ``(base, per_k, segments, acc_csa_per_bit)``.
 
     ``base`` and ``per_k`` hold the `_SHAPE_FEATURES` (feature = base + K * per_k);
     ``segments`` lists the datapath segments in pipeline order as ``(delay terms, widest
     word)``, the delay terms being ``{delay key: multiplier}``; ``acc_csa_per_bit`` the carry-save
     full adders per accumulator bit of the tree fused into each accumulator's add (priced
-    per point, times the accumulator's width).
+    per point, times the accumulator's width). ``P`` lanes per column multiply every
+    per-column count; a bit-plane correction adds its tree (``base``) and one subtractor per
+    column (``per_k``); shift-adds count with the tree adders, as in `structure`.
     """
-    E, kw, nb, build_bits, ew, bound, depth, table_bits = _graph_counts(mu, aw)
-    tree_cuts = min(max(pipe - 2, 0), len(tree_levels(L)))
+    f = _format_counts(weights, mu, aw)
+    kw, nb, build_bits, ew, bound, depth, table_bits = (f.key_width, f.adders, f.adder_bits, f.entry_width,
+                                                        f.fetch_bound, f.depth, f.table_bits)
+    P, fetch = f.lanes, f.fetch
+    levels = tree_levels(L)
+    tree_cuts = min(max(pipe - 2, 0), len(levels))
     tree_add_bits, csa_bits, acc_csa_per_bit, level_bits, level_max = _tree_counts(L, bound, tree_cuts)
+    if not f.measured:
+        tree_add_bits, csa_bits, acc_csa_per_bit = tree_adder_bits(levels, tree_bounds(levels, L, bound)), 0, 0
     fw = signed_width(-bound, bound)
+    corr_adders = corr_bits = corr_regs = corr_diff = 0
+    if f.correction:
+        corr_bounds = tree_bounds(levels, L, f.entry_bound)
+        diff_bound = bound * L + corr_bounds[-1][0]
+        corr_adders, corr_diff = L - 1, signed_width(-diff_bound, diff_bound)
+        corr_bits = tree_adder_bits(levels, corr_bounds)
+        corr_regs = ((L * ew) if pipe >= 2 else 0) + sum(
+            signed_width(-b, b) for level in corr_bounds[1:tree_cuts + 1] for b in level)
     pipe_base = ((L * table_bits + CONTROL_BITS) if pipe >= 1 else 0) + (CONTROL_BITS if pipe >= 2 else 0) \
-        + tree_cuts * CONTROL_BITS
-    pipe_k = (L * kw if pipe >= 1 else 0) + (L * fw if pipe >= 2 else 0) + sum(level_bits[:tree_cuts])
-    base = (L * nb, L * build_bits, 0, 0, 0, 0, 0, 0, pipe_base)
-    per_k = (0, 0, L * table_bits, L * (E + 1), L * fw, L - 1, tree_add_bits, csa_bits, pipe_k)
-    segments = [({"add_base": depth}, ew if depth > 0 else 0),
-                ({"mux_base": 1, "mux_per_select_bit": mux_levels(E + 1), "neg_base": 1}, fw)]
+        + tree_cuts * CONTROL_BITS + corr_regs
+    pipe_k = (L * kw if pipe >= 1 else 0) + (L * P * fw if pipe >= 2 else 0) + P * sum(level_bits[:tree_cuts])
+    base = (L * nb, L * build_bits, 0, 0, 0, corr_adders, corr_bits, 0, pipe_base)
+    per_k = (0, 0, L * fetch.mux_data_bits, L * fetch.mux_select_terms, L * fetch.neg_bits,
+             P * (L - 1) + L * fetch.shift_adds + int(f.correction),
+             P * tree_add_bits + L * fetch.shift_add_bits + corr_diff, P * csa_bits, pipe_k)
+    fetch_terms = {"mux_base": 1, "mux_per_select_bit": fetch.select_bits + (1 if fetch.swap else 0), "neg_base": 1}
+    if fetch.shift_adds:
+        fetch_terms["add_base"] = fetch.shift_adds
+    segments = [({"add_base": depth}, ew if depth > 0 else 0), (fetch_terms, fw)]
     segments += [({"tree_level": 1}, w) for w in level_max]
-    return base, per_k, tuple(segments), acc_csa_per_bit
+    return base, per_k, tuple(segments), P * acc_csa_per_bit
 
 
 @lru_cache(maxsize=4096)
-def _shape_row(mu: int, aw: int, L: int, pipe: int, delay: tuple) -> tuple:
+def _shape_row(weights: int, mu: int, aw: int, L: int, pipe: int, delay: tuple) -> tuple:
     """`_shape_counts` flattened, plus the stage delays of the shape under ``delay``.
 
     Stages: a registered cut ends a stage, so segment ``i`` stands alone when
@@ -310,11 +393,15 @@ def _shape_row(mu: int, aw: int, L: int, pipe: int, delay: tuple) -> tuple:
     ``acc_csa_per_bit`` (carry-save full adders per accumulator bit) and
     ``shared_build_bits`` (build adder bits ``opt_share`` removes when one fetcher reads the
     unregistered table), ``stage0`` (the LUT build when it stands alone, 0 if not: the
-    activation buffer's read mux in front of it is added per point, `costmodel.frame`).
+    activation buffer's read mux in front of it is added per point, `costmodel.frame`), then
+    the format's ``lanes``, real ``inputs`` per activation, largest ``|w|`` and stored bits per weight.
+    A bit-plane correction (subtract, halve) is one more tree level in the accumulate stage.
     """
     d = dict(delay)
-    base, per_k, segments, acc_csa_per_bit = _shape_counts(mu, aw, L, pipe)
-    registered, tail_base, tail_width, stage0 = 0.0, 0.0, 0, 0.0
+    base, per_k, segments, acc_csa_per_bit = _shape_counts(weights, mu, aw, L, pipe)
+    f = _format_counts(weights, mu, aw)
+    registered, tail_width, stage0 = 0.0, 0, 0.0
+    tail_base = d["tree_level"] if f.correction else 0.0
     for i, (terms, width) in enumerate(segments):
         cost = sum(d[k] * v for k, v in terms.items())
         if pipe > i and i == 0:
@@ -325,8 +412,9 @@ def _shape_row(mu: int, aw: int, L: int, pipe: int, delay: tuple) -> tuple:
             tail_base += cost
             tail_width = max(tail_width, width)
     open_build_bits = base[1] if pipe == 0 else 0
-    shared = L * removed_build_bits(mu, aw) if pipe == 0 else 0
-    return (*base, *per_k, registered, tail_base, tail_width, open_build_bits, acc_csa_per_bit, shared, stage0)
+    shared = L * removed_build_bits(mu, aw) if pipe == 0 and f.measured else 0
+    return (*base, *per_k, registered, tail_base, tail_width, open_build_bits, acc_csa_per_bit, shared, stage0,
+            f.lanes, f.inputs // mu, f.weight_max_abs, f.key_width / mu)
 
 
 _NF = len(_SHAPE_FEATURES)
@@ -338,6 +426,8 @@ _OPEN_BUILD_COL = 2 * _NF + 3
 _ACC_CSA_COL = 2 * _NF + 4
 _SHARED_COL = 2 * _NF + 5
 _STAGE0_COL = 2 * _NF + 6
+#: The format's columns: lanes per column, real inputs per activation, largest |w|, stored bits per weight.
+_LANES_COL, _INPUTS_COL, _WMAX_COL, _BITS_COL = range(2 * _NF + 7, 2 * _NF + 11)
 
 
 #: Points per chunk of the batch path: 8192 float64 = 64 KiB per temporary, so the
@@ -352,12 +442,12 @@ def _chunks(size: int):
 
 def _shapes(p: dict[str, np.ndarray], tech: Tech) -> tuple[np.ndarray, np.ndarray]:
     """``(table, index)``: one `_shape_row` per distinct shape, and each point's row."""
-    mu, aw, L, pipe = p["group_size"], p["act_width"], p["luts"], p["pipeline"]
-    rp, rl, ra = int(pipe.max()) + 1, int(L.max()) + 1, int(aw.max()) + 1
+    w, mu, aw, L, pipe = p["weights"], p["group_size"], p["act_width"], p["luts"], p["pipeline"]
+    rp, rl, ra, rm = int(pipe.max()) + 1, int(L.max()) + 1, int(aw.max()) + 1, int(mu.max()) + 1
     code = np.empty(len(L), dtype=np.int64)
     for sl in _chunks(len(L)):
-        code[sl] = ((mu[sl] * ra + aw[sl]) * rl + L[sl]) * rp + pipe[sl]
-    top = (int(mu.max()) + 1) * ra * rl * rp
+        code[sl] = (((w[sl] * rm + mu[sl]) * ra + aw[sl]) * rl + L[sl]) * rp + pipe[sl]
+    top = (int(w.max()) + 1) * rm * ra * rl * rp
     if top <= 1 << 22:  # dense: O(N), no sort
         present = np.zeros(top, dtype=bool)
         present[code] = True
@@ -372,8 +462,9 @@ def _shapes(p: dict[str, np.ndarray], tech: Tech) -> tuple[np.ndarray, np.ndarra
     for u in uniq.tolist():
         u, pp = divmod(u, rp)
         u, ll = divmod(u, rl)
-        mm, aa = divmod(u, ra)
-        rows.append(_shape_row(mm, aa, ll, pp, delay))
+        u, aa = divmod(u, ra)
+        ww, mm = divmod(u, rm)
+        rows.append(_shape_row(ww, mm, aa, ll, pp, delay))
     return np.array(rows, dtype=np.float64), index
 
 
@@ -381,13 +472,14 @@ def _batch_structure(p: dict[str, np.ndarray], tech: Tech | None = None) -> dict
     """Feature counts, cycles and the per-shape table of every point of ``p``."""
     tech = tech if tech is not None else load_tech("osu018")
     table, index = _shapes(p, tech)
-    K, acc = p["fetchers"], _acc_width(p)
-    mu, L, n, m = p["group_size"], p["luts"], p["n"], p["m"]
-    frame = _frame(p)
     rowsel = table[index]
+    K, acc = p["fetchers"], _acc_width(p, rowsel[:, _WMAX_COL])
+    mu, L, n, m = p["group_size"], p["luts"], p["n"], p["m"]
+    frame = _frame(p, rowsel[:, _INPUTS_COL])
     features = {k: rowsel[:, j] + K * rowsel[:, _NF + j] for j, k in enumerate(_SHAPE_FEATURES)}
-    features["reg_bits"] = features["reg_bits"] + 2 * K * acc + 2 + frame["reg_bits"]
-    features["acc_bits"] = K * acc
+    k_acc = K * rowsel[:, _LANES_COL] * acc
+    features["reg_bits"] = features["reg_bits"] + 2 * k_acc + 2 + frame["reg_bits"]
+    features["acc_bits"] = k_acc
     features["counter_bits"] = frame["counter_bits"]
     features["mux_data_bits"] = features["mux_data_bits"] + frame["mux_data_bits"]
     features["mux_select_terms"] = features["mux_select_terms"] + frame["mux_select_terms"]
@@ -402,10 +494,12 @@ def _batch_structure(p: dict[str, np.ndarray], tech: Tech | None = None) -> dict
             "cycles": gemv_cycles(n, m, L * mu, K, latency), "latency": latency}
 
 
-def _frame(p: dict[str, np.ndarray]) -> dict:
-    """`costmodel.frame.frame_counts` of the points: command, counters, activation buffer."""
+def _frame(p: dict[str, np.ndarray], inputs: np.ndarray) -> dict:
+    """`costmodel.frame.frame_counts` of the points: command, counters, activation buffer
+    (``inputs`` real lanes per activation: 2 for complex formats)."""
     rows_per_tile = p["group_size"] * p["luts"]
-    return frame_counts(p["max_n"], p["max_m"], rows_per_tile, p["fetchers"], rows_per_tile * p["act_width"])
+    return frame_counts(p["max_n"], p["max_m"], rows_per_tile, p["fetchers"],
+                        rows_per_tile * p["act_width"] * inputs.astype(np.int64))
 
 
 # ----------------------------------------------------------------------------- pricing
@@ -443,7 +537,8 @@ def _price_shapes(table: np.ndarray, tech: Tech) -> dict:
             base, per_k = priced[q * 2 * nparts + c], priced[q * 2 * nparts + nparts + c]
             columns[quantity, name] = (base if base.any() else None, per_k if per_k.any() else None)
     delays = tuple(np.ascontiguousarray(table[:, j]) for j in _DELAY_COLS)
-    extra = {}
+    extra = {key: np.ascontiguousarray(table[:, col]) for key, col in
+             (("lanes", _LANES_COL), ("inputs", _INPUTS_COL), ("wmax", _WMAX_COL), ("bits", _BITS_COL))}
     for key, col in (("open_build_bits", _OPEN_BUILD_COL), ("acc_csa_per_bit", _ACC_CSA_COL),
                      ("shared_build_bits", _SHARED_COL), ("stage0", _STAGE0_COL)):
         column = np.ascontiguousarray(table[:, col])
@@ -460,21 +555,22 @@ def _fma(acc: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _evaluate_chunk(p: dict[str, np.ndarray], index: np.ndarray, priced: dict, tech: Tech) -> dict[str, np.ndarray]:
     K = p["fetchers"].astype(np.float64)
-    acc = _acc_width(p).astype(np.float64)
+    acc = _acc_width(p, priced["wmax"][index]).astype(np.float64)
     mu, L, n, m = p["group_size"], p["luts"], p["n"], p["m"]
-    frame = _frame(p)
+    frame = _frame(p, priced["inputs"][index])
     counters = frame["counter_bits"].astype(np.float64)
     k_acc = K * acc
+    lane_acc = k_acc * priced["lanes"][index]  # every lane of every column has its accumulator
     # accumulators, results, flags; the frame's command, counters and read address
-    fixed_regs = 2.0 * k_acc + 2.0 + (frame["reg_bits"] - frame["buffer_bits"])
+    fixed_regs = 2.0 * lane_acc + 2.0 + (frame["reg_bits"] - frame["buffer_bits"])
 
     # Per part: shape cost (base + K * per_k, gathered from the small per-shape table)
     # plus the per-point terms.
     extra = {
         "build": (0.0, 0.0),
         "registers": (tech.area["reg_bits"] * fixed_regs, tech.energy["reg_bits"] * fixed_regs),
-        "control": (tech.area["acc_bits"] * k_acc + tech.area["counter_bits"] * counters + tech.area["const"],
-                    tech.energy["acc_bits"] * k_acc + tech.energy["counter_bits"] * counters + tech.energy["const"]),
+        "control": (tech.area["acc_bits"] * lane_acc + tech.area["counter_bits"] * counters + tech.area["const"],
+                    tech.energy["acc_bits"] * lane_acc + tech.energy["counter_bits"] * counters + tech.energy["const"]),
         "buffer": buffer_cost(frame, tech),
     }
     if priced["open_build_bits"] is not None:
@@ -523,6 +619,7 @@ def _evaluate_chunk(p: dict[str, np.ndarray], index: np.ndarray, priced: dict, t
     cycles = gemv_cycles(n, m, L * mu, p["fetchers"], latency)
     out = run_metrics(area, e_cycle, tech.leakage_mw_per_um2, critical, clock, cycles, 2.0 * n * m)
     out["latency_cycles"] = latency
+    out["bits_per_weight"] = priced["bits"][index]
     for name in BREAKDOWN:
         out[f"area_{name}_um2"] = area_parts[name]
         out[f"energy_{name}_pj_per_cycle"] = energy_parts[name]
@@ -534,7 +631,7 @@ def _normalize(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     if missing:
         raise ValueError(f"estimate_batch needs arrays {', '.join(missing)}")
     arrays = {k: np.asarray(params[k]).astype(np.int64, copy=False).reshape(-1) for k in PARAMS}
-    size = max(a.size for a in arrays.values())
+    size = max([a.size for a in arrays.values()] + [np.asarray(params.get("weights", "ternary")).size])
     arrays = {k: np.broadcast_to(a, (size,)) for k, a in arrays.items()}
     clock = np.asarray(params.get("clock_mhz", np.nan), dtype=np.float64).reshape(-1)
     arrays["clock_mhz"] = np.broadcast_to(clock, (size,))
@@ -543,6 +640,7 @@ def _normalize(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         acc = np.zeros(1, dtype=np.int64)  # derived per chunk (`_acc_width`)
     acc = np.broadcast_to(np.asarray(acc, dtype=np.int64).reshape(-1), (size,))
     arrays["accumulator_width"] = acc
+    arrays["weights"] = _format_indices(params.get("weights", "ternary"), size, arrays["group_size"])
     for k in MAX_PARAMS:  # the core's maxima; a one-shape core if absent
         given = params.get(k)
         arrays[k] = arrays[k[4:]] if given is None else np.broadcast_to(
@@ -557,15 +655,35 @@ def _normalize(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _acc_width(p: dict[str, np.ndarray]) -> np.ndarray:
-    """The accumulator widths: as given, or (<= 0) the width ``max_n`` products need.
+def _format_indices(weights, size: int, group_size: np.ndarray) -> np.ndarray:
+    """Weight format names -> indices in `WEIGHT_FORMATS` (broadcast to ``size``); every
+    point's group size must be one its format allows."""
+    names = np.asarray(weights).reshape(-1)
+    uniq, inverse = np.unique(names, return_inverse=True)
+    unknown = [str(w) for w in uniq if w not in WEIGHT_FORMATS]
+    if unknown:
+        raise ValueError(f"'weights' must be one of {', '.join(WEIGHT_FORMATS)}, not {unknown[0]!r}")
+    index = np.broadcast_to(np.array([WEIGHT_FORMATS.index(str(w)) for w in uniq], dtype=np.int64)[inverse],
+                            (size,))
+    for i in np.unique(index).tolist():
+        allowed = weight_spec(WEIGHT_FORMATS[i]).group_sizes
+        bad = group_size[(index == i) & ~np.isin(group_size, allowed)]
+        if bad.size:
+            raise ValueError(f"'group_size' {int(bad[0])} is not allowed for {WEIGHT_FORMATS[i]} weights "
+                             f"({', '.join(map(str, allowed))})")
+    return index
 
-    ``signed_width(-b, b)`` of ``b = n * 2**(act_width - 1)`` is ``bit_length(n) + act_width``.
+
+def _acc_width(p: dict[str, np.ndarray], wmax: np.ndarray) -> np.ndarray:
+    """The accumulator widths: as given, or (<= 0) the width ``max_n`` products need
+    (`hwgen.config.required_accumulator_width`; ``wmax`` the format's largest |w|).
+
+    ``signed_width(-b, b)`` of ``b = n * w * 2**(act_width - 1)`` is ``bit_length(n * w) + act_width``.
     """
     acc = p["accumulator_width"]
     if acc.min() > 0:
         return acc
-    derived = _bitlen_array(p["max_n"]) + p["act_width"]
+    derived = _bitlen_array(p["max_n"] * wmax) + p["act_width"]
     return derived if acc.max() <= 0 else np.where(acc <= 0, derived, acc)
 
 
@@ -577,7 +695,8 @@ def estimate_batch(params: dict[str, np.ndarray], tech: Tech | str = "osu018") -
     params : dict of array-like
         ``group_size`` (mu), ``luts`` (L), ``fetchers`` (K), ``act_width`` (integer
         activation bits, 4 or 8), ``pipeline``, ``n``, ``m`` (the GEMV: cycles, energy);
-        optional ``max_n``, ``max_m`` (the core's maxima: counters, activation buffer;
+        optional ``weights`` (format names, `hwgen.formats.WEIGHT_FORMATS`; ternary if
+        absent), ``max_n``, ``max_m`` (the core's maxima: counters, activation buffer;
         ``n``, ``m`` if absent), ``clock_mhz`` (NaN or absent: run at the estimated
         fmax) and ``accumulator_width`` (<= 0 or absent: the width ``max_n`` needs).
         Scalars broadcast.
@@ -586,8 +705,8 @@ def estimate_batch(params: dict[str, np.ndarray], tech: Tech | str = "osu018") -
 
     Returns
     -------
-    dict of numpy arrays, one value per point: `OUTPUT_KEYS` plus ``area_<part>_um2`` and
-    ``energy_<part>_pj_per_cycle`` for every part of `BREAKDOWN`.
+    dict of numpy arrays, one value per point: `OUTPUT_KEYS`, ``bits_per_weight``, and
+    ``area_<part>_um2`` and ``energy_<part>_pj_per_cycle`` for every part of `BREAKDOWN`.
     """
     if isinstance(tech, str):
         tech = load_tech(tech)
@@ -600,6 +719,7 @@ def params_from_configs(configs: list[LutConfig], clock_mhz: float | None = None
         if c.act.is_float:
             raise ValueError(f"the cost model covers integer activations only, not {c.activation}")
     return {
+        "weights": np.array([c.weights for c in configs]),
         "group_size": np.array([c.group_size for c in configs]),
         "luts": np.array([c.luts for c in configs]),
         "fetchers": np.array([c.fetchers for c in configs]),
@@ -630,7 +750,9 @@ def estimate(config: LutConfig, tech_name: str | Tech = "osu018", clock_mhz: flo
     -------
     dict with ``tech``, `OUTPUT_KEYS` as plain floats/ints, ``breakdown``:
     ``{"area_um2": {part: ...}, "energy_pj_per_cycle": {part: ...}}`` for the parts
-    build, fetch, tree, registers, control, and ``accuracy`` (`accuracy`).
+    build, fetch, tree, registers, control, ``weights``, ``bits_per_weight``,
+    ``energy_pj_per_weight`` (per GEMV / (N*M)), ``activation_buffer`` and, for the formats
+    in `SYNTH_MEASURED`, ``accuracy`` (`accuracy`).
 
     Raises
     ------
@@ -648,8 +770,13 @@ def estimate(config: LutConfig, tech_name: str | Tech = "osu018", clock_mhz: flo
         "energy_pj_per_cycle": {name: float(out[f"energy_{name}_pj_per_cycle"][0]) for name in BREAKDOWN},
     }
     c = config
+    result["weights"] = c.weights
+    result["bits_per_weight"] = float(out["bits_per_weight"][0])
+    result["energy_pj_per_weight"] = result["energy_pj_per_gemv"] / (c.workload.n * c.workload.m)
     rows_per_tile = c.luts * c.group_size
-    result["activation_buffer"] = buffer_report(
-        frame_counts(c.workload.max_n, c.workload.max_m, rows_per_tile, c.fetchers, rows_per_tile * c.act.width), tech)
-    result["accuracy"] = accuracy(tech, accuracy_regime(config.pipeline))
+    inputs = LutCoreShape(c).inputs // c.group_size
+    result["activation_buffer"] = buffer_report(frame_counts(
+        c.workload.max_n, c.workload.max_m, rows_per_tile, c.fetchers, rows_per_tile * inputs * c.act.width), tech)
+    if c.weights in SYNTH_MEASURED:
+        result["accuracy"] = accuracy(tech, accuracy_regime(config.pipeline))
     return result

@@ -1,7 +1,7 @@
 """One rule from structure counts to area, energy, power and leakage, for every model.
 
-Every cost model of the project (the ternary LUT core `costmodel.model`, the other
-weight formats `costmodel.formats_model`, float cores and the MAC baseline
+Every cost model of the project (the integer LUT core of every weight format
+`costmodel.model`, float cores and the MAC baseline
 `costmodel.float_model`, hardwired arrays `costmodel.hardwired`) and the sweep's
 per-token account (`dse.evaluate`) price the same way:
 

@@ -35,8 +35,8 @@ Other families (`_evaluate_families`)
 Spaces with ``architecture``, ``weights``, float activations or ``hardwired_layers``
 price ternary integer LUT points as above and every other core per design through
 `dse.families.core_cost` (cached), with the same per-token accounting. The weight
-stream is each design's bits per weight (`costmodel.formats_model`'s for the formats,
-the key width for ternary keys, 2/8/16 for the MAC's ternary/int8/fp16 weights) times
+stream is each design's bits per weight (`costmodel.model.bits_per_weight` for the
+integer LUT formats, the key width for ternary keys, 2/8/16 for the MAC's ternary/int8/fp16 weights) times
 the padded weights. ``hardwired_layers = h`` (model workloads): every projection of
 ``h`` layers is a hardwired array (`dse.families.hardwired_layer`); the core runs the
 other ``layers - h`` (no core when ``h = layers``). Arrays and core share one clock

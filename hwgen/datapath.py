@@ -1,15 +1,17 @@
-"""Structure of the LUT core's datapath as plain data, derived once from a config.
+"""What the LUT cores' datapath shapes share, as plain data derived once from a config.
 
-The generator builds exactly this structure, the reference model adds in exactly
-this order, and the cost model counts exactly these adders and registers. Integer
-widths are exact ranges, so no path overflows and none is wider than needed.
+The generators build exactly these structures, the reference models add in exactly
+this order, and the cost models count exactly these adders and registers. Integer
+widths are exact ranges, so no path overflows and none is wider than needed. The
+integer core's shape is `hwgen.weights.shape.LutCoreShape`, the float core's
+`hwgen.floatpath.FloatLutShape`.
 
 Pipeline cut points, in order: after the LUT build, after the fetch (negation
 included), then after each reduction-tree level. ``pipeline = p`` registers the
 first ``p`` of them; the accumulator register is always there.
 
-`CoreShape` (tree, cuts, latency) and `IntTableShape` (exact table, fetch and tree
-widths) are shared with the other cores' shapes (`hwgen.weights.shape`, `hwgen.floatpath`).
+`CoreShape` (tree, cuts, latency), `TernaryTableShape` (the float core's ternary table)
+and `IntTableShape` (exact table, fetch and tree widths) are the shared parts.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from .config import LutConfig
 from .formats import key_width, lut_entries, signed_width
 from .lutgraph import LutGraph, build_lut_graph
 from .schedule import gemv_cycles, token_cycles
@@ -158,10 +159,3 @@ class IntTableShape(CoreShape):
     def level_bounds(self) -> list[list[int]]:
         """Magnitude bound of every value entering and leaving each tree level."""
         return tree_bounds(self.levels, self.config.luts, self.fetch_bound)
-
-
-@dataclass(frozen=True)
-class LutCoreShape(TernaryTableShape, IntTableShape):
-    """Every width, count and latency of one ternary integer LUT core."""
-
-    config: LutConfig

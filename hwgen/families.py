@@ -19,24 +19,22 @@ from typing import Any, Callable
 
 import numpy as np
 
-from costmodel import float_model, formats_model, mac_model
+from costmodel import float_model, mac_model
 from costmodel import hardwired as hardwired_model
 from costmodel import model as lut_model
 from costmodel.runs import synth_config, synth_verilog
 from sim.core_sim import float_lut_job, float_lut_widths, simulate_float_lut
 from sim.float_reference import check_float_operands, result_values
-from sim.format_ref import torch_gemv
-from sim.format_sim import format_job, format_widths, simulate_format
 from sim.fpref import from_bits
 from sim.hardwired_sim import simulate_hardwired
 from sim.lut_sim import lut_job, lut_widths, simulate_lut
 from sim.mac_reference import mac_job, mac_widths, simulate_mac
 from sim.program import run_program
+from sim.reference import torch_gemv
 from sim.torch_reference import torch_lut_gemv
 
 from .build_cache import cached_build
 from .config import FloatLutConfig, LutConfig, MacConfig
-from .datapath import LutCoreShape
 from .emit import convert, port_list, tool_versions, write_design
 from .floatpath import FloatLutShape, MacShape
 from .formats import key_width
@@ -44,10 +42,9 @@ from .fpadd import canonical_nan
 from .hardwired.design import generate_design, source_text
 from .lutgraph import naive_adders
 from .rtl.float_core import FloatLutCore
-from .rtl.format_core import FormatCore
 from .rtl.lut_core import LutCore
 from .rtl.mac_core import MacCore
-from .weights.shape import FormatShape
+from .weights.shape import LutCoreShape
 
 
 @dataclass(frozen=True)
@@ -105,7 +102,7 @@ def shape_of(config):
         return MacShape(config)
     if isinstance(config, FloatLutConfig):
         return FloatLutShape(config)
-    return LutCoreShape(config) if config.weights == "ternary" else FormatShape(config)
+    return LutCoreShape(config)
 
 
 def _amaranth(top: str, component, shape, **details) -> tuple[str, dict]:
@@ -122,16 +119,18 @@ def _lut_build(shape, naive: int) -> dict:
             "naive_adders_per_lut": naive, "depth": shape.graph.depth}
 
 
-# -- ternary LUT core with integer activations ---------------------------------------------
+# -- the integer LUT core, every weight format (ternary, Sherry, iFairy, int2..4, binary) ----
 
 
-def _build_ternary(config: LutConfig):
+def _build_lut(config: LutConfig):
+    """Any weight format: the one integer LUT core (`hwgen.rtl.lut_core`)."""
     shape = LutCoreShape(config)
     return _amaranth(config.top, LutCore(config), shape, key_width=shape.key_width,
-                     lut_build=_lut_build(shape, naive_adders(config.group_size)))
+                     lut_build=_lut_build(shape, shape.naive_adders))
 
 
-def _simulate_ternary(config, verilog, weights, acts, simulator, seed):
+def _simulate_lut(config, verilog, weights, acts, simulator, seed):
+    """Any weight format: one runner and reference model (`sim.lut_sim`, `sim.reference`)."""
     return simulate_lut(config, verilog, weights, acts, simulator=simulator, seed=seed)
 
 
@@ -146,14 +145,7 @@ def _program(kind: str):
     return run
 
 
-def _torch_int_matmul(config, weights, acts):
-    import torch
-
-    a = torch.from_numpy(np.atleast_2d(np.asarray(acts)).astype(np.int64))
-    return (a @ torch.from_numpy(np.asarray(weights).astype(np.int64))).numpy()
-
-
-def _torch_format(config, weights, acts):
+def _torch_lut(config, weights, acts):
     return torch_gemv(weights, acts)
 
 
@@ -165,36 +157,21 @@ def _torch_float_lut(config, weights, acts):
 
 
 def _torch_mac(config, weights, acts):  # integer MACs only: float products round per tile
-    return None if config.is_float else _torch_int_matmul(config, weights, acts)
+    return None if config.is_float else torch_gemv(weights, acts)
 
 
 def _as_given(config, result):
     return result
 
 
-def _estimate_ternary(config, tech, clock_mhz):
+def _estimate_lut(config, tech, clock_mhz):
+    """Any weight format: the one integer LUT cost model (`costmodel.model`)."""
     return lut_model.estimate(config, tech_name=tech, clock_mhz=clock_mhz)
 
 
 def _synth_ternary(config, liberty, clock_period_ns):
+    """The validated flow: power from a simulated random ternary workload (`costmodel.activity`)."""
     return synth_config(config, liberty=liberty, clock_period_ns=clock_period_ns)
-
-
-# -- LUT cores for the other weight formats (Sherry, iFairy, int2..4) ----------------------
-
-
-def _build_format(config: LutConfig):
-    shape = FormatShape(config)
-    return _amaranth(config.top, FormatCore(config), shape, key_width=shape.key_width,
-                     lut_build=_lut_build(shape, shape.naive_adders))
-
-
-def _simulate_format(config, verilog, weights, acts, simulator, seed):
-    return simulate_format(config, verilog, weights, acts, simulator=simulator, seed=seed)
-
-
-def _estimate_format(config, tech, clock_mhz):
-    return formats_model.estimate(config, tech_name=tech, clock_mhz=clock_mhz)
 
 
 # -- float LUT cores and the multiplier-based baseline ---------------------------------------
@@ -265,25 +242,27 @@ def _synth_verilog(build):
 
 
 def _key_bits(config) -> float:
-    """Ternary keys (integer and float LUT cores): key bits per weight of the group."""
+    """Float LUT cores' ternary keys: key bits per weight of the group."""
     return key_width(config.group_size) / config.group_size
 
 
 _PROGRAM_PARTS = {
-    "lut": (lut_job, lut_widths, _torch_int_matmul, _as_given),
-    "lut-format": (format_job, format_widths, _torch_format, _as_given),
+    "lut": (lut_job, lut_widths, _torch_lut, _as_given),
     "lut-float": (float_lut_job, float_lut_widths, _torch_float_lut, _float_values),
     "mac": (mac_job, mac_widths, _torch_mac, _float_values),
 }
 
 
+#: The integer LUT core is one core, one reference, one model; its ternary and other-format
+#: designs stay two entries for what differs: the synthesis flow (ternary's power from a
+#: simulated ternary workload, the model's validation set) and where the model is checked.
 FAMILIES = {
-    "lut": Family("lut", _build_ternary, _simulate_ternary, _estimate_ternary, _synth_ternary, _key_bits,
+    "lut": Family("lut", _build_lut, _simulate_lut, _estimate_lut, _synth_ternary, lut_model.bits_per_weight,
                   program=_program("lut")),
-    "lut-format": Family("lut-format", _build_format, _simulate_format, _estimate_format,
-                         _synth_verilog(_build_format), formats_model.bits_per_weight,
+    "lut-format": Family("lut-format", _build_lut, _simulate_lut, _estimate_lut,
+                         _synth_verilog(_build_lut), lut_model.bits_per_weight,
                          checked_in="reports/formats.md (one small core per format, benchmarks/formats.py --synth)",
-                         program=_program("lut-format")),
+                         program=_program("lut")),
     "lut-float": Family("lut-float", _build_float, _simulate_float, _estimate_float, _synth_verilog(_build_float),
                         _key_bits, checked_in="reports/findings.md (benchmarks/findings.py)",
                         program=_program("lut-float")),

@@ -5,13 +5,8 @@ key means the same thing to the RTL, to the Python model and to the estimate.
 
 Ternary key encoding
 --------------------
-A group of ``mu`` ternary weights ``w[0..mu-1]`` is read as a balanced-ternary
-number ``v = sum_j w[j] * 3**j`` in ``[-E, E]`` with ``E = (3**mu - 1) // 2``.
-``v == 0`` exactly when all weights are zero, and negating the weights negates
-``v``. So the key is ``index = |v|`` (which LUT entry) plus ``sign = v < 0``
-(negate the entry): entry ``i`` holds the signed sum whose balanced-ternary
-value is ``+i``, and entry 0 is the constant zero that is never built. The key is
-``index_bits(mu) + 1`` bits wide, sign in the top bit.
+`hwgen.weights.ternary` (re-exported here): a group of ``mu`` weights is its balanced-ternary
+value, the key ``sign << index_bits | index``, entry 0 the constant zero.
 
 Streaming layout
 ----------------
@@ -25,7 +20,6 @@ beyond ``N`` and columns beyond ``M`` are zero-padded by `pack_keys` /
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -33,7 +27,8 @@ import numpy as np
 
 from .bits import signed_width  # noqa: F401  (re-exported: the one source of widths)
 from .errors import InputError
-from .weights.spec import check_integers
+from .weights.ternary import (  # noqa: F401  (re-exported: the ternary key encoding)
+    check_ternary, decode_keys, encode_keys, entry_coefficients, key_index_bits, key_width, lut_entries)
 
 
 # ----------------------------------------------------------------------------
@@ -90,63 +85,6 @@ def widens(narrow: str, wide: str) -> bool:
     return (b.mantissa_bits >= a.mantissa_bits
             and (1 - b_bias - b.mantissa_bits) <= (1 - a_bias - a.mantissa_bits)  # smallest subnormal
             and b_emax >= a_emax and (b_has_inf or not a_has_inf))
-
-
-# ----------------------------------------------------------------------------
-# Ternary keys
-
-
-def lut_entries(mu: int) -> int:
-    """Number of non-zero LUT entries that must be built: ``(3**mu - 1) / 2``."""
-    return (3**mu - 1) // 2
-
-
-def key_index_bits(mu: int) -> int:
-    """Bits of the entry index, zero entry included: ``ceil(log2(E + 1))``."""
-    return max(1, math.ceil(math.log2(lut_entries(mu) + 1)))
-
-
-def key_width(mu: int) -> int:
-    """Bits of one key: the index plus the sign bit."""
-    return key_index_bits(mu) + 1
-
-
-def balanced_value(weights: np.ndarray) -> np.ndarray:
-    """Balanced-ternary value of weight groups along the last axis (digit j weighs 3**j)."""
-    mu = weights.shape[-1]
-    powers = 3 ** np.arange(mu, dtype=np.int64)
-    return (weights.astype(np.int64) * powers).sum(axis=-1)
-
-
-def entry_coefficients(mu: int, index: int) -> tuple[int, ...]:
-    """The ternary weights (digit 0 first) whose signed sum LUT entry ``index`` holds."""
-    digits = []
-    v = index
-    for _ in range(mu):
-        r = ((v + 1) % 3) - 1  # balanced digit in {-1, 0, 1}
-        digits.append(r)
-        v = (v - r) // 3
-    return tuple(digits)
-
-
-def encode_keys(groups: np.ndarray) -> np.ndarray:
-    """Keys (``sign << index_bits | index``) for ternary groups along the last axis."""
-    mu = groups.shape[-1]
-    value = balanced_value(groups)
-    sign = (value < 0).astype(np.int64)
-    return (sign << key_index_bits(mu)) | np.abs(value)
-
-
-def decode_keys(keys: np.ndarray, mu: int) -> tuple[np.ndarray, np.ndarray]:
-    """Split keys into (index, negate) arrays."""
-    keys = np.asarray(keys, dtype=np.int64)
-    bits = key_index_bits(mu)
-    return keys & ((1 << bits) - 1), (keys >> bits) & 1
-
-
-def check_ternary(weights: np.ndarray, name: str = "weights") -> np.ndarray:
-    """Return ``weights`` as int8 after checking every value is in {-1, 0, 1}."""
-    return check_integers(weights, name, -1, 1, "ternary (values in {-1, 0, 1})").astype(np.int8)
 
 
 def check_int_activations(acts: np.ndarray, fmt: ActivationFormat, name: str = "activations") -> np.ndarray:
@@ -289,11 +227,11 @@ def quantize_activations_absmax(acts: np.ndarray, bits: int = 8, eps: float = BI
 
 
 # ----------------------------------------------------------------------------
-# Other weight formats (Sherry, iFairy, int2/3/4 bit-planes, binary): one module each in
+# Weight formats (ternary, Sherry, iFairy, int2/3/4 bit-planes, binary): one module each in
 # `hwgen.weights`, re-exported here so this module stays the single source of truth.
 
 from .weights import WEIGHT_SPECS, WeightSpec, check_design as check_weight_design  # noqa: E402
 from .weights import weight_max_abs, weight_spec  # noqa: E402
 
-#: Every weight format a LUT design may name: ternary, then the registered specs.
-WEIGHT_FORMATS = ("ternary", *WEIGHT_SPECS)
+#: Every weight format a LUT design may name (ternary first: the default).
+WEIGHT_FORMATS = tuple(WEIGHT_SPECS)

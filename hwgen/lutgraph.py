@@ -1,7 +1,7 @@
 """The LUT build adder graph: one description used by generator, reference and cost model.
 
 Entry ``i`` of a mu-input LUT is the signed sum whose balanced-ternary weight
-value is ``+i`` (see `hwgen.formats`). The graph builds the ``(3**mu - 1) / 2``
+value is ``+i`` (see `hwgen.weights.ternary`). The graph builds the ``(3**mu - 1) / 2``
 entries by recursive halving: split the mu inputs into a high and a low half,
 build both halves' LUTs, and form every entry with non-zero digits in both
 halves as ``hi[vh] + lo[vl]`` or ``hi[vh] - lo[-vl]``. Entries with only one
@@ -18,7 +18,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .formats import entry_coefficients, lut_entries
+
+
+def lut_entries(mu: int) -> int:
+    """Number of non-zero LUT entries that must be built: ``(3**mu - 1) / 2``."""
+    return (3**mu - 1) // 2
+
+
+def entry_coefficients(mu: int, index: int) -> tuple[int, ...]:
+    """The ternary weights (digit 0 first) whose signed sum LUT entry ``index`` holds."""
+    digits = []
+    v = index
+    for _ in range(mu):
+        r = ((v + 1) % 3) - 1  # balanced digit in {-1, 0, 1}
+        digits.append(r)
+        v = (v - r) // 3
+    return tuple(digits)
 
 
 @dataclass(frozen=True)

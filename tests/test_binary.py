@@ -16,8 +16,8 @@ from hwgen.cli import main
 from hwgen.config import parse_design
 from hwgen.errors import ConfigError, InputError
 from hwgen.weights import WEIGHT_SPECS, hardwired_weights, mac_weights
-from hwgen.weights.shape import FormatShape
-from sim.format_ref import format_gemv, torch_gemv
+from hwgen.weights.shape import LutCoreShape
+from sim.reference import lut_gemv, torch_gemv
 
 SPEC = WEIGHT_SPECS["binary"]
 DESIGN = lut_design(weights="binary", group_size=3, luts=3, fetchers=4, pipeline=2, workload={"n": 22, "m": 9})
@@ -37,7 +37,7 @@ def test_key_selects_the_signed_sum(mu, data):
 
 def test_structure_one_bit_per_weight():
     """mu = 4: 8 entries (x0 +- x1 +- x2 +- x3), 4 half sums + 8 entry adders, 4-bit keys."""
-    shape = FormatShape(parse_design(lut_design(weights="binary", group_size=4)))
+    shape = LutCoreShape(parse_design(lut_design(weights="binary", group_size=4)))
     assert (shape.entries, shape.graph.adders, shape.key_width) == (8, 12, 4)
     assert SPEC.stored_bits(4) == 1.0
 
@@ -62,7 +62,7 @@ def test_reference_equals_matmul(mu, luts, fetchers, pipeline, n, m, activation,
     w = rng.choice(np.array([-1, 1], np.int8), (n, m))
     a = rng.integers(config.act.min, config.act.max + 1, (2, n))
     a[0] = config.act.min
-    assert np.array_equal(format_gemv(config, w, a), a @ w.astype(np.int64))
+    assert np.array_equal(lut_gemv(config, w, a), a @ w.astype(np.int64))
     assert np.array_equal(torch_gemv(w, a), a @ w.astype(np.int64))
 
 

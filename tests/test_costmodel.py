@@ -10,7 +10,9 @@ from costmodel import model
 from costmodel.model import FEATURES, estimate, estimate_batch, params_from_configs, structure
 from costmodel.tech import SCALING, TECH_DIR, known_techs, load_tech
 from hwgen.config import max_pipeline, parse_design
-from hwgen.datapath import LutCoreShape
+from hwgen.formats import WEIGHT_FORMATS
+from hwgen.weights import weight_spec
+from hwgen.weights.shape import LutCoreShape
 from hwgen.errors import ConfigError
 
 
@@ -39,6 +41,51 @@ def test_batch_features_match_shape():
             got = st_["features"][k] if np.ndim(st_["features"][k]) == 0 else st_["features"][k][i]
             assert got == pytest.approx(ref["features"][k]), (c, k)
         assert st_["cycles"][i] == ref["cycles"] == LutCoreShape(c).cycles_per_gemv
+
+
+def format_configs():
+    """Cores of every weight format, ternary included, over geometries and pipeline depths."""
+    rng = np.random.default_rng(2)
+    out = []
+    for weights in WEIGHT_FORMATS:
+        spec = weight_spec(weights)
+        for _ in range(8):
+            L = int(rng.integers(1, 12))
+            n = int(rng.integers(1, 200)) * spec.row_multiple
+            out.append(parse_design({
+                "kind": "lut", "weights": weights, "activation": str(rng.choice(["int4", "int8"])),
+                "group_size": int(rng.choice(spec.group_sizes[:5])), "luts": L, "fetchers": int(rng.integers(1, 20)),
+                "pipeline": int(rng.integers(0, max_pipeline(L) + 1)),
+                "workload": {"n": n, "m": int(rng.integers(1, 200))}}))
+    return out
+
+
+def test_one_model_serves_every_format():
+    """The vectorized path counts what `structure` counts for every format, and a batch of
+    mixed formats prices each point as a one-design estimate does."""
+    configs = format_configs()
+    params = params_from_configs(configs)
+    st_ = model._batch_structure(model._normalize(params))
+    batch = estimate_batch(params)
+    for i, c in enumerate(configs):
+        ref = structure(c)
+        for k in FEATURES:
+            got = st_["features"][k] if np.ndim(st_["features"][k]) == 0 else st_["features"][k][i]
+            assert got == pytest.approx(ref["features"][k]), (c, k)
+        one = estimate(c)
+        for key in (*model.OUTPUT_KEYS, "bits_per_weight"):
+            assert one[key] == pytest.approx(float(batch[key][i]), rel=1e-12), (c, key)
+        assert one["bits_per_weight"] == LutCoreShape(c).key_width / c.group_size
+        assert ("accuracy" in one) == (c.weights == "ternary")  # validated on ternary cores only
+
+
+def test_batch_rejects_a_group_size_the_format_forbids():
+    with pytest.raises(ValueError, match="'group_size' 3 is not allowed for sherry"):
+        estimate_batch({"weights": "sherry", "group_size": 3, "luts": 2, "fetchers": 2, "act_width": 8,
+                        "pipeline": 1, "n": 8, "m": 8})
+    with pytest.raises(ValueError, match="'weights' must be one of"):
+        estimate_batch({"weights": "int9", "group_size": 3, "luts": 2, "fetchers": 2, "act_width": 8,
+                        "pipeline": 1, "n": 8, "m": 8})
 
 
 def test_counts_follow_the_rtl_structure():

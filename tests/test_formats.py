@@ -104,3 +104,21 @@ def test_absmax_activations_fit_int8(x):
     assert q.min() >= -128 and q.max() <= 127
     big = np.max(np.abs(x), axis=-1) > 1e-3
     assert np.all(np.max(np.abs(q), axis=-1)[big] == 127)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.data())
+def test_ternary_spec_fetch_is_the_dot_product(mu, data):
+    """Ternary as a `WeightSpec`: the table of its targets, fetched by its keys (index 0 the
+    constant zero), gives ``w . x`` for every group, the all-zero one included."""
+    from hwgen.weights import weight_spec
+
+    spec = weight_spec("ternary")
+    w = data.draw(hnp.arrays(np.int64, (5, mu), elements=st.integers(-1, 1)))
+    x = data.draw(hnp.arrays(np.int64, mu, elements=st.integers(-128, 127)))
+    graph = spec.graph(mu)
+    assert len(graph.entries) == (3**mu - 1) // 2 and spec.key_width(mu) == formats.key_width(mu)
+    table = np.array([np.dot(c, x) for c in spec.targets(mu)])  # entry i: its coefficients . x
+    got = spec.fetch(table, spec.encode(w), mu)[..., 0]
+    assert np.array_equal(got, w @ x)
+    assert spec.fetch(table, spec.encode(np.zeros((1, mu), np.int64)), mu)[0, 0] == 0

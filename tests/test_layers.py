@@ -40,21 +40,22 @@ _FORMATS = (
     "hwgen.hardwired.hn", "hwgen.weights.mxfp4",
     "hwgen.weights", "hwgen.weights.spec", "hwgen.weights.graph", "hwgen.weights.shape",
     "hwgen.weights.sherry", "hwgen.weights.ifairy", "hwgen.weights.bitplane", "hwgen.weights.binary",
+    "hwgen.weights.ternary",
 )
 _RTL_REFERENCE_MODEL = (
     # RTL: Amaranth components and the hardwired emitter
     "hwgen.emit", "hwgen.fpadd", "hwgen.fpconv", "hwgen.fpmul", "hwgen.hardwired.rtl", "hwgen.hardwired.hn_rtl",
     "hwgen.hardwired.design",
     "hwgen.rtl", "hwgen.rtl.bitplane_core", "hwgen.rtl.controller", "hwgen.rtl.float_blocks",
-    "hwgen.rtl.float_core", "hwgen.rtl.format_core", "hwgen.rtl.ifairy_core", "hwgen.rtl.lut_build",
+    "hwgen.rtl.float_core", "hwgen.rtl.ifairy_core", "hwgen.rtl.lut_build",
     "hwgen.rtl.lut_core", "hwgen.rtl.mac_core", "hwgen.rtl.reduction", "hwgen.rtl.select_fetch",
     "hwgen.rtl.signed_select", "hwgen.rtl.stream_frame",
     # reference models (numpy / torch)
-    "sim", "sim.reference", "sim.fpref", "sim.float_reference", "sim.format_ref", "sim.hardwired_ref",
+    "sim", "sim.reference", "sim.fpref", "sim.float_reference", "sim.hardwired_ref",
     "sim.torch_reference",
     # the analytical cost model: features, technology tables, one pricing rule, counts
     "costmodel", "costmodel.features", "costmodel.memory", "costmodel.frame", "costmodel.tech", "costmodel.pricing", "costmodel.adder_fusion",
-    "costmodel.opt_share_table", "costmodel.model", "costmodel.formats_model", "costmodel.float_model",
+    "costmodel.opt_share_table", "costmodel.model", "costmodel.float_model",
     "costmodel.mac_model", "costmodel.hardwired",
 )
 _FLOW_RUNNERS = (
@@ -62,7 +63,7 @@ _FLOW_RUNNERS = (
     "costmodel.synth", "costmodel.synth_target", "costmodel.batch", "hwgen.cache", "costmodel.runs", "costmodel.activity", "costmodel.blocks", "costmodel.core_runs",
     "costmodel.opt_share", "costmodel.calibrate", "costmodel.validate", "costmodel.design_space",
     # simulation runners and cocotb benches (`sim.mac_reference` holds the MAC's runner too)
-    "sim.runner", "sim.stream", "sim.lanes", "sim.lut_sim", "sim.format_sim", "sim.core_sim", "sim.hardwired_sim",
+    "sim.runner", "sim.stream", "sim.lanes", "sim.lut_sim", "sim.core_sim", "sim.hardwired_sim",
     "sim.mac_reference", "sim.tb_fpadd", "sim.tb_lut_build", "sim.tb_streams", "sim.stimulus", "sim.fastsim",
     "sim.select_tables", "sim.streams", "sim.program", "hwgen.build_cache",
 )

@@ -101,7 +101,7 @@ def test_model_tracks_synthesis():
 @pytest.mark.skipif(shutil.which("yosys") is None or shutil.which("sta") is None,
                     reason="needs yosys and OpenSTA (make tools)")
 def test_bitplane_model_tracks_synthesis():
-    """The int-b format model (`costmodel.formats_model`) against synthesis of an int2 core,
+    """The integer LUT model (`costmodel.model`) of the int-b format against synthesis of an int2 core,
     whose fetch chains a shift-add behind the plane selects (priced as a full extra carry
     ripple, its critical path was once +31%)."""
     from hwgen import api

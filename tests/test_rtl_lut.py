@@ -8,7 +8,7 @@ import pytest
 from conftest import lut_design
 from hwgen import api
 from hwgen.config import parse_design
-from hwgen.datapath import LutCoreShape
+from hwgen.weights.shape import LutCoreShape
 from hwgen.emit import convert
 from hwgen.errors import MismatchError
 from hwgen.formats import ACTIVATIONS
@@ -80,8 +80,8 @@ def test_mismatch_is_detected(monkeypatch):
     """A wrong reference must fail the check: the comparison is live, not decorative."""
     import sim.lut_sim
 
-    real = sim.lut_sim.lut_gemv
-    monkeypatch.setattr(sim.lut_sim, "lut_gemv", lambda *args: real(*args) + (np.arange(3) == 1))
+    real = sim.lut_sim.lut_gemv_codes
+    monkeypatch.setattr(sim.lut_sim, "lut_gemv_codes", lambda *args: real(*args) + (np.arange(3) == 1)[:, None])
     design = lut_design(group_size=1, luts=1, fetchers=1, pipeline=0, workload={"n": 5, "m": 3})
     with pytest.raises(MismatchError, match="1 of 3 outputs"):
         api.simulate(design, np.ones((5, 3), np.int8), np.arange(5))

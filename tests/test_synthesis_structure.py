@@ -17,7 +17,7 @@ from costmodel.opt_share import cell_widths, coarse_rtlil, measure
 from costmodel.opt_share_table import removed_build_bits
 from costmodel.runs import design_config
 from hwgen.config import max_pipeline
-from hwgen.datapath import LutCoreShape
+from hwgen.weights.shape import LutCoreShape
 
 
 def test_an_untruncated_tree_fuses_into_the_accumulator():

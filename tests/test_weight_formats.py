@@ -13,8 +13,8 @@ from hwgen.errors import ConfigError, InputError
 from hwgen.weights import bitplane, ifairy, sherry
 from hwgen.lutgraph import evaluate_coefficients
 from hwgen.weights.graph import build_sum_graph
-from hwgen.weights.shape import FormatShape
-from sim.format_ref import format_gemv, torch_gemv
+from hwgen.weights.shape import LutCoreShape
+from sim.reference import lut_gemv, torch_gemv
 
 
 def random_sherry(rng, n, m):
@@ -91,7 +91,7 @@ def test_sherry_key_fetches_the_group_sum(group, acts):
 
 
 def test_sherry_table_is_smaller_than_ternary():
-    s = FormatShape(parse_design(lut_design(weights="sherry", group_size=4, workload={"n": 64, "m": 8})))
+    s = LutCoreShape(parse_design(lut_design(weights="sherry", group_size=4, workload={"n": 64, "m": 8})))
     assert (s.entries, s.key_width, s.graph.adders) == (16, 5, 20)
     assert (formats.lut_entries(4), formats.key_width(4)) == (40, 7)
 
@@ -180,8 +180,8 @@ def test_bitplane_fetch_and_correction_equal_dot(bits, mu, data):
 def test_bitplane_key_is_b_bits_per_weight():
     for b in (2, 3, 4):
         config = parse_design(lut_design(weights=f"int{b}", group_size=4))
-        assert FormatShape(config).key_width == 4 * b
-        assert FormatShape(config).entries == 8  # 2**(mu-1): sign symmetry of the +-1 table
+        assert LutCoreShape(config).key_width == 4 * b
+        assert LutCoreShape(config).entries == 8  # 2**(mu-1): sign symmetry of the +-1 table
 
 
 # ----------------------------------------------------------------------------- graphs
@@ -214,13 +214,13 @@ def test_reference_matches_torch(weights, mu, act, L, K, n, m):
                                      workload={"n": n, "m": m}))
     rng = np.random.default_rng(hash((weights, mu, n)) % 2**32)
     w, a = random_weights(rng, weights, n, m), random_acts(rng, config, 3)
-    y = format_gemv(config, w, a)
+    y = lut_gemv(config, w, a)
     assert y.dtype == (np.complex128 if weights == "ifairy" else np.int64)
     assert np.array_equal(y, torch_gemv(w, a))
     # extremes: every weight at its largest magnitude against the most negative activation
     w_max = {"sherry": np.where(np.arange(n)[:, None] % 4 == 3, 0, -1) * np.ones((1, m), int),
              "ifairy": np.full((n, m), -1j)}.get(weights, np.full((n, m), -(formats.weight_max_abs(weights))))
-    assert np.array_equal(format_gemv(config, w_max, a), torch_gemv(w_max, a))
+    assert np.array_equal(lut_gemv(config, w_max, a), torch_gemv(w_max, a))
 
 
 # ----------------------------------------------------------------------------- config
@@ -249,7 +249,7 @@ def test_accumulator_width_grows_with_weight_bits():
 
 
 def test_cost_model_orders_and_batch():
-    from costmodel.formats_model import estimate, estimate_batch
+    from costmodel.model import estimate, estimate_batch
 
     def est(weights, mu=4):
         return estimate(parse_design(lut_design(weights=weights, group_size=mu, luts=8, fetchers=16,

@@ -14,7 +14,7 @@ from conftest import lut_design
 from hwgen import api
 from hwgen.cli import main
 from hwgen.config import parse_design
-from sim.format_ref import torch_gemv
+from sim.reference import torch_gemv
 from test_weight_formats import random_acts, random_weights
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ from hwgen.weights import WEIGHT_SPECS, fit_group_size, hardwired_weights, mac_w
 @given(st.sampled_from(WEIGHT_FORMATS), st.integers(1, 8), st.sets(st.integers(1, 8), min_size=1))
 def test_fit_group_size_is_allowed_and_never_grows_needlessly(weights, group_size, offered):
     fitted = fit_group_size(weights, group_size, sorted(offered))
-    allowed = WEIGHT_SPECS[weights].group_sizes if weights in WEIGHT_SPECS else range(1, 9)
+    allowed = WEIGHT_SPECS[weights].group_sizes
     assert fitted in allowed
     if group_size in allowed:
         assert fitted == group_size

@@ -3,7 +3,7 @@
 See `hwgen.weights.bitplane`: plane ``k`` of the key selects ``+-P_k`` from the
 ``2**(mu-1)``-entry +-1 table; the value is ``sum_k 2**k * (+-P_k)`` (Horner, most
 significant plane first, ``b - 1`` adders). The column's correction (subtract the tree
-sum of the entry-0 values, halve) is in `hwgen.rtl.format_core`.
+sum of the entry-0 values, halve) is in `hwgen.rtl.lut_core`.
 """
 
 from amaranth import Module, Signal, signed, unsigned

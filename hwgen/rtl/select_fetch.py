@@ -2,7 +2,7 @@
 
 The key ``sign << index_bits | index`` picks table entry ``index``, negated when ``sign`` is
 set: one `SignedSelect` with every code naming an entry. The core around it is
-`hwgen.rtl.format_core.FormatCore`; the numpy reference is `WeightSpec.fetch`.
+`hwgen.rtl.lut_core.LutCore`; the numpy reference is `WeightSpec.fetch`.
 """
 
 from amaranth import Module, signed, unsigned

@@ -74,7 +74,7 @@ class BitplaneSpec(WeightSpec):
             keys |= plane_keys(digits[k]) << (k * mu)
         return keys
 
-    def fetch_counts(self, mu, entries, entry_width, fetch_width, entry_bound):
+    def fetch_counts(self, mu, entries, entry_width, fetch_width, entry_bound, table_bits):
         # b selects and negators (one per plane), then b - 1 shift-and-add adders (Horner)
         b = self.bits
         horner = [signed_width(-((1 << (k + 2)) - 1) * entry_bound, ((1 << (k + 2)) - 1) * entry_bound)

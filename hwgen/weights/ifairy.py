@@ -117,7 +117,7 @@ class IfairySpec(WeightSpec):
     def mac_weights(self, activation_is_float):
         return None  # complex weights: no real multiplier baseline
 
-    def fetch_counts(self, mu, entries, entry_width, fetch_width, entry_bound):
+    def fetch_counts(self, mu, entries, entry_width, fetch_width, entry_bound, table_bits):
         # two (E/2):1 muxes (Re, Im), a 2:1 swap per part and two negators
         q = entries // 2
         return FetchCounts(2 * q * entry_width + 4 * fetch_width, 2 * q + 4, 2 * fetch_width,

@@ -1,9 +1,10 @@
-"""Structure of a weight-format LUT core as plain data (the `LutCoreShape` of the other formats).
+"""Structure of the integer LUT core of any weight format as plain data, derived once from a config.
 
-The generator (`hwgen.rtl.format_core`), the reference model (`sim.format_ref`) and the
-cost model (`costmodel.formats_model`) all read widths, counts and orders from here.
-Pipeline cut points are the ternary core's: after the LUT build, after the fetch, then
-after each reduction-tree level; the accumulator register is always there.
+The generator (`hwgen.rtl.lut_core`), the reference model (`sim.reference`) and the
+cost model (`costmodel.model`) all read widths, counts and orders from here, so the
+RTL, the Python model and the estimate describe one structure. Integer widths are exact
+ranges (`hwgen.datapath.IntTableShape`). Pipeline cut points: after the LUT build, after
+the fetch, then after each reduction-tree level; the accumulator register is always there.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from ..config import LutConfig
 from ..datapath import IntTableShape, tree_bounds
 from ..lutgraph import LutGraph
 from . import weight_spec
-from .graph import build_sum_graph
 from .spec import WeightSpec
 
 
 @dataclass(frozen=True)
-class FormatShape(IntTableShape):
-    """Every width, count and latency of one non-ternary LUT core."""
+class LutCoreShape(IntTableShape):
+    """Every width, count and latency of one integer LUT core."""
 
     config: LutConfig
 
@@ -41,8 +41,7 @@ class FormatShape(IntTableShape):
 
     @cached_property
     def graph(self) -> LutGraph:
-        mu = self.config.group_size
-        return build_sum_graph(self.spec.inputs(mu), self.spec.targets(mu))
+        return self.spec.graph(self.config.group_size)
 
     @property
     def entries(self) -> int:
@@ -75,5 +74,5 @@ class FormatShape(IntTableShape):
 
     @property
     def naive_adders(self) -> int:
-        """Adders of a naive build: every entry summed from its terms on its own."""
-        return sum(sum(1 for x in t if x) - 1 for t in self.spec.targets(self.config.group_size))
+        """Adders of the format's naive build baseline (`WeightSpec.naive_adders`)."""
+        return self.spec.naive_adders(self.config.group_size)

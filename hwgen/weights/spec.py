@@ -1,4 +1,4 @@
-"""What every non-ternary weight format provides to the generator, the reference and the cost model.
+"""What every weight format of the integer LUT core provides to the generator, the reference and the cost model.
 
 A format is one `WeightSpec` (one module under `hwgen/weights/`, registered in
 `hwgen.weights.WEIGHT_SPECS`; docs/adding-a-format.md walks through adding one): its design
@@ -13,23 +13,26 @@ turns table entries into the group's contribution (`fetch`, ``lanes`` values per
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import InputError
+from ..lutgraph import LutGraph
+from .graph import build_sum_graph
 
 
 @dataclass(frozen=True)
 class FetchCounts:
     """What one fetch unit (one LUT, one output column) adds to the cost model's counts
-    (`costmodel.formats_model`): mux data inputs and select terms, negator bits, the select
+    (`costmodel.model`): mux data inputs and select terms, negator bits, the select
     levels on its path, and any extra logic of the format's fetch."""
 
     mux_data_bits: int
     mux_select_terms: int
     neg_bits: int
-    select_bits: int          #: select levels (log2 of the mux fan-in)
+    select_bits: float        #: select levels (log2 of the mux fan-in)
     swap: bool = False        #: one more select level (iFairy's rotation)
     shift_adds: int = 0       #: chained shift-and-add adders (bit-planes)
     shift_add_bits: int = 0   #: their output widths
@@ -51,6 +54,11 @@ class WeightSpec:
     #: A fetch that is one signed select: ``key = sign << index_bits | index`` picks entry
     #: ``index`` negated by ``sign`` (the numpy `fetch` here; RTL `hwgen.rtl.select_fetch`).
     signed_select: bool = False
+    #: Signed select only: index 0 reads a constant zero and entry ``i`` sits at index
+    #: ``i + 1`` (ternary, whose groups can sum to zero); else every index names an entry.
+    zero_entry: bool = False
+    #: Float LUT cores (`hwgen.rtl.float_core`) take this format's keys (ternary only).
+    float_activations: bool = False
 
     # -- design rules
     def mac_weights(self, activation_is_float: bool) -> str | None:
@@ -78,6 +86,15 @@ class WeightSpec:
     def targets(self, mu: int) -> tuple[tuple[int, ...], ...]:
         raise NotImplementedError
 
+    def graph(self, mu: int) -> LutGraph:
+        """The adder graph building the table: `targets`' entries, in order."""
+        return build_sum_graph(self.inputs(mu), self.targets(mu))
+
+    def naive_adders(self, mu: int) -> int:
+        """Adders of a naive build (the manifest's baseline): every entry summed from its
+        non-zero terms on its own."""
+        return sum(sum(1 for x in t if x) - 1 for t in self.targets(mu))
+
     def key_width(self, mu: int) -> int:
         raise NotImplementedError
 
@@ -90,12 +107,16 @@ class WeightSpec:
         return self.key_width(mu) - 1
 
     def fetch_counts(self, mu: int, entries: int, entry_width: int, fetch_width: int,
-                     entry_bound: int) -> FetchCounts:
-        """Cost-model counts of one fetch unit; signed-select formats: one ``entries:1`` mux
-        of the table's entries and one negator."""
+                     entry_bound: int, table_bits: int) -> FetchCounts:
+        """Cost-model counts of one fetch unit (``table_bits``: the table's bits, every entry
+        at its own width). Signed-select formats: one ``(entries + zero_entry):1`` mux whose
+        data inputs are the table's bits (the slices above a narrower entry's width all read
+        its sign bit, one gate after structural hashing) and one negator; the mux is
+        ``log2`` of its fan-in deep, not rounded up (`costmodel.model.mux_levels`)."""
         if not self.signed_select:
             raise NotImplementedError
-        return FetchCounts(entries * entry_width, entries, fetch_width, self.index_bits(mu))
+        fan_in = entries + int(self.zero_entry)
+        return FetchCounts(table_bits, fan_in, fetch_width, math.log2(fan_in))
 
     def fetch_bound(self, entry_bound: int) -> int:
         """Largest magnitude of one fetched value when every entry is within ``entry_bound``."""
@@ -123,6 +144,8 @@ class WeightSpec:
         if not self.signed_select:
             raise NotImplementedError
         bits = self.index_bits(mu)
+        if self.zero_entry:
+            table = np.concatenate([np.zeros_like(table[..., :1]), table], axis=-1)
         value = select(table, keys & ((1 << bits) - 1))
         return np.where((keys >> bits).astype(bool), -value, value)[..., None]
 
@@ -166,7 +189,7 @@ def select(table: np.ndarray, index: np.ndarray) -> np.ndarray:
 def pack_format_keys(spec: WeightSpec, codes: np.ndarray, tiling) -> np.ndarray:
     """Key stream of a normalized ``(N, M)`` code matrix: ``(tiles, L*K)``, tile ``c*R + r``.
 
-    The same tile walk and lane order as the ternary `hwgen.formats.pack_keys`; padding
+    The same tile walk and lane order as `hwgen.formats.pack_keys`; padding
     rows and columns get `WeightSpec.pad_fill` codes (padding rows meet zero activations,
     padding columns are dropped, so any valid code is exact).
     """
