@@ -56,7 +56,8 @@ class Nodes:
 class _Terms:
     """The sign matrix of the terms left, its exact pair counts, and the nodes built so far."""
 
-    def __init__(self, sign: np.ndarray, row_sig: np.ndarray, row_shift: np.ndarray, n_inputs: int):
+    def __init__(self, sign: np.ndarray, row_sig: np.ndarray, row_shift: np.ndarray, n_inputs: int,
+                 in_lo: int, in_hi: int):
         keep = np.any(sign != 0, axis=1)
         sign, row_sig, row_shift = sign[keep].astype(np.int8), row_sig[keep], row_shift[keep]
         rows, m = sign.shape
@@ -81,6 +82,7 @@ class _Terms:
         for (a, _), r in sorted(self.row_of.items()):
             self.rows_of_sig.setdefault(a, []).append(r)
         self.levels = [0] * n_inputs
+        self.lo, self.hi = [in_lo] * n_inputs, [in_hi] * n_inputs
         self.nodes: list[tuple[int, int, int, int]] = []  # (left, right, rshift, rsign)
 
     def _grow(self) -> None:
@@ -166,6 +168,9 @@ class _Terms:
         node = len(self.levels)
         self.levels.append(1 + max(self.levels[a], self.levels[b]))
         self.nodes.append((a, b, d, rel))
+        blo, bhi = self.lo[b] << d, self.hi[b] << d
+        self.lo.append(self.lo[a] + (blo if rel > 0 else -bhi))
+        self.hi.append(self.hi[a] + (bhi if rel > 0 else -blo))
         bound = 0
         for t, u in self._occurrences(a, b, d):
             if self.sig[t] == a and self.sig[u] == b:  # rows may be recycled by an earlier substitution
@@ -235,12 +240,18 @@ class _Terms:
                 return
 
 
+def _bits(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Magnitude bits of values in ``[lo, hi]``."""
+    return np.ceil(np.log2(np.maximum(np.maximum(hi, -lo), 1) + 1)).astype(np.int64)
+
+
 def _residual(terms: _Terms, m: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Sum each neuron's remaining terms as soon as they are ready: adders and outputs."""
     r, col = np.nonzero(terms.s)
     ids, shift = terms.sig[r], terms.sh[r]
     sign = terms.s[r, col].astype(np.int64)
     levels = np.array(terms.levels, np.int64)
+    lo, hi = np.array(terms.lo, np.int64), np.array(terms.hi, np.int64)
     lv = levels[ids]
     next_id = len(terms.levels)
     parts = []
@@ -252,7 +263,8 @@ def _residual(terms: _Terms, m: int) -> tuple[list[np.ndarray], np.ndarray, np.n
         step += 1
         ready = (lv < step) & (counts[col] > 1)
         order = np.flatnonzero(ready)
-        order = order[np.lexsort((-sign[order], col[order]))]
+        top = _bits(lo[ids[order]], hi[ids[order]]) + shift[order]
+        order = order[np.lexsort((top, shift[order], col[order]))]
         c = col[order]
         start = np.searchsorted(c, c, side="left")
         rank = np.arange(c.size) - start
@@ -261,6 +273,8 @@ def _residual(terms: _Terms, m: int) -> tuple[list[np.ndarray], np.ndarray, np.n
         second = order[(rank % 2 == 1)]
         if first.size == 0:
             continue
+        swap = (sign[first] < 0) & (sign[second] > 0)  # a positive left operand keeps the sum positive
+        first, second = np.where(swap, second, first), np.where(swap, first, second)
         s0 = np.minimum(shift[first], shift[second])
         dl, dr = shift[first] - s0, shift[second] - s0
         rel = sign[first] * sign[second]
@@ -272,6 +286,11 @@ def _residual(terms: _Terms, m: int) -> tuple[list[np.ndarray], np.ndarray, np.n
         new_ids = next_id + inv
         next_id += uniq.shape[0]
         levels = np.concatenate([levels, node_lv])
+        llo, lhi = lo[uniq[:, 0]] << uniq[:, 2], hi[uniq[:, 0]] << uniq[:, 2]
+        rlo, rhi = lo[uniq[:, 1]] << uniq[:, 3], hi[uniq[:, 1]] << uniq[:, 3]
+        pos = uniq[:, 4] > 0
+        lo = np.concatenate([lo, llo + np.where(pos, rlo, -rhi)])
+        hi = np.concatenate([hi, lhi + np.where(pos, rhi, -rlo)])
         ids[first], shift[first], lv[first] = new_ids, s0, node_lv[inv]
         alive = np.ones(ids.size, bool)
         alive[second] = False
@@ -282,11 +301,13 @@ def _residual(terms: _Terms, m: int) -> tuple[list[np.ndarray], np.ndarray, np.n
     return parts, out_id, out_sign, out_shift
 
 
-def all_pairs_graph(sign: np.ndarray, row_sig: np.ndarray, row_shift: np.ndarray, n_inputs: int) -> Nodes:
+def all_pairs_graph(sign: np.ndarray, row_sig: np.ndarray, row_shift: np.ndarray, n_inputs: int,
+                    in_lo: int, in_hi: int) -> Nodes:
     """Adders of ``Y = A @ W`` from the signed-digit terms ``sign (rows, M)`` on rows
     ``(row_sig, row_shift)`` (signals ``0 .. n_inputs-1`` are the inputs)."""
     m = sign.shape[1]
-    terms = _Terms(sign, np.asarray(row_sig, np.int64), np.asarray(row_shift, np.int64), n_inputs)
+    terms = _Terms(sign, np.asarray(row_sig, np.int64), np.asarray(row_shift, np.int64), n_inputs,
+                   in_lo, in_hi)
     terms.extract()
     parts, out_id, out_sign, out_shift = _residual(terms, m)
     ext = np.array(terms.nodes, np.int64).reshape(-1, 4)

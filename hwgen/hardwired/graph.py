@@ -277,7 +277,7 @@ def build_graph(weights: np.ndarray, positions: int, in_lo: int, in_hi: int, sha
 
 def _all_pairs(sign, row_sig, row_shift, n: int, m: int, in_lo: int, in_hi: int) -> AdderGraph:
     """The graph of `all_pairs_graph`, with interval bounds derived level by level."""
-    g = all_pairs_graph(sign, row_sig, row_shift, n)
+    g = all_pairs_graph(sign, row_sig, row_shift, n, in_lo, in_hi)
     lo = np.concatenate([np.full(n, in_lo, np.int64), np.zeros(g.left.size, np.int64)])
     hi = np.concatenate([np.full(n, in_hi, np.int64), np.zeros(g.left.size, np.int64)])
     bounds = np.searchsorted(g.level, np.arange(1, int(g.level.max(initial=0)) + 2))
