@@ -35,6 +35,9 @@ __all__ = ["Nodes", "all_pairs_graph"]
 
 #: Bound on the shift between the two terms of a pair (key packing).
 _SHIFT_SPAN = 64
+#: A scan's conflict order goes stale as nodes are built: scan again after building this
+#: fraction of the candidates listed (0.1: 1-2 % fewer adders than never, ~1.5x the time).
+_REFRESH = 0.1
 
 
 @dataclass
@@ -177,31 +180,65 @@ class _Terms:
                 bound += self._substitute(t, u, rel, node)
         return bound
 
+    def _compact(self) -> int:
+        """Move the live rows to the front (arrays sized 1.5x them); return their number."""
+        live = np.flatnonzero(self.sig >= 0)
+        rows = live.size
+        cap = rows + rows // 2 + 64
+        s = np.zeros((cap, self.s.shape[1]), np.int8)
+        s[:rows] = self.s[live]
+        sig, sh = np.full(cap, -1, np.int64), np.zeros(cap, np.int64)
+        sig[:rows], sh[:rows] = self.sig[live], self.sh[live]
+        for name in ("same", "opp"):
+            mat = np.zeros((cap, cap), np.int16)
+            mat[:rows, :rows] = getattr(self, name)[np.ix_(live, live)]
+            setattr(self, name, mat)
+        self.s, self.sig, self.sh = s, sig, sh
+        self.free = list(range(cap - 1, rows - 1, -1))
+        self.row_of = {(int(a), int(k)): r for r, (a, k) in enumerate(zip(sig[:rows], sh[:rows]))}
+        self.rows_of_sig = {}
+        for (a, _), r in sorted(self.row_of.items()):
+            self.rows_of_sig.setdefault(a, []).append(r)
+        return rows
+
+    def _conflicts(self, rows: int, t, u, neg, inv, n_keys: int) -> np.ndarray:
+        """Per candidate node, summed over its occurrences: the candidate pairs (of any node) that
+        hold one of the occurrence's two terms, i.e. the builds it would rule out."""
+        s = self.s[:rows]
+        pos, minus = (s > 0).astype(np.float32), (s < 0).astype(np.float32)
+        same, opp = np.zeros((rows, rows), np.float32), np.zeros((rows, rows), np.float32)
+        for mat, sel in ((same, neg == 0), (opp, neg == 1)):
+            mat[t[sel], u[sel]] = mat[u[sel], t[sel]] = 1
+        held = np.where(s > 0, same @ pos + opp @ minus, np.where(s < 0, same @ minus + opp @ pos, 0))
+        st = s[t]
+        hit = (st != 0) & (s[u] == np.where(neg == 1, -1, 1)[:, None] * st)
+        per = np.where(hit, held[t] + held[u], 0).sum(axis=1)
+        return np.bincount(inv, weights=per, minlength=n_keys)
+
     def candidates(self) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
         """Every node occurring at least twice (the same node at several shifts counts once per
-        shift), by decreasing count and, among equal counts, least conflicting first: the sum of
-        the counts of the candidate pairs that share a row with it."""
-        live = np.flatnonzero(self.sig >= 0)
-        parts = []
-        for mat, neg in ((self.same, 0), (self.opp, 1)):
-            sub = mat[np.ix_(live, live)]
-            i, j = np.nonzero(np.triu(sub > 0, 1))
-            t, u, c = live[i], live[j], sub[i, j]
-            swap = (self.sh[t] > self.sh[u]) | ((self.sh[t] == self.sh[u]) & (self.sig[t] > self.sig[u]))
-            t, u = np.where(swap, u, t), np.where(swap, t, u)
-            parts.append((t, u, np.full(t.size, neg), c.astype(np.int64)))
-        t, u, neg, c = (np.concatenate(x) for x in zip(*parts))
+        shift), by decreasing count and, among equal counts, least conflicting first."""
+        rows = self._compact()
+        same, opp = self.same[:rows, :rows], self.opp[:rows, :rows]
+        t, u = np.nonzero(same + opp)
+        keep = t < u
+        t, u = t[keep], u[keep]
+        cs, co = same[t, u].astype(np.int64), opp[t, u].astype(np.int64)
+        swap = (self.sh[t] > self.sh[u]) | ((self.sh[t] == self.sh[u]) & (self.sig[t] > self.sig[u]))
+        t, u = np.where(swap, u, t), np.where(swap, t, u)
+        s_, o_ = cs > 0, co > 0
+        t, u = np.concatenate([t[s_], t[o_]]), np.concatenate([u[s_], u[o_]])
+        neg = np.concatenate([np.zeros(s_.sum(), np.int64), np.ones(o_.sum(), np.int64)])
+        c = np.concatenate([cs[s_], co[o_]])
         n_sig = len(self.levels)
         key = ((self.sig[t] * n_sig + self.sig[u]) * _SHIFT_SPAN + self.sh[u] - self.sh[t]) * 2 + neg
         uniq, inv = np.unique(key, return_inverse=True)
         inv = inv.ravel()
         total = np.bincount(inv, weights=c).astype(np.int64)
         e = (total >= 2)[inv]
-        deg = np.bincount(np.concatenate([t[e], u[e]]), weights=np.concatenate([c[e], c[e]]), minlength=self.sig.size)
-        deg = deg / np.maximum(np.count_nonzero(self.s, axis=1), 1)  # per term of the row
-        kdeg = np.bincount(inv[e], weights=c[e] * (deg[t[e]] + deg[u[e]]), minlength=uniq.size)
+        conflicts = self._conflicts(rows, t[e], u[e], neg[e], inv[e], uniq.size)
         top = np.flatnonzero(total >= 2)
-        top = top[np.lexsort((kdeg[top], -total[top]))]
+        top = top[np.lexsort((conflicts[top], -total[top]))]
         neg, rest = uniq[top] & 1, uniq[top] >> 1
         d, ab = rest % _SHIFT_SPAN, rest // _SHIFT_SPAN
         a, b = np.divmod(ab, n_sig)
@@ -219,7 +256,7 @@ class _Terms:
             if not nodes:
                 return
             waiting: list[tuple[int, int, tuple[int, int, int, int]]] = []
-            bound, i, built = 0, 0, False
+            bound, i, built = 0, 0, 0
             while i < len(nodes) or waiting:
                 if waiting and (i >= len(nodes) or -waiting[0][0] > counts[i]):
                     listed, _, node = heapq.heappop(waiting)
@@ -235,7 +272,9 @@ class _Terms:
                         heapq.heappush(waiting, (-now, i, node))
                     continue
                 bound = max(bound, self.build(*node))
-                built = True
+                built += 1
+                if built > _REFRESH * len(nodes):
+                    break
             if not built:
                 return
 
