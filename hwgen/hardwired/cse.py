@@ -30,6 +30,7 @@ import heapq
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 __all__ = ["Nodes", "all_pairs_graph"]
 
@@ -181,24 +182,23 @@ class _Terms:
         return bound
 
     def _compact(self) -> int:
-        """Move the live rows to the front (arrays sized 1.5x them); return their number."""
-        live = np.flatnonzero(self.sig >= 0)
-        rows = live.size
-        cap = rows + rows // 2 + 64
-        s = np.zeros((cap, self.s.shape[1]), np.int8)
-        s[:rows] = self.s[live]
-        sig, sh = np.full(cap, -1, np.int64), np.zeros(cap, np.int64)
-        sig[:rows], sh[:rows] = self.sig[live], self.sh[live]
-        for name in ("same", "opp"):
-            mat = np.zeros((cap, cap), np.int16)
-            mat[:rows, :rows] = getattr(self, name)[np.ix_(live, live)]
-            setattr(self, name, mat)
-        self.s, self.sig, self.sh = s, sig, sh
-        self.free = list(range(cap - 1, rows - 1, -1))
-        self.row_of = {(int(a), int(k)): r for r, (a, k) in enumerate(zip(sig[:rows], sh[:rows]))}
-        self.rows_of_sig = {}
-        for (a, _), r in sorted(self.row_of.items()):
-            self.rows_of_sig.setdefault(a, []).append(r)
+        """Move the live rows into the holes below their count, so they fill the front; return it."""
+        live = self.sig >= 0
+        rows = int(live.sum())
+        holes, moved = np.flatnonzero(~live[:rows]), np.flatnonzero(live[rows:]) + rows
+        if moved.size:
+            for mat in (self.same, self.opp):
+                mat[holes] = mat[moved]
+                mat[:, holes] = mat[:, moved]
+                mat[moved] = 0
+                mat[:, moved] = 0
+            self.s[holes], self.sig[holes], self.sh[holes] = self.s[moved], self.sig[moved], self.sh[moved]
+            self.s[moved], self.sig[moved] = 0, -1
+            self.row_of = {(int(a), int(k)): r for r, (a, k) in enumerate(zip(self.sig[:rows], self.sh[:rows]))}
+            self.rows_of_sig = {}
+            for (a, _), r in sorted(self.row_of.items()):
+                self.rows_of_sig.setdefault(a, []).append(r)
+        self.free = list(range(self.sig.size - 1, rows - 1, -1))
         return rows
 
     def _conflicts(self, rows: int, t, u, neg, inv, n_keys: int) -> np.ndarray:
@@ -206,13 +206,23 @@ class _Terms:
         hold one of the occurrence's two terms, i.e. the builds it would rule out."""
         s = self.s[:rows]
         pos, minus = (s > 0).astype(np.float32), (s < 0).astype(np.float32)
-        same, opp = np.zeros((rows, rows), np.float32), np.zeros((rows, rows), np.float32)
-        for mat, sel in ((same, neg == 0), (opp, neg == 1)):
-            mat[t[sel], u[sel]] = mat[u[sel], t[sel]] = 1
+
+        def pairs(sel):
+            i, j = np.concatenate([t[sel], u[sel]]), np.concatenate([u[sel], t[sel]])
+            return sparse.csr_matrix((np.ones(i.size, np.float32), (i, j)), shape=(rows, rows))
+
+        same, opp = pairs(neg == 0), pairs(neg == 1)
+        # held[r, j]: candidate pairs holding term (r, j), with the sign relation each needs
         held = np.where(s > 0, same @ pos + opp @ minus, np.where(s < 0, same @ minus + opp @ pos, 0))
-        st = s[t]
-        hit = (st != 0) & (s[u] == np.where(neg == 1, -1, 1)[:, None] * st)
-        per = np.where(hit, held[t] + held[u], 0).sum(axis=1)
+        held = held.astype(np.float32)
+        if rows * rows < 8 * t.size:  # many candidates: dense products beat gathering their rows
+            hp, hn = held * pos, held * minus
+            a, b = hp @ pos.T + hn @ minus.T, hp @ minus.T + hn @ pos.T  # equal / opposite signs
+            per = np.where(neg == 0, a[t, u] + a[u, t], b[t, u] + b[u, t])
+        else:
+            st = s[t]
+            hit = (st != 0) & (s[u] == np.where(neg == 1, -1, 1)[:, None] * st)
+            per = np.where(hit, held[t] + held[u], 0).sum(axis=1)
         return np.bincount(inv, weights=per, minlength=n_keys)
 
     def candidates(self) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
