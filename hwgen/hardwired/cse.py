@@ -81,6 +81,7 @@ class _Terms:
         np.fill_diagonal(self.same, 0)
         np.fill_diagonal(self.opp, 0)
         self.free = list(range(cap - 1, rows - 1, -1))
+        self.top = rows  # rows at and above hold nothing
         self.row_of = {(int(a), int(k)): r for r, (a, k) in enumerate(zip(row_sig, row_shift))}
         self.rows_of_sig: dict[int, list[int]] = {}
         for (a, _), r in sorted(self.row_of.items()):
@@ -105,6 +106,7 @@ class _Terms:
         if not self.free:
             self._grow()
         r = self.free.pop()
+        self.top = max(self.top, r + 1)
         self.sig[r], self.sh[r] = signal, shift
         self.row_of[(signal, shift)] = r
         self.rows_of_sig.setdefault(signal, []).append(r)
@@ -126,7 +128,8 @@ class _Terms:
             return 0
         sgn = st[hit]
         v = self._new_row(node, int(self.sh[t]))  # may grow the arrays: before the count vectors
-        x = self.s[:, hit].astype(np.float32)
+        top = self.top
+        x = self.s[:top, hit].astype(np.float32)
         nz, p = np.abs(x).sum(axis=1), x @ sgn.astype(np.float32)
         same_t, opp_t = np.rint((nz + p) / 2).astype(np.int16), np.rint((nz - p) / 2).astype(np.int16)
         same_u, opp_u = (same_t, opp_t) if rel > 0 else (opp_t, same_t)
@@ -136,17 +139,17 @@ class _Terms:
         for vec in (same_u, opp_u):
             vec[t] = vec[u] = 0
         for r, s_vec, o_vec in ((t, same_t, opp_t), (u, same_u, opp_u)):
-            self.same[r] -= s_vec
-            self.same[:, r] -= s_vec
-            self.opp[r] -= o_vec
-            self.opp[:, r] -= o_vec
+            self.same[r, :top] -= s_vec
+            self.same[:top, r] -= s_vec
+            self.opp[r, :top] -= o_vec
+            self.opp[:top, r] -= o_vec
         self.s[t, hit] = 0
         self.s[u, hit] = 0
         self.s[v, hit] = sgn
         same_t[u] = opp_t[u] = 0
         same_t[v] = opp_t[v] = 0
-        self.same[v], self.same[:, v] = same_t, same_t
-        self.opp[v], self.opp[:, v] = opp_t, opp_t
+        self.same[v, :top], self.same[:top, v] = same_t, same_t
+        self.opp[v, :top], self.opp[:top, v] = opp_t, opp_t
         self._drop_if_empty(t)
         if u != t:
             self._drop_if_empty(u)
@@ -199,6 +202,7 @@ class _Terms:
             for (a, _), r in sorted(self.row_of.items()):
                 self.rows_of_sig.setdefault(a, []).append(r)
         self.free = list(range(self.sig.size - 1, rows - 1, -1))
+        self.top = rows
         return rows
 
     def _conflicts(self, rows: int, t, u, neg, inv, n_keys: int) -> np.ndarray:
