@@ -62,7 +62,7 @@ def test_all_pairs_needs_fewer_adders_than_neighbours_on_a_seeded_layer():
 @pytest.mark.parametrize("bit_serial", [False, True])
 def test_all_pairs_rtl_with_register_cuts_simulates_exact(bit_serial):
     c = parse_hardwired({"kind": "hardwired", "weights": "int4", "cse": "all-pairs", "pipeline": 3,
-                         "workload": {"n": 20, "m": 6}, "seed": 4, "bit_serial": bit_serial})
+                         "workload": {"n": 12, "m": 24}, "seed": 4, "bit_serial": bit_serial})
     verilog, _, _ = generate_verilog(c)
-    a = np.random.default_rng(2).integers(-128, 128, (10, 20))
+    a = np.random.default_rng(2).integers(-128, 128, (10, 12))
     simulate_hardwired(c, verilog, None, a, "icarus")

@@ -148,8 +148,9 @@ def emit_verilog(config: HardwiredConfig, graph: AdderGraph, wy: int) -> tuple[s
             emit(f"  wire signed [{wa - 1}:0] n{i} = a_r[{i * wa + wa - 1}:{i * wa}];")
 
     cuts = cut_levels(graph.n_levels, p)
-    # All-pairs graphs write each adder one bit wider than its node and operands, on explicitly
-    # sign-extended operands, and truncate to the node's width (exact: the value fits it): Yosys then cannot merge single-use add chains into a $macc, whose full-width
+    # All-pairs graphs write each adder ``e<id>`` one bit wider than its node and operands, on
+    # explicitly sign-extended operands, and truncate it to the node's width (exact: the value
+    # fits): Yosys then cannot merge single-use add chains into a $macc, whose full-width
     # carry-save mapping cost 10 % more area on the int4 32 x 32 array (cse-vs-da4ml). The
     # neighbours form stays as it was, since the adder-graph cost model is calibrated on it.
     separate = config.cse == "all-pairs" and config.sharing
@@ -167,9 +168,9 @@ def emit_verilog(config: HardwiredConfig, graph: AdderGraph, wy: int) -> tuple[s
             w = widths[nid]
             if separate:
                 total = 1 + max(w, widths[left[k]] + lsh[k], widths[right[k]] + rsh[k])
-                emit(f"  wire [{total - 1}:0] t{nid} = {_extended(names[left[k]], widths[left[k]], lsh[k], total)} "
+                emit(f"  wire [{total - 1}:0] e{nid} = {_extended(names[left[k]], widths[left[k]], lsh[k], total)} "
                      f"{op} {_extended(names[right[k]], widths[right[k]], rsh[k], total)};")
-                emit(f"  wire signed [{w - 1}:0] n{nid} = t{nid}[{w - 1}:0];")
+                emit(f"  wire signed [{w - 1}:0] n{nid} = e{nid}[{w - 1}:0];")
             else:
                 emit(f"  wire signed [{w - 1}:0] n{nid} = {_ref(names[left[k]], lsh[k])} {op} "
                      f"{_ref(names[right[k]], rsh[k])};")
