@@ -44,6 +44,11 @@ _SHIFT_SPAN = 64
 #: A scan's conflict order goes stale as nodes are built: scan again after building this
 #: fraction of the candidates listed (0.1: 0.5-1.5 % fewer adders than never, ~1.5x the time).
 _REFRESH = 0.1
+#: ... but build at least one node per this many rows per scan: a scan costs O(rows^2) however
+#: few nodes remain, a build O(rows).
+_ROWS_PER_BUILD = 128
+#: Elements per slice when gathering candidate rows (bounds `_Terms._conflicts`'s memory).
+_GATHER = 1 << 22
 
 
 @dataclass
@@ -229,9 +234,14 @@ class _Terms:
             a, b = hp @ pos.T + hn @ minus.T, hp @ minus.T + hn @ pos.T  # equal / opposite signs
             per = np.where(neg == 0, a[t, u] + a[u, t], b[t, u] + b[u, t])
         else:
-            st = s[t]
-            hit = (st != 0) & (s[u] == np.where(neg == 1, -1, 1)[:, None] * st)
-            per = np.where(hit, held[t] + held[u], 0).sum(axis=1)
+            per = np.zeros(t.size)
+            rel = np.where(neg == 1, -1, 1)
+            step = max(1, _GATHER // s.shape[1])
+            for lo in range(0, t.size, step):  # in slices: E x M gathers would not fit in memory
+                tt, uu = t[lo:lo + step], u[lo:lo + step]
+                st = s[tt]
+                hit = (st != 0) & (s[uu] == rel[lo:lo + step, None] * st)
+                per[lo:lo + step] = np.where(hit, held[tt] + held[uu], 0).sum(axis=1)
         return np.bincount(inv, weights=per, minlength=n_keys)
 
     def candidates(self) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
@@ -292,7 +302,7 @@ class _Terms:
                     continue
                 bound = max(bound, self.build(*node))
                 built += 1
-                if built > _REFRESH * len(nodes):
+                if built > max(_REFRESH * len(nodes), self.top / _ROWS_PER_BUILD):
                     break
             if not built:
                 return
