@@ -101,11 +101,12 @@ class _Terms:
         self.nodes: list[tuple[int, int, int, int]] = []  # (left, right, rshift, rsign)
 
     def _grow(self) -> None:
+        """1.5x the row capacity (the count matrices are its square)."""
         cap = self.s.shape[0]
-        new = 2 * cap
-        self.s = np.concatenate([self.s, np.zeros_like(self.s)])
-        self.sig = np.concatenate([self.sig, np.full(cap, -1, np.int64)])
-        self.sh = np.concatenate([self.sh, np.zeros(cap, np.int64)])
+        new = cap + cap // 2
+        self.s = np.concatenate([self.s, np.zeros((new - cap, self.s.shape[1]), np.int8)])
+        self.sig = np.concatenate([self.sig, np.full(new - cap, -1, np.int64)])
+        self.sh = np.concatenate([self.sh, np.zeros(new - cap, np.int64)])
         for name in ("same", "opp"):
             big = np.zeros((new, new), np.int16)
             big[:cap, :cap] = getattr(self, name)
