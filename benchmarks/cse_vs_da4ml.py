@@ -153,7 +153,8 @@ def synth_areas(fmt: str, n: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[32, 64, 128, 256])
-    parser.add_argument("--da4ml-max", type=int, default=256, help="largest size da4ml is run on")
+    parser.add_argument("--da4ml-max", type=int, default=128,
+                        help="largest size da4ml is run on (256x256 ran over 35 minutes unfinished)")
     parser.add_argument("--all-pairs-max", type=int, default=256, help="largest size all-pairs CSE is run on")
     args = parser.parse_args()
     print("| matrix | hwgen neighbours: adders / depth / s | hwgen all-pairs: adders / depth / s | "
