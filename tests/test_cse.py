@@ -26,6 +26,30 @@ def test_all_pairs_graph_is_exact_and_within_widths(seed, n, m, positions):
     assert all(np.all(g.level[live[live >= n] - n] <= lv) for lv, live in enumerate(g.live))
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**16), n=st.integers(1, 12), m=st.integers(1, 30), positions=st.sampled_from([1, 3, 5]),
+       patterns=st.integers(1, 4))
+def test_all_pairs_graph_is_exact_on_matrices_full_of_repeats(seed, n, m, positions, patterns):
+    """Few distinct columns, each repeated at random powers of two: many shared pairs, at many shifts."""
+    rng = np.random.default_rng(seed)
+    hi = 1 if positions == 1 else (1 << (positions - 2)) - 1
+    base = rng.integers(-hi, hi + 1, (n, patterns))
+    w = base[:, rng.integers(0, patterns, m)] << rng.integers(0, 2 if positions > 1 else 1, m)
+    g = build_graph(w, positions, -128, 127, cse="all-pairs")
+    a = rng.integers(-128, 128, (6, n))
+    a[0], a[1] = -128, 127
+    assert np.array_equal(g.evaluate(a, check_widths=True), a @ w)
+
+
+@pytest.mark.parametrize("k", [2, 5, 9])
+def test_identical_columns_share_one_tree_without_negations(k):
+    """M equal columns with k non-zeros (one positive): k - 1 adders in all, none per column."""
+    col = np.array([1] + [-1, 1] * 8)[:k]
+    w = np.tile(np.concatenate([col, np.zeros(3, int)])[:, None], (1, 7))
+    g = build_graph(w, 1, -128, 127, cse="all-pairs")
+    assert (g.n_adders, g.negations) == (k - 1, 0)
+
+
 def test_all_pairs_needs_fewer_adders_than_neighbours_on_a_seeded_layer():
     for fmt, positions in (("ternary", 1), ("int4", 4)):
         w = generate_weights(fmt, 48, 48, 0)
@@ -35,9 +59,10 @@ def test_all_pairs_needs_fewer_adders_than_neighbours_on_a_seeded_layer():
 
 
 @pytest.mark.slow
-def test_all_pairs_rtl_with_register_cuts_simulates_exact():
+@pytest.mark.parametrize("bit_serial", [False, True])
+def test_all_pairs_rtl_with_register_cuts_simulates_exact(bit_serial):
     c = parse_hardwired({"kind": "hardwired", "weights": "int4", "cse": "all-pairs", "pipeline": 3,
-                         "workload": {"n": 20, "m": 6}, "seed": 4})
+                         "workload": {"n": 12, "m": 24}, "seed": 4, "bit_serial": bit_serial})
     verilog, _, _ = generate_verilog(c)
-    a = np.random.default_rng(2).integers(-128, 128, (10, 20))
+    a = np.random.default_rng(2).integers(-128, 128, (10, 12))
     simulate_hardwired(c, verilog, None, a, "icarus")

@@ -36,7 +36,7 @@ import numpy as np
 
 from hwgen.errors import ConfigError
 
-from .cse import extract_pairs
+from .cse import all_pairs_graph
 
 __all__ = ["AdderGraph", "build_graph", "csd_digits", "naive_adders", "bit_length"]
 
@@ -208,23 +208,11 @@ def build_graph(weights: np.ndarray, positions: int, in_lo: int, in_hi: int, sha
     sign = np.ascontiguousarray(digits.transpose(0, 2, 1).reshape(n * positions, m))
     row_sig = np.repeat(np.arange(n, dtype=np.int64), positions)
     row_shift = np.tile(np.arange(positions, dtype=np.int64), n)
+    if cse == "all-pairs" and sharing:
+        return _all_pairs(sign, row_sig, row_shift, n, m, in_lo, in_hi)
     lefts, rights, lsh, rsh, rsg, lvl = [], [], [], [], [], []
     lo_all, hi_all = np.full(n, in_lo, dtype=np.int64), np.full(n, in_hi, dtype=np.int64)
     next_id, level = n, 0
-    if cse == "all-pairs" and sharing:
-        ex = extract_pairs(sign, row_sig, row_shift, n)
-        sign, row_sig, row_shift = ex.sign, ex.row_sig, ex.row_shift
-        for a, b, d, r, lv in zip(ex.left, ex.right, ex.rshift, ex.rsign, ex.level):
-            blo, bhi = lo_all[b] << d, hi_all[b] << d
-            lo_all = np.append(lo_all, lo_all[a] + (blo if r > 0 else -bhi))
-            hi_all = np.append(hi_all, hi_all[a] + (bhi if r > 0 else -blo))
-        k = len(ex.left)
-        lefts.append(np.array(ex.left, np.int64)); rights.append(np.array(ex.right, np.int64))
-        lsh.append(np.zeros(k, np.int8)); rsh.append(np.array(ex.rshift, np.int8))
-        rsg.append(np.array(ex.rsign, np.int8)); lvl.append(np.array(ex.level, np.int16))
-        next_id, level = n + k, max(ex.level, default=0)
-        if sign.shape[0] == 0:
-            sign, row_sig, row_shift = np.zeros((1, m), np.int8), np.zeros(1, np.int64), np.zeros(1, np.int64)
     ids = np.where(sign != 0, row_sig[:, None], -1)
     shift = np.where(sign != 0, row_shift[:, None], 0).astype(np.int8)
     while ids.shape[0] > 1:
@@ -285,6 +273,26 @@ def build_graph(weights: np.ndarray, positions: int, in_lo: int, in_hi: int, sha
         out_id=out_id, out_sign=sign[0].astype(np.int64), out_shift=shift[0].astype(np.int64),
         live=live_sets(n, left, right, level_arr, out_id, level),
     )
+
+
+def _all_pairs(sign, row_sig, row_shift, n: int, m: int, in_lo: int, in_hi: int) -> AdderGraph:
+    """The graph of `all_pairs_graph`, with interval bounds derived level by level."""
+    g = all_pairs_graph(sign, row_sig, row_shift, n, in_lo, in_hi)
+    lo = np.concatenate([np.full(n, in_lo, np.int64), np.zeros(g.left.size, np.int64)])
+    hi = np.concatenate([np.full(n, in_hi, np.int64), np.zeros(g.left.size, np.int64)])
+    bounds = np.searchsorted(g.level, np.arange(1, int(g.level.max(initial=0)) + 2))
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        k = np.arange(start, stop)
+        llo, lhi = _bounds_of(lo, hi, g.left[k], g.lshift[k].astype(np.int64))
+        rlo, rhi = _bounds_of(lo, hi, g.right[k], g.rshift[k].astype(np.int64))
+        pos = g.rsign[k] > 0
+        lo[n + k] = llo + np.where(pos, rlo, -rhi)
+        hi[n + k] = lhi + np.where(pos, rhi, -rlo)
+    levels = int(g.level.max(initial=0))
+    return AdderGraph(n_inputs=n, n_outputs=m, in_lo=in_lo, in_hi=in_hi, left=g.left, right=g.right,
+                      lshift=g.lshift, rshift=g.rshift, rsign=g.rsign, level=g.level, lo=lo, hi=hi,
+                      out_id=g.out_id, out_sign=g.out_sign, out_shift=g.out_shift,
+                      live=live_sets(n, g.left, g.right, g.level, g.out_id, levels))
 
 
 def live_sets(n: int, left: np.ndarray, right: np.ndarray, level: np.ndarray, out_id: np.ndarray,
