@@ -104,9 +104,9 @@ def cocotb_vs_fast() -> list[str]:
     w8, a8 = ternary_case(config, batch=8, seed=1)
     (fast8, beats8), fast8_wall = timed(lambda: stream_run(config, verilog, w8, a8, "fast"))
     return [
-        f"Design `designs/lut_default.yaml` (mu=4, L=8, K=16, int8, 2560 x 2560), random gaps and "
-        f"back-pressure at 10%, both exact against the reference model; beats/s is the harness's own loop "
-        f"time (build, packing and the reference model excluded).",
+        "Design `designs/lut_default.yaml` (mu=4, L=8, K=16, int8, 2560 x 2560), random gaps and "
+        "back-pressure at 10%, both exact against the reference model; beats/s is the harness's own loop "
+        "time (build, packing and the reference model excluded).",
         "",
         "| harness | activation rows | beats | cycles | loop s | beats/s | loop CPU s | beats per CPU s | wall s |",
         "|---|---|---|---|---|---|---|---|---|",
