@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
-from sim.runner import cache_root
+from .cachedir import cache_root
 
 __all__ = ["cached_build"]
 

@@ -10,13 +10,16 @@ import shutil
 from pathlib import Path
 
 from costmodel.synth import cache_dir as synth_cache_dir
-from sim.runner import cache_root
+
+from .cachedir import cache_root
+from .native import NATIVE_DIR
 
 __all__ = ["cache_usage", "clean_cache"]
 
 
 def _parts() -> dict[str, Path]:
-    return {"sim_build": cache_root() / "sim_build", "synth": synth_cache_dir()}
+    return {"sim_build": cache_root() / "sim_build", "synth": synth_cache_dir(),
+            "native": cache_root() / NATIVE_DIR}
 
 
 def _size(path: Path) -> int:

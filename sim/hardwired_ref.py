@@ -20,7 +20,7 @@ from hwgen.errors import InputError
 from hwgen.formats import check_int_activations
 from hwgen.hardwired.config import (SCALED_WEIGHTS, HardwiredConfig, check_weight_values, load_values,
                                     scale_to_constants)
-from hwgen.hardwired.graph import AdderGraph
+from hwgen.hardwired.adder_graph import AdderGraph
 from hwgen.hardwired.hn import Fabric
 from hwgen.hardwired.rtl import build_design_graph, output_width
 

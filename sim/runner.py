@@ -14,6 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from hwgen.cachedir import cache_root
 from hwgen.errors import ToolError
 
 SIMULATORS = ("verilator", "icarus")
@@ -34,10 +35,6 @@ def _quiet_cached_build(record: logging.LogRecord) -> bool:
     """Drop cocotb's "Skipping compilation" warning: a cached build is the normal case (a new
     build is announced by `run_testbench` itself)."""
     return not str(record.msg).startswith("Skipping compilation")
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("HWGEN_CACHE_DIR", Path.home() / ".cache" / "hwgen"))
 
 
 def verilator_root() -> Path:

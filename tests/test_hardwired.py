@@ -11,7 +11,7 @@ from hwgen.errors import ConfigError, InputError
 from hwgen.hardwired import build_graph, load_weights, parse_hardwired
 from hwgen.hardwired.rtl import generate_verilog
 from hwgen.hardwired.config import HARDWIRED_WEIGHTS, digit_positions
-from hwgen.hardwired.graph import csd_digits, naive_adders
+from hwgen.hardwired.adder_graph import csd_digits, naive_adders
 from sim.hardwired_ref import design_weights, hardwired_gemv, torch_gemv
 
 

@@ -37,6 +37,7 @@ _FORMATS = (
     "hwgen.program", "hwgen.formats", "hwgen.fields", "hwgen.config", "hwgen.lutgraph", "hwgen.datapath",
     "hwgen.checkpoint",
     "hwgen.floatpath", "hwgen.hardwired", "hwgen.hardwired.config", "hwgen.hardwired.graph", "hwgen.hardwired.cse",
+    "hwgen.hardwired.adder_graph", "hwgen.cachedir", "hwgen.native",
     "hwgen.hardwired.hn", "hwgen.weights.mxfp4",
     "hwgen.weights", "hwgen.weights.spec", "hwgen.weights.graph", "hwgen.weights.shape",
     "hwgen.weights.sherry", "hwgen.weights.ifairy", "hwgen.weights.bitplane", "hwgen.weights.binary",

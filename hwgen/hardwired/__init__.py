@@ -1,8 +1,9 @@
 """Hardwired-neuron arrays (``kind: hardwired``): weights baked into logic.
 
 - `config`: ``parse_hardwired(raw) -> HardwiredConfig`` and the weight loader (integer, FP4, MXFP4);
-- `graph`: CSD digits, zero pruning, balanced shared adder trees (`build_graph`); `cse`: all-pairs
-  sub-expression extraction for it;
+- `adder_graph`: the graph both sharings build (`AdderGraph`), CSD digits, widths, live sets;
+- `graph`: zero pruning, balanced shared adder trees (`build_graph`); `cse`: all-pairs
+  sub-expression extraction instead (a C kernel, `cse_kernel.c`, built by `hwgen.native`);
 - `rtl`: structural Verilog straight from the graph (`hwgen.hardwired.rtl.generate_verilog`),
   ``architecture: adder-graph``;
 - `hn`, `hn_rtl`: HNLPU's Hardwired Neurons (value regions over a weight-independent fabric,
@@ -14,7 +15,8 @@ The package exports the bottom-layer parts only (config and graph: `hwgen.config
 (`hwgen.hardwired.rtl`, `hwgen.hardwired.design`; tests/test_layers.py).
 """
 
+from .adder_graph import AdderGraph
 from .config import HardwiredConfig, load_weights, parse_hardwired
-from .graph import AdderGraph, build_graph
+from .graph import build_graph
 
 __all__ = ["HardwiredConfig", "parse_hardwired", "load_weights", "AdderGraph", "build_graph"]

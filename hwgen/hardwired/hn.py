@@ -34,7 +34,7 @@ from hwgen import formats
 from hwgen.errors import InputError
 
 from .config import HardwiredConfig
-from .graph import csd_digits
+from .adder_graph import csd_digits
 
 __all__ = ["Fabric", "fabric_of", "route", "region_counts", "bound_width", "tree_plan", "csd_terms",
            "fabric_counts"]

@@ -36,7 +36,8 @@ import numpy as np
 from hwgen import formats
 
 from .config import HardwiredConfig, load_weights
-from .graph import AdderGraph, build_graph
+from .adder_graph import AdderGraph
+from .graph import build_graph
 
 __all__ = ["build_design_graph", "design_stats", "output_width", "cut_levels", "emit_verilog", "generate_verilog", "ports_info"]
 

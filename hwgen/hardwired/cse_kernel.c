@@ -1,0 +1,602 @@
+/* All-pairs common sub-expression extraction for a constant matrix (hwgen.hardwired.cse).
+ *
+ * Compiled once per machine by hwgen.native and called through ctypes; the method is the
+ * one the Python module's docstring describes. Terms are rows (signal, shift) of a sign
+ * matrix S (rows x M neurons); a pair of terms in one neuron is keyed by the node it would
+ * build, (a, b, d, neg) = a + (-1)^neg (b << d), a's term holding the lower shift (or, at
+ * equal shifts, the lower signal). A hash table holds every key's count over all neurons
+ * and shifts, kept exact as terms are substituted, so choosing the most frequent node and
+ * building it cost O(terms of the neurons it touches), not a rescan.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+#define MAX(a, b) max64((a), (b))  /* each argument evaluated once */
+
+/* ---------- key -> count table (open addressing, linear probing; keys never removed) ---------- */
+
+typedef struct {
+    int64_t key;    /* -1: empty */
+    int32_t count;
+    int32_t cand;   /* index in the current candidate list, or -1 */
+} Entry;
+
+typedef struct {
+    Entry *e;
+    int64_t cap, size;
+    int bits;                      /* cap = 2^bits */
+    int64_t *hot, n_hot, hot_cap;  /* slots whose count reached 2 (with repeats and stale ones) */
+} Table;
+
+static int table_init(Table *t, int bits) {
+    t->bits = bits; t->cap = (int64_t)1 << bits; t->size = 0;
+    t->e = malloc(t->cap * sizeof(Entry));
+    t->hot_cap = 1024; t->n_hot = 0;
+    t->hot = malloc(t->hot_cap * sizeof(int64_t));
+    if (!t->e || !t->hot) return -1;
+    memset(t->e, 0xff, t->cap * sizeof(Entry));
+    return 0;
+}
+
+static void table_free(Table *t) { free(t->e); free(t->hot); }
+
+static inline int64_t table_find(const Table *t, int64_t key) {
+    int64_t mask = t->cap - 1, i = (int64_t)(((uint64_t)key * 0x9E3779B97F4A7C15ULL) >> (64 - t->bits));
+    while (t->e[i].key != key && t->e[i].key != -1) i = (i + 1) & mask;
+    return i;
+}
+
+static int hot_push(Table *t, int64_t slot) {
+    if (t->n_hot == t->hot_cap) {
+        int64_t *h = realloc(t->hot, 2 * t->hot_cap * sizeof(int64_t));
+        if (!h) return -1;
+        t->hot = h; t->hot_cap *= 2;
+    }
+    t->hot[t->n_hot++] = slot;
+    return 0;
+}
+
+static int table_grow(Table *t) {
+    Table big;
+    if (table_init(&big, t->bits + 1)) { table_free(&big); return -1; }
+    for (int64_t i = 0; i < t->cap; i++)
+        if (t->e[i].key != -1) {
+            int64_t j = table_find(&big, t->e[i].key);
+            big.e[j].key = t->e[i].key; big.e[j].count = t->e[i].count;
+            if (big.e[j].count >= 2 && hot_push(&big, j)) { table_free(&big); return -1; }
+        }
+    big.size = t->size;
+    table_free(t);
+    *t = big;
+    return 0;
+}
+
+/* Add delta to key's count; return the new count (-1: out of memory). */
+static inline int32_t table_add(Table *t, int64_t key, int32_t delta) {
+    int64_t i = table_find(t, key);
+    if (t->e[i].key == -1) {
+        if (2 * (t->size + 1) > t->cap) {
+            if (table_grow(t)) return -1;
+            i = table_find(t, key);
+        }
+        t->e[i].key = key; t->e[i].count = 0; t->size++;
+    }
+    int32_t c = t->e[i].count += delta;
+    if (delta > 0 && c == 2 && hot_push(t, i)) return -1;
+    return c;
+}
+
+static inline int32_t table_get(const Table *t, int64_t key) {
+    int64_t i = table_find(t, key);
+    return t->e[i].key == -1 ? 0 : t->e[i].count;
+}
+
+/* ---------- heaps of nodes to build: by count, then position (list place or key) ---------- */
+
+typedef struct { int32_t count; int64_t pos, key; } Wait;
+
+static inline int before(const Wait *p, const Wait *q) {
+    return p->count != q->count ? p->count > q->count : p->pos < q->pos;
+}
+
+typedef struct { Wait *w; int64_t n, cap; } Heap;
+
+static int heap_push(Heap *hp, Wait w) {
+    if (hp->n == hp->cap) {
+        int64_t cap = 2 * hp->cap + 64;
+        Wait *x = realloc(hp->w, cap * sizeof(Wait));
+        if (!x) return -1;
+        hp->w = x; hp->cap = cap;
+    }
+    Wait *h = hp->w;
+    int64_t i = hp->n++;
+    while (i > 0) {
+        int64_t up = (i - 1) / 2;
+        if (!before(&w, &h[up])) break;
+        h[i] = h[up]; i = up;
+    }
+    h[i] = w;
+    return 0;
+}
+
+static Wait heap_pop(Heap *hp) {
+    Wait *h = hp->w;
+    int64_t *n = &hp->n;
+    Wait top = h[0], last = h[--(*n)];
+    int64_t i = 0;
+    for (;;) {
+        int64_t c = 2 * i + 1;
+        if (c >= *n) break;
+        if (c + 1 < *n && before(&h[c + 1], &h[c])) c++;
+        if (!before(&h[c], &last)) break;
+        h[i] = h[c]; i = c;
+    }
+    h[i] = last;
+    return top;
+}
+
+/* ---------- the terms ---------- */
+
+typedef struct {
+    int M, span;              /* neurons; shifts 0 .. span-1 */
+    int64_t ns;               /* signal id bound (key packing) */
+    int n_inputs;
+    int8_t *S;                /* rows_cap x M */
+    int32_t *sig, *sh, *nz;   /* per row: signal (-1 free), shift, non-zeros */
+    int32_t *row_at;          /* (signal, shift) -> row or -1 */
+    int32_t *free_rows;
+    int rows_cap, rows_top, n_free, live;
+    int32_t *terms, *n_terms; /* per neuron, its rows (capacity tcap) */
+    int tcap;
+    Table table;
+    /* nodes: signals n_inputs.., as (left, right, lshift, rshift, rsign, level), bounds per signal */
+    int64_t *left, *right, *lo, *hi;
+    int8_t *lsh, *rsh, *rsign;
+    int32_t *level;           /* per signal */
+    int64_t n_nodes, cap_nodes;
+    int oom;
+} Terms;
+
+static inline int64_t pair_key(const Terms *s, int r1, int r2, int neg) {
+    int64_t a = s->sig[r1], b = s->sig[r2];
+    int ka = s->sh[r1], kb = s->sh[r2];
+    if (ka > kb || (ka == kb && a > b)) { int64_t x = a; a = b; b = x; int k = ka; ka = kb; kb = k; }
+    return ((a * s->ns + b) * s->span + (kb - ka)) * 2 + neg;
+}
+
+static int new_row(Terms *s, int signal, int shift) {
+    int r;
+    if (s->n_free) r = s->free_rows[--s->n_free];
+    else {
+        if (s->rows_top == s->rows_cap) {
+            int cap = s->rows_cap + s->rows_cap / 2 + 16;
+            int8_t *S = realloc(s->S, (size_t)cap * s->M);
+            int32_t *sig = realloc(s->sig, cap * sizeof(int32_t));
+            int32_t *sh = sig ? realloc(s->sh, cap * sizeof(int32_t)) : NULL;
+            int32_t *nz = sh ? realloc(s->nz, cap * sizeof(int32_t)) : NULL;
+            int32_t *fr = nz ? realloc(s->free_rows, cap * sizeof(int32_t)) : NULL;
+            if (S) s->S = S;
+            if (sig) s->sig = sig;
+            if (sh) s->sh = sh;
+            if (nz) s->nz = nz;
+            if (fr) s->free_rows = fr;
+            if (!S || !fr) { s->oom = 1; return -1; }
+            memset(s->S + (size_t)s->rows_cap * s->M, 0, (size_t)(cap - s->rows_cap) * s->M);
+            s->rows_cap = cap;
+        }
+        r = s->rows_top++;
+    }
+    s->sig[r] = signal; s->sh[r] = shift; s->nz[r] = 0;
+    s->row_at[(int64_t)signal * s->span + shift] = r;
+    s->live++;
+    return r;
+}
+
+static void drop_if_empty(Terms *s, int r) {
+    if (s->nz[r] || s->sig[r] < 0) return;
+    s->row_at[(int64_t)s->sig[r] * s->span + s->sh[r]] = -1;
+    s->sig[r] = -1;
+    s->free_rows[s->n_free++] = r;
+    s->live--;
+}
+
+/* A node's signal: its operands, level and interval bounds. */
+static int64_t add_node(Terms *s, int64_t l, int64_t r, int dl, int dr, int rel) {
+    int64_t id = s->n_inputs + s->n_nodes++;
+    int64_t k = id - s->n_inputs;
+    s->left[k] = l; s->right[k] = r; s->lsh[k] = (int8_t)dl; s->rsh[k] = (int8_t)dr; s->rsign[k] = (int8_t)rel;
+    s->level[id] = 1 + MAX(s->level[l], s->level[r]);
+    int64_t llo = s->lo[l] * ((int64_t)1 << dl), lhi = s->hi[l] * ((int64_t)1 << dl);
+    int64_t rlo = s->lo[r] * ((int64_t)1 << dr), rhi = s->hi[r] * ((int64_t)1 << dr);
+    s->lo[id] = llo + (rel > 0 ? rlo : -rhi);
+    s->hi[id] = lhi + (rel > 0 ? rhi : -rlo);
+    return id;
+}
+
+/* In neuron j, replace the terms of rows t and u by one of row v (sign st); the counts of
+ * every pair they form change. Returns the largest count of a key with v. */
+static int32_t substitute(Terms *s, int j, int t, int u, int v) {
+    int M = s->M;
+    int32_t *list = s->terms + (int64_t)j * s->tcap;
+    int n = s->n_terms[j], it = -1, iu = -1;
+    int8_t st = s->S[(int64_t)t * M + j], su = s->S[(int64_t)u * M + j];
+    int32_t most = 0;
+    for (int i = 0; i < n; i++) {
+        int w = list[i];
+        if (w == t) { it = i; continue; }
+        if (w == u) { iu = i; continue; }
+        int8_t sw = s->S[(int64_t)w * M + j];
+        table_add(&s->table, pair_key(s, t, w, st != sw), -1);
+        table_add(&s->table, pair_key(s, u, w, su != sw), -1);
+        int32_t c = table_add(&s->table, pair_key(s, v, w, st != sw), 1);
+        if (c < 0) { s->oom = 1; return 0; }
+        most = MAX(most, c);
+    }
+    table_add(&s->table, pair_key(s, t, u, st != su), -1);
+    /* remove t and u (the higher position first), append v */
+    int hi = MAX(it, iu), lo = it + iu - hi;
+    list[hi] = list[--n];
+    list[lo] = list[--n];
+    list[n++] = v;
+    s->n_terms[j] = n;
+    s->S[(int64_t)t * M + j] = 0; s->S[(int64_t)u * M + j] = 0; s->S[(int64_t)v * M + j] = st;
+    s->nz[t]--; s->nz[u]--; s->nz[v]++;
+    return most;
+}
+
+static inline void unpack(const Terms *s, int64_t key, int64_t *a, int64_t *b, int *d, int *rel) {
+    *rel = (key & 1) ? -1 : 1;
+    int64_t rest = key >> 1;
+    *d = (int)(rest % s->span);
+    int64_t ab = rest / s->span;
+    *a = ab / s->ns; *b = ab % s->ns;
+}
+
+static inline int32_t count_of(const Terms *s, int64_t key) { return table_get(&s->table, key); }
+
+/* Build the node a + rel (b << d), substitute it at every shift where it occurs; return the
+ * largest count of a key the new node now forms (no unlisted key can exceed it). */
+static int32_t build(Terms *s, int64_t key) {
+    int64_t a, b; int d, rel;
+    unpack(s, key, &a, &b, &d, &rel);
+    int64_t node = add_node(s, a, b, 0, d, rel);
+    int32_t most = 0;
+    int M = s->M;
+    for (int k = 0; k + d < s->span; k++) {
+        int t = s->row_at[a * s->span + k], u = s->row_at[b * s->span + k + d];
+        if (t < 0 || u < 0) continue;
+        int v = -1;
+        for (int j = 0; j < M; j++) {
+            int8_t st = s->S[(int64_t)t * M + j];
+            if (st == 0 || s->S[(int64_t)u * M + j] != rel * st) continue;
+            if (v < 0 && (v = new_row(s, (int)node, k)) < 0) return 0;
+            most = MAX(most, substitute(s, j, t, u, v));
+            if (s->oom) return 0;
+        }
+        drop_if_empty(s, t);
+        drop_if_empty(s, u);
+    }
+    return most;
+}
+
+/* ---------- candidates: every key occurring twice, by count, then least conflict ---------- */
+
+typedef struct { int64_t key, conflict; int32_t count; } Cand;
+
+static inline int ranks_before(const Cand *p, const Cand *q) {
+    if (p->count != q->count) return p->count > q->count;
+    if (p->conflict != q->conflict) return p->conflict < q->conflict;
+    return p->key < q->key;
+}
+
+/* Bottom-up merge sort by rank (keys are distinct in a list, so the order is total). */
+static int sort_by_rank(Cand *c, int64_t n) {
+    Cand *tmp = malloc((n + 1) * sizeof(Cand)), *src = c, *dst = tmp;
+    if (!tmp) return -1;
+    for (int64_t width = 1; width < n; width *= 2) {
+        for (int64_t lo = 0; lo < n; lo += 2 * width) {
+            int64_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            int64_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) dst[k++] = ranks_before(&src[j], &src[i]) ? src[j++] : src[i++];
+            while (i < mid) dst[k++] = src[i++];
+            while (j < hi) dst[k++] = src[j++];
+        }
+        Cand *x = src; src = dst; dst = x;
+    }
+    if (src != c) memcpy(c, src, n * sizeof(Cand));
+    free(tmp);
+    return 0;
+}
+
+/* The conflict of a candidate: over its occurrences, the candidate pairs holding one of the
+ * occurrence's two terms (the builds it would rule out). Per neuron: each term's number of
+ * candidate partners, then each candidate pair's two sums. */
+static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
+    Table *t = &s->table;
+    for (int64_t h = 0; h < t->n_hot; h++) t->e[t->hot[h]].cand = -1;
+    int64_t n = 0;  /* keep each slot at 2 or more once, in the hot list's order */
+    for (int64_t h = 0; h < t->n_hot; h++) {
+        Entry *e = &t->e[t->hot[h]];
+        if (e->count >= 2 && e->cand == -1) { e->cand = (int32_t)n; t->hot[n++] = t->hot[h]; }
+    }
+    t->n_hot = n;
+    if (n > *out_cap) {
+        Cand *c = realloc(*out, n * sizeof(Cand));
+        if (!c) { s->oom = 1; return 0; }
+        *out = c; *out_cap = n;
+    }
+    Cand *c = *out;
+    for (int64_t h = 0; h < n; h++) {
+        const Entry *e = &t->e[t->hot[h]];
+        c[h].key = e->key; c[h].count = e->count; c[h].conflict = 0;
+    }
+    int64_t pairs_cap = (int64_t)s->tcap * s->tcap / 2 + 1;
+    int32_t *slot = malloc(pairs_cap * sizeof(int32_t));
+    int32_t *held = malloc((s->tcap + 1) * sizeof(int32_t));
+    if (!slot || !held) { free(slot); free(held); s->oom = 1; return 0; }
+    int M = s->M;
+    for (int j = 0; j < M; j++) {
+        const int32_t *list = s->terms + (int64_t)j * s->tcap;
+        int nt = s->n_terms[j];
+        int64_t p = 0;
+        memset(held, 0, nt * sizeof(int32_t));
+        for (int x = 0; x < nt; x++) {
+            int8_t sx = s->S[(int64_t)list[x] * M + j];
+            for (int y = x + 1; y < nt; y++, p++) {
+                int8_t sy = s->S[(int64_t)list[y] * M + j];
+                int32_t ci = t->e[table_find(t, pair_key(s, list[x], list[y], sx != sy))].cand;
+                slot[p] = ci;
+                if (ci >= 0) { held[x]++; held[y]++; }
+            }
+        }
+        p = 0;
+        for (int x = 0; x < nt; x++)
+            for (int y = x + 1; y < nt; y++, p++)
+                if (slot[p] >= 0) c[slot[p]].conflict += held[x] + held[y];
+    }
+    free(slot); free(held);
+    /* by count (a counting sort); `sort_bucket` orders a count's candidates when reached */
+    int32_t top = 0;
+    for (int64_t i = 0; i < n; i++) top = (int32_t)MAX(top, c[i].count);
+    int64_t *at = calloc(top + 2, sizeof(int64_t));
+    Cand *tmp = malloc((n + 1) * sizeof(Cand));
+    if (!at || !tmp) { free(at); free(tmp); s->oom = 1; return 0; }
+    for (int64_t i = 0; i < n; i++) at[top - c[i].count + 1]++;
+    for (int32_t k = 1; k <= top + 1; k++) at[k] += at[k - 1];
+    for (int64_t i = 0; i < n; i++) tmp[at[top - c[i].count]++] = c[i];
+    memcpy(c, tmp, n * sizeof(Cand));
+    free(at); free(tmp);
+    return n;
+}
+
+/* Sort the candidates of cand[i]'s count (a bucket of the counting sort) by rank; return its end. */
+static int64_t sort_bucket(Terms *s, Cand *cand, int64_t i, int64_t n) {
+    int64_t end = i;
+    while (end < n && cand[end].count == cand[i].count) end++;
+    if (sort_by_rank(cand + i, end - i)) s->oom = 1;
+    return end;
+}
+
+/* Strict greedy: the most frequent node first, until no node repeats. One scan lists every
+ * candidate by count, least conflict first among equal counts; counts of listed nodes only
+ * fall (a fallen one waits in a heap at its new count), and no unlisted node occurs more often
+ * than the largest count a build since the scan created, so the list is exact down to that
+ * bound; below it, or after building `refresh` of the list (the conflict order goes stale),
+ * scan again. */
+static void extract(Terms *s, double refresh) {
+    Cand *cand = NULL;
+    int64_t cand_cap = 0;
+    Heap waiting = {0};
+    for (;;) {
+        int64_t n = candidates(s, &cand, &cand_cap);
+        if (s->oom || n == 0) break;
+        int64_t i = 0, built = 0, sorted = 0;
+        int32_t bound = 0;
+        waiting.n = 0;
+        while (i < n || waiting.n) {
+            if (i < n && i >= sorted && (sorted = sort_bucket(s, cand, i, n)) && s->oom) break;
+            int from_wait = waiting.n && (i >= n || waiting.w[0].count > cand[i].count);
+            int32_t listed = from_wait ? waiting.w[0].count : cand[i].count;
+            if (listed < MAX(bound, 2)) break;
+            int64_t key = from_wait ? heap_pop(&waiting).key : cand[i++].key;
+            int32_t now = count_of(s, key);
+            if (now < listed) {
+                if (now >= 2 && heap_push(&waiting, (Wait){now, i, key})) { s->oom = 1; break; }
+                continue;
+            }
+            bound = (int32_t)MAX(bound, build(s, key));
+            if (s->oom || ++built > refresh * n) break;
+        }
+        if (s->oom || !built) break;
+    }
+    free(cand); free(waiting.w);
+}
+
+/* ---------- the residual: each neuron's remaining terms summed as soon as they are ready ---------- */
+
+typedef struct { int64_t id; int32_t shift, top, level, sign, at; } Term;  /* at: place in its neuron */
+typedef struct { int64_t id0, id1; int32_t dl, dr, rel, col, first, second; } Pair;
+
+static int64_t bits_of(int64_t lo, int64_t hi) {
+    int64_t m = MAX(MAX(hi, -lo), 1), b = 0;
+    while (m) { b++; m >>= 1; }  /* ceil(log2(m + 1)) */
+    return b;
+}
+
+static int by_ready(const void *x, const void *y) {
+    const Term *p = x, *q = y;
+    if (p->shift != q->shift) return p->shift < q->shift ? -1 : 1;
+    if (p->top != q->top) return p->top < q->top ? -1 : 1;
+    return (p->id > q->id) - (p->id < q->id);
+}
+
+static int by_node(const void *x, const void *y) {
+    const Pair *p = x, *q = y;
+    if (p->id0 != q->id0) return p->id0 < q->id0 ? -1 : 1;
+    if (p->id1 != q->id1) return p->id1 < q->id1 ? -1 : 1;
+    if (p->dl != q->dl) return p->dl < q->dl ? -1 : 1;
+    if (p->dr != q->dr) return p->dr < q->dr ? -1 : 1;
+    return (p->rel > q->rel) - (p->rel < q->rel);
+}
+
+static void residual(Terms *s, int64_t *out_id, int64_t *out_sign, int64_t *out_shift) {
+    int M = s->M;
+    int64_t total = 0;
+    for (int j = 0; j < M; j++) total += s->n_terms[j];
+    Term *term = malloc((total + 1) * sizeof(Term));
+    int64_t *start = malloc((M + 1) * sizeof(int64_t));
+    int32_t *count = malloc((M + 1) * sizeof(int32_t));
+    Pair *pair = malloc((total / 2 + 1) * sizeof(Pair));
+    Term *ready = malloc((total + 1) * sizeof(Term));
+    if (!term || !start || !count || !pair || !ready) { s->oom = 1; goto done; }
+    int64_t p = 0;
+    for (int j = 0; j < M; j++) {
+        start[j] = p;
+        const int32_t *list = s->terms + (int64_t)j * s->tcap;
+        for (int x = 0; x < s->n_terms[j]; x++, p++) {
+            int r = list[x];
+            term[p].id = s->sig[r]; term[p].shift = s->sh[r]; term[p].sign = s->S[(int64_t)r * M + j];
+            term[p].level = s->level[s->sig[r]];
+        }
+        count[j] = s->n_terms[j];
+    }
+    start[M] = p;
+    for (int step = 1;; step++) {
+        int more = 0;
+        for (int j = 0; j < M; j++) more |= count[j] > 1;
+        if (!more) break;
+        int64_t np = 0;
+        for (int j = 0; j < M; j++) {
+            if (count[j] < 2) continue;
+            Term *col = term + start[j];
+            int nr = 0;
+            for (int x = 0; x < count[j]; x++)
+                if (col[x].level < step) {
+                    col[x].top = (int32_t)(bits_of(s->lo[col[x].id], s->hi[col[x].id]) + col[x].shift);
+                    ready[nr] = col[x]; ready[nr].at = x; nr++;
+                }
+            qsort(ready, nr, sizeof(Term), by_ready);
+            for (int x = 0; x + 1 < nr; x += 2) {
+                Term *f = &ready[x], *g = &ready[x + 1];
+                if (f->sign < 0 && g->sign > 0) { Term *z = f; f = g; g = z; }
+                int s0 = f->shift < g->shift ? f->shift : g->shift;
+                pair[np] = (Pair){f->id, g->id, f->shift - s0, g->shift - s0, f->sign * g->sign, j, f->at, g->at};
+                np++;
+            }
+        }
+        if (np == 0) continue;
+        qsort(pair, np, sizeof(Pair), by_node);
+        int64_t id = -1;
+        for (int64_t x = 0; x < np; x++) {
+            Pair *q = &pair[x];
+            if (x == 0 || by_node(q, &pair[x - 1]) != 0)
+                id = add_node(s, q->id0, q->id1, q->dl, q->dr, q->rel);
+            Term *col = term + start[q->col];
+            Term *f = &col[q->first];
+            f->id = id; f->shift -= q->dl; f->level = s->level[id];
+            col[q->second].id = -1;  /* removed below */
+        }
+        for (int j = 0; j < M; j++) {  /* close the gaps the second terms left */
+            Term *col = term + start[j];
+            int k = 0;
+            for (int x = 0; x < count[j]; x++)
+                if (col[x].id >= 0) col[k++] = col[x];
+            count[j] = k;
+        }
+    }
+    for (int j = 0; j < M; j++) {
+        Term *col = term + start[j];
+        out_id[j] = count[j] ? col[0].id : -1;
+        out_sign[j] = count[j] ? col[0].sign : 1;
+        out_shift[j] = count[j] ? col[0].shift : 0;
+    }
+done:
+    free(term); free(start); free(count); free(pair); free(ready);
+}
+
+/* ---------- entry point ---------- */
+
+/* Adders of Y = A @ W from signed-digit terms sign (rows x M) on rows (row_sig, row_shift),
+ * signals 0 .. n_inputs-1 the inputs in [in_lo, in_hi]. Writes cap_nodes rows of
+ * node = (left, right, lshift, rshift, rsign, level, lo, hi) in extraction order (the caller
+ * sorts by level) and per output (id, sign, shift); returns the adder count, or -1 when
+ * memory ran out. */
+int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t *row_shift, int64_t rows,
+                      int64_t M, int64_t n_inputs, int64_t in_lo, int64_t in_hi, double refresh,
+                      int64_t cap_nodes, int64_t *node, int64_t *out) {
+    Terms s;
+    memset(&s, 0, sizeof s);
+    s.M = (int)M; s.n_inputs = (int)n_inputs; s.cap_nodes = cap_nodes;
+    s.ns = n_inputs + cap_nodes + 1;
+    int span = 1;
+    for (int64_t r = 0; r < rows; r++) span = MAX(span, (int)row_shift[r] + 1);
+    s.span = span;
+    int64_t signals = s.ns;
+    int64_t result = -1;
+    s.row_at = malloc(signals * span * sizeof(int32_t));
+    s.level = calloc(signals, sizeof(int32_t));
+    s.lo = malloc(signals * sizeof(int64_t)); s.hi = malloc(signals * sizeof(int64_t));
+    s.left = malloc((cap_nodes + 1) * sizeof(int64_t)); s.right = malloc((cap_nodes + 1) * sizeof(int64_t));
+    s.lsh = malloc(cap_nodes + 1); s.rsh = malloc(cap_nodes + 1); s.rsign = malloc(cap_nodes + 1);
+    s.n_terms = calloc(M + 1, sizeof(int32_t));
+    if (!s.row_at || !s.level || !s.lo || !s.hi || !s.left || !s.right || !s.lsh || !s.rsh || !s.rsign || !s.n_terms)
+        goto done;
+    memset(s.row_at, 0xff, signals * span * sizeof(int32_t));
+    for (int64_t i = 0; i < n_inputs; i++) { s.lo[i] = in_lo; s.hi[i] = in_hi; }
+    /* rows with a non-zero, and each neuron's terms */
+    int64_t pairs = 0;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < M; j++) s.n_terms[j] += sign[r * M + j] != 0;
+    for (int64_t j = 0; j < M; j++) {
+        s.tcap = MAX(s.tcap, s.n_terms[j]);
+        pairs += (int64_t)s.n_terms[j] * (s.n_terms[j] - 1) / 2;
+        s.n_terms[j] = 0;
+    }
+    s.terms = malloc(((int64_t)M * s.tcap + 1) * sizeof(int32_t));
+    s.rows_cap = (int)rows + 16;
+    s.S = calloc((size_t)s.rows_cap * M, 1);
+    s.sig = malloc(s.rows_cap * sizeof(int32_t)); s.sh = malloc(s.rows_cap * sizeof(int32_t));
+    s.nz = malloc(s.rows_cap * sizeof(int32_t)); s.free_rows = malloc(s.rows_cap * sizeof(int32_t));
+    int bits = 10;  /* room for about as many distinct keys as there are pairs (grows if needed) */
+    while (bits < 24 && ((int64_t)1 << bits) < 2 * pairs) bits++;
+    if (!s.terms || !s.S || !s.sig || !s.sh || !s.nz || !s.free_rows || table_init(&s.table, bits)) goto done;
+    for (int64_t r = 0; r < rows; r++) {
+        int any = 0;
+        for (int64_t j = 0; j < M; j++) any |= sign[r * M + j] != 0;
+        if (!any) continue;
+        int v = new_row(&s, (int)row_sig[r], (int)row_shift[r]);
+        for (int64_t j = 0; j < M; j++) {
+            int8_t x = sign[r * M + j];
+            if (!x) continue;
+            s.S[(int64_t)v * M + j] = x;
+            s.nz[v]++;
+            s.terms[j * s.tcap + s.n_terms[j]++] = v;
+        }
+    }
+    for (int64_t j = 0; j < M; j++) {
+        const int32_t *list = s.terms + j * s.tcap;
+        for (int x = 0; x < s.n_terms[j]; x++) {
+            int8_t sx = s.S[(int64_t)list[x] * M + j];
+            for (int y = x + 1; y < s.n_terms[j]; y++)
+                if (table_add(&s.table, pair_key(&s, list[x], list[y], sx != s.S[(int64_t)list[y] * M + j]), 1) < 0)
+                    goto done;
+        }
+    }
+    extract(&s, refresh);
+    if (s.oom) goto done;
+    residual(&s, out, out + M, out + 2 * M);
+    if (s.oom) goto done;
+    for (int64_t k = 0; k < s.n_nodes; k++) {
+        int64_t *row = node + 8 * k, id = n_inputs + k;
+        row[0] = s.left[k]; row[1] = s.right[k]; row[2] = s.lsh[k]; row[3] = s.rsh[k]; row[4] = s.rsign[k];
+        row[5] = s.level[id]; row[6] = s.lo[id]; row[7] = s.hi[id];
+    }
+    result = s.n_nodes;
+done:
+    free(s.row_at); free(s.level); free(s.lo); free(s.hi); free(s.left); free(s.right);
+    free(s.lsh); free(s.rsh); free(s.rsign); free(s.n_terms); free(s.terms); free(s.S);
+    free(s.sig); free(s.sh); free(s.nz); free(s.free_rows); table_free(&s.table);
+    return result;
+}
