@@ -64,8 +64,8 @@ static int table_grow(Table *t) {
     for (int64_t i = 0; i < t->cap; i++)
         if (t->e[i].key != -1) {
             int64_t j = table_find(&big, t->e[i].key);
-            big.e[j].key = t->e[i].key; big.e[j].count = t->e[i].count;
-            if (big.e[j].count >= 2 && hot_push(&big, j)) { table_free(&big); return -1; }
+            big.e[j] = t->e[i];  /* listed marks too: they hold for the whole scan */
+            if ((big.e[j].count >= 2 || big.e[j].cand >= 0) && hot_push(&big, j)) { table_free(&big); return -1; }
         }
     big.size = t->size;
     table_free(t);
@@ -310,9 +310,10 @@ static int sort_by_rank(Cand *c, int64_t n) {
     return 0;
 }
 
-/* The conflict of a candidate: over its occurrences, the candidate pairs holding one of the
- * occurrence's two terms (the builds it would rule out). Per neuron: each term's number of
- * candidate partners, then each candidate pair's two sums. */
+/* Every node occurring at least twice (marked listed in the table), by count, each with its
+ * conflict: over its occurrences, the listed pairs holding one of the occurrence's two terms
+ * (the builds it would rule out). Per neuron: each term's listed partners, then each listed
+ * pair's two sums. The order among equal counts is settled when the greedy reaches them. */
 static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
     Table *t = &s->table;
     for (int64_t h = 0; h < t->n_hot; h++) t->e[t->hot[h]].cand = -1;
@@ -371,11 +372,12 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
     return n;
 }
 
-/* Sort the candidates of cand[i]'s count (a bucket of the counting sort) by rank; return its end. */
+/* Order the candidates of cand[i]'s count (a bucket of the counting sort) by rank; return the
+ * bucket's end. */
 static int64_t sort_bucket(Terms *s, Cand *cand, int64_t i, int64_t n) {
     int64_t end = i;
     while (end < n && cand[end].count == cand[i].count) end++;
-    if (sort_by_rank(cand + i, end - i)) s->oom = 1;
+    if (end - i > 1 && sort_by_rank(cand + i, end - i)) s->oom = 1;
     return end;
 }
 
