@@ -139,6 +139,10 @@ static Wait heap_pop(Heap *hp) {
 
 /* ---------- the terms ---------- */
 
+/* A term of a neuron: its row, and the row's signal and shift with the term's sign (copied, so
+ * that pairing terms reads only the neuron's own list). */
+typedef struct { int32_t row, sig; int16_t sh; int8_t sign; } Held;
+
 typedef struct {
     int M, span;              /* neurons; shifts 0 .. span-1 */
     int64_t ns;               /* signal id bound (key packing) */
@@ -148,7 +152,8 @@ typedef struct {
     int32_t *row_at;          /* (signal, shift) -> row or -1 */
     int32_t *free_rows;
     int rows_cap, rows_top, n_free, live;
-    int32_t *terms, *n_terms; /* per neuron, its rows (capacity tcap) */
+    Held *terms;              /* per neuron, its terms (capacity tcap) */
+    int32_t *n_terms;
     int tcap;
     Table table;
     /* nodes: signals n_inputs.., as (left, right, lshift, rshift, rsign, level), bounds per signal */
@@ -159,11 +164,15 @@ typedef struct {
     int oom;
 } Terms;
 
-static inline int64_t pair_key(const Terms *s, int r1, int r2, int neg) {
-    int64_t a = s->sig[r1], b = s->sig[r2];
-    int ka = s->sh[r1], kb = s->sh[r2];
-    if (ka > kb || (ka == kb && a > b)) { int64_t x = a; a = b; b = x; int k = ka; ka = kb; kb = k; }
-    return ((a * s->ns + b) * s->span + (kb - ka)) * 2 + neg;
+/* The node two terms of a neuron would build. */
+static inline int64_t pair_key(const Terms *s, const Held *p, const Held *q) {
+    const Held *x = p, *y = q;
+    if (p->sh > q->sh || (p->sh == q->sh && p->sig > q->sig)) { x = q; y = p; }
+    return (((int64_t)x->sig * s->ns + y->sig) * s->span + (y->sh - x->sh)) * 2 + (p->sign != q->sign);
+}
+
+static inline Held held_term(const Terms *s, int r, int8_t sign) {
+    return (Held){r, s->sig[r], (int16_t)s->sh[r], sign};
 }
 
 static int new_row(Terms *s, int signal, int shift) {
@@ -219,27 +228,27 @@ static int64_t add_node(Terms *s, int64_t l, int64_t r, int dl, int dr, int rel)
  * every pair they form change. Returns the largest count of a key with v. */
 static int32_t substitute(Terms *s, int j, int t, int u, int v) {
     int M = s->M;
-    int32_t *list = s->terms + (int64_t)j * s->tcap;
+    Held *list = s->terms + (int64_t)j * s->tcap;
     int n = s->n_terms[j], it = -1, iu = -1;
     int8_t st = s->S[(int64_t)t * M + j], su = s->S[(int64_t)u * M + j];
+    Held ht = held_term(s, t, st), hu = held_term(s, u, su), hv = held_term(s, v, st);
     int32_t most = 0;
     for (int i = 0; i < n; i++) {
-        int w = list[i];
-        if (w == t) { it = i; continue; }
-        if (w == u) { iu = i; continue; }
-        int8_t sw = s->S[(int64_t)w * M + j];
-        table_add(&s->table, pair_key(s, t, w, st != sw), -1);
-        table_add(&s->table, pair_key(s, u, w, su != sw), -1);
-        int32_t c = table_add(&s->table, pair_key(s, v, w, st != sw), 1);
+        const Held *w = &list[i];
+        if (w->row == t) { it = i; continue; }
+        if (w->row == u) { iu = i; continue; }
+        table_add(&s->table, pair_key(s, &ht, w), -1);
+        table_add(&s->table, pair_key(s, &hu, w), -1);
+        int32_t c = table_add(&s->table, pair_key(s, &hv, w), 1);
         if (c < 0) { s->oom = 1; return 0; }
         most = MAX(most, c);
     }
-    table_add(&s->table, pair_key(s, t, u, st != su), -1);
+    table_add(&s->table, pair_key(s, &ht, &hu), -1);
     /* remove t and u (the higher position first), append v */
     int hi = MAX(it, iu), lo = it + iu - hi;
     list[hi] = list[--n];
     list[lo] = list[--n];
-    list[n++] = v;
+    list[n++] = hv;
     s->n_terms[j] = n;
     s->S[(int64_t)t * M + j] = 0; s->S[(int64_t)u * M + j] = 0; s->S[(int64_t)v * M + j] = st;
     s->nz[t]--; s->nz[u]--; s->nz[v]++;
@@ -339,15 +348,13 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
     if (!slot || !held) { free(slot); free(held); s->oom = 1; return 0; }
     int M = s->M;
     for (int j = 0; j < M; j++) {
-        const int32_t *list = s->terms + (int64_t)j * s->tcap;
+        const Held *list = s->terms + (int64_t)j * s->tcap;
         int nt = s->n_terms[j];
         int64_t p = 0;
         memset(held, 0, nt * sizeof(int32_t));
         for (int x = 0; x < nt; x++) {
-            int8_t sx = s->S[(int64_t)list[x] * M + j];
             for (int y = x + 1; y < nt; y++, p++) {
-                int8_t sy = s->S[(int64_t)list[y] * M + j];
-                int32_t ci = t->e[table_find(t, pair_key(s, list[x], list[y], sx != sy))].cand;
+                int32_t ci = t->e[table_find(t, pair_key(s, &list[x], &list[y]))].cand;
                 slot[p] = ci;
                 if (ci >= 0) { held[x]++; held[y]++; }
             }
@@ -456,11 +463,10 @@ static void residual(Terms *s, int64_t *out_id, int64_t *out_sign, int64_t *out_
     int64_t p = 0;
     for (int j = 0; j < M; j++) {
         start[j] = p;
-        const int32_t *list = s->terms + (int64_t)j * s->tcap;
+        const Held *list = s->terms + (int64_t)j * s->tcap;
         for (int x = 0; x < s->n_terms[j]; x++, p++) {
-            int r = list[x];
-            term[p].id = s->sig[r]; term[p].shift = s->sh[r]; term[p].sign = s->S[(int64_t)r * M + j];
-            term[p].level = s->level[s->sig[r]];
+            term[p].id = list[x].sig; term[p].shift = list[x].sh; term[p].sign = list[x].sign;
+            term[p].level = s->level[list[x].sig];
         }
         count[j] = s->n_terms[j];
     }
@@ -556,7 +562,7 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
         pairs += (int64_t)s.n_terms[j] * (s.n_terms[j] - 1) / 2;
         s.n_terms[j] = 0;
     }
-    s.terms = malloc(((int64_t)M * s.tcap + 1) * sizeof(int32_t));
+    s.terms = malloc(((int64_t)M * s.tcap + 1) * sizeof(Held));
     s.rows_cap = (int)rows + 16;
     s.S = calloc((size_t)s.rows_cap * M, 1);
     s.sig = malloc(s.rows_cap * sizeof(int32_t)); s.sh = malloc(s.rows_cap * sizeof(int32_t));
@@ -574,17 +580,14 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
             if (!x) continue;
             s.S[(int64_t)v * M + j] = x;
             s.nz[v]++;
-            s.terms[j * s.tcap + s.n_terms[j]++] = v;
+            s.terms[j * s.tcap + s.n_terms[j]++] = held_term(&s, v, x);
         }
     }
     for (int64_t j = 0; j < M; j++) {
-        const int32_t *list = s.terms + j * s.tcap;
-        for (int x = 0; x < s.n_terms[j]; x++) {
-            int8_t sx = s.S[(int64_t)list[x] * M + j];
+        const Held *list = s.terms + j * s.tcap;
+        for (int x = 0; x < s.n_terms[j]; x++)
             for (int y = x + 1; y < s.n_terms[j]; y++)
-                if (table_add(&s.table, pair_key(&s, list[x], list[y], sx != s.S[(int64_t)list[y] * M + j]), 1) < 0)
-                    goto done;
-        }
+                if (table_add(&s.table, pair_key(&s, &list[x], &list[y]), 1) < 0) goto done;
     }
     extract(&s, refresh);
     if (s.oom) goto done;
