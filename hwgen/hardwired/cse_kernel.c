@@ -2,11 +2,12 @@
  *
  * Compiled once per machine by hwgen.native and called through ctypes; the method is the
  * one the Python module's docstring describes. Terms are rows (signal, shift) of a sign
- * matrix S (rows x M neurons); a pair of terms in one neuron is keyed by the node it would
- * build, (a, b, d, neg) = a + (-1)^neg (b << d), a's term holding the lower shift (or, at
- * equal shifts, the lower signal). A hash table holds every key's count over all neurons
- * and shifts, kept exact as terms are substituted, so choosing the most frequent node and
- * building it cost O(terms of the neurons it touches), not a rescan.
+ * matrix S (rows x M neurons); two terms of a neuron name the node they would build,
+ * (a, b, d, neg) = a + (-1)^neg (b << d), a's term holding the lower shift (or, at equal
+ * shifts, the lower signal). Each node gets a dense id (a hash map from its packed key) and a
+ * count of its occurrences over all neurons and shifts, kept exact as terms are substituted.
+ * Each neuron keeps the ids of all its term pairs in a square matrix, so substituting a pair
+ * decrements the counts it breaks without hashing, and a scan of every pair reads the matrix.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,126 +16,100 @@
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 #define MAX(a, b) max64((a), (b))  /* each argument evaluated once */
 
-/* ---------- key -> count table (open addressing, linear probing; keys never removed) ---------- */
+/* ---------- nodes: packed key -> dense id (open addressing, linear probing), count per id ---------- */
 
 typedef struct {
-    int64_t key;    /* -1: empty */
-    int32_t count;
-    int32_t cand;   /* index in the current candidate list, or -1 */
-} Entry;
+    int64_t *slot_key;           /* -1: empty */
+    int32_t *slot_id;
+    int64_t cap;                 /* 2^bits */
+    int bits;
+    int64_t *key;                /* per id */
+    int32_t *count, *cand;       /* per id: occurrences; place in the current list, or -1 */
+    int64_t n, ids_cap;
+    int32_t *hot;                /* ids whose count reached 2 (with repeats and stale ones) */
+    int64_t n_hot, hot_cap;
+} Keys;
 
-typedef struct {
-    Entry *e;
-    int64_t cap, size;
-    int bits;                      /* cap = 2^bits */
-    int64_t *hot, n_hot, hot_cap;  /* slots whose count reached 2 (with repeats and stale ones) */
-} Table;
-
-static int table_init(Table *t, int bits) {
-    t->bits = bits; t->cap = (int64_t)1 << bits; t->size = 0;
-    t->e = malloc(t->cap * sizeof(Entry));
-    t->hot_cap = 1024; t->n_hot = 0;
-    t->hot = malloc(t->hot_cap * sizeof(int64_t));
-    if (!t->e || !t->hot) return -1;
-    memset(t->e, 0xff, t->cap * sizeof(Entry));
+static int map_init(Keys *k, int bits) {
+    k->bits = bits; k->cap = (int64_t)1 << bits;
+    k->slot_key = malloc(k->cap * sizeof(int64_t));
+    k->slot_id = malloc(k->cap * sizeof(int32_t));
+    if (!k->slot_key || !k->slot_id) return -1;
+    memset(k->slot_key, 0xff, k->cap * sizeof(int64_t));
     return 0;
 }
 
-static void table_free(Table *t) { free(t->e); free(t->hot); }
+static int keys_init(Keys *k, int bits) {
+    memset(k, 0, sizeof *k);
+    k->ids_cap = (int64_t)1 << (bits - 1);
+    k->hot_cap = 1024;
+    k->key = malloc(k->ids_cap * sizeof(int64_t));
+    k->count = malloc(k->ids_cap * sizeof(int32_t));
+    k->cand = malloc(k->ids_cap * sizeof(int32_t));
+    k->hot = malloc(k->hot_cap * sizeof(int32_t));
+    if (!k->key || !k->count || !k->cand || !k->hot) return -1;
+    return map_init(k, bits);
+}
 
-static inline int64_t table_find(const Table *t, int64_t key) {
-    int64_t mask = t->cap - 1, i = (int64_t)(((uint64_t)key * 0x9E3779B97F4A7C15ULL) >> (64 - t->bits));
-    while (t->e[i].key != key && t->e[i].key != -1) i = (i + 1) & mask;
+static void keys_free(Keys *k) {
+    free(k->slot_key); free(k->slot_id); free(k->key); free(k->count); free(k->cand); free(k->hot);
+}
+
+static inline int64_t find_slot(const Keys *k, int64_t key) {
+    int64_t mask = k->cap - 1, i = (int64_t)(((uint64_t)key * 0x9E3779B97F4A7C15ULL) >> (64 - k->bits));
+    while (k->slot_key[i] != key && k->slot_key[i] != -1) i = (i + 1) & mask;
     return i;
 }
 
-static int hot_push(Table *t, int64_t slot) {
-    if (t->n_hot == t->hot_cap) {
-        int64_t *h = realloc(t->hot, 2 * t->hot_cap * sizeof(int64_t));
-        if (!h) return -1;
-        t->hot = h; t->hot_cap *= 2;
-    }
-    t->hot[t->n_hot++] = slot;
+/* Double the map (keeping it at most half full) and the per-id arrays with it. */
+static int keys_grow(Keys *k) {
+    int64_t *old_key = k->slot_key, old_cap = k->cap;
+    int32_t *old_id = k->slot_id;
+    if (map_init(k, k->bits + 1)) { free(old_key); free(old_id); return -1; }
+    for (int64_t i = 0; i < old_cap; i++)
+        if (old_key[i] != -1) {
+            int64_t j = find_slot(k, old_key[i]);
+            k->slot_key[j] = old_key[i]; k->slot_id[j] = old_id[i];
+        }
+    free(old_key); free(old_id);
+    int64_t cap = k->cap / 2;
+    int64_t *key = realloc(k->key, cap * sizeof(int64_t));
+    if (key) k->key = key;
+    int32_t *count = realloc(k->count, cap * sizeof(int32_t));
+    if (count) k->count = count;
+    int32_t *cand = realloc(k->cand, cap * sizeof(int32_t));
+    if (cand) k->cand = cand;
+    if (!key || !count || !cand) return -1;
+    k->ids_cap = cap;
     return 0;
 }
 
-static int table_grow(Table *t) {
-    Table big;
-    if (table_init(&big, t->bits + 1)) { table_free(&big); return -1; }
-    for (int64_t i = 0; i < t->cap; i++)
-        if (t->e[i].key != -1) {
-            int64_t j = table_find(&big, t->e[i].key);
-            big.e[j] = t->e[i];  /* listed marks too: they hold for the whole scan */
-            if ((big.e[j].count >= 2 || big.e[j].cand >= 0) && hot_push(&big, j)) { table_free(&big); return -1; }
-        }
-    big.size = t->size;
-    table_free(t);
-    *t = big;
-    return 0;
+/* The id of a node's key, a new one (count 0) the first time; -1 when memory ran out. */
+static inline int32_t key_id(Keys *k, int64_t key) {
+    int64_t i = find_slot(k, key);
+    if (k->slot_key[i] != -1) return k->slot_id[i];
+    if (k->n == k->ids_cap) {
+        if (keys_grow(k)) return -1;
+        i = find_slot(k, key);
+    }
+    int32_t id = (int32_t)k->n++;
+    k->slot_key[i] = key; k->slot_id[i] = id;
+    k->key[id] = key; k->count[id] = 0; k->cand[id] = -1;
+    return id;
 }
 
-/* Add delta to key's count; return the new count (-1: out of memory). */
-static inline int32_t table_add(Table *t, int64_t key, int32_t delta) {
-    int64_t i = table_find(t, key);
-    if (t->e[i].key == -1) {
-        if (2 * (t->size + 1) > t->cap) {
-            if (table_grow(t)) return -1;
-            i = table_find(t, key);
+/* Add delta to a node's count; return the new count (-1: out of memory). */
+static inline int32_t count_add(Keys *k, int32_t id, int32_t delta) {
+    int32_t c = k->count[id] += delta;
+    if (delta > 0 && c == 2) {
+        if (k->n_hot == k->hot_cap) {
+            int32_t *h = realloc(k->hot, 2 * k->hot_cap * sizeof(int32_t));
+            if (!h) return -1;
+            k->hot = h; k->hot_cap *= 2;
         }
-        t->e[i].key = key; t->e[i].count = 0; t->size++;
+        k->hot[k->n_hot++] = id;
     }
-    int32_t c = t->e[i].count += delta;
-    if (delta > 0 && c == 2 && hot_push(t, i)) return -1;
     return c;
-}
-
-static inline int32_t table_get(const Table *t, int64_t key) {
-    int64_t i = table_find(t, key);
-    return t->e[i].key == -1 ? 0 : t->e[i].count;
-}
-
-/* ---------- heaps of nodes to build: by count, then position (list place or key) ---------- */
-
-typedef struct { int32_t count; int64_t pos, key; } Wait;
-
-static inline int before(const Wait *p, const Wait *q) {
-    return p->count != q->count ? p->count > q->count : p->pos < q->pos;
-}
-
-typedef struct { Wait *w; int64_t n, cap; } Heap;
-
-static int heap_push(Heap *hp, Wait w) {
-    if (hp->n == hp->cap) {
-        int64_t cap = 2 * hp->cap + 64;
-        Wait *x = realloc(hp->w, cap * sizeof(Wait));
-        if (!x) return -1;
-        hp->w = x; hp->cap = cap;
-    }
-    Wait *h = hp->w;
-    int64_t i = hp->n++;
-    while (i > 0) {
-        int64_t up = (i - 1) / 2;
-        if (!before(&w, &h[up])) break;
-        h[i] = h[up]; i = up;
-    }
-    h[i] = w;
-    return 0;
-}
-
-static Wait heap_pop(Heap *hp) {
-    Wait *h = hp->w;
-    int64_t *n = &hp->n;
-    Wait top = h[0], last = h[--(*n)];
-    int64_t i = 0;
-    for (;;) {
-        int64_t c = 2 * i + 1;
-        if (c >= *n) break;
-        if (c + 1 < *n && before(&h[c + 1], &h[c])) c++;
-        if (!before(&h[c], &last)) break;
-        h[i] = h[c]; i = c;
-    }
-    h[i] = last;
-    return top;
 }
 
 /* ---------- the terms ---------- */
@@ -151,11 +126,12 @@ typedef struct {
     int32_t *sig, *sh, *nz;   /* per row: signal (-1 free), shift, non-zeros */
     int32_t *row_at;          /* (signal, shift) -> row or -1 */
     int32_t *free_rows;
-    int rows_cap, rows_top, n_free, live;
-    Held *terms;              /* per neuron, its terms (capacity tcap) */
-    int32_t *n_terms;
-    int tcap;
-    Table table;
+    int rows_cap, rows_top, n_free;
+    Held *terms;              /* per neuron j, its terms from terms + toff[j] */
+    int32_t *n_terms, *cap;   /* per neuron: terms now, capacity (its first count: never grows) */
+    int64_t *toff, *poff;     /* per neuron: offset of its terms, of its pair matrix */
+    int32_t *pid;             /* per neuron, cap x cap: the node id of each pair of its terms */
+    Keys keys;
     /* nodes: signals n_inputs.., as (left, right, lshift, rshift, rsign, level), bounds per signal */
     int64_t *left, *right, *lo, *hi;
     int8_t *lsh, *rsh, *rsign;
@@ -182,16 +158,16 @@ static int new_row(Terms *s, int signal, int shift) {
         if (s->rows_top == s->rows_cap) {
             int cap = s->rows_cap + s->rows_cap / 2 + 16;
             int8_t *S = realloc(s->S, (size_t)cap * s->M);
-            int32_t *sig = realloc(s->sig, cap * sizeof(int32_t));
-            int32_t *sh = sig ? realloc(s->sh, cap * sizeof(int32_t)) : NULL;
-            int32_t *nz = sh ? realloc(s->nz, cap * sizeof(int32_t)) : NULL;
-            int32_t *fr = nz ? realloc(s->free_rows, cap * sizeof(int32_t)) : NULL;
             if (S) s->S = S;
+            int32_t *sig = realloc(s->sig, cap * sizeof(int32_t));
             if (sig) s->sig = sig;
+            int32_t *sh = realloc(s->sh, cap * sizeof(int32_t));
             if (sh) s->sh = sh;
+            int32_t *nz = realloc(s->nz, cap * sizeof(int32_t));
             if (nz) s->nz = nz;
+            int32_t *fr = realloc(s->free_rows, cap * sizeof(int32_t));
             if (fr) s->free_rows = fr;
-            if (!S || !fr) { s->oom = 1; return -1; }
+            if (!S || !sig || !sh || !nz || !fr) { s->oom = 1; return -1; }
             memset(s->S + (size_t)s->rows_cap * s->M, 0, (size_t)(cap - s->rows_cap) * s->M);
             s->rows_cap = cap;
         }
@@ -199,7 +175,6 @@ static int new_row(Terms *s, int signal, int shift) {
     }
     s->sig[r] = signal; s->sh[r] = shift; s->nz[r] = 0;
     s->row_at[(int64_t)signal * s->span + shift] = r;
-    s->live++;
     return r;
 }
 
@@ -208,7 +183,6 @@ static void drop_if_empty(Terms *s, int r) {
     s->row_at[(int64_t)s->sig[r] * s->span + s->sh[r]] = -1;
     s->sig[r] = -1;
     s->free_rows[s->n_free++] = r;
-    s->live--;
 }
 
 /* A node's signal: its operands, level and interval bounds. */
@@ -224,32 +198,48 @@ static int64_t add_node(Terms *s, int64_t l, int64_t r, int dl, int dr, int rel)
     return id;
 }
 
+/* Remove neuron j's term at position x: the last term (and its row and column of pair ids)
+ * takes its place. */
+static void remove_term(Terms *s, int j, int x) {
+    Held *list = s->terms + s->toff[j];
+    int32_t *P = s->pid + s->poff[j];
+    int c = s->cap[j], last = --s->n_terms[j];
+    if (x == last) return;
+    list[x] = list[last];
+    memcpy(P + (int64_t)x * c, P + (int64_t)last * c, last * sizeof(int32_t));
+    for (int y = 0; y < last; y++) P[(int64_t)y * c + x] = P[(int64_t)y * c + last];
+}
+
 /* In neuron j, replace the terms of rows t and u by one of row v (sign st); the counts of
- * every pair they form change. Returns the largest count of a key with v. */
+ * every pair they form change. Returns the largest count of a node with v. */
 static int32_t substitute(Terms *s, int j, int t, int u, int v) {
-    int M = s->M;
-    Held *list = s->terms + (int64_t)j * s->tcap;
+    int M = s->M, c = s->cap[j];
+    Held *list = s->terms + s->toff[j];
+    int32_t *P = s->pid + s->poff[j];
     int n = s->n_terms[j], it = -1, iu = -1;
-    int8_t st = s->S[(int64_t)t * M + j], su = s->S[(int64_t)u * M + j];
-    Held ht = held_term(s, t, st), hu = held_term(s, u, su), hv = held_term(s, v, st);
-    int32_t most = 0;
-    for (int i = 0; i < n; i++) {
-        const Held *w = &list[i];
-        if (w->row == t) { it = i; continue; }
-        if (w->row == u) { iu = i; continue; }
-        table_add(&s->table, pair_key(s, &ht, w), -1);
-        table_add(&s->table, pair_key(s, &hu, w), -1);
-        int32_t c = table_add(&s->table, pair_key(s, &hv, w), 1);
-        if (c < 0) { s->oom = 1; return 0; }
-        most = MAX(most, c);
+    for (int x = 0; x < n; x++) {
+        if (list[x].row == t) it = x;
+        else if (list[x].row == u) iu = x;
     }
-    table_add(&s->table, pair_key(s, &ht, &hu), -1);
-    /* remove t and u (the higher position first), append v */
-    int hi = MAX(it, iu), lo = it + iu - hi;
-    list[hi] = list[--n];
-    list[lo] = list[--n];
-    list[n++] = hv;
-    s->n_terms[j] = n;
+    const int32_t *pt = P + (int64_t)it * c, *pu = P + (int64_t)iu * c;
+    for (int x = 0; x < n; x++)
+        if (x != it && x != iu) { s->keys.count[pt[x]]--; s->keys.count[pu[x]]--; }
+    s->keys.count[pt[iu]]--;
+    int8_t st = list[it].sign;
+    remove_term(s, j, MAX(it, iu));
+    remove_term(s, j, it + iu - MAX(it, iu));
+    n = s->n_terms[j];
+    Held hv = held_term(s, v, st);
+    int32_t most = 0;
+    for (int x = 0; x < n; x++) {
+        int32_t id = key_id(&s->keys, pair_key(s, &hv, &list[x]));
+        int32_t k = id < 0 ? -1 : count_add(&s->keys, id, 1);
+        if (k < 0) { s->oom = 1; return 0; }
+        most = (int32_t)MAX(most, k);
+        P[(int64_t)n * c + x] = P[(int64_t)x * c + n] = id;
+    }
+    list[n] = hv;
+    s->n_terms[j] = n + 1;
     s->S[(int64_t)t * M + j] = 0; s->S[(int64_t)u * M + j] = 0; s->S[(int64_t)v * M + j] = st;
     s->nz[t]--; s->nz[u]--; s->nz[v]++;
     return most;
@@ -263,10 +253,8 @@ static inline void unpack(const Terms *s, int64_t key, int64_t *a, int64_t *b, i
     *a = ab / s->ns; *b = ab % s->ns;
 }
 
-static inline int32_t count_of(const Terms *s, int64_t key) { return table_get(&s->table, key); }
-
 /* Build the node a + rel (b << d), substitute it at every shift where it occurs; return the
- * largest count of a key the new node now forms (no unlisted key can exceed it). */
+ * largest count of a node the new one now forms (no unlisted node can exceed it). */
 static int32_t build(Terms *s, int64_t key) {
     int64_t a, b; int d, rel;
     unpack(s, key, &a, &b, &d, &rel);
@@ -281,7 +269,7 @@ static int32_t build(Terms *s, int64_t key) {
             int8_t st = s->S[(int64_t)t * M + j];
             if (st == 0 || s->S[(int64_t)u * M + j] != rel * st) continue;
             if (v < 0 && (v = new_row(s, (int)node, k)) < 0) return 0;
-            most = MAX(most, substitute(s, j, t, u, v));
+            most = (int32_t)MAX(most, substitute(s, j, t, u, v));
             if (s->oom) return 0;
         }
         drop_if_empty(s, t);
@@ -290,9 +278,9 @@ static int32_t build(Terms *s, int64_t key) {
     return most;
 }
 
-/* ---------- candidates: every key occurring twice, by count, then least conflict ---------- */
+/* ---------- candidates: every node occurring twice, by count, then least conflict ---------- */
 
-typedef struct { int64_t key, conflict; int32_t count; } Cand;
+typedef struct { int64_t key, conflict; int32_t count, id; } Cand;
 
 static inline int ranks_before(const Cand *p, const Cand *q) {
     if (p->count != q->count) return p->count > q->count;
@@ -319,19 +307,19 @@ static int sort_by_rank(Cand *c, int64_t n) {
     return 0;
 }
 
-/* Every node occurring at least twice (marked listed in the table), by count, each with its
- * conflict: over its occurrences, the listed pairs holding one of the occurrence's two terms
- * (the builds it would rule out). Per neuron: each term's listed partners, then each listed
- * pair's two sums. The order among equal counts is settled when the greedy reaches them. */
+/* Every node occurring at least twice (listed: its id marked with its place), by count, each
+ * with its conflict: over its occurrences, the listed pairs holding one of the occurrence's two
+ * terms (the builds it would rule out). Per neuron: each term's listed partners, then each
+ * listed pair's two sums. The order among equal counts is settled when the greedy reaches them. */
 static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
-    Table *t = &s->table;
-    for (int64_t h = 0; h < t->n_hot; h++) t->e[t->hot[h]].cand = -1;
-    int64_t n = 0;  /* keep each slot at 2 or more once, in the hot list's order */
-    for (int64_t h = 0; h < t->n_hot; h++) {
-        Entry *e = &t->e[t->hot[h]];
-        if (e->count >= 2 && e->cand == -1) { e->cand = (int32_t)n; t->hot[n++] = t->hot[h]; }
+    Keys *k = &s->keys;
+    for (int64_t h = 0; h < k->n_hot; h++) k->cand[k->hot[h]] = -1;
+    int64_t n = 0;  /* keep each id at 2 or more once, in the hot list's order */
+    for (int64_t h = 0; h < k->n_hot; h++) {
+        int32_t id = k->hot[h];
+        if (k->count[id] >= 2 && k->cand[id] == -1) { k->cand[id] = (int32_t)n; k->hot[n++] = id; }
     }
-    t->n_hot = n;
+    k->n_hot = n;
     if (n > *out_cap) {
         Cand *c = realloc(*out, n * sizeof(Cand));
         if (!c) { s->oom = 1; return 0; }
@@ -339,32 +327,27 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
     }
     Cand *c = *out;
     for (int64_t h = 0; h < n; h++) {
-        const Entry *e = &t->e[t->hot[h]];
-        c[h].key = e->key; c[h].count = e->count; c[h].conflict = 0;
+        int32_t id = k->hot[h];
+        c[h] = (Cand){k->key[id], 0, k->count[id], id};
     }
-    int64_t pairs_cap = (int64_t)s->tcap * s->tcap / 2 + 1;
-    int32_t *slot = malloc(pairs_cap * sizeof(int32_t));
-    int32_t *held = malloc((s->tcap + 1) * sizeof(int32_t));
-    if (!slot || !held) { free(slot); free(held); s->oom = 1; return 0; }
-    int M = s->M;
-    for (int j = 0; j < M; j++) {
-        const Held *list = s->terms + (int64_t)j * s->tcap;
-        int nt = s->n_terms[j];
-        int64_t p = 0;
+    int32_t most = 0;
+    for (int j = 0; j < s->M; j++) most = (int32_t)MAX(most, s->cap[j]);
+    int32_t *held = malloc(((int64_t)most + 1) * sizeof(int32_t));
+    if (!held) { s->oom = 1; return 0; }
+    for (int j = 0; j < s->M; j++) {
+        const int32_t *P = s->pid + s->poff[j];
+        int nt = s->n_terms[j], cj = s->cap[j];
         memset(held, 0, nt * sizeof(int32_t));
-        for (int x = 0; x < nt; x++) {
-            for (int y = x + 1; y < nt; y++, p++) {
-                int32_t ci = t->e[table_find(t, pair_key(s, &list[x], &list[y]))].cand;
-                slot[p] = ci;
-                if (ci >= 0) { held[x]++; held[y]++; }
-            }
-        }
-        p = 0;
         for (int x = 0; x < nt; x++)
-            for (int y = x + 1; y < nt; y++, p++)
-                if (slot[p] >= 0) c[slot[p]].conflict += held[x] + held[y];
+            for (int y = x + 1; y < nt; y++)
+                if (k->cand[P[(int64_t)x * cj + y]] >= 0) { held[x]++; held[y]++; }
+        for (int x = 0; x < nt; x++)
+            for (int y = x + 1; y < nt; y++) {
+                int32_t ci = k->cand[P[(int64_t)x * cj + y]];
+                if (ci >= 0) c[ci].conflict += held[x] + held[y];
+            }
     }
-    free(slot); free(held);
+    free(held);
     /* by count (a counting sort); `sort_bucket` orders a count's candidates when reached */
     int32_t top = 0;
     for (int64_t i = 0; i < n; i++) top = (int32_t)MAX(top, c[i].count);
@@ -372,11 +355,52 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
     Cand *tmp = malloc((n + 1) * sizeof(Cand));
     if (!at || !tmp) { free(at); free(tmp); s->oom = 1; return 0; }
     for (int64_t i = 0; i < n; i++) at[top - c[i].count + 1]++;
-    for (int32_t k = 1; k <= top + 1; k++) at[k] += at[k - 1];
+    for (int32_t x = 1; x <= top + 1; x++) at[x] += at[x - 1];
     for (int64_t i = 0; i < n; i++) tmp[at[top - c[i].count]++] = c[i];
     memcpy(c, tmp, n * sizeof(Cand));
     free(at); free(tmp);
     return n;
+}
+
+/* ---------- the waiting heap: listed nodes whose count fell, by count then list place ---------- */
+
+typedef struct { int32_t count, id; int64_t pos, key; } Wait;
+typedef struct { Wait *w; int64_t n, cap; } Heap;
+
+static inline int before(const Wait *p, const Wait *q) {
+    return p->count != q->count ? p->count > q->count : p->pos < q->pos;
+}
+
+static int heap_push(Heap *hp, Wait w) {
+    if (hp->n == hp->cap) {
+        int64_t cap = 2 * hp->cap + 64;
+        Wait *x = realloc(hp->w, cap * sizeof(Wait));
+        if (!x) return -1;
+        hp->w = x; hp->cap = cap;
+    }
+    Wait *h = hp->w;
+    int64_t i = hp->n++;
+    while (i > 0) {
+        int64_t up = (i - 1) / 2;
+        if (!before(&w, &h[up])) break;
+        h[i] = h[up]; i = up;
+    }
+    h[i] = w;
+    return 0;
+}
+
+static Wait heap_pop(Heap *hp) {
+    Wait *h = hp->w, top = h[0], last = h[--hp->n];
+    int64_t i = 0, n = hp->n;
+    for (;;) {
+        int64_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && before(&h[c + 1], &h[c])) c++;
+        if (!before(&h[c], &last)) break;
+        h[i] = h[c]; i = c;
+    }
+    h[i] = last;
+    return top;
 }
 
 /* Order the candidates of cand[i]'s count (a bucket of the counting sort) by rank; return the
@@ -398,6 +422,7 @@ static void extract(Terms *s, double refresh) {
     Cand *cand = NULL;
     int64_t cand_cap = 0;
     Heap waiting = {0};
+    const int32_t *count = NULL;
     for (;;) {
         int64_t n = candidates(s, &cand, &cand_cap);
         if (s->oom || n == 0) break;
@@ -409,13 +434,17 @@ static void extract(Terms *s, double refresh) {
             int from_wait = waiting.n && (i >= n || waiting.w[0].count > cand[i].count);
             int32_t listed = from_wait ? waiting.w[0].count : cand[i].count;
             if (listed < MAX(bound, 2)) break;
-            int64_t key = from_wait ? heap_pop(&waiting).key : cand[i++].key;
-            int32_t now = count_of(s, key);
-            if (now < listed) {
-                if (now >= 2 && heap_push(&waiting, (Wait){now, i, key})) { s->oom = 1; break; }
+            Wait next = from_wait ? heap_pop(&waiting) : (Wait){listed, cand[i].id, i, cand[i].key};
+            i += !from_wait;
+            count = s->keys.count;  /* builds may move the array */
+            if (count[next.id] < listed) {
+                if (count[next.id] >= 2 && heap_push(&waiting, (Wait){count[next.id], next.id, i, next.key})) {
+                    s->oom = 1;
+                    break;
+                }
                 continue;
             }
-            bound = (int32_t)MAX(bound, build(s, key));
+            bound = (int32_t)MAX(bound, build(s, next.key));
             if (s->oom || ++built > refresh * n) break;
         }
         if (s->oom || !built) break;
@@ -463,7 +492,7 @@ static void residual(Terms *s, int64_t *out_id, int64_t *out_sign, int64_t *out_
     int64_t p = 0;
     for (int j = 0; j < M; j++) {
         start[j] = p;
-        const Held *list = s->terms + (int64_t)j * s->tcap;
+        const Held *list = s->terms + s->toff[j];
         for (int x = 0; x < s->n_terms[j]; x++, p++) {
             term[p].id = list[x].sig; term[p].shift = list[x].sh; term[p].sign = list[x].sign;
             term[p].level = s->level[list[x].sig];
@@ -553,23 +582,29 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
         goto done;
     memset(s.row_at, 0xff, signals * span * sizeof(int32_t));
     for (int64_t i = 0; i < n_inputs; i++) { s.lo[i] = in_lo; s.hi[i] = in_hi; }
-    /* rows with a non-zero, and each neuron's terms */
-    int64_t pairs = 0;
+    /* rows with a non-zero, and each neuron's terms and pair matrix */
+    s.cap = calloc(M + 1, sizeof(int32_t));
+    s.toff = malloc((M + 1) * sizeof(int64_t)); s.poff = malloc((M + 1) * sizeof(int64_t));
+    if (!s.cap || !s.toff || !s.poff) goto done;
     for (int64_t r = 0; r < rows; r++)
-        for (int64_t j = 0; j < M; j++) s.n_terms[j] += sign[r * M + j] != 0;
+        for (int64_t j = 0; j < M; j++) s.cap[j] += sign[r * M + j] != 0;
+    int64_t pairs = 0;
+    s.toff[0] = s.poff[0] = 0;
     for (int64_t j = 0; j < M; j++) {
-        s.tcap = MAX(s.tcap, s.n_terms[j]);
-        pairs += (int64_t)s.n_terms[j] * (s.n_terms[j] - 1) / 2;
-        s.n_terms[j] = 0;
+        pairs += (int64_t)s.cap[j] * (s.cap[j] - 1) / 2;
+        s.toff[j + 1] = s.toff[j] + s.cap[j];
+        s.poff[j + 1] = s.poff[j] + (int64_t)s.cap[j] * s.cap[j];
     }
-    s.terms = malloc(((int64_t)M * s.tcap + 1) * sizeof(Held));
+    s.terms = malloc((s.toff[M] + 1) * sizeof(Held));
+    s.pid = malloc((s.poff[M] + 1) * sizeof(int32_t));
     s.rows_cap = (int)rows + 16;
     s.S = calloc((size_t)s.rows_cap * M, 1);
     s.sig = malloc(s.rows_cap * sizeof(int32_t)); s.sh = malloc(s.rows_cap * sizeof(int32_t));
     s.nz = malloc(s.rows_cap * sizeof(int32_t)); s.free_rows = malloc(s.rows_cap * sizeof(int32_t));
-    int bits = 10;  /* room for about as many distinct keys as there are pairs (grows if needed) */
+    int bits = 10;  /* room for about as many distinct nodes as there are pairs (grows if needed) */
     while (bits < 24 && ((int64_t)1 << bits) < 2 * pairs) bits++;
-    if (!s.terms || !s.S || !s.sig || !s.sh || !s.nz || !s.free_rows || table_init(&s.table, bits)) goto done;
+    if (!s.terms || !s.pid || !s.S || !s.sig || !s.sh || !s.nz || !s.free_rows || keys_init(&s.keys, bits))
+        goto done;
     for (int64_t r = 0; r < rows; r++) {
         int any = 0;
         for (int64_t j = 0; j < M; j++) any |= sign[r * M + j] != 0;
@@ -580,14 +615,19 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
             if (!x) continue;
             s.S[(int64_t)v * M + j] = x;
             s.nz[v]++;
-            s.terms[j * s.tcap + s.n_terms[j]++] = held_term(&s, v, x);
+            s.terms[s.toff[j] + s.n_terms[j]++] = held_term(&s, v, x);
         }
     }
     for (int64_t j = 0; j < M; j++) {
-        const Held *list = s.terms + j * s.tcap;
-        for (int x = 0; x < s.n_terms[j]; x++)
-            for (int y = x + 1; y < s.n_terms[j]; y++)
-                if (table_add(&s.table, pair_key(&s, &list[x], &list[y]), 1) < 0) goto done;
+        const Held *list = s.terms + s.toff[j];
+        int32_t *P = s.pid + s.poff[j];
+        int c = s.cap[j];
+        for (int x = 0; x < c; x++)
+            for (int y = x + 1; y < c; y++) {
+                int32_t id = key_id(&s.keys, pair_key(&s, &list[x], &list[y]));
+                if (id < 0 || count_add(&s.keys, id, 1) < 0) goto done;
+                P[(int64_t)x * c + y] = P[(int64_t)y * c + x] = id;
+            }
     }
     extract(&s, refresh);
     if (s.oom) goto done;
@@ -602,6 +642,7 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
 done:
     free(s.row_at); free(s.level); free(s.lo); free(s.hi); free(s.left); free(s.right);
     free(s.lsh); free(s.rsh); free(s.rsign); free(s.n_terms); free(s.terms); free(s.S);
-    free(s.sig); free(s.sh); free(s.nz); free(s.free_rows); table_free(&s.table);
+    free(s.sig); free(s.sh); free(s.nz); free(s.free_rows); free(s.cap); free(s.toff); free(s.poff);
+    free(s.pid); keys_free(&s.keys);
     return result;
 }
