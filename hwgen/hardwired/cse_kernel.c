@@ -288,23 +288,38 @@ static inline int ranks_before(const Cand *p, const Cand *q) {
     return p->key < q->key;
 }
 
-/* Bottom-up merge sort by rank (keys are distinct in a list, so the order is total). */
-static int sort_by_rank(Cand *c, int64_t n) {
-    Cand *tmp = malloc((n + 1) * sizeof(Cand)), *src = c, *dst = tmp;
-    if (!tmp) return -1;
-    for (int64_t width = 1; width < n; width *= 2) {
-        for (int64_t lo = 0; lo < n; lo += 2 * width) {
-            int64_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
-            int64_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi) dst[k++] = ranks_before(&src[j], &src[i]) ? src[j++] : src[i++];
-            while (i < mid) dst[k++] = src[i++];
-            while (j < hi) dst[k++] = src[j++];
-        }
-        Cand *x = src; src = dst; dst = x;
+/* The list of a scan, read in rank order: one count at a time (the counting sort's buckets),
+ * each bucket a heap by rank, so only what the greedy reads is ordered. */
+typedef struct { Cand *c; int64_t n, head, end, next; } List;
+
+static void sift_down(Cand *h, int64_t n, int64_t i) {
+    Cand x = h[i];
+    for (;;) {
+        int64_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && ranks_before(&h[c + 1], &h[c])) c++;
+        if (!ranks_before(&h[c], &x)) break;
+        h[i] = h[c]; i = c;
     }
-    if (src != c) memcpy(c, src, n * sizeof(Cand));
-    free(tmp);
-    return 0;
+    h[i] = x;
+}
+
+/* The best listed candidate not yet read, or NULL. */
+static const Cand *list_peek(List *l) {
+    if (l->head == l->end && l->next < l->n) {
+        int64_t start = l->next, end = start;
+        while (end < l->n && l->c[end].count == l->c[start].count) end++;
+        for (int64_t i = (end - start) / 2; i-- > 0;) sift_down(l->c + start, end - start, i);
+        l->head = start; l->end = l->next = end;
+    }
+    return l->head < l->end ? &l->c[l->head] : NULL;
+}
+
+static Cand list_pop(List *l) {
+    Cand top = l->c[l->head];
+    l->c[l->head] = l->c[--l->end];
+    if (l->end > l->head) sift_down(l->c + l->head, l->end - l->head, 0);
+    return top;
 }
 
 /* Every node occurring at least twice (listed: its id marked with its place), by count, each
@@ -348,7 +363,7 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
             }
     }
     free(held);
-    /* by count (a counting sort); `sort_bucket` orders a count's candidates when reached */
+    /* by count (a counting sort); a count's candidates are ordered when the greedy reaches them */
     int32_t top = 0;
     for (int64_t i = 0; i < n; i++) top = (int32_t)MAX(top, c[i].count);
     int64_t *at = calloc(top + 2, sizeof(int64_t));
@@ -403,15 +418,6 @@ static Wait heap_pop(Heap *hp) {
     return top;
 }
 
-/* Order the candidates of cand[i]'s count (a bucket of the counting sort) by rank; return the
- * bucket's end. */
-static int64_t sort_bucket(Terms *s, Cand *cand, int64_t i, int64_t n) {
-    int64_t end = i;
-    while (end < n && cand[end].count == cand[i].count) end++;
-    if (end - i > 1 && sort_by_rank(cand + i, end - i)) s->oom = 1;
-    return end;
-}
-
 /* Strict greedy: the most frequent node first, until no node repeats. One scan lists every
  * candidate by count, least conflict first among equal counts; counts of listed nodes only
  * fall (a fallen one waits in a heap at its new count), and no unlisted node occurs more often
@@ -426,16 +432,22 @@ static void extract(Terms *s, double refresh) {
     for (;;) {
         int64_t n = candidates(s, &cand, &cand_cap);
         if (s->oom || n == 0) break;
-        int64_t i = 0, built = 0, sorted = 0;
+        List list = {cand, n, 0, 0, 0};
+        int64_t i = 0, built = 0;  /* i: candidates read from the list */
         int32_t bound = 0;
         waiting.n = 0;
-        while (i < n || waiting.n) {
-            if (i < n && i >= sorted && (sorted = sort_bucket(s, cand, i, n)) && s->oom) break;
-            int from_wait = waiting.n && (i >= n || waiting.w[0].count > cand[i].count);
-            int32_t listed = from_wait ? waiting.w[0].count : cand[i].count;
+        for (;;) {
+            const Cand *head = list_peek(&list);
+            if (!head && !waiting.n) break;
+            int from_wait = waiting.n && (!head || waiting.w[0].count > head->count);
+            int32_t listed = from_wait ? waiting.w[0].count : head->count;
             if (listed < MAX(bound, 2)) break;
-            Wait next = from_wait ? heap_pop(&waiting) : (Wait){listed, cand[i].id, i, cand[i].key};
-            i += !from_wait;
+            Wait next;
+            if (from_wait) next = heap_pop(&waiting);
+            else {
+                Cand c = list_pop(&list);
+                next = (Wait){listed, c.id, ++i, c.key};
+            }
             count = s->keys.count;  /* builds may move the array */
             if (count[next.id] < listed) {
                 if (count[next.id] >= 2 && heap_push(&waiting, (Wait){count[next.id], next.id, i, next.key})) {
