@@ -66,3 +66,34 @@ def test_all_pairs_rtl_with_register_cuts_simulates_exact(bit_serial):
     verilog, _, _ = generate_verilog(c)
     a = np.random.default_rng(2).integers(-128, 128, (10, 12))
     simulate_hardwired(c, verilog, None, a, "icarus")
+
+
+def test_max_pairs_refuses_a_matrix_over_the_limit_and_takes_one_at_it(monkeypatch):
+    """Ternary, one digit: 3 distinct columns with 8, 6 and 5 non-zeros hold 28 + 15 + 10 term pairs."""
+    from hwgen.errors import ConfigError  # imported here: this file's header is being edited on main
+
+    w = np.zeros((8, 3), int)
+    w[:, 0] = [1, -1, 1, 1, -1, 1, 1, 1]
+    w[:6, 1] = [1, 1, -1, 1, 1, 1]
+    w[:5, 2] = [-1, 1, 1, -1, 1]
+    monkeypatch.setattr("hwgen.hardwired.cse.MAX_PAIRS", 53)
+    g = build_graph(w, 1, -128, 127, cse="all-pairs")
+    assert np.array_equal(g.evaluate(np.eye(8, dtype=int)), w)
+    monkeypatch.setattr("hwgen.hardwired.cse.MAX_PAIRS", 52)
+    with pytest.raises(ConfigError, match="cse: neighbours"):
+        build_graph(w, 1, -128, 127, cse="all-pairs")
+    assert build_graph(w, 1, -128, 127).n_adders > 0  # the default sharing has no such limit
+
+
+def test_cli_refuses_all_pairs_over_the_limit_in_one_line(tmp_path, monkeypatch, capsys):
+    from hwgen.cli import main
+
+    monkeypatch.setattr("hwgen.hardwired.cse.MAX_PAIRS", 10)
+    design = tmp_path / "d.yaml"
+    design.write_text("kind: hardwired\nweights: ternary\nseed: 1\nworkload: {n: 16, m: 8}\ncse: all-pairs\n")
+    out = tmp_path / "out"
+    assert main(["generate", str(design), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("hwgen generate: error: cse: all-pairs")
+    assert not out.exists()
