@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.hwgen-installed
 DEV_STAMP := $(VENV)/.hwgen-dev-installed
-APT_PACKAGES := yosys opensta iverilog qflow-tech-osu018 qflow-tech-osu035 postgresql
+APT_PACKAGES := yosys opensta iverilog qflow-tech-osu018 qflow-tech-osu035 postgresql gcc
 
 .PHONY: setup setup-sweep sweep test benchmarks tools clean
 
@@ -31,7 +31,7 @@ $(DEV_STAMP): $(STAMP)
 # installed only when missing.
 tools:
 	@missing=""; \
-	for cmd in yosys sta iverilog; do command -v $$cmd >/dev/null 2>&1 || missing=1; done; \
+	for cmd in yosys sta iverilog cc; do command -v $$cmd >/dev/null 2>&1 || missing=1; done; \
 	for lib in osu018 osu035; do test -f /usr/share/qflow/tech/$$lib/$${lib}_stdcells.lib || missing=1; done; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing=1; \
 	if [ -n "$$missing" ]; then \

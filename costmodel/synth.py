@@ -81,6 +81,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from hwgen.cachedir import cache_part
 from hwgen.errors import InputError, ToolError
 
 __all__ = [
@@ -243,10 +244,8 @@ def run_tool(cmd: list[str], tool: str, cwd: Path | None = None, log: Path | Non
 
 
 def cache_dir() -> Path:
-    """``$HWGEN_CACHE_DIR/synth`` if the variable is set, else ``~/.cache/hwgen/synth``."""
-    root = os.environ.get("HWGEN_CACHE_DIR")
-    base = Path(root) if root else Path.home() / ".cache" / "hwgen"
-    return base / "synth"
+    """``$HWGEN_CACHE_DIR/synth`` (default ``~/.cache/hwgen/synth``)."""
+    return cache_part("synth")
 
 
 def _sha256(data: bytes) -> str:

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
-from .cachedir import cache_root
+from .cachedir import cache_part
 
 __all__ = ["cached_build"]
 
@@ -39,7 +39,7 @@ def cached_build(config, build: Callable[[Any], tuple[str, dict]]) -> tuple[str,
     """``build(config)``, from the cache when this generator already built this config."""
     key = hashlib.sha256((json.dumps(config.to_dict(), sort_keys=True, default=str)
                           + generator_fingerprint()).encode()).hexdigest()[:24]
-    path = cache_root() / "designs" / f"{config.top}-{key}.json"
+    path = cache_part("designs") / f"{config.top}-{key}.json"
     if path.exists():
         stored = json.loads(path.read_text())
         return stored["verilog"], stored["details"]

@@ -1,6 +1,6 @@
-"""What hwgen keeps between runs (simulator builds, synthesis results) and how to clear it.
+"""What hwgen keeps between runs (`hwgen.cachedir.PARTS`) and how to clear it.
 
-Both caches live under ``$HWGEN_CACHE_DIR`` (default ``~/.cache/hwgen``): a simulator
+Every part lives under ``$HWGEN_CACHE_DIR`` (default ``~/.cache/hwgen``): a simulator
 build of a large core takes ~150 MB, so a user needs to see and bound this.
 """
 
@@ -9,17 +9,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from costmodel.synth import cache_dir as synth_cache_dir
-
-from .cachedir import cache_root
-from .native import NATIVE_DIR
+from .cachedir import PARTS, cache_part, cache_root
 
 __all__ = ["cache_usage", "clean_cache"]
 
 
 def _parts() -> dict[str, Path]:
-    return {"sim_build": cache_root() / "sim_build", "synth": synth_cache_dir(),
-            "native": cache_root() / NATIVE_DIR}
+    return {name: cache_part(name) for name in PARTS}
 
 
 def _size(path: Path) -> int:
@@ -36,7 +32,7 @@ def cache_usage() -> tuple[Path, dict[str, tuple[int, int]]]:
 
 
 def clean_cache() -> int:
-    """Delete every cached build and synthesis result; return the bytes freed."""
+    """Delete every part of the cache; return the bytes freed."""
     freed = 0
     for path in _parts().values():
         if path.is_dir():

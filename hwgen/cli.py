@@ -280,11 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser("cache", help="show or clean the simulator-build and synthesis cache",
-                       description="Show where hwgen caches Verilator/Icarus builds and synthesis results "
-                                   "($HWGEN_CACHE_DIR, default ~/.cache/hwgen) and how much each part holds; "
+    p = sub.add_parser("cache", help="show or clean the cache (simulator builds, synthesis results, compiled kernels)",
+                       description="Show where hwgen caches what it builds ($HWGEN_CACHE_DIR, default "
+                                   "~/.cache/hwgen): simulator builds, fast-path executables, synthesis results, "
+                                   "elaborated designs and compiled C kernels, and how much each part holds; "
                                    "--clean deletes them (they are rebuilt when needed).")
-    p.add_argument("--clean", action="store_true", help="delete every cached build and synthesis result")
+    p.add_argument("--clean", action="store_true", help="delete every part of the cache")
     p.set_defaults(func=cmd_cache)
     return parser
 

@@ -11,42 +11,48 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import shlex
 import shutil
 import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-from .cachedir import cache_root
+from .cachedir import cache_part
 from .errors import ToolError
 
-__all__ = ["load_kernel", "NATIVE_DIR"]
+__all__ = ["load_kernel"]
 
-NATIVE_DIR = "native"
 FLAGS = ("-O2", "-shared", "-fPIC", "-std=c11")
 
 
-def _compiler() -> str:
-    cc = os.environ.get("CC", "cc")
-    if shutil.which(cc) is None:
-        raise ToolError(f"no C compiler '{cc}' on PATH: hwgen builds its all-pairs sharing kernel with one "
+def _compiler() -> list[str]:
+    """``$CC`` (a command and its arguments, e.g. ``ccache gcc``), default ``cc``."""
+    cc = shlex.split(os.environ.get("CC") or "cc")
+    if shutil.which(cc[0]) is None:
+        raise ToolError(f"no C compiler '{cc[0]}' on PATH: hwgen builds its all-pairs sharing kernel with one "
                         "(Debian: apt install gcc; or set CC)")
     return cc
+
+
+def _first_error(stderr: str) -> str:
+    """The compiler's first error line (gcc opens with context lines such as "In function")."""
+    lines = stderr.strip().splitlines() or ["no output"]
+    return next((line for line in lines if ": error:" in line), lines[0])
 
 
 @lru_cache(maxsize=None)
 def load_kernel(source: Path) -> ctypes.CDLL:
     """The shared library of ``source``, compiled into the cache unless it is there already."""
     cc = _compiler()
-    version = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout
-    key = hashlib.sha256(source.read_bytes() + version.encode() + " ".join(FLAGS).encode()).hexdigest()[:16]
-    library = cache_root() / NATIVE_DIR / f"{source.stem}-{key}.so"
+    version = subprocess.run([*cc, "--version"], capture_output=True, text=True).stdout
+    key = hashlib.sha256(source.read_bytes() + version.encode() + " ".join([*cc, *FLAGS]).encode()).hexdigest()[:16]
+    library = cache_part("native") / f"{source.stem}-{key}.so"
     if not library.exists():
         library.parent.mkdir(parents=True, exist_ok=True)
         partial = library.with_name(f"{library.name}.{os.getpid()}.partial")
-        done = subprocess.run([cc, *FLAGS, "-o", str(partial), str(source)], capture_output=True, text=True)
+        done = subprocess.run([*cc, *FLAGS, "-o", str(partial), str(source)], capture_output=True, text=True)
         if done.returncode:
             partial.unlink(missing_ok=True)
-            first = (done.stderr.strip().splitlines() or ["no output"])[0]
-            raise ToolError(f"compiling {source.name} with {cc} failed: {first}")
+            raise ToolError(f"compiling {source.name} with {shlex.join(cc)} failed: {_first_error(done.stderr)}")
         os.replace(partial, library)  # atomic: a concurrent process sees all of it or nothing
     return ctypes.CDLL(str(library))

@@ -22,9 +22,10 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from hwgen.cachedir import cache_part
 from hwgen.errors import ToolError
 
-from .runner import LINT_WAIVERS, cache_root, require_verilator
+from .runner import LINT_WAIVERS, require_verilator
 from .select_tables import table_selects
 from .stimulus import StreamPort
 
@@ -113,7 +114,7 @@ def build_model(verilog: str, top: str, ports: list[StreamPort], opt: str = DEFA
     verilog = table_selects(verilog)
     header = harness_source(top, ports, levels)
     digest = model_key(verilog, header, opt, native)
-    target = cache_root() / "fastsim" / f"{top}-{digest}" / EXECUTABLE
+    target = cache_part("fastsim") / f"{top}-{digest}" / EXECUTABLE
     if target.exists():
         return target
     target.parent.parent.mkdir(parents=True, exist_ok=True)

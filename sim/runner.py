@@ -14,7 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from hwgen.cachedir import cache_root
+from hwgen.cachedir import cache_part
 from hwgen.errors import ToolError
 
 SIMULATORS = ("verilator", "icarus")
@@ -83,7 +83,7 @@ def run_testbench(verilog: str, top: str, test_module: str, simulator: str,
 
     simulator_env(simulator)
     digest = hashlib.sha256(verilog.encode()).hexdigest()[:16]
-    build_dir = cache_root() / "sim_build" / f"{simulator}-{top}-{digest}"
+    build_dir = cache_part("sim_build") / f"{simulator}-{top}-{digest}"
     build_dir.mkdir(parents=True, exist_ok=True)
     source = build_dir / f"{top}.v"
     if not source.exists():

@@ -60,8 +60,6 @@ def test_syntax_error_is_one_line_and_leaves_no_library(cache, tmp_path):
     assert built(cache) == []  # neither a .so nor a half-written .partial
 
 
-@pytest.mark.xfail(strict=True, reason="hwgen.native reports gcc's first stderr line, which for an error "
-                                       "inside a function is \"<file>: In function 'f':\", not the error")
 def test_syntax_error_message_shows_the_error_inside_a_function(cache, tmp_path):
     source = write_source(tmp_path, "int broken(void) {\n  return 1 +;\n}\n", name="broken.c")
     with pytest.raises(ToolError, match="expected expression"):  # gcc and clang both say so
