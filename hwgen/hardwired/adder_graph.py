@@ -10,7 +10,8 @@ import numpy as np
 
 from hwgen.errors import ConfigError
 
-__all__ = ["AdderGraph", "csd_digits", "naive_adders", "bit_length", "signed_widths", "live_sets"]
+__all__ = ["AdderGraph", "csd_digits", "naive_adders", "bit_length", "signed_widths", "live_sets",
+           "live_from_last_use"]
 
 
 def csd_digits(w: np.ndarray, positions: int) -> np.ndarray:
@@ -159,11 +160,16 @@ class AdderGraph:
 def live_sets(n: int, left: np.ndarray, right: np.ndarray, level: np.ndarray, out_id: np.ndarray,
               levels: int) -> list[np.ndarray]:
     """``live[l]``: the nodes defined at level <= l that an adder above l or an output still reads
-    (what a register cut after level ``l`` holds); inputs are level 0."""
-    node_level = np.concatenate([np.zeros(n, np.int64), level.astype(np.int64)])
-    last_use = np.full(node_level.size, -1, dtype=np.int64)
+    (what a register cut after level ``l`` holds); inputs are level 0, adders sorted by level."""
+    last_use = np.zeros(n + level.size, dtype=np.int64)
     np.maximum.at(last_use, left, level)
     np.maximum.at(last_use, right, level)
-    used = out_id[out_id >= 0]
-    last_use[used] = levels + 1
-    return [np.flatnonzero((node_level <= lv) & (last_use > lv)) for lv in range(levels + 1)]
+    last_use[out_id[out_id >= 0]] = levels + 1
+    return live_from_last_use(last_use, level, levels)
+
+
+def live_from_last_use(last_use: np.ndarray, level: np.ndarray, levels: int) -> list[np.ndarray]:
+    """`live_sets` from each node's last use (the level of the last adder reading it, ``levels + 1``
+    for an output): the nodes defined by level ``l`` are a prefix, as adders are sorted by level."""
+    ends = last_use.size - level.size + np.searchsorted(level, np.arange(levels + 1), side="right")
+    return [np.flatnonzero(last_use[:end] > lv) for lv, end in enumerate(ends)]

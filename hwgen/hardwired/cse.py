@@ -42,9 +42,9 @@ import numpy as np
 from hwgen.errors import ConfigError
 from hwgen.native import load_kernel
 
-from .adder_graph import AdderGraph, live_sets
+from .adder_graph import AdderGraph, live_from_last_use
 
-__all__ = ["all_pairs_graph", "term_pairs", "MAX_PAIRS"]
+__all__ = ["all_pairs_graph", "MAX_PAIRS"]
 
 KERNEL = Path(__file__).with_name("cse_kernel.c")
 #: The conflict order goes stale as nodes are built: scan again after building this fraction
@@ -61,14 +61,9 @@ _I64 = ctypes.POINTER(ctypes.c_int64)
 def _kernel():
     fn = load_kernel(KERNEL).cse_all_pairs
     fn.restype = ctypes.c_int64
-    fn.argtypes = [ctypes.c_void_p, _I64, _I64, *[ctypes.c_int64] * 5, ctypes.c_double, ctypes.c_int64, _I64, _I64]
+    fn.argtypes = [ctypes.c_void_p, _I64, _I64, *[ctypes.c_int64] * 5, ctypes.c_double, ctypes.c_int64,
+                   ctypes.c_int64, _I64, _I64, _I64]
     return fn
-
-
-def term_pairs(sign: np.ndarray) -> int:
-    """Pairs of non-zero terms inside the same neuron (column): what the greedy's time follows."""
-    nz = np.count_nonzero(sign, axis=0).astype(np.int64)
-    return int(np.sum(nz * (nz - 1) // 2))
 
 
 def all_pairs_graph(sign: np.ndarray, row_sig: np.ndarray, row_shift: np.ndarray, n_inputs: int,
@@ -77,33 +72,28 @@ def all_pairs_graph(sign: np.ndarray, row_sig: np.ndarray, row_shift: np.ndarray
     ``(row_sig, row_shift)`` (signals ``0 .. n_inputs-1`` are the inputs in ``[in_lo, in_hi]``)."""
     sign = np.ascontiguousarray(sign, dtype=np.int8)
     rows, m = sign.shape
-    pairs = term_pairs(sign)
-    if pairs > MAX_PAIRS:
-        raise ConfigError(f"cse: all-pairs would weigh {pairs:,} term pairs (limit {MAX_PAIRS:,}); "
-                          "use cse: neighbours for a matrix this large")
     row_sig = np.ascontiguousarray(row_sig, dtype=np.int64)
     row_shift = np.ascontiguousarray(row_shift, dtype=np.int64)
     cap = max(1, int(np.count_nonzero(sign)))
     nodes = np.empty((cap, _NODE_FIELDS), np.int64)
     outs = np.empty((3, m), np.int64)
+    last_use = np.empty(n_inputs + cap, np.int64)
     ptr = (lambda a: a.ctypes.data_as(_I64))
     count = _kernel()(sign.ctypes.data, ptr(row_sig), ptr(row_shift), rows, m, n_inputs, in_lo, in_hi,
-                      REFRESH, cap, ptr(nodes), ptr(outs))
+                      REFRESH, MAX_PAIRS, cap, ptr(nodes), ptr(outs), ptr(last_use))
+    if count == -2:
+        nz = np.count_nonzero(sign, axis=0).astype(np.int64)
+        raise ConfigError(f"cse: all-pairs would weigh {int(np.sum(nz * (nz - 1) // 2)):,} term pairs "
+                          f"(limit {MAX_PAIRS:,}); use cse: neighbours for a matrix this large")
     if count < 0:
         raise MemoryError("cse: all-pairs ran out of memory")
-    nodes = nodes[:count]
-    # renumber adders by level (stable), so they are emitted and evaluated level by level
-    order = np.argsort(nodes[:, 5], kind="stable")
-    remap = np.arange(n_inputs + count)
-    remap[n_inputs + order] = n_inputs + np.arange(count)
-    nodes = nodes[order]
-    left, right, level = remap[nodes[:, 0]], remap[nodes[:, 1]], nodes[:, 5].astype(np.int16)
-    out_id = np.where(outs[0] >= 0, remap[np.maximum(outs[0], 0)], -1)
-    lo = np.concatenate([np.full(n_inputs, in_lo, np.int64), nodes[:, 6]])
-    hi = np.concatenate([np.full(n_inputs, in_hi, np.int64), nodes[:, 7]])
+    nodes, last_use = nodes[:count], last_use[:n_inputs + count]
+    level = nodes[:, 5].astype(np.int16)
     levels = int(level.max(initial=0))
-    return AdderGraph(n_inputs=n_inputs, n_outputs=m, in_lo=in_lo, in_hi=in_hi, left=left, right=right,
+    return AdderGraph(n_inputs=n_inputs, n_outputs=m, in_lo=in_lo, in_hi=in_hi, left=nodes[:, 0], right=nodes[:, 1],
                       lshift=nodes[:, 2].astype(np.int8), rshift=nodes[:, 3].astype(np.int8),
-                      rsign=nodes[:, 4].astype(np.int8), level=level, lo=lo, hi=hi, out_id=out_id,
-                      out_sign=outs[1].copy(), out_shift=outs[2].copy(),
-                      live=live_sets(n_inputs, left, right, level, out_id, levels))
+                      rsign=nodes[:, 4].astype(np.int8), level=level,
+                      lo=np.concatenate([np.full(n_inputs, in_lo, np.int64), nodes[:, 6]]),
+                      hi=np.concatenate([np.full(n_inputs, in_hi, np.int64), nodes[:, 7]]),
+                      out_id=outs[0], out_sign=outs[1], out_shift=outs[2],
+                      live=live_from_last_use(last_use, level, levels))

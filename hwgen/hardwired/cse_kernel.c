@@ -567,14 +567,44 @@ done:
 
 /* ---------- entry point ---------- */
 
+/* Write the adders by level (stable: in the order they were made within a level), renumbered
+ * to match, as rows node = (left, right, lshift, rshift, rsign, level, lo, hi); the outputs
+ * renumbered; and each signal's last use (the level of the last adder reading it, or levels + 1
+ * for an output): what a register cut after each level must hold. */
+static int write_by_level(const Terms *s, int64_t *node, int64_t *out, int64_t *last_use) {
+    int64_t n = s->n_nodes, base = s->n_inputs;
+    int32_t levels = 0;
+    for (int64_t k = 0; k < n; k++) levels = (int32_t)MAX(levels, s->level[base + k]);
+    int64_t *at = calloc(levels + 2, sizeof(int64_t)), *renum = malloc((base + n + 1) * sizeof(int64_t));
+    if (!at || !renum) { free(at); free(renum); return -1; }
+    for (int64_t k = 0; k < n; k++) at[s->level[base + k]]++;
+    int64_t sum = 0;
+    for (int32_t l = 0; l <= levels; l++) { int64_t c = at[l]; at[l] = sum; sum += c; }
+    for (int64_t i = 0; i < base; i++) renum[i] = i;
+    for (int64_t k = 0; k < n; k++) renum[base + k] = base + at[s->level[base + k]]++;
+    for (int64_t i = 0; i < base + n; i++) last_use[i] = 0;
+    for (int64_t k = 0; k < n; k++) {
+        int64_t id = base + k, *row = node + 8 * (renum[id] - base);
+        row[0] = renum[s->left[k]]; row[1] = renum[s->right[k]];
+        row[2] = s->lsh[k]; row[3] = s->rsh[k]; row[4] = s->rsign[k];
+        row[5] = s->level[id]; row[6] = s->lo[id]; row[7] = s->hi[id];
+        last_use[row[0]] = MAX(last_use[row[0]], row[5]);
+        last_use[row[1]] = MAX(last_use[row[1]], row[5]);
+    }
+    for (int j = 0; j < s->M; j++)
+        if (out[j] >= 0) { out[j] = renum[out[j]]; last_use[out[j]] = levels + 1; }
+    free(at); free(renum);
+    return 0;
+}
+
 /* Adders of Y = A @ W from signed-digit terms sign (rows x M) on rows (row_sig, row_shift),
- * signals 0 .. n_inputs-1 the inputs in [in_lo, in_hi]. Writes cap_nodes rows of
- * node = (left, right, lshift, rshift, rsign, level, lo, hi) in extraction order (the caller
- * sorts by level) and per output (id, sign, shift); returns the adder count, or -1 when
- * memory ran out. */
+ * signals 0 .. n_inputs-1 the inputs in [in_lo, in_hi]: see `write_by_level` for what goes into
+ * node (cap_nodes rows), out (per output: id, sign, shift) and last_use (per signal). Returns
+ * the adder count; -1 when memory ran out, -2 (nothing done) when the neurons hold more than
+ * max_pairs pairs of terms. */
 int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t *row_shift, int64_t rows,
                       int64_t M, int64_t n_inputs, int64_t in_lo, int64_t in_hi, double refresh,
-                      int64_t cap_nodes, int64_t *node, int64_t *out) {
+                      int64_t max_pairs, int64_t cap_nodes, int64_t *node, int64_t *out, int64_t *last_use) {
     Terms s;
     memset(&s, 0, sizeof s);
     s.M = (int)M; s.n_inputs = (int)n_inputs; s.cap_nodes = cap_nodes;
@@ -607,6 +637,7 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
         s.toff[j + 1] = s.toff[j] + s.cap[j];
         s.poff[j + 1] = s.poff[j] + (int64_t)s.cap[j] * s.cap[j];
     }
+    if (pairs > max_pairs) { result = -2; goto done; }
     s.terms = malloc((s.toff[M] + 1) * sizeof(Held));
     s.pid = malloc((s.poff[M] + 1) * sizeof(int32_t));
     s.rows_cap = (int)rows + 16;
@@ -645,11 +676,7 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
     if (s.oom) goto done;
     residual(&s, out, out + M, out + 2 * M);
     if (s.oom) goto done;
-    for (int64_t k = 0; k < s.n_nodes; k++) {
-        int64_t *row = node + 8 * k, id = n_inputs + k;
-        row[0] = s.left[k]; row[1] = s.right[k]; row[2] = s.lsh[k]; row[3] = s.rsh[k]; row[4] = s.rsign[k];
-        row[5] = s.level[id]; row[6] = s.lo[id]; row[7] = s.hi[id];
-    }
+    if (write_by_level(&s, node, out, last_use)) goto done;
     result = s.n_nodes;
 done:
     free(s.row_at); free(s.level); free(s.lo); free(s.hi); free(s.left); free(s.right);
