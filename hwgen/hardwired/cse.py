@@ -28,8 +28,10 @@ greedy of da4ml's CMVM optimizer (Sun et al. 2025), with a better order among ti
    once.
 
 The greedy is many small dependent steps, so it runs as C (``cse_kernel.c``, compiled
-once per machine by `hwgen.native`); its time grows with the term pairs inside the
-neurons, which `MAX_PAIRS` bounds before any work starts.
+once per machine by `hwgen.native`); its time and memory grow with the term pairs inside
+the neurons (each neuron keeps the node id of every pair of its terms), which `MAX_PAIRS`
+bounds before any work starts. The kernel keeps up to 64 MB of freed working memory per
+thread for the next call (a model's matrices come one after another).
 """
 
 from __future__ import annotations
@@ -50,9 +52,9 @@ KERNEL = Path(__file__).with_name("cse_kernel.c")
 #: The conflict order goes stale as nodes are built: scan again after building this fraction
 #: of the candidates listed.
 REFRESH = 0.1
-#: Term pairs inside the neurons above which all-pairs sharing is refused: its time grows with
-#: them (int4 256 x 256, 2e7 pairs: seconds; see BENCHMARKS.md `cse-vs-da4ml`).
-MAX_PAIRS = 400_000_000
+#: Term pairs inside the neurons above which all-pairs sharing is refused: time and memory
+#: (about 12 bytes a pair) grow with them; int4 256 x 256 holds 1.7e7 (BENCHMARKS.md `cse-vs-da4ml`).
+MAX_PAIRS = 100_000_000
 #: Per adder: left, right, lshift, rshift, rsign, level, lo, hi.
 _NODE_FIELDS = 8
 _I64 = ctypes.POINTER(ctypes.c_int64)

@@ -16,6 +16,58 @@
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 #define MAX(a, b) max64((a), (b))  /* each argument evaluated once */
 
+/* ---------- working memory kept between calls ---------- */
+
+/* Freed blocks (up to KEEP_BYTES per thread) serve the next call's allocations: a model's
+ * matrices are priced one after another, and fresh pages cost a quarter of the time on a
+ * 32..64 matrix (the kernel faults them in; glibc returns large blocks to the system). */
+#define KEEP_BLOCKS 32
+#define KEEP_BYTES ((size_t)64 << 20)
+typedef struct { size_t size, pad; } Block;
+static _Thread_local struct { Block *b[KEEP_BLOCKS]; int n; size_t bytes; } kept;
+
+static void *k_malloc(size_t size) {
+    int best = -1;
+    for (int i = 0; i < kept.n; i++)
+        if (kept.b[i]->size >= size && (best < 0 || kept.b[i]->size < kept.b[best]->size)) best = i;
+    Block *h;
+    if (best >= 0) {
+        h = kept.b[best];
+        kept.bytes -= h->size;
+        kept.b[best] = kept.b[--kept.n];
+    } else {
+        if (!(h = malloc(sizeof(Block) + size))) return NULL;
+        h->size = size;
+    }
+    return h + 1;
+}
+
+static void k_free(void *p) {
+    if (!p) return;
+    Block *h = (Block *)p - 1;
+    if (kept.n < KEEP_BLOCKS && kept.bytes + h->size <= KEEP_BYTES) {
+        kept.b[kept.n++] = h;
+        kept.bytes += h->size;
+    } else {
+        free(h);
+    }
+}
+
+static void *k_calloc(size_t n, size_t size) {
+    void *p = k_malloc(n * size);
+    if (p) memset(p, 0, n * size);
+    return p;
+}
+
+static void *k_realloc(void *p, size_t size) {
+    if (!p) return k_malloc(size);
+    Block *h = (Block *)p - 1;
+    if (h->size >= size) return p;
+    void *q = k_malloc(size);
+    if (q) { memcpy(q, p, h->size); k_free(p); }
+    return q;
+}
+
 /* ---------- nodes: packed key -> dense id (open addressing, linear probing), count per id ---------- */
 
 typedef struct {
@@ -32,8 +84,8 @@ typedef struct {
 
 static int map_init(Keys *k, int bits) {
     k->bits = bits; k->cap = (int64_t)1 << bits;
-    k->slot_key = malloc(k->cap * sizeof(int64_t));
-    k->slot_id = malloc(k->cap * sizeof(int32_t));
+    k->slot_key = k_malloc(k->cap * sizeof(int64_t));
+    k->slot_id = k_malloc(k->cap * sizeof(int32_t));
     if (!k->slot_key || !k->slot_id) return -1;
     memset(k->slot_key, 0xff, k->cap * sizeof(int64_t));
     return 0;
@@ -43,16 +95,16 @@ static int keys_init(Keys *k, int bits) {
     memset(k, 0, sizeof *k);
     k->ids_cap = (int64_t)1 << (bits - 1);
     k->hot_cap = 1024;
-    k->key = malloc(k->ids_cap * sizeof(int64_t));
-    k->count = malloc(k->ids_cap * sizeof(int32_t));
-    k->cand = malloc(k->ids_cap * sizeof(int32_t));
-    k->hot = malloc(k->hot_cap * sizeof(int32_t));
+    k->key = k_malloc(k->ids_cap * sizeof(int64_t));
+    k->count = k_malloc(k->ids_cap * sizeof(int32_t));
+    k->cand = k_malloc(k->ids_cap * sizeof(int32_t));
+    k->hot = k_malloc(k->hot_cap * sizeof(int32_t));
     if (!k->key || !k->count || !k->cand || !k->hot) return -1;
     return map_init(k, bits);
 }
 
 static void keys_free(Keys *k) {
-    free(k->slot_key); free(k->slot_id); free(k->key); free(k->count); free(k->cand); free(k->hot);
+    k_free(k->slot_key); k_free(k->slot_id); k_free(k->key); k_free(k->count); k_free(k->cand); k_free(k->hot);
 }
 
 static inline int64_t find_slot(const Keys *k, int64_t key) {
@@ -65,19 +117,19 @@ static inline int64_t find_slot(const Keys *k, int64_t key) {
 static int keys_grow(Keys *k) {
     int64_t *old_key = k->slot_key, old_cap = k->cap;
     int32_t *old_id = k->slot_id;
-    if (map_init(k, k->bits + 1)) { free(old_key); free(old_id); return -1; }
+    if (map_init(k, k->bits + 1)) { k_free(old_key); k_free(old_id); return -1; }
     for (int64_t i = 0; i < old_cap; i++)
         if (old_key[i] != -1) {
             int64_t j = find_slot(k, old_key[i]);
             k->slot_key[j] = old_key[i]; k->slot_id[j] = old_id[i];
         }
-    free(old_key); free(old_id);
+    k_free(old_key); k_free(old_id);
     int64_t cap = k->cap / 2;
-    int64_t *key = realloc(k->key, cap * sizeof(int64_t));
+    int64_t *key = k_realloc(k->key, cap * sizeof(int64_t));
     if (key) k->key = key;
-    int32_t *count = realloc(k->count, cap * sizeof(int32_t));
+    int32_t *count = k_realloc(k->count, cap * sizeof(int32_t));
     if (count) k->count = count;
-    int32_t *cand = realloc(k->cand, cap * sizeof(int32_t));
+    int32_t *cand = k_realloc(k->cand, cap * sizeof(int32_t));
     if (cand) k->cand = cand;
     if (!key || !count || !cand) return -1;
     k->ids_cap = cap;
@@ -103,7 +155,7 @@ static inline int32_t count_add(Keys *k, int32_t id, int32_t delta) {
     int32_t c = k->count[id] += delta;
     if (delta > 0 && c == 2) {
         if (k->n_hot == k->hot_cap) {
-            int32_t *h = realloc(k->hot, 2 * k->hot_cap * sizeof(int32_t));
+            int32_t *h = k_realloc(k->hot, 2 * k->hot_cap * sizeof(int32_t));
             if (!h) return -1;
             k->hot = h; k->hot_cap *= 2;
         }
@@ -157,15 +209,15 @@ static int new_row(Terms *s, int signal, int shift) {
     else {
         if (s->rows_top == s->rows_cap) {
             int cap = s->rows_cap + s->rows_cap / 2 + 16;
-            int8_t *S = realloc(s->S, (size_t)cap * s->M);
+            int8_t *S = k_realloc(s->S, (size_t)cap * s->M);
             if (S) s->S = S;
-            int32_t *sig = realloc(s->sig, cap * sizeof(int32_t));
+            int32_t *sig = k_realloc(s->sig, cap * sizeof(int32_t));
             if (sig) s->sig = sig;
-            int32_t *sh = realloc(s->sh, cap * sizeof(int32_t));
+            int32_t *sh = k_realloc(s->sh, cap * sizeof(int32_t));
             if (sh) s->sh = sh;
-            int32_t *nz = realloc(s->nz, cap * sizeof(int32_t));
+            int32_t *nz = k_realloc(s->nz, cap * sizeof(int32_t));
             if (nz) s->nz = nz;
-            int32_t *fr = realloc(s->free_rows, cap * sizeof(int32_t));
+            int32_t *fr = k_realloc(s->free_rows, cap * sizeof(int32_t));
             if (fr) s->free_rows = fr;
             if (!S || !sig || !sh || !nz || !fr) { s->oom = 1; return -1; }
             memset(s->S + (size_t)s->rows_cap * s->M, 0, (size_t)(cap - s->rows_cap) * s->M);
@@ -336,7 +388,7 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
     }
     k->n_hot = n;
     if (n > *out_cap) {
-        Cand *c = realloc(*out, n * sizeof(Cand));
+        Cand *c = k_realloc(*out, n * sizeof(Cand));
         if (!c) { s->oom = 1; return 0; }
         *out = c; *out_cap = n;
     }
@@ -347,7 +399,7 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
     }
     int32_t most = 0;
     for (int j = 0; j < s->M; j++) most = (int32_t)MAX(most, s->cap[j]);
-    int32_t *held = malloc(((int64_t)most + 1) * sizeof(int32_t));
+    int32_t *held = k_malloc(((int64_t)most + 1) * sizeof(int32_t));
     if (!held) { s->oom = 1; return 0; }
     for (int j = 0; j < s->M; j++) {
         const int32_t *P = s->pid + s->poff[j];
@@ -362,18 +414,18 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
                 if (ci >= 0) c[ci].conflict += held[x] + held[y];
             }
     }
-    free(held);
+    k_free(held);
     /* by count (a counting sort); a count's candidates are ordered when the greedy reaches them */
     int32_t top = 0;
     for (int64_t i = 0; i < n; i++) top = (int32_t)MAX(top, c[i].count);
-    int64_t *at = calloc(top + 2, sizeof(int64_t));
-    Cand *tmp = malloc((n + 1) * sizeof(Cand));
-    if (!at || !tmp) { free(at); free(tmp); s->oom = 1; return 0; }
+    int64_t *at = k_calloc(top + 2, sizeof(int64_t));
+    Cand *tmp = k_malloc((n + 1) * sizeof(Cand));
+    if (!at || !tmp) { k_free(at); k_free(tmp); s->oom = 1; return 0; }
     for (int64_t i = 0; i < n; i++) at[top - c[i].count + 1]++;
     for (int32_t x = 1; x <= top + 1; x++) at[x] += at[x - 1];
     for (int64_t i = 0; i < n; i++) tmp[at[top - c[i].count]++] = c[i];
     memcpy(c, tmp, n * sizeof(Cand));
-    free(at); free(tmp);
+    k_free(at); k_free(tmp);
     return n;
 }
 
@@ -389,7 +441,7 @@ static inline int before(const Wait *p, const Wait *q) {
 static int heap_push(Heap *hp, Wait w) {
     if (hp->n == hp->cap) {
         int64_t cap = 2 * hp->cap + 64;
-        Wait *x = realloc(hp->w, cap * sizeof(Wait));
+        Wait *x = k_realloc(hp->w, cap * sizeof(Wait));
         if (!x) return -1;
         hp->w = x; hp->cap = cap;
     }
@@ -461,7 +513,7 @@ static void extract(Terms *s, double refresh) {
         }
         if (s->oom || !built) break;
     }
-    free(cand); free(waiting.w);
+    k_free(cand); k_free(waiting.w);
 }
 
 /* ---------- the residual: each neuron's remaining terms summed as soon as they are ready ---------- */
@@ -495,11 +547,11 @@ static void residual(Terms *s, int64_t *out_id, int64_t *out_sign, int64_t *out_
     int M = s->M;
     int64_t total = 0;
     for (int j = 0; j < M; j++) total += s->n_terms[j];
-    Term *term = malloc((total + 1) * sizeof(Term));
-    int64_t *start = malloc((M + 1) * sizeof(int64_t));
-    int32_t *count = malloc((M + 1) * sizeof(int32_t));
-    Pair *pair = malloc((total / 2 + 1) * sizeof(Pair));
-    Term *ready = malloc((total + 1) * sizeof(Term));
+    Term *term = k_malloc((total + 1) * sizeof(Term));
+    int64_t *start = k_malloc((M + 1) * sizeof(int64_t));
+    int32_t *count = k_malloc((M + 1) * sizeof(int32_t));
+    Pair *pair = k_malloc((total / 2 + 1) * sizeof(Pair));
+    Term *ready = k_malloc((total + 1) * sizeof(Term));
     if (!term || !start || !count || !pair || !ready) { s->oom = 1; goto done; }
     int64_t p = 0;
     for (int j = 0; j < M; j++) {
@@ -562,7 +614,7 @@ static void residual(Terms *s, int64_t *out_id, int64_t *out_sign, int64_t *out_
         out_shift[j] = count[j] ? col[0].shift : 0;
     }
 done:
-    free(term); free(start); free(count); free(pair); free(ready);
+    k_free(term); k_free(start); k_free(count); k_free(pair); k_free(ready);
 }
 
 /* ---------- entry point ---------- */
@@ -575,8 +627,8 @@ static int write_by_level(const Terms *s, int64_t *node, int64_t *out, int64_t *
     int64_t n = s->n_nodes, base = s->n_inputs;
     int32_t levels = 0;
     for (int64_t k = 0; k < n; k++) levels = (int32_t)MAX(levels, s->level[base + k]);
-    int64_t *at = calloc(levels + 2, sizeof(int64_t)), *renum = malloc((base + n + 1) * sizeof(int64_t));
-    if (!at || !renum) { free(at); free(renum); return -1; }
+    int64_t *at = k_calloc(levels + 2, sizeof(int64_t)), *renum = k_malloc((base + n + 1) * sizeof(int64_t));
+    if (!at || !renum) { k_free(at); k_free(renum); return -1; }
     for (int64_t k = 0; k < n; k++) at[s->level[base + k]]++;
     int64_t sum = 0;
     for (int32_t l = 0; l <= levels; l++) { int64_t c = at[l]; at[l] = sum; sum += c; }
@@ -593,7 +645,7 @@ static int write_by_level(const Terms *s, int64_t *node, int64_t *out, int64_t *
     }
     for (int j = 0; j < s->M; j++)
         if (out[j] >= 0) { out[j] = renum[out[j]]; last_use[out[j]] = levels + 1; }
-    free(at); free(renum);
+    k_free(at); k_free(renum);
     return 0;
 }
 
@@ -614,19 +666,19 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
     s.span = span;
     int64_t signals = s.ns;
     int64_t result = -1;
-    s.row_at = malloc(signals * span * sizeof(int32_t));
-    s.level = calloc(signals, sizeof(int32_t));
-    s.lo = malloc(signals * sizeof(int64_t)); s.hi = malloc(signals * sizeof(int64_t));
-    s.left = malloc((cap_nodes + 1) * sizeof(int64_t)); s.right = malloc((cap_nodes + 1) * sizeof(int64_t));
-    s.lsh = malloc(cap_nodes + 1); s.rsh = malloc(cap_nodes + 1); s.rsign = malloc(cap_nodes + 1);
-    s.n_terms = calloc(M + 1, sizeof(int32_t));
+    s.row_at = k_malloc(signals * span * sizeof(int32_t));
+    s.level = k_calloc(signals, sizeof(int32_t));
+    s.lo = k_malloc(signals * sizeof(int64_t)); s.hi = k_malloc(signals * sizeof(int64_t));
+    s.left = k_malloc((cap_nodes + 1) * sizeof(int64_t)); s.right = k_malloc((cap_nodes + 1) * sizeof(int64_t));
+    s.lsh = k_malloc(cap_nodes + 1); s.rsh = k_malloc(cap_nodes + 1); s.rsign = k_malloc(cap_nodes + 1);
+    s.n_terms = k_calloc(M + 1, sizeof(int32_t));
     if (!s.row_at || !s.level || !s.lo || !s.hi || !s.left || !s.right || !s.lsh || !s.rsh || !s.rsign || !s.n_terms)
         goto done;
     memset(s.row_at, 0xff, signals * span * sizeof(int32_t));
     for (int64_t i = 0; i < n_inputs; i++) { s.lo[i] = in_lo; s.hi[i] = in_hi; }
     /* rows with a non-zero, and each neuron's terms and pair matrix */
-    s.cap = calloc(M + 1, sizeof(int32_t));
-    s.toff = malloc((M + 1) * sizeof(int64_t)); s.poff = malloc((M + 1) * sizeof(int64_t));
+    s.cap = k_calloc(M + 1, sizeof(int32_t));
+    s.toff = k_malloc((M + 1) * sizeof(int64_t)); s.poff = k_malloc((M + 1) * sizeof(int64_t));
     if (!s.cap || !s.toff || !s.poff) goto done;
     for (int64_t r = 0; r < rows; r++)
         for (int64_t j = 0; j < M; j++) s.cap[j] += sign[r * M + j] != 0;
@@ -638,12 +690,12 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
         s.poff[j + 1] = s.poff[j] + (int64_t)s.cap[j] * s.cap[j];
     }
     if (pairs > max_pairs) { result = -2; goto done; }
-    s.terms = malloc((s.toff[M] + 1) * sizeof(Held));
-    s.pid = malloc((s.poff[M] + 1) * sizeof(int32_t));
+    s.terms = k_malloc((s.toff[M] + 1) * sizeof(Held));
+    s.pid = k_malloc((s.poff[M] + 1) * sizeof(int32_t));
     s.rows_cap = (int)rows + 16;
-    s.S = calloc((size_t)s.rows_cap * M, 1);
-    s.sig = malloc(s.rows_cap * sizeof(int32_t)); s.sh = malloc(s.rows_cap * sizeof(int32_t));
-    s.nz = malloc(s.rows_cap * sizeof(int32_t)); s.free_rows = malloc(s.rows_cap * sizeof(int32_t));
+    s.S = k_calloc((size_t)s.rows_cap * M, 1);
+    s.sig = k_malloc(s.rows_cap * sizeof(int32_t)); s.sh = k_malloc(s.rows_cap * sizeof(int32_t));
+    s.nz = k_malloc(s.rows_cap * sizeof(int32_t)); s.free_rows = k_malloc(s.rows_cap * sizeof(int32_t));
     int bits = 10;  /* room for about as many distinct nodes as there are pairs (grows if needed) */
     while (bits < 24 && ((int64_t)1 << bits) < 2 * pairs) bits++;
     if (!s.terms || !s.pid || !s.S || !s.sig || !s.sh || !s.nz || !s.free_rows || keys_init(&s.keys, bits))
@@ -679,9 +731,9 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
     if (write_by_level(&s, node, out, last_use)) goto done;
     result = s.n_nodes;
 done:
-    free(s.row_at); free(s.level); free(s.lo); free(s.hi); free(s.left); free(s.right);
-    free(s.lsh); free(s.rsh); free(s.rsign); free(s.n_terms); free(s.terms); free(s.S);
-    free(s.sig); free(s.sh); free(s.nz); free(s.free_rows); free(s.cap); free(s.toff); free(s.poff);
-    free(s.pid); keys_free(&s.keys);
+    k_free(s.row_at); k_free(s.level); k_free(s.lo); k_free(s.hi); k_free(s.left); k_free(s.right);
+    k_free(s.lsh); k_free(s.rsh); k_free(s.rsign); k_free(s.n_terms); k_free(s.terms); k_free(s.S);
+    k_free(s.sig); k_free(s.sh); k_free(s.nz); k_free(s.free_rows); k_free(s.cap); k_free(s.toff); k_free(s.poff);
+    k_free(s.pid); keys_free(&s.keys);
     return result;
 }
