@@ -52,9 +52,9 @@ KERNEL = Path(__file__).with_name("cse_kernel.c")
 #: The conflict order goes stale as nodes are built: scan again after building this fraction
 #: of the candidates listed.
 REFRESH = 0.1
-#: Term pairs inside the neurons above which all-pairs sharing is refused: time and memory
-#: (about 12 bytes a pair) grow with them; int4 256 x 256 holds 1.7e7 (BENCHMARKS.md `cse-vs-da4ml`).
-MAX_PAIRS = 100_000_000
+#: Term pairs inside the neurons above which all-pairs sharing is refused: time and memory grow
+#: with them (int4 256 x 256: 1.4e7 pairs, about 3 s and 0.6 GB peak for the whole process).
+MAX_PAIRS = 50_000_000
 #: Per adder: left, right, lshift, rshift, rsign, level, lo, hi.
 _NODE_FIELDS = 8
 _I64 = ctypes.POINTER(ctypes.c_int64)
