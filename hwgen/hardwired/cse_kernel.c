@@ -184,6 +184,10 @@ typedef struct {
     int64_t *toff, *poff;     /* per neuron: offset of its terms, of its pair matrix */
     int32_t *pid;             /* per neuron, cap x cap: the node id of each pair of its terms */
     Keys keys;
+    /* the nodes of the row being substituted in (v) with each row w, by (w, relation), valid
+     * while with_v_epoch holds v's epoch: the same partners recur in every neuron of a
+     * build, so each is hashed once */
+    int32_t *with_v, *with_v_epoch, epoch;
     /* nodes: signals n_inputs.., as (left, right, lshift, rshift, rsign, level), bounds per signal */
     int64_t *left, *right, *lo, *hi;
     int8_t *lsh, *rsh, *rsign;
@@ -219,7 +223,12 @@ static int new_row(Terms *s, int signal, int shift) {
             if (nz) s->nz = nz;
             int32_t *fr = k_realloc(s->free_rows, cap * sizeof(int32_t));
             if (fr) s->free_rows = fr;
-            if (!S || !sig || !sh || !nz || !fr) { s->oom = 1; return -1; }
+            int32_t *wv = k_realloc(s->with_v, 2 * (size_t)cap * sizeof(int32_t));
+            if (wv) s->with_v = wv;
+            int32_t *we = k_realloc(s->with_v_epoch, 2 * (size_t)cap * sizeof(int32_t));
+            if (we) s->with_v_epoch = we;
+            if (!S || !sig || !sh || !nz || !fr || !wv || !we) { s->oom = 1; return -1; }
+            memset(s->with_v_epoch + 2 * (size_t)s->rows_cap, 0xff, 2 * (size_t)(cap - s->rows_cap) * sizeof(int32_t));
             memset(s->S + (size_t)s->rows_cap * s->M, 0, (size_t)(cap - s->rows_cap) * s->M);
             s->rows_cap = cap;
         }
@@ -284,7 +293,10 @@ static int32_t substitute(Terms *s, int j, int t, int u, int v) {
     Held hv = held_term(s, v, st);
     int32_t most = 0;
     for (int x = 0; x < n; x++) {
-        int32_t id = key_id(&s->keys, pair_key(s, &hv, &list[x]));
+        int64_t slot = 2 * (int64_t)list[x].row + (st != list[x].sign);
+        int32_t id = s->with_v_epoch[slot] == s->epoch ? s->with_v[slot]
+                                                       : key_id(&s->keys, pair_key(s, &hv, &list[x]));
+        s->with_v[slot] = id; s->with_v_epoch[slot] = s->epoch;
         int32_t k = id < 0 ? -1 : count_add(&s->keys, id, 1);
         if (k < 0) { s->oom = 1; return 0; }
         most = (int32_t)MAX(most, k);
@@ -320,7 +332,10 @@ static int32_t build(Terms *s, int64_t key) {
         for (int j = 0; j < M; j++) {
             int8_t st = s->S[(int64_t)t * M + j];
             if (st == 0 || s->S[(int64_t)u * M + j] != rel * st) continue;
-            if (v < 0 && (v = new_row(s, (int)node, k)) < 0) return 0;
+            if (v < 0) {
+                if ((v = new_row(s, (int)node, k)) < 0) return 0;
+                s->epoch++;
+            }
             most = (int32_t)MAX(most, substitute(s, j, t, u, v));
             if (s->oom) return 0;
         }
@@ -696,10 +711,14 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
     s.S = k_calloc((size_t)s.rows_cap * M, 1);
     s.sig = k_malloc(s.rows_cap * sizeof(int32_t)); s.sh = k_malloc(s.rows_cap * sizeof(int32_t));
     s.nz = k_malloc(s.rows_cap * sizeof(int32_t)); s.free_rows = k_malloc(s.rows_cap * sizeof(int32_t));
+    s.with_v = k_malloc(2 * (size_t)s.rows_cap * sizeof(int32_t));
+    s.with_v_epoch = k_malloc(2 * (size_t)s.rows_cap * sizeof(int32_t));
     int bits = 10;  /* room for about as many distinct nodes as there are pairs (grows if needed) */
     while (bits < 24 && ((int64_t)1 << bits) < 2 * pairs) bits++;
-    if (!s.terms || !s.pid || !s.S || !s.sig || !s.sh || !s.nz || !s.free_rows || keys_init(&s.keys, bits))
+    if (!s.terms || !s.pid || !s.S || !s.sig || !s.sh || !s.nz || !s.free_rows || !s.with_v || !s.with_v_epoch ||
+        keys_init(&s.keys, bits))
         goto done;
+    memset(s.with_v_epoch, 0xff, 2 * (size_t)s.rows_cap * sizeof(int32_t));
     for (int64_t r = 0; r < rows; r++) {
         int any = 0;
         for (int64_t j = 0; j < M; j++) any |= sign[r * M + j] != 0;
@@ -713,17 +732,25 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
             s.terms[s.toff[j] + s.n_terms[j]++] = held_term(&s, v, x);
         }
     }
+    /* the inputs' pairs: a pair of rows recurs in many neurons, so a direct table of their
+     * nodes (by row pair and relation, while not larger than the pairs) hashes each once */
+    int64_t R = s.rows_top;
+    int32_t *first = R * R <= 2 * pairs + 4096 ? k_malloc(2 * R * R * sizeof(int32_t)) : NULL;
+    if (first) memset(first, 0xff, 2 * R * R * sizeof(int32_t));
     for (int64_t j = 0; j < M; j++) {
         const Held *list = s.terms + s.toff[j];
         int32_t *P = s.pid + s.poff[j];
         int c = s.cap[j];
         for (int x = 0; x < c; x++)
             for (int y = x + 1; y < c; y++) {
-                int32_t id = key_id(&s.keys, pair_key(&s, &list[x], &list[y]));
-                if (id < 0 || count_add(&s.keys, id, 1) < 0) goto done;
+                int32_t *known = first ? &first[(list[x].row * R + list[y].row) * 2 + (list[x].sign != list[y].sign)] : NULL;
+                int32_t id = known && *known >= 0 ? *known : key_id(&s.keys, pair_key(&s, &list[x], &list[y]));
+                if (id < 0 || count_add(&s.keys, id, 1) < 0) { k_free(first); goto done; }
+                if (known) *known = id;
                 P[(int64_t)x * c + y] = P[(int64_t)y * c + x] = id;
             }
     }
+    k_free(first);
     extract(&s, refresh);
     if (s.oom) goto done;
     residual(&s, out, out + M, out + 2 * M);
@@ -734,6 +761,6 @@ done:
     k_free(s.row_at); k_free(s.level); k_free(s.lo); k_free(s.hi); k_free(s.left); k_free(s.right);
     k_free(s.lsh); k_free(s.rsh); k_free(s.rsign); k_free(s.n_terms); k_free(s.terms); k_free(s.S);
     k_free(s.sig); k_free(s.sh); k_free(s.nz); k_free(s.free_rows); k_free(s.cap); k_free(s.toff); k_free(s.poff);
-    k_free(s.pid); keys_free(&s.keys);
+    k_free(s.pid); keys_free(&s.keys); k_free(s.with_v); k_free(s.with_v_epoch);
     return result;
 }
