@@ -22,6 +22,7 @@ import argparse
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -74,6 +75,18 @@ def hwgen_run(w: np.ndarray, fmt: str, cse: str) -> dict:
 
 _FIRST_CALL = ("import time; start = time.perf_counter(); from hwgen.hardwired import cse; cse._kernel(); "
                "print(time.perf_counter() - start)")
+
+
+_PEAK = ("import sys; from hwgen.hardwired.config import generate_weights; from hwgen.hardwired.graph import build_graph; "
+         "fmt, n, build = sys.argv[1], int(sys.argv[2]), sys.argv[3] == '1'; w = generate_weights(fmt, n, n, 0); "
+         "build and build_graph(w, {'ternary': 1, 'int4': 4}[fmt], -128, 127, cse='all-pairs')")
+
+
+def peak_mb(fmt: str, n: int, build: bool) -> float:
+    """Peak resident memory (MB) of a fresh process that makes the matrix and, if ``build``,
+    its all-pairs graph (the largest child so far: measure the smaller one first)."""
+    subprocess.run([sys.executable, "-c", _PEAK, fmt, str(n), "1" if build else "0"], check=True)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def first_call_seconds() -> tuple[float, float]:
@@ -210,6 +223,8 @@ def main() -> None:
                         help="largest size da4ml is run on (256x256 ran over 35 minutes unfinished)")
     parser.add_argument("--all-pairs-max", type=int, default=256, help="largest size all-pairs CSE is run on")
     args = parser.parse_args()
+    largest = ("int4", max(n for n in args.sizes if n <= args.all_pairs_max))
+    bare, built = peak_mb(*largest, False), peak_mb(*largest, True)  # the bare one first: a maximum only grows
     compile_s, load_s = first_call_seconds()
     print("| matrix | hwgen neighbours: adders / depth / s | hwgen all-pairs: adders / depth / s (CPU s) | "
           "da4ml 0.6: adders / depth / s (CPU s) | all-pairs vs da4ml adders | "
@@ -244,7 +259,9 @@ def main() -> None:
               f"at least three runs (of {REPEAT_SECONDS} s of runs for short ones; one run when it takes a "
               "second or more), both tools in this one process. The all-pairs "
               f"kernel's one-time costs, in fresh processes: compiling it {compile_s:.2f} s (first use on a "
-              f"machine), loading the compiled one {load_s:.2f} s (later processes; both include hwgen's imports).")
+              f"machine), loading the compiled one {load_s:.2f} s (later processes; both include hwgen's imports). "
+              f"Peak memory of a fresh process building the all-pairs graph of {largest[0]} {largest[1]}x{largest[1]}: "
+              f"{built:,.0f} MB ({bare:,.0f} MB for the same process stopping before the build).")
     print("\n| matrix | hwgen neighbours: um^2 / ns | hwgen all-pairs: um^2 / ns | da4ml (widened): um^2 / ns | "
           f"all-pairs vs da4ml area | the same all-pairs netlist in {ORDERS} other statement orders vs da4ml |")
     print("|---|---|---|---|---|---|")

@@ -54,7 +54,8 @@ KERNEL = Path(__file__).with_name("cse_kernel.c")
 #: of the candidates listed.
 REFRESH = 0.1
 #: Term pairs inside the neurons above which all-pairs sharing is refused: time and memory grow
-#: with them (int4 256 x 256: 1.4e7 pairs, about 3 s and 0.6 GB peak for the whole process).
+#: with them, about 40 bytes a pair (int4 256 x 256: 1.4e7 pairs, 2 s, a 0.56 GB process;
+#: BENCHMARKS.md `cse-vs-da4ml`), so the limit keeps a run near 2 GB.
 MAX_PAIRS = 50_000_000
 #: Per adder: left, right, lshift, rshift, rsign, level, lo, hi.
 _NODE_FIELDS = 8
