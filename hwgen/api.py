@@ -21,7 +21,7 @@ from .config import load_design, parse_design
 from .errors import ConfigError, InputError
 from .families import family_of, synthesize
 from .preflight import DEFAULT_CLOCK_MHZ, check_clock_mhz, check_output_dir
-from .program import load_array, load_program  # noqa: F401  (load_array: part of the API, for the CLI)
+from .program import ProgramGemv, load_array, load_program  # noqa: F401  (load_array: part of the API, for the CLI)
 from .size_guard import check_build_size, check_estimate_size
 
 Design = str | Path | dict | Any
@@ -80,6 +80,21 @@ def save_array(path: str | Path, array: np.ndarray) -> None:
         raise
 
 
+def check_operands(design: Design, weights: np.ndarray | None, activations: np.ndarray) -> None:
+    """Raise `InputError` unless ``weights`` and ``activations`` fit the design: their shapes
+    against its workload (or a streaming core's maxima), dtypes and the value ranges of its
+    weight and activation formats. No elaboration: `simulate` runs it first, and the CLI before
+    it says a large design will take a while."""
+    config = load(design)
+    family = family_of(config)
+    if weights is None and family.weights_required:
+        raise InputError(f"a {family.name} design needs --weights")
+    for name, array in (("weights", weights), ("activations", activations)):
+        if array is not None and np.asarray(array).size == 0:
+            raise InputError(f"{name} are empty (shape {np.asarray(array).shape})")
+    family.check_operands(config, weights, activations)
+
+
 def simulate(design: Design, weights: np.ndarray | None, activations: np.ndarray,
              simulator: str = "verilator", seed: int = 0) -> np.ndarray:
     """Run the design's RTL on ``activations @ weights``; raises `MismatchError` on any difference.
@@ -88,34 +103,45 @@ def simulate(design: Design, weights: np.ndarray | None, activations: np.ndarray
     (complex128 for iFairy); for float activations the values of the accumulation
     format, exactly, as float16 (fp16, fp8) or float32 (bf16). Hardwired arrays carry
     their own weights: ``weights`` may be None, and if given must be the same matrix.
+    Data that does not fit the design (`check_operands`) is refused before elaboration.
     """
     config = load(design)
-    family = family_of(config)
-    if weights is None and family.weights_required:
-        raise InputError(f"a {family.name} design needs --weights")
-    for name, array in (("weights", weights), ("activations", activations)):
-        if array is not None and np.asarray(array).size == 0:
-            raise InputError(f"{name} are empty (shape {np.asarray(array).shape})")
-    result = family.simulate(config, verilog(config), weights, activations, simulator, seed)
+    check_operands(config, weights, activations)
+    result = family_of(config).simulate(config, verilog(config), weights, activations, simulator, seed)
     return result[0] if np.asarray(activations).ndim == 1 else result
 
 
-def simulate_program(design: Design, program: str | Path, simulator: str = "verilator", seed: int = 0,
-                     write: bool = True) -> list[tuple[Path, np.ndarray]]:
-    """Run every GEMV of a program file (`hwgen.program`) in order on one core, in one simulation.
-
-    Each result is checked bit-exact against the reference model (and that against
-    PyTorch); only if all are exact are they written (``write``), each to its ``out``.
-    Returns ``(out path, result)`` pairs; a result is ``(M,)`` for 1-D activations.
-    """
+def program_gemvs(design: Design, program: str | Path | list[ProgramGemv]) -> list[ProgramGemv]:
+    """The GEMVs of a program file (or already loaded ones), each checked against the design as
+    `check_operands` does; `InputError` naming the GEMV that does not fit. No elaboration."""
     config = load(design)
-    check_build_size(config)
     family = family_of(config)
     if family.program is None:
         raise InputError(f"a {family.name} design runs one fixed GEMV; --program needs a streaming core")
-    gemvs = load_program(program)
-    results = family.program(config, verilog(config), [(g.name, g.weights, g.activations) for g in gemvs],
-                             simulator, seed)
+    gemvs = load_program(program) if isinstance(program, (str, Path)) else list(program)
+    for g in gemvs:
+        try:
+            family.check_operands(config, g.weights, g.activations)
+        except InputError as exc:
+            raise InputError(f"GEMV {g.name}: {exc}") from None
+    return gemvs
+
+
+def simulate_program(design: Design, program: str | Path | list[ProgramGemv], simulator: str = "verilator",
+                     seed: int = 0, write: bool = True) -> list[tuple[Path, np.ndarray]]:
+    """Run every GEMV of a program file (`hwgen.program`) in order on one core, in one simulation.
+
+    ``program`` is the file, or its GEMVs as `program_gemvs` returns them; every GEMV is checked
+    against the design before it is elaborated. Each result is checked bit-exact against the
+    reference model (and that against PyTorch); only if all are exact are they written
+    (``write``), each to its ``out``. Returns ``(out path, result)`` pairs; a result is ``(M,)``
+    for 1-D activations.
+    """
+    config = load(design)
+    check_build_size(config)
+    gemvs = program_gemvs(config, program)
+    results = family_of(config).program(config, verilog(config),
+                                        [(g.name, g.weights, g.activations) for g in gemvs], simulator, seed)
     pairs = [(g.out, r[0] if np.asarray(g.activations).ndim == 1 else r) for g, r in zip(gemvs, results)]
     if write:
         for path, result in pairs:

@@ -49,9 +49,10 @@ def _say(command: str, text: str) -> None:
 ANNOUNCE_BUILD_S = 10.0
 
 
-def _load_announced(command: str, path: str):
-    """The validated design; a note first if generating its Verilog will take a while."""
-    config = _api().load(path)
+def _load_announced(command: str, design):
+    """The validated design (from a path, or already loaded); a note first if generating its
+    Verilog will take a while."""
+    config = _api().load(design)
     check_build_size(config)
     seconds = build_seconds(config)
     if seconds > ANNOUNCE_BUILD_S:
@@ -79,8 +80,10 @@ def cmd_simulate(args) -> int:
         if args.weights or args.activations or args.out:
             raise InputError("--program replaces --weights, --activations and --out")
         check_input_file(args.program, "program file")
-        pairs = _api().simulate_program(_load_announced("simulate", args.design), args.program,
-                                        simulator=args.simulator, seed=args.seed)
+        config = _api().load(args.design)
+        gemvs = _api().program_gemvs(config, args.program)  # every GEMV checked before the note and elaboration
+        pairs = _api().simulate_program(_load_announced("simulate", config), gemvs, simulator=args.simulator,
+                                        seed=args.seed)
         outputs = sum(r.size for _, r in pairs)
         print(f"{args.simulator}: RTL matches the reference model on all {len(pairs)} GEMVs ({outputs} outputs); "
               f"wrote {', '.join(str(p) for p, _ in pairs)}")
@@ -93,7 +96,9 @@ def cmd_simulate(args) -> int:
     check_output_file(args.out, "--out")
     weights = None if args.weights is None else _api().load_array(args.weights, "weights")
     activations = _api().load_array(args.activations, "activations")
-    result = _api().simulate(_load_announced("simulate", args.design), weights, activations, simulator=args.simulator,
+    config = _api().load(args.design)
+    _api().check_operands(config, weights, activations)  # before the note and elaboration
+    result = _api().simulate(_load_announced("simulate", config), weights, activations, simulator=args.simulator,
                              seed=args.seed)
     _api().save_array(args.out, result)
     print(f"{args.simulator}: RTL matches the reference model on {result.size} outputs; wrote {args.out}")

@@ -23,12 +23,13 @@ from costmodel import float_model, mac_model
 from costmodel import hardwired as hardwired_model
 from costmodel import model as lut_model
 from costmodel.runs import synth_config, synth_verilog
-from sim.core_sim import float_lut_job, float_lut_widths, simulate_float_lut
+from sim.core_sim import float_lut_job, float_lut_operands, float_lut_widths, simulate_float_lut
 from sim.float_reference import check_float_operands, result_values
 from sim.fpref import from_bits
+from sim.hardwired_ref import check_operands as hardwired_operands
 from sim.hardwired_sim import simulate_hardwired
-from sim.lut_sim import lut_job, lut_widths, simulate_lut
-from sim.mac_reference import mac_job, mac_widths, simulate_mac
+from sim.lut_sim import lut_job, lut_operands, lut_widths, simulate_lut
+from sim.mac_reference import mac_job, mac_operands, mac_widths, simulate_mac
 from sim.program import run_program
 from sim.reference import torch_gemv
 from sim.torch_reference import torch_lut_gemv
@@ -59,6 +60,10 @@ class Family:
         order), written instead of one ``<top>.v``.
     simulate : (config, verilog, weights, acts, simulator, seed) -> (B, M) result
         Raises `MismatchError` if the RTL differs from the reference model.
+    check_operands : (config, weights, acts) -> checked operands (ignored)
+        Raises `InputError` unless the data fits the design (shapes against its workload or
+        maxima, dtypes, value ranges of its formats): the check ``simulate`` itself starts
+        with, cheap, so `hwgen.api` runs it before the design is elaborated.
     program : (config, verilog, [(name, weights, acts)], simulator, seed) -> [result]
         Every GEMV in order in one simulation (`sim.program.run_program`); None for
         designs that run one fixed GEMV (hardwired arrays).
@@ -81,6 +86,7 @@ class Family:
     estimate: Callable[..., dict]
     synth: Callable[..., tuple[Any, float]]
     bits_per_weight: Callable[[Any], float]
+    check_operands: Callable[..., Any]
     weights_required: bool = True
     checked_in: str = ""
     program: Callable[..., list] | None = None
@@ -258,19 +264,20 @@ _PROGRAM_PARTS = {
 #: simulated ternary workload, the model's validation set) and where the model is checked.
 FAMILIES = {
     "lut": Family("lut", _build_lut, _simulate_lut, _estimate_lut, _synth_ternary, lut_model.bits_per_weight,
-                  program=_program("lut")),
+                  lut_operands, program=_program("lut")),
     "lut-format": Family("lut-format", _build_lut, _simulate_lut, _estimate_lut,
-                         _synth_verilog(_build_lut), lut_model.bits_per_weight,
+                         _synth_verilog(_build_lut), lut_model.bits_per_weight, lut_operands,
                          checked_in="reports/formats.md (one small core per format, benchmarks/formats.py --synth)",
                          program=_program("lut")),
     "lut-float": Family("lut-float", _build_float, _simulate_float, _estimate_float, _synth_verilog(_build_float),
-                        _key_bits, checked_in="reports/findings.md (benchmarks/findings.py)",
+                        _key_bits, float_lut_operands, checked_in="reports/findings.md (benchmarks/findings.py)",
                         program=_program("lut-float")),
     "mac": Family("mac", _build_mac, _simulate_mac, _estimate_mac, _synth_verilog(_build_mac),
-                  lambda config: float(MacShape(config).weight_width),
+                  lambda config: float(MacShape(config).weight_width), mac_operands,
                   checked_in="reports/findings.md (benchmarks/findings.py)", program=_program("mac")),
     "hardwired": Family("hardwired", _build_hardwired, _simulate_hardwired, _estimate_hardwired,
-                        _synth_verilog(_build_hardwired), lambda config: 0.0, weights_required=False,
+                        _synth_verilog(_build_hardwired), lambda config: 0.0, hardwired_operands,
+                        weights_required=False,
                         checked_in="reports/hardwired.md (benchmarks/bench_hardwired.py)"),
 }
 

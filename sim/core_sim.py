@@ -10,7 +10,7 @@ from hwgen.formats import pack_activations, pack_keys
 from .float_reference import check_float_operands, float_lut_gemv_bits
 from .stream import GemvJob, PortWidths, column_decode, gemv_beats, job_shape, run_stream
 
-__all__ = ["float_lut_job", "float_lut_widths", "simulate_float_lut"]
+__all__ = ["float_lut_job", "float_lut_operands", "float_lut_widths", "simulate_float_lut"]
 
 
 def float_lut_widths(config) -> PortWidths:
@@ -18,10 +18,16 @@ def float_lut_widths(config) -> PortWidths:
                       config.fetchers, config.acc_format.width, signed=False)
 
 
+def float_lut_operands(config, weights: np.ndarray, acts: np.ndarray) -> tuple:
+    """``(config at the GEMV's shape, ternary weights, activation bit patterns)``, or `InputError`
+    for data the core cannot run: cheap, so it runs before the design is elaborated."""
+    shaped, weights = job_shape(config, weights)
+    return (shaped, *check_float_operands(shaped, weights, acts))
+
+
 def float_lut_job(config, weights: np.ndarray, acts: np.ndarray, name: str = "gemv") -> GemvJob:
     """Beats and reference bit patterns of ``acts @ weights`` (any shape within the maxima)."""
-    shaped, weights = job_shape(config, weights)
-    weights, bits = check_float_operands(shaped, weights, acts)
+    shaped, weights, bits = float_lut_operands(config, weights, acts)
     t = shaped.tiling
     batch = bits.shape[0]
     beats = gemv_beats(config, t.n, t.m, pack_activations(bits, t), pack_keys(weights, t), t.fetchers)

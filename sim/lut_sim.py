@@ -16,7 +16,7 @@ from hwgen.weights.shape import LutCoreShape
 from .reference import check_operands, combine, lane_tiling, lut_gemv_codes
 from .stream import GemvJob, PortWidths, column_decode, gemv_beats, job_shape, run_stream
 
-__all__ = ["lut_job", "lut_widths", "simulate_lut"]
+__all__ = ["lut_job", "lut_operands", "lut_widths", "simulate_lut"]
 
 
 def lut_widths(config: LutConfig) -> PortWidths:
@@ -24,10 +24,17 @@ def lut_widths(config: LutConfig) -> PortWidths:
     return PortWidths(config.act.width, s.key_width, s.result_lanes, config.accumulator_width)
 
 
+def lut_operands(config: LutConfig, weights: np.ndarray,
+                 acts: np.ndarray) -> tuple[LutConfig, np.ndarray, np.ndarray]:
+    """``(config at the GEMV's shape, codes, activation lanes)``, or `InputError` for data the core
+    cannot run: cheap, so it runs before the design is elaborated (`hwgen.api.check_operands`)."""
+    shaped, weights = job_shape(config, weights)
+    return (shaped, *check_operands(shaped, weights, acts))
+
+
 def lut_job(config: LutConfig, weights: np.ndarray, acts: np.ndarray, name: str = "gemv") -> GemvJob:
     """The beats and reference result of ``acts @ weights`` (any shape within the core's maxima)."""
-    shaped, weights = job_shape(config, weights)
-    codes, lanes = check_operands(shaped, weights, acts)
+    shaped, codes, lanes = lut_operands(config, weights, acts)
     expected = lut_gemv_codes(shaped, codes, lanes)  # (B, M, P)
     s = LutCoreShape(shaped)
     t = shaped.tiling

@@ -21,7 +21,8 @@ from .fpref import fp_add, to_bits
 from .reference import check_shapes
 from .stream import GemvJob, PortWidths, column_decode, gemv_beats, job_shape, run_stream
 
-__all__ = ["check_mac_operands", "mac_gemv", "mac_gemv_checked", "mac_job", "mac_widths", "simulate_mac"]
+__all__ = ["check_mac_operands", "mac_gemv", "mac_gemv_checked", "mac_job", "mac_operands", "mac_widths",
+           "simulate_mac"]
 
 
 def check_mac_weights(config: MacConfig, weights: np.ndarray) -> np.ndarray:
@@ -92,10 +93,16 @@ def mac_widths(config: MacConfig) -> PortWidths:
                       config.columns, out_width, signed=not config.is_float)
 
 
+def mac_operands(config: MacConfig, weights: np.ndarray, acts: np.ndarray) -> tuple[MacConfig, np.ndarray, np.ndarray]:
+    """``(config at the GEMV's shape, weight lanes, activation lanes)``, or `InputError` for data
+    the core cannot run: cheap, so it runs before the design is elaborated."""
+    shaped, weights = job_shape(config, weights)
+    return (shaped, *check_mac_operands(shaped, weights, acts))
+
+
 def mac_job(config: MacConfig, weights: np.ndarray, acts: np.ndarray, name: str = "gemv") -> GemvJob:
     """Beats and reference result of ``acts @ weights`` on the MAC core (any shape within its maxima)."""
-    shaped, weights = job_shape(config, weights)
-    w, a = check_mac_operands(shaped, weights, acts)
+    shaped, w, a = mac_operands(config, weights, acts)
     t = shaped.tiling
     batch = a.shape[0]
     codes = ternary_weight_code(w) if config.weights == "ternary" else w

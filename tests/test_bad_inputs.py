@@ -310,3 +310,100 @@ def test_help_and_path_errors_load_no_generator(tmp_path):
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert run.stdout.strip().splitlines()[-1] == "[]", run.stdout + run.stderr
+
+
+# -- simulate: data that does not fit the design is refused before the design is elaborated ----
+
+#: One small design per family `hwgen simulate` runs, with good operands ``(W or None, A)``.
+_RNG = np.random.default_rng(1)
+SIM_FAMILIES = {
+    "lut-ternary": (GOOD, _RNG.integers(-1, 2, (300, 70)).astype(np.int8), _RNG.integers(-128, 128, (2, 300))),
+    "lut-int4": ({"kind": "lut", "weights": "int4", "activation": "int8", "group_size": 2, "luts": 2, "fetchers": 4,
+                  "workload": {"n": 64, "m": 16}},
+                 _RNG.integers(-8, 8, (64, 16)).astype(np.int8), _RNG.integers(-128, 128, (2, 64))),
+    "lut-fp16": ({"kind": "lut", "weights": "ternary", "activation": "fp16", "group_size": 3, "luts": 2,
+                  "fetchers": 4, "workload": {"n": 48, "m": 16}},
+                 _RNG.integers(-1, 2, (48, 16)).astype(np.int8), _RNG.standard_normal((2, 48)).astype(np.float16)),
+    "mac-fp16": ({"kind": "mac", "weights": "fp16", "activation": "fp16", "rows": 4, "columns": 4,
+                  "workload": {"n": 64, "m": 16}},
+                 _RNG.standard_normal((64, 16)).astype(np.float16), _RNG.standard_normal((2, 64)).astype(np.float16)),
+    "hardwired": (HARDWIRED, None, _RNG.integers(-128, 128, (2, 96))),
+    "hardwired-hn": ({"kind": "hardwired", "architecture": "hn", "weights": "fp4", "activation": "int8", "seed": 1,
+                      "workload": {"n": 32, "m": 8}}, None, _RNG.integers(-128, 128, (2, 32))),
+}
+
+
+def _bad_operands(case: str, w, a):
+    """``(W, A)`` spoiled one way: a shape, a 3-D array or a value out of the format's range."""
+    if case == "acts-columns":
+        return w, a[:, :-1]
+    if case == "acts-3d":
+        return w, a[None]
+    if case == "acts-range":
+        return w, np.full(a.shape, 0.1) if a.dtype.kind == "f" else np.full(a.shape, 300)  # 0.1: not an fp16 value
+    if case == "weights-rows":
+        return w[:-1], a
+    if case == "weights-3d":
+        return w[None], a
+    raise AssertionError(case)
+
+
+def _no_elaboration(monkeypatch):
+    """Make every way `simulate` reaches Verilog fail the test: the design build (cached or not),
+    Amaranth conversion and the hardwired generator."""
+    import hwgen.families
+
+    def elaborated(*args, **kwargs):
+        raise AssertionError("the design was elaborated before its operands were checked")
+
+    for name in ("build", "convert", "generate_design"):
+        monkeypatch.setattr(hwgen.families, name, elaborated)
+
+
+_SIM_CASES = [(family, case) for family, (_, w, _) in SIM_FAMILIES.items()
+              for case in ("acts-columns", "acts-3d", "acts-range")
+              + ("weights-rows", "weights-3d")]
+
+
+@pytest.mark.parametrize("family, case", _SIM_CASES, ids=[f"{f}-{c}" for f, c in _SIM_CASES])
+def test_simulate_checks_operands_before_elaborating(family, case, tmp_path, monkeypatch, capsys):
+    raw, w, a = SIM_FAMILIES[family]
+    if w is None and case.startswith("weights"):  # a hardwired array's --weights must be its own matrix
+        from hwgen.config import parse_design
+        from hwgen.hardwired.config import load_values
+
+        w = load_values(parse_design(raw))
+    w, a = _bad_operands(case, w, a)
+    (tmp_path / "d.yaml").write_text(yaml.safe_dump(raw))
+    np.save(tmp_path / "A.npy", a)
+    argv = ["simulate", str(tmp_path / "d.yaml"), "--activations", str(tmp_path / "A.npy"),
+            "--out", str(tmp_path / "Y.npy")]
+    if w is not None:
+        np.save(tmp_path / "W.npy", w)
+        argv += ["--weights", str(tmp_path / "W.npy")]
+    _no_elaboration(monkeypatch)
+    before = _snapshot(tmp_path)
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and err.startswith("hwgen simulate: error: ") and "Traceback" not in err, err
+    assert not (tmp_path / "Y.npy").exists() and _snapshot(tmp_path) == before
+
+
+def test_simulate_program_checks_every_gemv_before_elaborating(tmp_path, monkeypatch, capsys):
+    """A program's last GEMV has too few activations: refused before the core is elaborated."""
+    raw = {**GOOD, "workload": {"max_n": 300, "max_m": 70}}
+    (tmp_path / "d.yaml").write_text(yaml.safe_dump(raw))
+    _, w, a = SIM_FAMILIES["lut-ternary"]
+    np.save(tmp_path / "W.npy", w)
+    np.save(tmp_path / "A.npy", a)
+    np.save(tmp_path / "Abad.npy", a[:, :-1])
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump({"gemvs": [
+        {"weights": "W.npy", "activations": "A.npy", "out": "y1.npy"},
+        {"name": "bad", "weights": "W.npy", "activations": "Abad.npy", "out": "y2.npy"}]}))
+    _no_elaboration(monkeypatch)
+    before = _snapshot(tmp_path)
+    code = main(["simulate", str(tmp_path / "d.yaml"), "--program", str(tmp_path / "p.yaml")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "GEMV bad: activations have 299 columns" in err, err
+    assert _snapshot(tmp_path) == before
