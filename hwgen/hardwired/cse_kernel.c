@@ -192,7 +192,7 @@ typedef struct {
     int64_t *left, *right, *lo, *hi;
     int8_t *lsh, *rsh, *rsign;
     int32_t *level;           /* per signal */
-    int64_t n_nodes, cap_nodes;
+    int64_t n_nodes;
     int oom;
 } Terms;
 
@@ -355,28 +355,37 @@ static inline int ranks_before(const Cand *p, const Cand *q) {
     return p->key < q->key;
 }
 
-/* The list of a scan, read in rank order: one count at a time (the counting sort's buckets),
- * each bucket a heap by rank, so only what the greedy reads is ordered. */
-typedef struct { Cand *c; int64_t n, head, end, next; } List;
+/* The waiting heap's order: its entries hold their list place in `conflict`; equal places keep
+ * the heap's own order (no key tie-break: the greedy's outcome depends on it). */
+static inline int waits_before(const Cand *p, const Cand *q) {
+    return p->count != q->count ? p->count > q->count : p->conflict < q->conflict;
+}
 
-static void sift_down(Cand *h, int64_t n, int64_t i) {
+typedef int (*Before)(const Cand *, const Cand *);
+
+/* Restore a heap (first `before` the others) below h[i]. */
+static inline void sift_down(Cand *h, int64_t n, int64_t i, Before before) {
     Cand x = h[i];
     for (;;) {
         int64_t c = 2 * i + 1;
         if (c >= n) break;
-        if (c + 1 < n && ranks_before(&h[c + 1], &h[c])) c++;
-        if (!ranks_before(&h[c], &x)) break;
+        if (c + 1 < n && before(&h[c + 1], &h[c])) c++;
+        if (!before(&h[c], &x)) break;
         h[i] = h[c]; i = c;
     }
     h[i] = x;
 }
+
+/* The list of a scan, read in rank order: one count at a time (the counting sort's buckets),
+ * each bucket a heap by rank, so only what the greedy reads is ordered. */
+typedef struct { Cand *c; int64_t n, head, end, next; } List;
 
 /* The best listed candidate not yet read, or NULL. */
 static const Cand *list_peek(List *l) {
     if (l->head == l->end && l->next < l->n) {
         int64_t start = l->next, end = start;
         while (end < l->n && l->c[end].count == l->c[start].count) end++;
-        for (int64_t i = (end - start) / 2; i-- > 0;) sift_down(l->c + start, end - start, i);
+        for (int64_t i = (end - start) / 2; i-- > 0;) sift_down(l->c + start, end - start, i, ranks_before);
         l->head = start; l->end = l->next = end;
     }
     return l->head < l->end ? &l->c[l->head] : NULL;
@@ -385,7 +394,7 @@ static const Cand *list_peek(List *l) {
 static Cand list_pop(List *l) {
     Cand top = l->c[l->head];
     l->c[l->head] = l->c[--l->end];
-    if (l->end > l->head) sift_down(l->c + l->head, l->end - l->head, 0);
+    if (l->end > l->head) sift_down(l->c + l->head, l->end - l->head, 0, ranks_before);
     return top;
 }
 
@@ -446,42 +455,30 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
 
 /* ---------- the waiting heap: listed nodes whose count fell, by count then list place ---------- */
 
-typedef struct { int32_t count, id; int64_t pos, key; } Wait;
-typedef struct { Wait *w; int64_t n, cap; } Heap;
+typedef struct { Cand *c; int64_t n, cap; } Heap;
 
-static inline int before(const Wait *p, const Wait *q) {
-    return p->count != q->count ? p->count > q->count : p->pos < q->pos;
-}
-
-static int heap_push(Heap *hp, Wait w) {
+static int heap_push(Heap *hp, Cand x) {
     if (hp->n == hp->cap) {
         int64_t cap = 2 * hp->cap + 64;
-        Wait *x = k_realloc(hp->w, cap * sizeof(Wait));
-        if (!x) return -1;
-        hp->w = x; hp->cap = cap;
+        Cand *c = k_realloc(hp->c, cap * sizeof(Cand));
+        if (!c) return -1;
+        hp->c = c; hp->cap = cap;
     }
-    Wait *h = hp->w;
+    Cand *h = hp->c;
     int64_t i = hp->n++;
     while (i > 0) {
         int64_t up = (i - 1) / 2;
-        if (!before(&w, &h[up])) break;
+        if (!waits_before(&x, &h[up])) break;
         h[i] = h[up]; i = up;
     }
-    h[i] = w;
+    h[i] = x;
     return 0;
 }
 
-static Wait heap_pop(Heap *hp) {
-    Wait *h = hp->w, top = h[0], last = h[--hp->n];
-    int64_t i = 0, n = hp->n;
-    for (;;) {
-        int64_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && before(&h[c + 1], &h[c])) c++;
-        if (!before(&h[c], &last)) break;
-        h[i] = h[c]; i = c;
-    }
-    h[i] = last;
+static Cand heap_pop(Heap *hp) {
+    Cand top = hp->c[0];
+    hp->c[0] = hp->c[--hp->n];
+    if (hp->n) sift_down(hp->c, hp->n, 0, waits_before);
     return top;
 }
 
@@ -506,18 +503,14 @@ static void extract(Terms *s, double refresh) {
         for (;;) {
             const Cand *head = list_peek(&list);
             if (!head && !waiting.n) break;
-            int from_wait = waiting.n && (!head || waiting.w[0].count > head->count);
-            int32_t listed = from_wait ? waiting.w[0].count : head->count;
+            int from_wait = waiting.n && (!head || waiting.c[0].count > head->count);
+            int32_t listed = from_wait ? waiting.c[0].count : head->count;
             if (listed < MAX(bound, 2)) break;
-            Wait next;
-            if (from_wait) next = heap_pop(&waiting);
-            else {
-                Cand c = list_pop(&list);
-                next = (Wait){listed, c.id, ++i, c.key};
-            }
+            Cand next = from_wait ? heap_pop(&waiting) : list_pop(&list);
+            i += !from_wait;
             count = s->keys.count;  /* builds may move the array */
             if (count[next.id] < listed) {
-                if (count[next.id] >= 2 && heap_push(&waiting, (Wait){count[next.id], next.id, i, next.key})) {
+                if (count[next.id] >= 2 && heap_push(&waiting, (Cand){next.key, i, count[next.id], next.id})) {
                     s->oom = 1;
                     break;
                 }
@@ -528,7 +521,7 @@ static void extract(Terms *s, double refresh) {
         }
         if (s->oom || !built) break;
     }
-    k_free(cand); k_free(waiting.w);
+    k_free(cand); k_free(waiting.c);
 }
 
 /* ---------- the residual: each neuron's remaining terms summed as soon as they are ready ---------- */
@@ -674,7 +667,7 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
                       int64_t max_pairs, int64_t cap_nodes, int64_t *node, int64_t *out, int64_t *last_use) {
     Terms s;
     memset(&s, 0, sizeof s);
-    s.M = (int)M; s.n_inputs = (int)n_inputs; s.cap_nodes = cap_nodes;
+    s.M = (int)M; s.n_inputs = (int)n_inputs;
     s.ns = n_inputs + cap_nodes + 1;
     int span = 1;
     for (int64_t r = 0; r < rows; r++) span = MAX(span, (int)row_shift[r] + 1);
