@@ -14,6 +14,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,10 +50,12 @@ def load_kernel(source: Path) -> ctypes.CDLL:
     library = cache_part("native") / f"{source.stem}-{key}.so"
     if not library.exists():
         library.parent.mkdir(parents=True, exist_ok=True)
-        partial = library.with_name(f"{library.name}.{os.getpid()}.partial")
-        done = subprocess.run([*cc, *FLAGS, "-o", str(partial), str(source)], capture_output=True, text=True)
-        if done.returncode:
-            partial.unlink(missing_ok=True)
-            raise ToolError(f"compiling {source.name} with {shlex.join(cc)} failed: {_first_error(done.stderr)}")
-        os.replace(partial, library)  # atomic: a concurrent process sees all of it or nothing
+        # a folder of its own (two threads of one process may build at once), the compiler's
+        # own file permissions, then an atomic rename: a concurrent reader sees all or nothing
+        with tempfile.TemporaryDirectory(dir=library.parent, suffix=".partial") as tmp:
+            partial = Path(tmp) / library.name
+            done = subprocess.run([*cc, *FLAGS, "-o", str(partial), str(source)], capture_output=True, text=True)
+            if done.returncode:
+                raise ToolError(f"compiling {source.name} with {shlex.join(cc)} failed: {_first_error(done.stderr)}")
+            os.replace(partial, library)
     return ctypes.CDLL(str(library))

@@ -38,6 +38,7 @@ thread for the next call (a model's matrices come one after another).
 from __future__ import annotations
 
 import ctypes
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +63,9 @@ _NODE_FIELDS = 8
 _I64 = ctypes.POINTER(ctypes.c_int64)
 
 
+@lru_cache(maxsize=1)
 def _kernel():
+    """The kernel's entry point with its C signature (declared once per process)."""
     fn = load_kernel(KERNEL).cse_all_pairs
     fn.restype = ctypes.c_int64
     fn.argtypes = [ctypes.c_void_p, _I64, _I64, *[ctypes.c_int64] * 5, ctypes.c_double, ctypes.c_int64,
