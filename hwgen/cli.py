@@ -15,6 +15,7 @@ import sys
 
 from . import __version__
 from .cache import cache_usage, clean_cache
+from .cachedir import PARTS
 from .errors import HwgenError, InputError
 from .preflight import DEFAULT_CLOCK_MHZ, check_clock_mhz, check_input_file, check_output_dir, check_output_file
 from .size_guard import build_seconds, check_build_size
@@ -186,7 +187,7 @@ def cmd_cache(args) -> int:
         return 0
     print(f"cache: {root}")
     for name, (count, size) in parts.items():
-        print(f"  {name:12s} {count:6,d} entries {size / 1e6:10,.1f} MB")
+        print(f"  {name:12s} {count:6,d} entries {size / 1e6:10,.1f} MB  {PARTS[name]}")
     print("hwgen cache --clean deletes them; HWGEN_CACHE_DIR moves the cache")
     return 0
 
