@@ -41,6 +41,20 @@ def test_all_pairs_graph_is_exact_on_matrices_full_of_repeats(seed, n, m, positi
     assert np.array_equal(g.evaluate(a, check_widths=True), a @ w)
 
 
+def test_a_tall_narrow_matrix_names_its_input_pairs_through_the_map_and_stays_exact():
+    """160 inputs, 3 columns (the second and third the first at other shifts): too many inputs for
+    the kernel's direct table of input pairs, so its hash map names them; the repeats are shared."""
+    rng = np.random.default_rng(5)
+    col = rng.integers(-3, 4, 160)
+    w = np.stack([col, col << 1, -(col << 2)], axis=1)
+    g = build_graph(w, 5, -128, 127, cse="all-pairs")
+    a = rng.integers(-128, 128, (6, 160))
+    a[0], a[1] = -128, 127
+    assert np.array_equal(g.evaluate(a, check_widths=True), a @ w)
+    nb = build_graph(w, 5, -128, 127)
+    assert g.n_adders + g.negations < (nb.n_adders + nb.negations) / 2
+
+
 @pytest.mark.parametrize("k", [2, 5, 9])
 def test_identical_columns_share_one_tree_without_negations(k):
     """M equal columns with k non-zeros (one positive): k - 1 adders in all, none per column."""

@@ -68,12 +68,16 @@ static void *k_realloc(void *p, size_t size) {
     return q;
 }
 
-/* ---------- nodes: packed key -> dense id (open addressing, linear probing), count per id ---------- */
+/* ---------- nodes: packed key -> dense id, count per id ---------- */
+
+/* Pairs of two inputs take their ids from a direct table (`Terms.direct`); the nodes a build
+ * forms with its new signal go through the hash map (open addressing, linear probing, at most
+ * half full), whose slot holds key and id side by side: one cache line per probe. */
+typedef struct { int64_t key; int32_t id, pad; } Slot;
 
 typedef struct {
-    int64_t *slot_key;           /* -1: empty */
-    int32_t *slot_id;
-    int64_t cap;                 /* 2^bits */
+    Slot *slot;                  /* key -1: empty */
+    int64_t cap, used;           /* cap = 2^bits */
     int bits;
     int64_t *key;                /* per id */
     int32_t *count, *cand;       /* per id: occurrences; place in the current list, or -1 */
@@ -84,16 +88,14 @@ typedef struct {
 
 static int map_init(Keys *k, int bits) {
     k->bits = bits; k->cap = (int64_t)1 << bits;
-    k->slot_key = k_malloc(k->cap * sizeof(int64_t));
-    k->slot_id = k_malloc(k->cap * sizeof(int32_t));
-    if (!k->slot_key || !k->slot_id) return -1;
-    memset(k->slot_key, 0xff, k->cap * sizeof(int64_t));
+    if (!(k->slot = k_malloc(k->cap * sizeof(Slot)))) return -1;
+    for (int64_t i = 0; i < k->cap; i++) k->slot[i].key = -1;
     return 0;
 }
 
-static int keys_init(Keys *k, int bits) {
+static int keys_init(Keys *k, int bits, int64_t ids) {
     memset(k, 0, sizeof *k);
-    k->ids_cap = (int64_t)1 << (bits - 1);
+    k->ids_cap = ids > 1024 ? ids : 1024;
     k->hot_cap = 1024;
     k->key = k_malloc(k->ids_cap * sizeof(int64_t));
     k->count = k_malloc(k->ids_cap * sizeof(int32_t));
@@ -104,49 +106,57 @@ static int keys_init(Keys *k, int bits) {
 }
 
 static void keys_free(Keys *k) {
-    k_free(k->slot_key); k_free(k->slot_id); k_free(k->key); k_free(k->count); k_free(k->cand); k_free(k->hot);
+    k_free(k->slot); k_free(k->key); k_free(k->count); k_free(k->cand); k_free(k->hot);
 }
 
 static inline int64_t find_slot(const Keys *k, int64_t key) {
     int64_t mask = k->cap - 1, i = (int64_t)(((uint64_t)key * 0x9E3779B97F4A7C15ULL) >> (64 - k->bits));
-    while (k->slot_key[i] != key && k->slot_key[i] != -1) i = (i + 1) & mask;
+    while (k->slot[i].key != key && k->slot[i].key != -1) i = (i + 1) & mask;
     return i;
 }
 
-/* Double the map (keeping it at most half full) and the per-id arrays with it. */
-static int keys_grow(Keys *k) {
-    int64_t *old_key = k->slot_key, old_cap = k->cap;
-    int32_t *old_id = k->slot_id;
-    if (map_init(k, k->bits + 1)) { k_free(old_key); k_free(old_id); return -1; }
+/* Double the map. */
+static int map_grow(Keys *k) {
+    Slot *old = k->slot;
+    int64_t old_cap = k->cap;
+    if (map_init(k, k->bits + 1)) { k_free(old); return -1; }
     for (int64_t i = 0; i < old_cap; i++)
-        if (old_key[i] != -1) {
-            int64_t j = find_slot(k, old_key[i]);
-            k->slot_key[j] = old_key[i]; k->slot_id[j] = old_id[i];
-        }
-    k_free(old_key); k_free(old_id);
-    int64_t cap = k->cap / 2;
-    int64_t *key = k_realloc(k->key, cap * sizeof(int64_t));
-    if (key) k->key = key;
-    int32_t *count = k_realloc(k->count, cap * sizeof(int32_t));
-    if (count) k->count = count;
-    int32_t *cand = k_realloc(k->cand, cap * sizeof(int32_t));
-    if (cand) k->cand = cand;
-    if (!key || !count || !cand) return -1;
-    k->ids_cap = cap;
+        if (old[i].key != -1) k->slot[find_slot(k, old[i].key)] = old[i];
+    k_free(old);
     return 0;
 }
 
-/* The id of a node's key, a new one (count 0) the first time; -1 when memory ran out. */
-static inline int32_t key_id(Keys *k, int64_t key) {
-    int64_t i = find_slot(k, key);
-    if (k->slot_key[i] != -1) return k->slot_id[i];
+/* A new id for a node's key (count 0); -1 when memory ran out. */
+static int32_t new_id(Keys *k, int64_t key) {
     if (k->n == k->ids_cap) {
-        if (keys_grow(k)) return -1;
-        i = find_slot(k, key);
+        int64_t cap = 2 * k->ids_cap;
+        int64_t *keys = k_realloc(k->key, cap * sizeof(int64_t));
+        if (keys) k->key = keys;
+        int32_t *count = k_realloc(k->count, cap * sizeof(int32_t));
+        if (count) k->count = count;
+        int32_t *cand = k_realloc(k->cand, cap * sizeof(int32_t));
+        if (cand) k->cand = cand;
+        if (!keys || !count || !cand) return -1;
+        k->ids_cap = cap;
     }
     int32_t id = (int32_t)k->n++;
-    k->slot_key[i] = key; k->slot_id[i] = id;
     k->key[id] = key; k->count[id] = 0; k->cand[id] = -1;
+    return id;
+}
+
+/* The id of a node's key through the map, a new one (count 0) the first time; -1 when memory
+ * ran out. */
+static inline int32_t key_id(Keys *k, int64_t key) {
+    int64_t i = find_slot(k, key);
+    if (k->slot[i].key != -1) return k->slot[i].id;
+    if (2 * (k->used + 1) > k->cap) {
+        if (map_grow(k)) return -1;
+        i = find_slot(k, key);
+    }
+    int32_t id = new_id(k, key);
+    if (id < 0) return -1;
+    k->slot[i] = (Slot){key, id, 0};
+    k->used++;
     return id;
 }
 
@@ -184,10 +194,12 @@ typedef struct {
     int64_t *toff, *poff;     /* per neuron: offset of its terms, of its pair matrix */
     int32_t *pid;             /* per neuron, cap x cap: the node id of each pair of its terms */
     Keys keys;
-    /* the nodes of the row being substituted in (v) with each row w, by (w, relation), valid
-     * while with_v_epoch holds v's epoch: the same partners recur in every neuron of a
-     * build, so each is hashed once */
-    int32_t *with_v, *with_v_epoch, epoch;
+    /* the nodes a build forms, by partner (signal, shift relative to the new one, relation),
+     * valid while `formed_at` holds the build's epoch: a node with the new signal is formed
+     * only in its build, so these name it without the map (and recur in every neuron and at
+     * every shift of the build) */
+    int32_t *formed, *formed_at, epoch;
+    int deltas;               /* relative shifts: 2 span - 1 */
     /* nodes: signals n_inputs.., as (left, right, lshift, rshift, rsign, level), bounds per signal */
     int64_t *left, *right, *lo, *hi;
     int8_t *lsh, *rsh, *rsign;
@@ -196,11 +208,17 @@ typedef struct {
     int oom;
 } Terms;
 
-/* The node two terms of a neuron would build. */
-static inline int64_t pair_key(const Terms *s, const Held *p, const Held *q) {
+/* The node two terms would build, packed with signal ids below ns: a's term holds the lower
+ * shift (or, at equal shifts, the lower signal). */
+static inline int64_t pair_code(const Held *p, const Held *q, int64_t ns, int span) {
     const Held *x = p, *y = q;
     if (p->sh > q->sh || (p->sh == q->sh && p->sig > q->sig)) { x = q; y = p; }
-    return (((int64_t)x->sig * s->ns + y->sig) * s->span + (y->sh - x->sh)) * 2 + (p->sign != q->sign);
+    return (((int64_t)x->sig * ns + y->sig) * span + (y->sh - x->sh)) * 2 + (p->sign != q->sign);
+}
+
+/* The node two terms of a neuron would build: its key. */
+static inline int64_t pair_key(const Terms *s, const Held *p, const Held *q) {
+    return pair_code(p, q, s->ns, s->span);
 }
 
 static inline Held held_term(const Terms *s, int r, int8_t sign) {
@@ -223,12 +241,7 @@ static int new_row(Terms *s, int signal, int shift) {
             if (nz) s->nz = nz;
             int32_t *fr = k_realloc(s->free_rows, cap * sizeof(int32_t));
             if (fr) s->free_rows = fr;
-            int32_t *wv = k_realloc(s->with_v, 2 * (size_t)cap * sizeof(int32_t));
-            if (wv) s->with_v = wv;
-            int32_t *we = k_realloc(s->with_v_epoch, 2 * (size_t)cap * sizeof(int32_t));
-            if (we) s->with_v_epoch = we;
-            if (!S || !sig || !sh || !nz || !fr || !wv || !we) { s->oom = 1; return -1; }
-            memset(s->with_v_epoch + 2 * (size_t)s->rows_cap, 0xff, 2 * (size_t)(cap - s->rows_cap) * sizeof(int32_t));
+            if (!S || !sig || !sh || !nz || !fr) { s->oom = 1; return -1; }
             memset(s->S + (size_t)s->rows_cap * s->M, 0, (size_t)(cap - s->rows_cap) * s->M);
             s->rows_cap = cap;
         }
@@ -256,6 +269,7 @@ static int64_t add_node(Terms *s, int64_t l, int64_t r, int dl, int dr, int rel)
     int64_t rlo = s->lo[r] * ((int64_t)1 << dr), rhi = s->hi[r] * ((int64_t)1 << dr);
     s->lo[id] = llo + (rel > 0 ? rlo : -rhi);
     s->hi[id] = lhi + (rel > 0 ? rhi : -rlo);
+    memset(s->formed_at + id * s->deltas * 2, 0xff, s->deltas * 2 * sizeof(int32_t));
     return id;
 }
 
@@ -293,10 +307,9 @@ static int32_t substitute(Terms *s, int j, int t, int u, int v) {
     Held hv = held_term(s, v, st);
     int32_t most = 0;
     for (int x = 0; x < n; x++) {
-        int64_t slot = 2 * (int64_t)list[x].row + (st != list[x].sign);
-        int32_t id = s->with_v_epoch[slot] == s->epoch ? s->with_v[slot]
-                                                       : key_id(&s->keys, pair_key(s, &hv, &list[x]));
-        s->with_v[slot] = id; s->with_v_epoch[slot] = s->epoch;
+        int64_t slot = ((int64_t)list[x].sig * s->deltas + list[x].sh - hv.sh + s->span - 1) * 2 + (st != list[x].sign);
+        int32_t id = s->formed_at[slot] == s->epoch ? s->formed[slot] : new_id(&s->keys, pair_key(s, &hv, &list[x]));
+        s->formed[slot] = id; s->formed_at[slot] = s->epoch;
         int32_t k = id < 0 ? -1 : count_add(&s->keys, id, 1);
         if (k < 0) { s->oom = 1; return 0; }
         most = (int32_t)MAX(most, k);
@@ -323,6 +336,7 @@ static int32_t build(Terms *s, int64_t key) {
     int64_t a, b; int d, rel;
     unpack(s, key, &a, &b, &d, &rel);
     int64_t node = add_node(s, a, b, 0, d, rel);
+    s->epoch++;
     int32_t most = 0;
     int M = s->M;
     for (int k = 0; k + d < s->span; k++) {
@@ -332,10 +346,7 @@ static int32_t build(Terms *s, int64_t key) {
         for (int j = 0; j < M; j++) {
             int8_t st = s->S[(int64_t)t * M + j];
             if (st == 0 || s->S[(int64_t)u * M + j] != rel * st) continue;
-            if (v < 0) {
-                if ((v = new_row(s, (int)node, k)) < 0) return 0;
-                s->epoch++;
-            }
+            if (v < 0 && (v = new_row(s, (int)node, k)) < 0) return 0;
             most = (int32_t)MAX(most, substitute(s, j, t, u, v));
             if (s->oom) return 0;
         }
@@ -423,22 +434,28 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
     }
     int32_t most = 0;
     for (int j = 0; j < s->M; j++) most = (int32_t)MAX(most, s->cap[j]);
+    /* per neuron: its terms' listed partners (`held`), then the listed pairs (found in the
+     * same pass, `found`) add their terms' to their node's conflict; a byte per id says listed */
     int32_t *held = k_malloc(((int64_t)most + 1) * sizeof(int32_t));
-    if (!held) { s->oom = 1; return 0; }
+    int32_t (*found)[2] = k_malloc(((int64_t)most * most / 2 + 1) * sizeof *found);
+    uint8_t *listed = k_calloc(k->n + 1, 1);
+    if (!held || !found || !listed) { k_free(held); k_free(found); k_free(listed); s->oom = 1; return 0; }
+    for (int64_t h = 0; h < n; h++) listed[k->hot[h]] = 1;
     for (int j = 0; j < s->M; j++) {
         const int32_t *P = s->pid + s->poff[j];
-        int nt = s->n_terms[j], cj = s->cap[j];
+        int nt = s->n_terms[j], cj = s->cap[j], na = 0;
         memset(held, 0, nt * sizeof(int32_t));
-        for (int x = 0; x < nt; x++)
+        for (int x = 0; x < nt; x++) {
+            const int32_t *row = P + (int64_t)x * cj;
             for (int y = x + 1; y < nt; y++)
-                if (k->cand[P[(int64_t)x * cj + y]] >= 0) { held[x]++; held[y]++; }
-        for (int x = 0; x < nt; x++)
-            for (int y = x + 1; y < nt; y++) {
-                int32_t ci = k->cand[P[(int64_t)x * cj + y]];
-                if (ci >= 0) c[ci].conflict += held[x] + held[y];
-            }
+                if (listed[row[y]]) { held[x]++; held[y]++; found[na][0] = x; found[na++][1] = y; }
+        }
+        for (int a = 0; a < na; a++) {
+            int x = found[a][0], y = found[a][1];
+            c[k->cand[P[(int64_t)x * cj + y]]].conflict += held[x] + held[y];
+        }
     }
-    k_free(held);
+    k_free(held); k_free(found); k_free(listed);
     /* by count (a counting sort); a count's candidates are ordered when the greedy reaches them */
     int32_t top = 0;
     for (int64_t i = 0; i < n; i++) top = (int32_t)MAX(top, c[i].count);
@@ -704,14 +721,23 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
     s.S = k_calloc((size_t)s.rows_cap * M, 1);
     s.sig = k_malloc(s.rows_cap * sizeof(int32_t)); s.sh = k_malloc(s.rows_cap * sizeof(int32_t));
     s.nz = k_malloc(s.rows_cap * sizeof(int32_t)); s.free_rows = k_malloc(s.rows_cap * sizeof(int32_t));
-    s.with_v = k_malloc(2 * (size_t)s.rows_cap * sizeof(int32_t));
-    s.with_v_epoch = k_malloc(2 * (size_t)s.rows_cap * sizeof(int32_t));
-    int bits = 10;  /* room for about as many distinct nodes as there are pairs (grows if needed) */
-    while (bits < 24 && ((int64_t)1 << bits) < 2 * pairs) bits++;
-    if (!s.terms || !s.pid || !s.S || !s.sig || !s.sh || !s.nz || !s.free_rows || !s.with_v || !s.with_v_epoch ||
-        keys_init(&s.keys, bits))
+    s.deltas = 2 * span - 1;
+    s.formed = k_malloc(signals * s.deltas * 2 * sizeof(int32_t));
+    s.formed_at = k_malloc(signals * s.deltas * 2 * sizeof(int32_t));
+    /* the inputs' pairs recur over neurons and shifts: while a direct table of their nodes (by
+     * signals, shift difference and relation) is not larger than the pairs, it names them and the
+     * map holds only the nodes builds form (it grows as they come); else the map holds all */
+    int64_t n_direct = 2 * (int64_t)n_inputs * n_inputs * span;
+    int32_t *direct = n_direct <= 2 * pairs + 4096 ? k_malloc(n_direct * sizeof(int32_t)) : NULL;
+    int bits = 10;
+    while (!direct && bits < 24 && ((int64_t)1 << bits) < 2 * pairs) bits++;
+    if (!s.terms || !s.pid || !s.S || !s.sig || !s.sh || !s.nz || !s.free_rows || !s.formed || !s.formed_at ||
+        !direct != (n_direct > 2 * pairs + 4096) || keys_init(&s.keys, bits, pairs + 1)) {
+        k_free(direct);
         goto done;
-    memset(s.with_v_epoch, 0xff, 2 * (size_t)s.rows_cap * sizeof(int32_t));
+    }
+    if (direct) memset(direct, 0xff, n_direct * sizeof(int32_t));
+    memset(s.formed_at, 0xff, n_inputs * s.deltas * 2 * sizeof(int32_t));  /* a node's own: in add_node */
     for (int64_t r = 0; r < rows; r++) {
         int any = 0;
         for (int64_t j = 0; j < M; j++) any |= sign[r * M + j] != 0;
@@ -725,25 +751,20 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
             s.terms[s.toff[j] + s.n_terms[j]++] = held_term(&s, v, x);
         }
     }
-    /* the inputs' pairs: a pair of rows recurs in many neurons, so a direct table of their
-     * nodes (by row pair and relation, while not larger than the pairs) hashes each once */
-    int64_t R = s.rows_top;
-    int32_t *first = R * R <= 2 * pairs + 4096 ? k_malloc(2 * R * R * sizeof(int32_t)) : NULL;
-    if (first) memset(first, 0xff, 2 * R * R * sizeof(int32_t));
     for (int64_t j = 0; j < M; j++) {
         const Held *list = s.terms + s.toff[j];
         int32_t *P = s.pid + s.poff[j];
         int c = s.cap[j];
         for (int x = 0; x < c; x++)
             for (int y = x + 1; y < c; y++) {
-                int32_t *known = first ? &first[(list[x].row * R + list[y].row) * 2 + (list[x].sign != list[y].sign)] : NULL;
-                int32_t id = known && *known >= 0 ? *known : key_id(&s.keys, pair_key(&s, &list[x], &list[y]));
-                if (id < 0 || count_add(&s.keys, id, 1) < 0) { k_free(first); goto done; }
-                if (known) *known = id;
+                int32_t id, *known = direct ? &direct[pair_code(&list[x], &list[y], n_inputs, span)] : NULL;
+                if (!known) id = key_id(&s.keys, pair_key(&s, &list[x], &list[y]));
+                else if ((id = *known) < 0) id = *known = new_id(&s.keys, pair_key(&s, &list[x], &list[y]));
+                if (id < 0 || count_add(&s.keys, id, 1) < 0) { k_free(direct); goto done; }
                 P[(int64_t)x * c + y] = P[(int64_t)y * c + x] = id;
             }
     }
-    k_free(first);
+    k_free(direct);
     extract(&s, refresh);
     if (s.oom) goto done;
     residual(&s, out, out + M, out + 2 * M);
@@ -754,6 +775,6 @@ done:
     k_free(s.row_at); k_free(s.level); k_free(s.lo); k_free(s.hi); k_free(s.left); k_free(s.right);
     k_free(s.lsh); k_free(s.rsh); k_free(s.rsign); k_free(s.n_terms); k_free(s.terms); k_free(s.S);
     k_free(s.sig); k_free(s.sh); k_free(s.nz); k_free(s.free_rows); k_free(s.cap); k_free(s.toff); k_free(s.poff);
-    k_free(s.pid); keys_free(&s.keys); k_free(s.with_v); k_free(s.with_v_epoch);
+    k_free(s.pid); keys_free(&s.keys); k_free(s.formed); k_free(s.formed_at);
     return result;
 }
