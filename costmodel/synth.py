@@ -75,6 +75,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -228,10 +229,21 @@ def tool_versions() -> dict[str, str]:
     return {"yosys": yosys, "sta": sta}
 
 
-def run_tool(cmd: list[str], tool: str, cwd: Path | None = None, log: Path | None = None) -> str:
-    """Run ``cmd``; its stdout + stderr (also written to ``log``), or `ToolError` with the tail."""
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    out = proc.stdout + proc.stderr
+def run_tool(cmd: list[str], tool: str, cwd: Path | None = None, log: Path | None = None,
+             timeout_s: float | None = None) -> str:
+    """Run ``cmd``; its stdout + stderr (also written to ``log``), or `ToolError` with the tail.
+
+    With ``timeout_s``, a run still going after that many seconds is killed with everything it
+    started (Yosys runs ABC as a child process) and reported as a `ToolError`."""
+    with subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise ToolError(f"{tool} did not finish within {timeout_s:g} s (stopped)") from None
+    out = stdout + stderr
     if log is not None:
         log.write_text(out)
     if proc.returncode != 0:
@@ -553,6 +565,7 @@ def synthesize(
     vcd_scope: str | None = None,
     workdir: Path | None = None,
     use_cache: bool = True,
+    timeout_s: float | None = None,
 ) -> SynthResult:
     """Synthesize ``top`` from ``verilog_files`` and measure area, timing and power.
 
@@ -575,6 +588,8 @@ def synthesize(
         ``None``.
     use_cache : bool
         Read and write the on-disk result cache (`cache_dir()`).
+    timeout_s : float | None
+        Stop Yosys (and the ABC it runs) after this many seconds: a `ToolError`, nothing cached.
 
     Raises
     ------
@@ -613,12 +628,12 @@ def synthesize(
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="hwgen-synth-") as tmp:
             result = _flow(files, top, liberty, clock_port, clock_period_ns, vcd, vcd_scope,
-                           Path(tmp), yosys, sta)
+                           Path(tmp), yosys, sta, timeout_s)
     else:
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         result = _flow(files, top, liberty, clock_port, clock_period_ns, vcd, vcd_scope,
-                       workdir, yosys, sta)
+                       workdir, yosys, sta, timeout_s)
     result = replace(result, flow_seconds=round(time.perf_counter() - start, 2))
 
     if use_cache:
@@ -630,13 +645,13 @@ def synthesize(
 
 
 def _flow(files, top, liberty, clock_port, period, vcd, vcd_scope, work: Path,
-          yosys: str, sta: str) -> SynthResult:
+          yosys: str, sta: str, timeout_s: float | None = None) -> SynthResult:
     constraints = _abc_constraints(liberty)
     if constraints:
         (work / "abc.constr").write_text(constraints)
     (work / "synth.ys").write_text(_yosys_script(files, top, liberty, period,
                                                  "abc.constr" if constraints else ""))
-    run_tool([yosys, "-q", "-s", "synth.ys"], "yosys", cwd=work, log=work / "yosys.log")
+    run_tool([yosys, "-q", "-s", "synth.ys"], "yosys", cwd=work, log=work / "yosys.log", timeout_s=timeout_s)
     area, cells, by_type = parse_yosys_stat((work / "stat.txt").read_text(), top)
     netlist = (work / "netlist.v").read_text()
 

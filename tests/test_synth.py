@@ -154,6 +154,27 @@ def test_missing_tools_and_library_raise_tool_error(monkeypatch, tmp_path):
         synth.library_liberty("osu035")
 
 
+def test_a_run_over_its_time_limit_is_stopped_with_its_children_and_not_cached(tmp_path):
+    """Four 32 x 32 multipliers keep Yosys and its ABC busy for seconds: stopped at 0.5 s, nothing
+    left running in the work folder and nothing cached."""
+    path = tmp_path / "muls.v"
+    path.write_text("module muls(input [31:0] a, b, c, d, output [63:0] x, y, z, w);\n"
+                    "  assign x = a * b; assign y = c * d; assign z = a * d; assign w = b * c;\nendmodule\n")
+    work = tmp_path / "work"
+    with pytest.raises(ToolError, match=r"yosys did not finish within 0.5 s"):
+        synth.synthesize([path], "muls", workdir=work, timeout_s=0.5)
+    running = [p for p in Path("/proc").glob("[0-9]*") if _cwd(p) == work.resolve()]
+    assert running == []
+    assert not synth.cache_dir().exists() or not list(synth.cache_dir().glob("*.json"))
+
+
+def _cwd(proc: Path) -> Path | None:
+    try:
+        return (proc / "cwd").resolve(strict=True)
+    except OSError:
+        return None
+
+
 def test_bad_verilog_raises_tool_error(tmp_path):
     bad = tmp_path / "bad.v"
     bad.write_text("module broken(input a, output b); assign b = ; endmodule\n")
