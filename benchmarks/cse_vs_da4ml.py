@@ -154,8 +154,12 @@ def da4ml_comb(pipe, n: int):
 
 def _fold_copies(text: str) -> str:
     """``text`` without its full-width copies (``wire [W:0] vA; assign vA[W:0] = vB[W:0];``), each
-    use of ``vA`` reading ``vB``: the same logic, but ABC spent over 8 minutes on the ternary 32x32
-    netlist with the 32 input copies in it and 11 s without them."""
+    use of ``vA`` reading ``vB``: the same logic, and the same shape as da4ml's single-stage
+    netlist (a run with the copies in stalled over 8 minutes in ABC on one seed-0 netlist, which
+    one was not established; without them the seed-0 ones take 13 s and 33 s).
+
+    Still open: on int4 32x32 seeds 1 and 4, whose second stage has adders, ABC ran over 17 and
+    10 minutes without finishing."""
     copy = re.compile(r"^\s*wire \[(\d+):0\] (v\d+); assign \2\[\1:0\] = (v\d+)\[\1:0\];\n", re.M)
     alias = {a: b for _, a, b in copy.findall(text)}
     assert all(b not in alias for b in alias.values())
