@@ -158,8 +158,8 @@ def _fold_copies(text: str) -> str:
     netlist (a run with the copies in stalled over 8 minutes in ABC on one seed-0 netlist, which
     one was not established; without them the seed-0 ones take 13 s and 33 s).
 
-    Still open: on int4 32x32 seeds 1 and 4, whose second stage has adders, ABC ran over 17 and
-    10 minutes without finishing."""
+    Still open: on int4 32x32 seeds 1 and 4, whose second stage has adders, ABC ran over 23 and
+    16 minutes without finishing (stopped)."""
     copy = re.compile(r"^\s*wire \[(\d+):0\] (v\d+); assign \2\[\1:0\] = (v\d+)\[\1:0\];\n", re.M)
     alias = {a: b for _, a, b in copy.findall(text)}
     assert all(b not in alias for b in alias.values())
