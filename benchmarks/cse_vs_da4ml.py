@@ -36,6 +36,7 @@ from da4ml.codegen.rtl.verilog.comb import comb_logic_gen
 from da4ml.trace import FixedVariableArrayInput, comb_trace
 
 import costmodel.synth as synth
+from hwgen.errors import ToolError
 from hwgen.hardwired import parse_hardwired
 from hwgen.hardwired.config import generate_weights
 from hwgen.hardwired.graph import build_graph
@@ -50,6 +51,9 @@ FRESH_SEEDS = (1, 2, 3, 4)
 #: Other statement orders of the same all-pairs netlist synthesized beside the emitted one: how
 #: much of an area difference is Yosys/ABC's response to the order rather than to the adders.
 ORDERS = 2
+#: Each synthesis stops after this long (ABC took up to 33 s on the seed-0 netlists); a stopped
+#: one is reported as not finished and left out of the averages.
+SYNTH_LIMIT_S = 600
 
 
 #: Repeat a run (at least three times) until this much wall time is spent, and keep the fastest:
@@ -158,8 +162,8 @@ def _fold_copies(text: str) -> str:
     netlist (a run with the copies in stalled over 8 minutes in ABC on one seed-0 netlist, which
     one was not established; without them the seed-0 ones take 13 s and 33 s).
 
-    Still open: on int4 32x32 seeds 1 and 4, whose second stage has adders, ABC ran over 23 and
-    16 minutes without finishing (stopped)."""
+    On int4 32x32 seeds 1 and 4, whose second stage has adders, ABC ran over 23 and 16 minutes
+    without finishing: every synthesis here stops at `SYNTH_LIMIT_S`."""
     copy = re.compile(r"^\s*wire \[(\d+):0\] (v\d+); assign \2\[\1:0\] = (v\d+)\[\1:0\];\n", re.M)
     alias = {a: b for _, a, b in copy.findall(text)}
     assert all(b not in alias for b in alias.values())
@@ -216,23 +220,35 @@ def reordered(text: str, seed: int) -> str:
     return "\n".join(lines[:first[0]] + [x for p in pairs for x in p] + lines[first[-1] + 2:]) + "\n"
 
 
-def _comb_area(text: str, top: str, liberty: Path) -> tuple[float, float]:
+def _synthesized(files: list[Path], top: str):
+    """`synth.synthesize` within `SYNTH_LIMIT_S`; None when it was stopped."""
+    try:
+        return synth.synthesize(files, top, timeout_s=SYNTH_LIMIT_S)
+    except ToolError as err:
+        if "did not finish" not in str(err):
+            raise
+        print(f"({top}: synthesis stopped after {SYNTH_LIMIT_S} s)", file=sys.stderr, flush=True)
+        return None
+
+
+def _comb_area(text: str, top: str, liberty: Path) -> tuple[float, float] | None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "hw.v"
         path.write_text(text)
-        r = synth.synthesize([path], top)
-    return r.area_um2 - _flop_area(r, liberty), r.critical_path_ns
+        r = _synthesized([path], top)
+    return None if r is None else (r.area_um2 - _flop_area(r, liberty), r.critical_path_ns)
 
 
-def da4ml_area(w: np.ndarray) -> tuple[tuple[float, float], list[int]]:
-    """``(um^2, ns)`` of da4ml's netlist for ``w``, checked on Icarus first, and the adders of
-    each of its stages."""
+def da4ml_area(w: np.ndarray) -> tuple[tuple[float, float] | None, list[int]]:
+    """``(um^2, ns)`` of da4ml's netlist for ``w`` (None if synthesis was stopped), checked on
+    Icarus first, and the adders of each of its stages."""
     _, pipe = da4ml_run(w)
     with tempfile.TemporaryDirectory() as tmp:
         files = da4ml_netlist(pipe, Path(tmp), w.shape[0])
         check_da4ml(files, w)
-        r = synth.synthesize(files, "da_top")
-    return (r.area_um2, r.critical_path_ns), [sum(op.opcode in (0, 1) for op in s.ops) for s in pipe.solutions]
+        r = _synthesized(files, "da_top")
+    stages = [sum(op.opcode in (0, 1) for op in s.ops) for s in pipe.solutions]
+    return (None if r is None else (r.area_um2, r.critical_path_ns)), stages
 
 
 def synth_areas(fmt: str, n: int, seed: int = 0, extras: bool = True) -> dict:
@@ -246,13 +262,21 @@ def synth_areas(fmt: str, n: int, seed: int = 0, extras: bool = True) -> dict:
         text, _, _ = generate_verilog(c)
         out[cse] = _comb_area(text, c.top, liberty)
         if cse == "all-pairs" and extras:
-            out["orders"] = [_comb_area(reordered(text, order), c.top, liberty)[0] for order in range(1, ORDERS + 1)]
+            out["orders"] = [_comb_area(reordered(text, order), c.top, liberty) for order in range(1, ORDERS + 1)]
     out["da4ml"], out["stages"] = da4ml_area(generate_weights(fmt, n, n, seed))
     return out
 
 
 def _cell(r: dict | None) -> str:
     return "not run" if r is None else f"{r['adders']:,} / {r['depth']} / {r['seconds']:.4f}"
+
+
+def _area(r: tuple[float, float] | None) -> str:
+    return f"not finished in {SYNTH_LIMIT_S // 60} min" if r is None else f"{r[0]:,.0f} / {r[1]:.2f}"
+
+
+def _versus(r: tuple[float, float] | None, base: tuple[float, float] | None) -> str:
+    return "-" if r is None or base is None else f"{r[0] / base[0] - 1:+.1%}"
 
 
 def _ratio(x: float) -> str:
@@ -310,10 +334,9 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for fmt, n in SYNTH:
         a = synth_areas(fmt, n)
-        print(f"| {fmt} {n}x{n} | " + " | ".join(f"{a[k][0]:,.0f} / {a[k][1]:.2f}"
-                                                  for k in ("neighbours", "all-pairs", "da4ml"))
-              + f" | {a['all-pairs'][0] / a['da4ml'][0] - 1:+.1%} | "
-              + ", ".join(f"{x / a['da4ml'][0] - 1:+.1%}" for x in a["orders"]) + " |", flush=True)
+        print(f"| {fmt} {n}x{n} | " + " | ".join(_area(a[k]) for k in ("neighbours", "all-pairs", "da4ml"))
+              + f" | {_versus(a['all-pairs'], a['da4ml'])} | "
+              + ", ".join(_versus(x, a["da4ml"]) for x in a["orders"]) + " |", flush=True)
     print(f"\nFresh seeds {', '.join(map(str, FRESH_SEEDS))} (fixed in the benchmark before any was synthesized), "
           "the same flow: combinational area, hwgen all-pairs vs da4ml (widened, checked against A @ W).\n")
     print("| matrix | seed | adders: hwgen all-pairs / da4ml (stage 1 + stage 2) | hwgen all-pairs: um^2 / ns | "
@@ -326,13 +349,15 @@ def main() -> None:
             a = synth_areas(fmt, n, seed, extras=False)
             g = build_graph(generate_weights(fmt, n, n, seed), POSITIONS[fmt], -128, 127, cse="all-pairs")
             adders = f"{g.n_adders + g.negations} / {sum(a['stages'])} ({' + '.join(map(str, a['stages']))})"
-            diffs.append(a["all-pairs"][0] / a["da4ml"][0] - 1)
-            print(f"| {fmt} {n}x{n} | {seed} | {adders} | "
-                  + " | ".join(f"{a[k][0]:,.0f} / {a[k][1]:.2f}" for k in ("all-pairs", "da4ml"))
-                  + f" | {diffs[-1]:+.1%} |", flush=True)
-        summary.append(f"{fmt} {n}x{n} {np.mean(diffs):+.1%} on average, worst {max(diffs):+.1%}")
-    print(f"\nhwgen all-pairs vs da4ml area over the {len(FRESH_SEEDS)} fresh seeds (worst: the largest, "
-          "least in hwgen's favour): " + "; ".join(summary) + ".")
+            if a["all-pairs"] and a["da4ml"]:
+                diffs.append(a["all-pairs"][0] / a["da4ml"][0] - 1)
+            print(f"| {fmt} {n}x{n} | {seed} | {adders} | " + " | ".join(_area(a[k]) for k in ("all-pairs", "da4ml"))
+                  + f" | {_versus(a['all-pairs'], a['da4ml'])} |", flush=True)
+        summary.append(f"{fmt} {n}x{n} over the {len(diffs)} of {len(FRESH_SEEDS)} seeds both finished: "
+                       + (f"{np.mean(diffs):+.1%} on average, worst {max(diffs):+.1%}" if diffs else "none"))
+    print(f"\nhwgen all-pairs vs da4ml area on the fresh seeds (worst: the largest, least in hwgen's favour; "
+          f"a synthesis stopped after {SYNTH_LIMIT_S // 60} minutes counts as not finished): "
+          + "; ".join(summary) + ".")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,6 @@ REFRESH = 0.1
 MAX_PAIRS = 50_000_000
 #: Per adder: left, right, lshift, rshift, rsign, level, lo, hi.
 _NODE_FIELDS = 8
-_I64 = ctypes.POINTER(ctypes.c_int64)
 
 
 @lru_cache(maxsize=1)
@@ -68,8 +67,9 @@ def _kernel():
     """The kernel's entry point with its C signature (declared once per process)."""
     fn = load_kernel(KERNEL).cse_all_pairs
     fn.restype = ctypes.c_int64
-    fn.argtypes = [ctypes.c_void_p, _I64, _I64, *[ctypes.c_int64] * 5, ctypes.c_double, ctypes.c_int64,
-                   ctypes.c_int64, _I64, _I64, _I64]
+    # arrays go as addresses (``ndarray.ctypes.data``): a typed pointer costs microseconds a call
+    fn.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_int64] * 5 + [ctypes.c_double, ctypes.c_int64,
+                                                                  ctypes.c_int64] + [ctypes.c_void_p] * 3
     return fn
 
 
@@ -85,9 +85,8 @@ def all_pairs_graph(sign: np.ndarray, row_sig: np.ndarray, row_shift: np.ndarray
     nodes = np.empty((cap, _NODE_FIELDS), np.int64)
     outs = np.empty((3, m), np.int64)
     last_use = np.empty(n_inputs + cap, np.int64)
-    ptr = (lambda a: a.ctypes.data_as(_I64))
-    count = _kernel()(sign.ctypes.data, ptr(row_sig), ptr(row_shift), rows, m, n_inputs, in_lo, in_hi,
-                      REFRESH, MAX_PAIRS, cap, ptr(nodes), ptr(outs), ptr(last_use))
+    count = _kernel()(sign.ctypes.data, row_sig.ctypes.data, row_shift.ctypes.data, rows, m, n_inputs, in_lo, in_hi,
+                      REFRESH, MAX_PAIRS, cap, nodes.ctypes.data, outs.ctypes.data, last_use.ctypes.data)
     if count == -2:
         nz = np.count_nonzero(sign, axis=0).astype(np.int64)
         raise ConfigError(f"cse: all-pairs would weigh {int(np.sum(nz * (nz - 1) // 2)):,} term pairs "
