@@ -15,6 +15,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,6 +25,9 @@ from .errors import ToolError
 __all__ = ["load_kernel"]
 
 FLAGS = ("-O2", "-shared", "-fPIC", "-std=c11")
+#: A build folder this old was left by a killed build (a build takes about a second): removed
+#: by the next build.
+STALE_SECONDS = 600
 
 
 def _compiler() -> list[str]:
@@ -41,6 +45,16 @@ def _first_error(stderr: str) -> str:
     return next((line for line in lines if ": error:" in line), lines[0])
 
 
+def _remove_stale_builds(folder: Path) -> None:
+    now = time.time()
+    for stale in folder.glob("*.partial"):
+        try:
+            if now - stale.stat().st_mtime > STALE_SECONDS:
+                shutil.rmtree(stale)
+        except OSError:
+            pass  # another build removed it first
+
+
 @lru_cache(maxsize=None)
 def load_kernel(source: Path) -> ctypes.CDLL:
     """The shared library of ``source``, compiled into the cache unless it is there already."""
@@ -50,6 +64,7 @@ def load_kernel(source: Path) -> ctypes.CDLL:
     library = cache_part("native") / f"{source.stem}-{key}.so"
     if not library.exists():
         library.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_builds(library.parent)
         # a folder of its own (two threads of one process may build at once), the compiler's
         # own file permissions, then an atomic rename: a concurrent reader sees all or nothing
         with tempfile.TemporaryDirectory(dir=library.parent, suffix=".partial") as tmp:

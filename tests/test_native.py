@@ -2,12 +2,14 @@
 reuse of the cached library, and the `hwgen cache` part that holds them."""
 
 import ctypes
+import os
+import time
 
 import pytest
 
 from hwgen.cli import main
 from hwgen.errors import ToolError
-from hwgen.native import load_kernel
+from hwgen.native import STALE_SECONDS, load_kernel
 
 ANSWER = "int answer(void) { return %d; }\n"
 
@@ -83,6 +85,21 @@ def test_kernel_compiles_once_and_an_edit_builds_a_new_library(cache, tmp_path):
     assert answer(load_kernel(source)) == 43
     names = built(cache)
     assert len(names) == 2 and first in names
+
+
+def test_a_build_removes_folders_killed_builds_left_and_keeps_a_recent_one(cache, tmp_path):
+    """A killed build leaves its ``*.partial`` folder; the next build removes those older than
+    `STALE_SECONDS` and keeps a younger one (another process may be building in it)."""
+    native = cache / "native"
+    old, young = native / "x-old.partial", native / "x-young.partial"
+    for folder in (old, young):
+        folder.mkdir(parents=True)
+        (folder / "half.so").write_bytes(b"\0")
+    long_ago = time.time() - STALE_SECONDS - 60
+    os.utime(old, (long_ago, long_ago))
+    assert answer(load_kernel(write_source(tmp_path, ANSWER % 42))) == 42
+    names = built(cache)
+    assert "x-old.partial" not in names and "x-young.partial" in names and len(names) == 2
 
 
 def test_cache_command_lists_and_cleans_native_kernels(cache, tmp_path, capsys):
