@@ -18,7 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from costmodel.hardwired import HNLPU, HW_OSU018, MODEL_PRESETS, metal_embedding_area, project_model  # noqa: E402
+from costmodel.hardwired import (HNLPU, HW_ALL_PAIRS_OSU018, HW_OSU018, MODEL_PRESETS, metal_embedding_area,  # noqa: E402
+                                 project_model)
 
 _GEN = r"""
 import json, resource, sys, time
@@ -65,18 +66,32 @@ def section(ctx) -> str:
     return report(ctx.quick)
 
 
+def _synth_table(rows) -> list[str]:
+    out = ["| set | design | weights | synth area (um^2) | model | error | synth fmax (MHz) | model fmax | cells |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for tag, r in rows:
+        err = (r["est_area_um2"] - r["area_um2"]) / r["area_um2"]
+        out.append(f"| {tag} | {r['name']} | {r['weights']} | {r['area_um2']:,.0f} | {r['est_area_um2']:,.0f} | "
+                   f"{100 * err:+.1f}% | {r['fmax_mhz'] or 0:.0f} | {r['est_fmax_mhz']:.0f} | {r['cells']} |")
+    return out + [""]
+
+
 def report(quick: bool) -> str:
     """Measure, write reports/hardwired.md, and return the BENCHMARKS.md section."""
     sizes = [(256, "ternary"), (1024, "ternary"), (256, "int4")] + ([] if quick else [(2560, "ternary")])
     gen = generation(sizes)
 
-    synth_rows, mape_cal, mape_val = [], None, None
+    synth_rows, mape_cal, mape_val, ap_rows, ap_cal, ap_val = [], None, None, [], None, None
     if not quick:
-        from benchmarks.hardwired_synth import CALIBRATION, VALIDATION, mape, run
+        from benchmarks.hardwired_synth import (ALL_PAIRS_CALIBRATION, ALL_PAIRS_VALIDATION, CALIBRATION,
+                                                VALIDATION, mape, run)
 
         cal, val = run(CALIBRATION), run(VALIDATION)
         mape_cal, mape_val = mape(cal), mape(val)
         synth_rows = [("fit", r) for r in cal] + [("held out", r) for r in val]
+        cal, val = run(ALL_PAIRS_CALIBRATION), run(ALL_PAIRS_VALIDATION)
+        ap_cal, ap_val = mape(cal), mape(val)
+        ap_rows = [("fit", r) for r in cal] + [("held out", r) for r in val]
 
     projections = {k: project_model(k, "n5") for k in MODEL_PRESETS}
     lines = ["# Hardwired-neuron arrays", "",
@@ -96,14 +111,12 @@ def report(quick: bool) -> str:
     if synth_rows:
         lines += ["## Cost model vs synthesis (osu018, Yosys + OpenSTA)", "",
                   f"Coefficients (um^2): {json.dumps(HW_OSU018)}. Area MAPE: fitted designs "
-                  f"{100 * mape_cal:.1f}%, held-out designs {100 * mape_val:.1f}%.", "",
-                  "| set | design | weights | synth area (um^2) | model | error | synth fmax (MHz) | model fmax | cells |",
-                  "|---|---|---|---|---|---|---|---|---|"]
-        for tag, r in synth_rows:
-            err = (r["est_area_um2"] - r["area_um2"]) / r["area_um2"]
-            lines.append(f"| {tag} | {r['name']} | {r['weights']} | {r['area_um2']:,.0f} | {r['est_area_um2']:,.0f} | "
-                         f"{100 * err:+.1f}% | {r['fmax_mhz'] or 0:.0f} | {r['est_fmax_mhz']:.0f} | {r['cells']} |")
-        lines.append("")
+                  f"{100 * mape_cal:.1f}%, held-out designs {100 * mape_val:.1f}%.", ""]
+        lines += _synth_table(synth_rows)
+        lines += ["All-pairs arrays (`cse: all-pairs`, each adder kept whole in synthesis) with their own adder "
+                  f"coefficient, {HW_ALL_PAIRS_OSU018['add_bits']} um^2 per bit (the rest as above). Area MAPE: fitted "
+                  f"designs {100 * ap_cal:.1f}%, held-out designs {100 * ap_val:.1f}%.", ""]
+        lines += _synth_table(ap_rows)
     lines += ["## Whole models at 5 nm (n5 table: osu018 fit scaled by TSMC's published N5 factors)", ""]
     a = next(iter(projections.values()))["assumptions"]
     lines += ["Assumptions: every linear layer is a parallel hardwired array (int8 activations), register cut "
@@ -196,10 +209,11 @@ def report(quick: bool) -> str:
         sec.append(f"| {r['n']}x{r['n']} {r['fmt']} | {r['weights_per_s']:,.0f} | {r['peak_rss_mb']:.0f} | "
                    f"{r['adders_per_weight']:.3f} | {r['naive_adders_per_weight']:.3f} | {r['sharing_factor']:.2f}x |")
     if mape_val is not None:
-        worst_tag, worst = max(synth_rows, key=lambda t: abs(t[1]["est_area_um2"] / t[1]["area_um2"] - 1))
-        err = 100 * (worst["est_area_um2"] / worst["area_um2"] - 1)
-        sec += ["", f"Area model vs osu018 synthesis: MAPE {100 * mape_cal:.1f}% on fitted, {100 * mape_val:.1f}% on "
-                f"held-out layers ({len(synth_rows)} runs); worst {err:+.1f}% ({worst['name']}, {worst_tag})."]
+        for what, rows, fit, held in (("", synth_rows, mape_cal, mape_val), ("All-pairs arrays: ", ap_rows, ap_cal, ap_val)):
+            worst_tag, worst = max(rows, key=lambda t: abs(t[1]["est_area_um2"] / t[1]["area_um2"] - 1))
+            err = 100 * (worst["est_area_um2"] / worst["area_um2"] - 1)
+            sec += ["", f"{what}Area model vs osu018 synthesis: MAPE {100 * fit:.1f}% on fitted, {100 * held:.1f}% on "
+                    f"held-out layers ({len(rows)} runs); worst {err:+.1f}% ({worst['name']}, {worst_tag})."]
     sec += ["", "Generated BitNet-style matrices, pipeline 2, one process per size (peak RSS of the process); "
             "weights/s depends on the machine's load (header)."]
     return "\n".join(sec)

@@ -4,7 +4,10 @@ Adders (including hwgen's output negations; da4ml's add/sub ops), adder depth, r
 clock and CPU time of the process: da4ml's solver runs on several threads, hwgen's on one),
 and osu018 area of two small ones (combinational logic only: hwgen's input/output flops
 subtracted; da4ml's two-stage pipeline traced into one combinational netlist, `da4ml_comb`, with
-its own shift_adder / negative cells), on seed 0 and on the fresh seeds `FRESH_SEEDS`. int8
+its own shift_adder / negative cells), on seed 0 and on the fresh seeds `FRESH_SEEDS`; hwgen's
+all-pairs netlist keeps each adder whole through synthesis, so da4ml's is also synthesized with
+its ``shift_adder`` kept whole (like for like), and hwgen's also flattened (what keeping costs or
+saves). int8
 inputs. da4ml is a benchmark-only dependency (`pip install da4ml==0.6.0`). hwgen's all-pairs
 kernel is C compiled on first use: that one-time cost is measured on its own, in fresh processes.
 
@@ -21,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import re
 import resource
 import subprocess
@@ -48,9 +50,10 @@ SYNTH = [("ternary", 32), ("int4", 32)]
 #: Matrix seeds of the fresh-seed area table (seed 0 is the table above it), fixed before any of
 #: them was synthesized: the comparison is over these, not over seeds picked from results.
 FRESH_SEEDS = (1, 2, 3, 4)
-#: Other statement orders of the same all-pairs netlist synthesized beside the emitted one: how
-#: much of an area difference is Yosys/ABC's response to the order rather than to the adders.
-ORDERS = 2
+#: What marks a module to be kept whole through synthesis: hwgen's all-pairs adder module carries
+#: it; the benchmark also synthesizes the all-pairs netlist without it (flattened) and da4ml's
+#: netlist with it on ``shift_adder`` (each adder kept whole, like for like).
+KEEP = "(* keep_hierarchy *)\n"
 #: Each synthesis stops after this long (ABC took up to 33 s on the seed-0 netlists); a stopped
 #: one is reported as not finished and left out of the averages.
 SYNTH_LIMIT_S = 600
@@ -170,16 +173,17 @@ def _fold_copies(text: str) -> str:
     return re.sub(r"\b(v\d+)\[", lambda m: alias.get(m.group(1), m.group(1)) + "[", copy.sub("", text))
 
 
-def da4ml_netlist(pipe, folder: Path, n: int) -> list[Path]:
+def da4ml_netlist(pipe, folder: Path, n: int, kept: bool = False) -> list[Path]:
     """da4ml's Verilog of the traced pipeline (`da4ml_comb`, copies folded) and its cells,
-    ``shift_adder`` widened to ``BW_OUT``."""
+    ``shift_adder`` widened to ``BW_OUT`` (and, if ``kept``, marked `KEEP`)."""
     adder = (DA4ML_SOURCES / "shift_adder.v").read_text()
     assert _BW_ADD in adder, "da4ml's shift_adder changed: review the width patch"
     fixed = _BW_ADD.replace("localparam BW_ADD =", "localparam BW_ADD0 =") + (
         "\n  localparam BW_ADD = (BW_ADD0 > BW_OUT) ? BW_ADD0 : BW_OUT;")
     files = [folder / "da.v", folder / "shift_adder.v", folder / "negative.v"]
     files[0].write_text(_fold_copies(comb_logic_gen(da4ml_comb(pipe, n), "da_top")))
-    files[1].write_text(adder.replace(_BW_ADD, fixed))
+    adder = adder.replace(_BW_ADD, fixed)
+    files[1].write_text(adder.replace("module shift_adder", KEEP + "module shift_adder") if kept else adder)
     files[2].write_text((DA4ML_SOURCES / "negative.v").read_text())
     return files
 
@@ -210,16 +214,6 @@ def check_da4ml(files: list[Path], w: np.ndarray) -> None:
     assert np.array_equal(got, a @ w.astype(np.int64)), "da4ml's netlist does not compute A @ W"
 
 
-def reordered(text: str, seed: int) -> str:
-    """The same netlist with its adder statements (``wire eK = ...; wire nK = eK[..];``) shuffled:
-    continuous assignments, so the logic is unchanged."""
-    lines = text.splitlines()
-    first = [i for i, line in enumerate(lines) if re.match(r"\s+wire \[\d+:0\] e\d+ = ", line)]
-    pairs = [lines[i:i + 2] for i in first]
-    random.Random(seed).shuffle(pairs)
-    return "\n".join(lines[:first[0]] + [x for p in pairs for x in p] + lines[first[-1] + 2:]) + "\n"
-
-
 def _synthesized(files: list[Path], top: str):
     """`synth.synthesize` within `SYNTH_LIMIT_S`; None when it was stopped."""
     try:
@@ -239,21 +233,25 @@ def _comb_area(text: str, top: str, liberty: Path) -> tuple[float, float] | None
     return None if r is None else (r.area_um2 - _flop_area(r, liberty), r.critical_path_ns)
 
 
-def da4ml_area(w: np.ndarray) -> tuple[tuple[float, float] | None, list[int]]:
-    """``(um^2, ns)`` of da4ml's netlist for ``w`` (None if synthesis was stopped), checked on
-    Icarus first, and the adders of each of its stages."""
+def da4ml_area(w: np.ndarray) -> tuple[dict, list[int]]:
+    """``{"da4ml": (um^2, ns), "da4ml kept": ...}`` of da4ml's netlist for ``w`` as da4ml writes
+    it and with each ``shift_adder`` kept whole (None where synthesis was stopped), checked on
+    Icarus first; and the adders of each of its stages."""
     _, pipe = da4ml_run(w)
-    with tempfile.TemporaryDirectory() as tmp:
-        files = da4ml_netlist(pipe, Path(tmp), w.shape[0])
-        check_da4ml(files, w)
-        r = _synthesized(files, "da_top")
-    stages = [sum(op.opcode in (0, 1) for op in s.ops) for s in pipe.solutions]
-    return (None if r is None else (r.area_um2, r.critical_path_ns)), stages
+    out = {}
+    for key, kept in (("da4ml", False), ("da4ml kept", True)):
+        with tempfile.TemporaryDirectory() as tmp:
+            files = da4ml_netlist(pipe, Path(tmp), w.shape[0], kept)
+            check_da4ml(files, w)
+            r = _synthesized(files, "da_top")
+        out[key] = None if r is None else (r.area_um2, r.critical_path_ns)
+    return out, [sum(op.opcode in (0, 1) for op in s.ops) for s in pipe.solutions]
 
 
 def synth_areas(fmt: str, n: int, seed: int = 0, extras: bool = True) -> dict:
-    """Areas of the seeded matrix: hwgen all-pairs and da4ml; with ``extras``, also hwgen
-    neighbours and the all-pairs netlist in `ORDERS` other statement orders."""
+    """Areas of the seeded matrix: hwgen all-pairs as emitted (adders kept whole) and da4ml both
+    ways (`da4ml_area`); with ``extras``, also hwgen neighbours and the all-pairs netlist
+    flattened (`KEEP` taken out)."""
     out = {}
     liberty = synth.default_liberty()
     for cse in ("neighbours", "all-pairs") if extras else ("all-pairs",):
@@ -262,9 +260,10 @@ def synth_areas(fmt: str, n: int, seed: int = 0, extras: bool = True) -> dict:
         text, _, _ = generate_verilog(c)
         out[cse] = _comb_area(text, c.top, liberty)
         if cse == "all-pairs" and extras:
-            out["orders"] = [_comb_area(reordered(text, order), c.top, liberty) for order in range(1, ORDERS + 1)]
-    out["da4ml"], out["stages"] = da4ml_area(generate_weights(fmt, n, n, seed))
-    return out
+            assert text.count(KEEP) == 1, "the all-pairs adder module is no longer kept whole"
+            out["flattened"] = _comb_area(text.replace(KEEP, ""), c.top, liberty)
+    areas, out["stages"] = da4ml_area(generate_weights(fmt, n, n, seed))
+    return {**out, **areas}
 
 
 def _cell(r: dict | None) -> str:
@@ -329,33 +328,41 @@ def main() -> None:
               f"machine), loading the compiled one {load_s:.2f} s (later processes; both include hwgen's imports). "
               f"Peak memory of a fresh process building the all-pairs graph of {largest[0]} {largest[1]}x{largest[1]}: "
               f"{built:,.0f} MB ({bare:,.0f} MB for the same process stopping before the build).")
-    print("\n| matrix | hwgen neighbours: um^2 / ns | hwgen all-pairs: um^2 / ns | da4ml (widened): um^2 / ns | "
-          f"all-pairs vs da4ml area | the same all-pairs netlist in {ORDERS} other statement orders vs da4ml |")
-    print("|---|---|---|---|---|---|")
+    print("\nCombinational area and critical path (osu018). hwgen all-pairs as emitted keeps each adder whole "
+          "through synthesis (`keep_hierarchy`); da4ml as written flattens its `shift_adder` cells; \"kept\" is "
+          "da4ml's netlist with `shift_adder` kept whole, like for like; \"flattened\" is hwgen's all-pairs "
+          "netlist without `keep_hierarchy`.\n")
+    print("| matrix | hwgen neighbours: um^2 / ns | hwgen all-pairs: um^2 / ns | all-pairs flattened | "
+          "da4ml as written: um^2 / ns | da4ml kept | all-pairs vs da4ml as written | all-pairs vs da4ml kept |")
+    print("|---|---|---|---|---|---|---|---|")
     for fmt, n in SYNTH:
         a = synth_areas(fmt, n)
-        print(f"| {fmt} {n}x{n} | " + " | ".join(_area(a[k]) for k in ("neighbours", "all-pairs", "da4ml"))
-              + f" | {_versus(a['all-pairs'], a['da4ml'])} | "
-              + ", ".join(_versus(x, a["da4ml"]) for x in a["orders"]) + " |", flush=True)
+        print(f"| {fmt} {n}x{n} | "
+              + " | ".join(_area(a[k]) for k in ("neighbours", "all-pairs", "flattened", "da4ml", "da4ml kept"))
+              + f" | {_versus(a['all-pairs'], a['da4ml'])} | {_versus(a['all-pairs'], a['da4ml kept'])} |", flush=True)
     print(f"\nFresh seeds {', '.join(map(str, FRESH_SEEDS))} (fixed in the benchmark before any was synthesized), "
-          "the same flow: combinational area, hwgen all-pairs vs da4ml (widened, checked against A @ W).\n")
+          "the same flow and columns.\n")
     print("| matrix | seed | adders: hwgen all-pairs / da4ml (stage 1 + stage 2) | hwgen all-pairs: um^2 / ns | "
-          "da4ml (widened): um^2 / ns | all-pairs vs da4ml area |")
-    print("|---|---|---|---|---|---|")
+          "da4ml as written: um^2 / ns | da4ml kept | all-pairs vs da4ml as written | all-pairs vs da4ml kept |")
+    print("|---|---|---|---|---|---|---|---|")
     summary = []
     for fmt, n in SYNTH:
-        diffs = []
+        diffs = {"da4ml": [], "da4ml kept": []}
         for seed in FRESH_SEEDS:
             a = synth_areas(fmt, n, seed, extras=False)
             g = build_graph(generate_weights(fmt, n, n, seed), POSITIONS[fmt], -128, 127, cse="all-pairs")
             adders = f"{g.n_adders + g.negations} / {sum(a['stages'])} ({' + '.join(map(str, a['stages']))})"
-            if a["all-pairs"] and a["da4ml"]:
-                diffs.append(a["all-pairs"][0] / a["da4ml"][0] - 1)
-            print(f"| {fmt} {n}x{n} | {seed} | {adders} | " + " | ".join(_area(a[k]) for k in ("all-pairs", "da4ml"))
-                  + f" | {_versus(a['all-pairs'], a['da4ml'])} |", flush=True)
-        summary.append(f"{fmt} {n}x{n} over the {len(diffs)} of {len(FRESH_SEEDS)} seeds both finished: "
-                       + (f"{np.mean(diffs):+.1%} on average, worst {max(diffs):+.1%}" if diffs else "none"))
-    print(f"\nhwgen all-pairs vs da4ml area on the fresh seeds (worst: the largest, least in hwgen's favour; "
+            for key, found in diffs.items():
+                if a["all-pairs"] and a[key]:
+                    found.append(a["all-pairs"][0] / a[key][0] - 1)
+            print(f"| {fmt} {n}x{n} | {seed} | {adders} | "
+                  + " | ".join(_area(a[k]) for k in ("all-pairs", "da4ml", "da4ml kept"))
+                  + f" | {_versus(a['all-pairs'], a['da4ml'])} | {_versus(a['all-pairs'], a['da4ml kept'])} |",
+                  flush=True)
+        for key, found in diffs.items():
+            summary.append(f"{fmt} {n}x{n} vs {key} ({len(found)} of {len(FRESH_SEEDS)} seeds finished): "
+                           + (f"{np.mean(found):+.1%} on average, worst {max(found):+.1%}" if found else "none"))
+    print(f"\nhwgen all-pairs area vs da4ml on the fresh seeds (worst: the largest, least in hwgen's favour; "
           f"a synthesis stopped after {SYNTH_LIMIT_S // 60} minutes counts as not finished): "
           + "; ".join(summary) + ".")
 

@@ -31,6 +31,25 @@ VALIDATION = [
     ("bs_t64x16p1", {"workload": {"n": 64, "m": 16}, "bit_serial": True, "pipeline": 1, "seed": 8}),
 ]
 
+#: All-pairs arrays (`cse: all-pairs`, adders kept whole in synthesis), priced with their own adder
+#: coefficient (`HW_ALL_PAIRS_OSU018`) fitted on the first list, the rest held out. Seeds 21-35
+#: were drawn for these lists before any of them was synthesized.
+ALL_PAIRS_CALIBRATION = [
+    ("ap_t32x32", {"workload": {"n": 32, "m": 32}, "cse": "all-pairs", "seed": 21}),
+    ("ap_i4_32x16p1", {"workload": {"n": 32, "m": 16}, "weights": "int4", "pipeline": 1, "cse": "all-pairs",
+                       "seed": 22}),
+    ("ap_t64x16", {"workload": {"n": 64, "m": 16}, "cse": "all-pairs", "seed": 23}),
+    ("ap_i2_24x24", {"workload": {"n": 24, "m": 24}, "weights": "int2", "cse": "all-pairs", "seed": 24}),
+]
+ALL_PAIRS_VALIDATION = [
+    ("ap_t48x24p1", {"workload": {"n": 48, "m": 24}, "pipeline": 1, "cse": "all-pairs", "seed": 31}),
+    ("ap_i4_24x24", {"workload": {"n": 24, "m": 24}, "weights": "int4", "cse": "all-pairs", "seed": 32}),
+    ("ap_t96x12_a4", {"workload": {"n": 96, "m": 12}, "activation": "int4", "cse": "all-pairs", "seed": 33}),
+    ("ap_bs_i4_32x8", {"workload": {"n": 32, "m": 8}, "weights": "int4", "bit_serial": True, "cse": "all-pairs",
+                       "seed": 34}),
+    ("ap_i8_12x8", {"workload": {"n": 12, "m": 8}, "weights": "int8", "cse": "all-pairs", "seed": 35}),
+]
+
 
 def run(designs) -> list[dict]:
     rows = []

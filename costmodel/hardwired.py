@@ -12,7 +12,8 @@ operand's shift (wires). The osu018 coefficients in `HW_OSU018` come from cell
 areas and one synthesized layer, and are checked against Yosys + OpenSTA runs of
 small generated layers, a fitted and a held-out set (`benchmarks/hardwired_synth.py`,
 results in ``reports/hardwired.md``); `calibrate` refits them (non-negative least
-squares on relative error). Synthesis re-shares identical sub-sums of an unshared
+squares on relative error). All-pairs arrays, whose adders synthesis keeps whole, have
+their own adder coefficient (`HW_ALL_PAIRS_OSU018`), fitted and held out the same way. Synthesis re-shares identical sub-sums of an unshared
 (``sharing: false``) array, so the model overestimates those. Other nodes scale each coefficient by the ratio of the
 matching coefficient of `costmodel.tech` tables to osu018 (adder bits by
 ``tree_add_bits``, registers by ``reg_bits``, accumulators by ``acc_bits``).
@@ -60,7 +61,7 @@ from .memory import DEFAULT_MEMORY, MEMORIES
 from .pricing import linear, run_metrics
 from .tech import load_tech
 
-__all__ = ["HW_OSU018", "HN_OSU018", "HN_ENERGY_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired",
+__all__ = ["HW_OSU018", "HW_ALL_PAIRS_OSU018", "HN_OSU018", "HN_ENERGY_OSU018", "HW_DELAY_OSU018", "features", "estimate_hardwired",
            "estimate_hn", "hn_features", "hn_stage", "hn_layer_cost", "choose_architecture", "calibrate",
            "metal_embedding_area", "MODEL_PRESETS", "SAMPLE_COLUMNS", "SAMPLE_ROWS", "STAGE_LEVELS", "sample_rates",
            "project_model", "HNLPU"]
@@ -70,6 +71,11 @@ __all__ = ["HW_OSU018", "HN_OSU018", "HN_ENERGY_OSU018", "HW_DELAY_OSU018", "fea
 #: accumulator bit its adder, mux and flop (250). `calibrate` refits them from runs; the
 #: fitted and held-out errors of these values are in reports/hardwired.md.
 HW_OSU018 = {"add_bits": 141.0, "neg_bits": 141.0, "reg_bits": 96.0, "acc_bits": 250.0, "const": 0.0}
+#: All-pairs arrays (`cse: all-pairs`) keep each adder whole in synthesis, so an adder bit is
+#: priced alone (no carry-save merging across adders): the NNLS fit of
+#: `benchmarks.hardwired_synth.ALL_PAIRS_CALIBRATION` (the other coefficients as `HW_OSU018`);
+#: the held-out error is in reports/hardwired.md.
+HW_ALL_PAIRS_OSU018 = {**HW_OSU018, "add_bits": 161.9}
 #: ns: register overhead, per adder level, per bit of the widest adder of a stage (osu018 fit).
 HW_DELAY_OSU018 = {"reg": 0.5, "level": 0.4, "bit": 0.2}
 #: um^2 per unit at osu018 for Hardwired-Neuron fabrics (`hn_features`): bit-serial region input
@@ -158,8 +164,9 @@ def estimate_hardwired(config: HardwiredConfig, tech_name: str = "osu018", clock
     cycles = wa if config.bit_serial else 1
     widths = [max(s, wy) if i == len(stats["stage_levels"]) - 1 else s
               for i, s in enumerate(stats["stage_max_width"])]
+    all_pairs = config.cse == "all-pairs" and config.sharing
     out = price(feat, stats["stage_levels"], widths, cycles, config.workload.n, config.workload.m,
-                tech_name, clock_mhz)
+                tech_name, clock_mhz, coefficients=HW_ALL_PAIRS_OSU018 if all_pairs else HW_OSU018)
     out["latency_cycles"] = (wa + config.pipeline + 1) if config.bit_serial else config.pipeline + 2
     out.update({k: stats[k] for k in ("adders_per_weight", "naive_adders_per_weight", "sharing_factor")})
     out["features"] = feat
@@ -277,12 +284,16 @@ def choose_architecture(config: HardwiredConfig, tech_name: str = "osu018", weig
             "adder_graph_energy_pj_per_gemv": a["energy_pj_per_gemv"], "hn_energy_pj_per_gemv": h["energy_pj_per_gemv"]}
 
 
-def calibrate(runs: list[tuple[dict, float]], keys=("add_bits", "reg_bits", "acc_bits")) -> dict[str, float]:
-    """Fit area coefficients to ``(features, measured_area)`` runs (NNLS on relative error)."""
+def calibrate(runs: list[tuple[dict, float]], keys=("add_bits", "reg_bits", "acc_bits"),
+              fixed: dict[str, float] | None = None) -> dict[str, float]:
+    """Fit area coefficients ``keys`` to ``(features, measured_area)`` runs (NNLS on relative
+    error), the other features priced at ``fixed`` coefficients if given."""
     from scipy.optimize import nnls
 
+    fixed = fixed or {}
     a = np.array([[f[k] / area for k in keys] for f, area in runs])
-    coef, _ = nnls(a, np.ones(len(runs)))
+    b = np.array([1.0 - sum(c * f[k] for k, c in fixed.items() if k not in keys) / area for f, area in runs])
+    coef, _ = nnls(a, b)
     return dict(zip(keys, coef.tolist()))
 
 

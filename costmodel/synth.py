@@ -5,9 +5,11 @@ This is the ground truth the analytical cost model is calibrated and validated a
 Flow
 ----
 1. Yosys: ``read_verilog``; ``synth -top T -flatten``; ``dfflibmap -liberty L``;
-   ``abc -liberty L -constr C -D <period in ps>``; ``splitnets; opt_clean -purge``;
-   ``stat -liberty L`` (area in the library's unit, um^2 for osu018, and the count of
-   every cell type); ``write_verilog -noattr -simple-lhs`` of the mapped netlist.
+   ``abc -liberty L -constr C -D <period in ps>``; ``flatten`` (modules kept whole through
+   ABC with ``keep_hierarchy``, as hwgen's all-pairs adder graphs keep each adder, are mapped
+   on their own and then inlined); ``splitnets; opt_clean -purge``; ``stat -liberty L`` (area
+   in the library's unit, um^2 for osu018, and the count of every cell type);
+   ``write_verilog -noattr -simple-lhs`` of the mapped netlist.
 
    ``-D`` gives ABC the clock period as its delay target and ``-constr`` (see
    `_abc_constraints`: primary inputs driven by the library's smallest inverter, outputs
@@ -19,7 +21,10 @@ Flow
    include the flip-flop outputs, so the weak driver applies to them as well.
    ``splitnets; opt_clean -purge`` and ``-simple-lhs`` leave no ``assign {a, b} = ...``
    statements, which this OpenSTA cannot parse; they rename no port or register, so
-   area and timing are unchanged.
+   area and timing are unchanged. A constant left in the netlist (a kept module's output bit
+   that is always 0, which ABC could not fold inside the module) crashes this OpenSTA's power
+   analysis, so the netlist STA reads ties each constant bit to an extra input port,
+   ``hwgen_tie0`` / ``hwgen_tie1``, held at its value for power and left out of timing.
 2. OpenSTA on the mapped netlist: an ideal clock of ``clock_period_ns`` on
    ``clock_port`` (a virtual clock of that period when the design has no such port),
    input and output delays of 0 relative to it, ``report_checks -path_delay max`` and
@@ -519,11 +524,43 @@ def _yosys_script(files: list[Path], top: str, liberty: Path, period_ns: float =
         f"synth -top {top} -flatten\n"
         f"dfflibmap -liberty {lib}\n"
         f"abc -liberty {lib}{constr} -D {round(period_ns * 1000.0)}\n"
+        "setattr -mod -unset keep_hierarchy\n"
+        "flatten\n"
         "splitnets\n"
         "opt_clean -purge\n"
         f"tee -o stat.txt stat -liberty {lib}\n"
         "write_verilog -noattr -simple-lhs netlist.v\n"
     )
+
+
+TIES = {"0": "hwgen_tie0", "1": "hwgen_tie1"}
+_CONSTANT = re.compile(r"\b(\d+)'h([0-9a-fA-FxXzZ]+)\b")
+
+
+def tie_constants(netlist: str, top: str) -> tuple[str, list[str]]:
+    """``netlist`` with every constant bit in module ``top``'s body read from a tie input port
+    (`TIES`, added to the module), and the ports added."""
+    module = re.search(rf"^module \\?{re.escape(top)}\s*\((.*?)\);\n", netlist, re.M | re.S)
+    if module is None:
+        raise ToolError(f"the synthesized netlist has no module {top!r}")
+    body_start = module.end()
+    body_end = netlist.index("endmodule", body_start)
+    used: set[str] = set()
+
+    def bits(match: re.Match) -> str:
+        width = int(match.group(1))
+        value = int(re.sub(r"[xXzZ]", "0", match.group(2)), 16)
+        names = [TIES[str((value >> k) & 1)] for k in reversed(range(width))]
+        used.update(names)
+        return names[0] if width == 1 else "{ " + ", ".join(names) + " }"
+
+    body = _CONSTANT.sub(bits, netlist[body_start:body_end])
+    if not used:
+        return netlist, []
+    ties = sorted(used)
+    header = netlist[:module.start(1)] + module.group(1) + "".join(f", {t}" for t in ties) + ");\n"
+    declared = "".join(f"  input {t};\n" for t in ties)
+    return header + declared + body + netlist[body_end:], ties
 
 
 def _port_bits(name: str, width: int) -> list[str]:
@@ -653,11 +690,13 @@ def _flow(files, top, liberty, clock_port, period, vcd, vcd_scope, work: Path,
                                                  "abc.constr" if constraints else ""))
     run_tool([yosys, "-q", "-s", "synth.ys"], "yosys", cwd=work, log=work / "yosys.log", timeout_s=timeout_s)
     area, cells, by_type = parse_yosys_stat((work / "stat.txt").read_text(), top)
-    netlist = (work / "netlist.v").read_text()
+    netlist, ties = tie_constants((work / "netlist.v").read_text(), top)
+    if ties:
+        (work / "netlist.v").write_text(netlist)
 
     inputs = _netlist_inputs(netlist)
     has_clock = clock_port in inputs
-    data_inputs = {n: w for n, w in inputs.items() if n != clock_port}
+    data_inputs = {n: w for n, w in inputs.items() if n != clock_port and n not in ties}
     activity_pins = sum(data_inputs.values())
     lines: list[str] = []
     if vcd is not None:
@@ -666,7 +705,9 @@ def _flow(files, top, liberty, clock_port, period, vcd, vcd_scope, work: Path,
             for port, (act, duty) in zip(_port_bits(name, data_inputs[name]), bits):
                 lines.append(f"set_power_activity -input_ports [get_ports {{{port}}}] "
                              f"-activity {act:.6g} -duty {duty:.6g}")
-    (work / "sta.tcl").write_text(_sta_script(liberty, top, clock_port, has_clock, period, lines))
+    held = [f"set_power_activity -input_ports [get_ports {{{t}}}] -activity 0 -duty {1 if t == TIES['1'] else 0}\n"
+            f"set_false_path -from [get_ports {{{t}}}]" for t in ties]
+    (work / "sta.tcl").write_text(_sta_script(liberty, top, clock_port, has_clock, period, lines + held))
     out = run_tool([sta, "-no_init", "-no_splash", "-exit", "sta.tcl"], "sta", cwd=work,
                log=work / "sta.log")
     errors = re.findall(r"^Error.*$", out, re.M)

@@ -175,6 +175,35 @@ def _cwd(proc: Path) -> Path | None:
         return None
 
 
+def test_tie_constants_reads_each_constant_bit_from_a_tie_port():
+    netlist = ("module other(a, y);\n  assign y = 1'h0;\nendmodule\n"
+               "module top(a, y);\n  input a;\n  output [3:0] y;\n  INVX1 _1_ (\n    .A(1'h1),\n    .Y(y[0])\n  );\n"
+               "  assign y[3:1] = { 2'h2, a };\nendmodule\n")
+    tied, ties = synth.tie_constants(netlist, "top")
+    assert ties == ["hwgen_tie0", "hwgen_tie1"]
+    assert ("module top(a, y, hwgen_tie0, hwgen_tie1);\n  input hwgen_tie0;\n  input hwgen_tie1;\n  input a;\n"
+            in tied)
+    assert ".A(hwgen_tie1)" in tied and "assign y[3:1] = { { hwgen_tie1, hwgen_tie0 }, a };" in tied
+    assert tied.startswith("module other(a, y);\n  assign y = 1'h0;")  # other modules untouched
+    assert synth.tie_constants(tied, "top") == (tied, [])
+
+
+def test_a_kept_module_with_a_constant_output_bit_gets_timing_and_power(tmp_path):
+    """``a + (b << 3)`` of a 2-bit ``a`` kept whole: bit 2 of its sum is always 0 and stays a
+    constant in the netlist (nothing outside the module folds it), which OpenSTA's power
+    analysis does not survive untied."""
+    path = tmp_path / "kept.v"
+    path.write_text("(* keep_hierarchy *)\nmodule gap(input [1:0] a, input [1:0] b, output [4:0] y);\n"
+                    "  assign y = a + (b << 3);\nendmodule\n"
+                    "module top(input clk, input [1:0] a, input [1:0] b, output reg [4:0] y);\n"
+                    "  reg [1:0] ar, br;\n  wire [4:0] s;\n  gap g(.a(ar), .b(br), .y(s));\n"
+                    "  always @(posedge clk) begin ar <= a; br <= b; y <= s; end\nendmodule\n")
+    work = tmp_path / "work"
+    r = synth.synthesize([path], "top", workdir=work, use_cache=False)
+    assert r.power_mw > 0 and r.critical_path_ns is not None and r.area_um2 > 0
+    assert "input hwgen_tie0;" in (work / "netlist.v").read_text()
+
+
 def test_bad_verilog_raises_tool_error(tmp_path):
     bad = tmp_path / "bad.v"
     bad.write_text("module broken(input a, output b); assign b = ; endmodule\n")

@@ -36,7 +36,7 @@ import numpy as np
 from hwgen import formats
 
 from .config import HardwiredConfig, load_weights
-from .adder_graph import AdderGraph
+from .adder_graph import AdderGraph, bit_length
 from .graph import build_graph
 
 __all__ = ["build_design_graph", "design_stats", "output_width", "cut_levels", "emit_verilog", "generate_verilog", "ports_info"]
@@ -84,11 +84,49 @@ def ports_info(config: HardwiredConfig, wy: int) -> dict:
     }
 
 
-def _extended(name: str, width: int, shift: int, total: int) -> str:
-    """``name << shift`` sign-extended to ``total`` bits by concatenation (unsigned)."""
-    pad = total - width - shift
-    low = f", {shift}'b0" if shift else ""
-    return f"{{{{{pad}{{{name}[{width - 1}]}}}}, {name}{low}}}"
+def adder_module(top: str) -> str:
+    """The one adder module of an all-pairs array, instantiated per adder.
+
+    ``keep_hierarchy`` keeps each adder whole through synthesis. Flattened, Yosys/ABC optimize
+    the graph across adders into a larger netlist, by an amount that varies from graph to graph,
+    so area no longer follows the adders (BENCHMARKS.md cse-vs-da4ml, the "flattened" column);
+    kept whole, an adder bit costs the same everywhere (`costmodel.hardwired`). Operands
+    and result hold the exact values (interval bounds), each signed or, when never negative,
+    unsigned (``UL``/``UR``; `signal_format`): a constant sign bit crossing a kept module's
+    boundary would stay in the netlist as a constant, which synthesis cannot fold there and
+    OpenSTA's power analysis does not survive."""
+    return "\n".join([
+        "(* keep_hierarchy *)",
+        f"module {top}_add #(parameter WL = 1, parameter WR = 1, parameter UL = 0, parameter UR = 0, "
+        "parameter LS = 0, parameter RS = 0, parameter SUB = 0, parameter WO = 1) (",
+        "  input wire [WL-1:0] a,\n  input wire [WR-1:0] b,\n  output wire [WO-1:0] y\n);",
+        "  wire signed [WL:0] l = UL ? {1'b0, a} : {a[WL-1], a};",
+        "  wire signed [WR:0] r = UR ? {1'b0, b} : {b[WR-1], b};",
+        "  generate\n    if (SUB) begin : sub\n      assign y = (l <<< LS) - (r <<< RS);",
+        "    end else begin : add\n      assign y = (l <<< LS) + (r <<< RS);\n    end\n  endgenerate",
+        "endmodule",
+    ])
+
+
+def kept_adders(config: HardwiredConfig) -> bool:
+    """Whether the array instantiates `adder_module` per adder: all-pairs arrays do."""
+    return config.cse == "all-pairs" and config.sharing
+
+
+def signal_format(config: HardwiredConfig, graph: AdderGraph) -> tuple[np.ndarray, np.ndarray]:
+    """``(bits, unsigned)`` of each signal as the Verilog holds it (and a register cut stores it):
+    signed, except in arrays of kept adders, where a signal that is never negative (a bit-serial
+    input bit, a sum of them) is unsigned, without the constant sign bit."""
+    widths = graph.width
+    unsigned = np.zeros(widths.size, bool)
+    if kept_adders(config):
+        unsigned = graph.lo >= 0
+        widths = np.where(unsigned, np.maximum(bit_length(graph.hi), 1), widths)
+    return widths, unsigned
+
+
+def _declared(kind: str, width: int, unsigned: bool, name: str) -> str:
+    return f"{kind} {'' if unsigned else 'signed '}[{width - 1}:0] {name}"
 
 
 def _ref(name: str, shift: int) -> str:
@@ -100,7 +138,8 @@ def emit_verilog(config: HardwiredConfig, graph: AdderGraph, wy: int) -> tuple[s
     n, m, wa = graph.n_inputs, graph.n_outputs, config.act.width
     p = config.pipeline
     serial = config.bit_serial
-    widths = graph.width.tolist()
+    held, unsigned = signal_format(config, graph)
+    widths, unsigned = held.tolist(), unsigned.tolist()
     names = [f"n{i}" for i in range(n + graph.n_adders)]
     out: list[str] = []
     emit = out.append
@@ -135,7 +174,8 @@ def emit_verilog(config: HardwiredConfig, graph: AdderGraph, wy: int) -> tuple[s
             emit(f"      s{i} <= s{i} << 1;")
         emit("    end\n  end")
         for i in used:
-            emit(f"  wire signed [{widths[i] - 1}:0] n{i} = {{1'b0, s{i}[{wa - 1}]}};")
+            emit(f"  {_declared('wire', widths[i], unsigned[i], f'n{i}')} = "
+                 + (f"s{i}[{wa - 1}];" if unsigned[i] else f"{{1'b0, s{i}[{wa - 1}]}};"))
     else:
         regs["control"] = p + 2
         emit("  assign in_ready = 1'b1;")
@@ -146,15 +186,12 @@ def emit_verilog(config: HardwiredConfig, graph: AdderGraph, wy: int) -> tuple[s
              else "  always @(posedge clk) begin\n    if (rst) v <= 0;\n    else v <= {v[0], in_valid};\n  end")
         emit(f"  assign out_valid = v[{p + 1}];")
         for i in used:
-            emit(f"  wire signed [{wa - 1}:0] n{i} = a_r[{i * wa + wa - 1}:{i * wa}];")
+            emit(f"  {_declared('wire', wa, unsigned[i], f'n{i}')} = a_r[{i * wa + wa - 1}:{i * wa}];")
 
     cuts = cut_levels(graph.n_levels, p)
-    # All-pairs graphs write each adder ``e<id>`` one bit wider than its node and operands, on
-    # explicitly sign-extended operands, and truncate it to the node's width (exact: the value
-    # fits): Yosys then cannot merge single-use add chains into a $macc, whose full-width
-    # carry-save mapping cost 10 % more area on the int4 32 x 32 array (cse-vs-da4ml). The
+    # All-pairs graphs instantiate each adder (`adder_module`), which synthesis keeps whole. The
     # neighbours form stays as it was, since the adder-graph cost model is calibrated on it.
-    separate = config.cse == "all-pairs" and config.sharing
+    separate = kept_adders(config)
     level = graph.level
     bounds = np.searchsorted(level, np.arange(1, graph.n_levels + 1), side="right").tolist()
     left, right = graph.left.tolist(), graph.right.tolist()
@@ -168,10 +205,11 @@ def emit_verilog(config: HardwiredConfig, graph: AdderGraph, wy: int) -> tuple[s
             op = "+" if rsg[k] > 0 else "-"
             w = widths[nid]
             if separate:
-                total = 1 + max(w, widths[left[k]] + lsh[k], widths[right[k]] + rsh[k])
-                emit(f"  wire [{total - 1}:0] e{nid} = {_extended(names[left[k]], widths[left[k]], lsh[k], total)} "
-                     f"{op} {_extended(names[right[k]], widths[right[k]], rsh[k], total)};")
-                emit(f"  wire signed [{w - 1}:0] n{nid} = e{nid}[{w - 1}:0];")
+                emit(f"  {_declared('wire', w, unsigned[nid], f'n{nid}')};")
+                emit(f"  {config.top}_add #(.WL({widths[left[k]]}), .WR({widths[right[k]]}), "
+                     f".UL({int(unsigned[left[k]])}), .UR({int(unsigned[right[k]])}), .LS({lsh[k]}), "
+                     f".RS({rsh[k]}), .SUB({int(rsg[k] < 0)}), .WO({w})) add{nid} "
+                     f"(.a({names[left[k]]}), .b({names[right[k]]}), .y(n{nid}));")
             else:
                 emit(f"  wire signed [{w - 1}:0] n{nid} = {_ref(names[left[k]], lsh[k])} {op} "
                      f"{_ref(names[right[k]], rsh[k])};")
@@ -180,7 +218,7 @@ def emit_verilog(config: HardwiredConfig, graph: AdderGraph, wy: int) -> tuple[s
             c = cuts.index(lv)
             live = graph.live[lv].tolist()
             for i in live:
-                emit(f"  reg signed [{widths[i] - 1}:0] r{c}_{i};")
+                emit(f"  {_declared('reg', widths[i], unsigned[i], f'r{c}_{i}')};")
             emit("  always @(posedge clk) begin")
             for i in live:
                 emit(f"    r{c}_{i} <= {names[i]};")
@@ -225,6 +263,8 @@ def emit_verilog(config: HardwiredConfig, graph: AdderGraph, wy: int) -> tuple[s
         emit("  end")
     emit("  assign y = {" + ", ".join(f"y{j}" for j in reversed(range(m))) + "};")
     emit("endmodule")
+    if separate:
+        emit(adder_module(config.top))
     out.append("")
     return "\n".join(out), regs
 
@@ -238,7 +278,8 @@ def design_stats(config: HardwiredConfig, weights: np.ndarray, graph: AdderGraph
     n, m, wa, p = graph.n_inputs, graph.n_outputs, config.act.width, config.pipeline
     w = graph.width
     cuts = cut_levels(graph.n_levels, p)
-    cut_bits = int(sum(int(w[graph.live[lv]].sum()) for lv in cuts))
+    held, _ = signal_format(config, graph)
+    cut_bits = int(sum(int(held[graph.live[lv]].sum()) for lv in cuts))
     serial = config.bit_serial
     regs = {"input": n * wa, "cut": cut_bits, "output": m * wy, "accumulator": m * wy if serial else 0,
             "control": (max(1, wa.bit_length()) + 2 * p + 1) if serial else p + 2}
