@@ -93,8 +93,7 @@ def adder_module(top: str) -> str:
     kept whole, an adder bit costs the same everywhere (`costmodel.hardwired`). Operands
     and result hold the exact values (interval bounds), each signed or, when never negative,
     unsigned (``UL``/``UR``; `signal_format`): a constant sign bit crossing a kept module's
-    boundary would stay in the netlist as a constant, which synthesis cannot fold there and
-    OpenSTA's power analysis does not survive."""
+    boundary would cost logic inside the module, where synthesis cannot fold it."""
     return "\n".join([
         "(* keep_hierarchy *)",
         f"module {top}_add #(parameter WL = 1, parameter WR = 1, parameter UL = 0, parameter UR = 0, "
