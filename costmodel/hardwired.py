@@ -55,7 +55,7 @@ from hwgen.formats import ACTIVATIONS
 from hwgen.hardwired.config import HardwiredConfig, digit_positions, generate_weights, load_weights, parse_hardwired
 from hwgen.hardwired.graph import build_graph
 from hwgen.hardwired.hn import Fabric, csd_terms, fabric_counts, fabric_of, tree_plan
-from hwgen.hardwired.rtl import design_stats, output_width, ports_info
+from hwgen.hardwired.rtl import design_stats, kept_adders, output_width, ports_info
 
 from .memory import DEFAULT_MEMORY, MEMORIES
 from .pricing import linear, run_metrics
@@ -74,7 +74,8 @@ HW_OSU018 = {"add_bits": 141.0, "neg_bits": 141.0, "reg_bits": 96.0, "acc_bits":
 #: All-pairs arrays (`cse: all-pairs`) keep each adder whole in synthesis, so an adder bit is
 #: priced alone (no carry-save merging across adders): the NNLS fit of
 #: `benchmarks.hardwired_synth.ALL_PAIRS_CALIBRATION` (the other coefficients as `HW_OSU018`);
-#: the held-out error is in reports/hardwired.md.
+#: the held-out error is in reports/hardwired.md. The adder bits counted are signed widths, one
+#: more than a never-negative (bit-serial) sum is emitted with; the fit absorbs that.
 HW_ALL_PAIRS_OSU018 = {**HW_OSU018, "add_bits": 161.9}
 #: ns: register overhead, per adder level, per bit of the widest adder of a stage (osu018 fit).
 HW_DELAY_OSU018 = {"reg": 0.5, "level": 0.4, "bit": 0.2}
@@ -164,9 +165,8 @@ def estimate_hardwired(config: HardwiredConfig, tech_name: str = "osu018", clock
     cycles = wa if config.bit_serial else 1
     widths = [max(s, wy) if i == len(stats["stage_levels"]) - 1 else s
               for i, s in enumerate(stats["stage_max_width"])]
-    all_pairs = config.cse == "all-pairs" and config.sharing
     out = price(feat, stats["stage_levels"], widths, cycles, config.workload.n, config.workload.m,
-                tech_name, clock_mhz, coefficients=HW_ALL_PAIRS_OSU018 if all_pairs else HW_OSU018)
+                tech_name, clock_mhz, coefficients=HW_ALL_PAIRS_OSU018 if kept_adders(config) else HW_OSU018)
     out["latency_cycles"] = (wa + config.pipeline + 1) if config.bit_serial else config.pipeline + 2
     out.update({k: stats[k] for k in ("adders_per_weight", "naive_adders_per_weight", "sharing_factor")})
     out["features"] = feat

@@ -534,7 +534,9 @@ def _yosys_script(files: list[Path], top: str, liberty: Path, period_ns: float =
 
 
 TIES = {"0": "hwgen_tie0", "1": "hwgen_tie1"}
-_CONSTANT = re.compile(r"\b(\d+)'h([0-9a-fA-FxXzZ]+)\b")
+#: A sized constant as Yosys writes it: ``1'h0``, ``32'd5``, ``4'b01x0``, ``8'sh7f``.
+_CONSTANT = re.compile(r"\b(\d+)'s?([hdb])([0-9a-fA-FxXzZ_]+)\b")
+_BASES = {"h": 16, "d": 10, "b": 2}
 
 
 def tie_constants(netlist: str, top: str) -> tuple[str, list[str]]:
@@ -549,7 +551,7 @@ def tie_constants(netlist: str, top: str) -> tuple[str, list[str]]:
 
     def bits(match: re.Match) -> str:
         width = int(match.group(1))
-        value = int(re.sub(r"[xXzZ]", "0", match.group(2)), 16)
+        value = int(re.sub(r"[xXzZ_]", "0", match.group(3)), _BASES[match.group(2)])  # x, z: 0
         names = [TIES[str((value >> k) & 1)] for k in reversed(range(width))]
         used.update(names)
         return names[0] if width == 1 else "{ " + ", ".join(names) + " }"
@@ -558,7 +560,8 @@ def tie_constants(netlist: str, top: str) -> tuple[str, list[str]]:
     if not used:
         return netlist, []
     ties = sorted(used)
-    header = netlist[:module.start(1)] + module.group(1) + "".join(f", {t}" for t in ties) + ");\n"
+    ports = [p for p in (module.group(1).strip(), *ties) if p]
+    header = netlist[:module.start(1)] + ", ".join(ports) + ");\n"
     declared = "".join(f"  input {t};\n" for t in ties)
     return header + declared + body + netlist[body_end:], ties
 

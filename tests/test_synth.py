@@ -186,6 +186,11 @@ def test_tie_constants_reads_each_constant_bit_from_a_tie_port():
     assert ".A(hwgen_tie1)" in tied and "assign y[3:1] = { { hwgen_tie1, hwgen_tie0 }, a };" in tied
     assert tied.startswith("module other(a, y);\n  assign y = 1'h0;")  # other modules untouched
     assert synth.tie_constants(tied, "top") == (tied, [])
+    other_forms = "module top();\n  assign x = 3'b1x0;\n  assign y = 2'd2;\n  assign z = 2'sh1;\nendmodule\n"
+    tied, ties = synth.tie_constants(other_forms, "top")
+    assert tied.startswith("module top(hwgen_tie0, hwgen_tie1);\n")
+    assert ("assign x = { hwgen_tie1, hwgen_tie0, hwgen_tie0 };" in tied and "assign y = { hwgen_tie1, hwgen_tie0 };"
+            in tied and "assign z = { hwgen_tie0, hwgen_tie1 };" in tied)
 
 
 def test_a_kept_module_with_a_constant_output_bit_gets_timing_and_power(tmp_path):

@@ -4,8 +4,9 @@
  * one the Python module's docstring describes. Terms are rows (signal, shift) of a sign
  * matrix S (rows x M neurons); two terms of a neuron name the node they would build,
  * (a, b, d, neg) = a + (-1)^neg (b << d), a's term holding the lower shift (or, at equal
- * shifts, the lower signal). Each node gets a dense id (a hash map from its packed key) and a
- * count of its occurrences over all neurons and shifts, kept exact as terms are substituted.
+ * shifts, the lower signal). Each node gets a dense id (from a table or a hash map of its
+ * packed key, once) and a count of its occurrences over all neurons and shifts, kept exact as
+ * terms are substituted.
  * Each neuron keeps the ids of all its term pairs in a square matrix, so substituting a pair
  * decrements the counts it breaks without hashing, and a scan of every pair reads the matrix.
  */
@@ -70,9 +71,10 @@ static void *k_realloc(void *p, size_t size) {
 
 /* ---------- nodes: packed key -> dense id, count per id ---------- */
 
-/* Pairs of two inputs take their ids from a direct table (`Terms.direct`); the nodes a build
- * forms with its new signal go through the hash map (open addressing, linear probing, at most
- * half full), whose slot holds key and id side by side: one cache line per probe. */
+/* Pairs of two inputs take their ids from a direct table (`direct` in cse_all_pairs), or, for a
+ * matrix too wide for that table, from the hash map (open addressing, linear probing, at most
+ * half full; a slot holds key and id side by side: one cache line per probe). The nodes a build
+ * forms with its new signal get theirs from `Terms.formed`. */
 typedef struct { int64_t key; int32_t id, pad; } Slot;
 
 typedef struct {
@@ -93,6 +95,7 @@ static int map_init(Keys *k, int bits) {
     return 0;
 }
 
+/* The per-id arrays (room for ids), and the map when bits > 0. */
 static int keys_init(Keys *k, int bits, int64_t ids) {
     memset(k, 0, sizeof *k);
     k->ids_cap = ids > 1024 ? ids : 1024;
@@ -102,7 +105,7 @@ static int keys_init(Keys *k, int bits, int64_t ids) {
     k->cand = k_malloc(k->ids_cap * sizeof(int32_t));
     k->hot = k_malloc(k->hot_cap * sizeof(int32_t));
     if (!k->key || !k->count || !k->cand || !k->hot) return -1;
-    return map_init(k, bits);
+    return bits ? map_init(k, bits) : 0;
 }
 
 static void keys_free(Keys *k) {
@@ -307,6 +310,9 @@ static int32_t substitute(Terms *s, int j, int t, int u, int v) {
     Held hv = held_term(s, v, st);
     int32_t most = 0;
     for (int x = 0; x < n; x++) {
+        /* keyed by the partner's shift relative to v's: a partner that is v itself (v substituted
+         * at another shift of this neuron earlier in the build) always sits at a lower shift, as
+         * build walks shifts upwards, so one node never gets two keys here */
         int64_t slot = ((int64_t)list[x].sig * s->deltas + list[x].sh - hv.sh + s->span - 1) * 2 + (st != list[x].sign);
         int32_t id = s->formed_at[slot] == s->epoch ? s->formed[slot] : new_id(&s->keys, pair_key(s, &hv, &list[x]));
         s->formed[slot] = id; s->formed_at[slot] = s->epoch;
@@ -725,12 +731,13 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
     s.formed = k_malloc(signals * s.deltas * 2 * sizeof(int32_t));
     s.formed_at = k_malloc(signals * s.deltas * 2 * sizeof(int32_t));
     /* the inputs' pairs recur over neurons and shifts: while a direct table of their nodes (by
-     * signals, shift difference and relation) is not larger than the pairs, it names them and the
-     * map holds only the nodes builds form (it grows as they come); else the map holds all */
+     * signals, shift difference and relation) is not larger than the pairs, it names them and no
+     * map is made; else the map does, sized for about as many nodes as there are pairs */
     int64_t n_direct = 2 * (int64_t)n_inputs * n_inputs * span;
     int32_t *direct = n_direct <= 2 * pairs + 4096 ? k_malloc(n_direct * sizeof(int32_t)) : NULL;
-    int bits = 10;
-    while (!direct && bits < 24 && ((int64_t)1 << bits) < 2 * pairs) bits++;
+    int bits = 0;
+    if (!direct)
+        for (bits = 10; bits < 24 && ((int64_t)1 << bits) < 2 * pairs;) bits++;
     if (!s.terms || !s.pid || !s.S || !s.sig || !s.sh || !s.nz || !s.free_rows || !s.formed || !s.formed_at ||
         !direct != (n_direct > 2 * pairs + 4096) || keys_init(&s.keys, bits, pairs + 1)) {
         k_free(direct);
