@@ -69,6 +69,13 @@ static void *k_realloc(void *p, size_t size) {
     return q;
 }
 
+/* Grow the array p to n elements; when memory ran out, p stays as it was and ok is cleared. */
+#define GROW(p, n, ok)                                                        \
+    do {                                                                      \
+        void *grown_ = k_realloc((p), (size_t)(n) * sizeof *(p));             \
+        if (grown_) (p) = grown_; else (ok) = 0;                              \
+    } while (0)
+
 /* ---------- nodes: packed key -> dense id, count per id ---------- */
 
 /* Pairs of two inputs take their ids from a direct table (`direct` in cse_all_pairs), or, for a
@@ -133,13 +140,9 @@ static int map_grow(Keys *k) {
 static int32_t new_id(Keys *k, int64_t key) {
     if (k->n == k->ids_cap) {
         int64_t cap = 2 * k->ids_cap;
-        int64_t *keys = k_realloc(k->key, cap * sizeof(int64_t));
-        if (keys) k->key = keys;
-        int32_t *count = k_realloc(k->count, cap * sizeof(int32_t));
-        if (count) k->count = count;
-        int32_t *cand = k_realloc(k->cand, cap * sizeof(int32_t));
-        if (cand) k->cand = cand;
-        if (!keys || !count || !cand) return -1;
+        int ok = 1;
+        GROW(k->key, cap, ok); GROW(k->count, cap, ok); GROW(k->cand, cap, ok);
+        if (!ok) return -1;
         k->ids_cap = cap;
     }
     int32_t id = (int32_t)k->n++;
@@ -168,9 +171,10 @@ static inline int32_t count_add(Keys *k, int32_t id, int32_t delta) {
     int32_t c = k->count[id] += delta;
     if (delta > 0 && c == 2) {
         if (k->n_hot == k->hot_cap) {
-            int32_t *h = k_realloc(k->hot, 2 * k->hot_cap * sizeof(int32_t));
-            if (!h) return -1;
-            k->hot = h; k->hot_cap *= 2;
+            int ok = 1;
+            GROW(k->hot, 2 * k->hot_cap, ok);
+            if (!ok) return -1;
+            k->hot_cap *= 2;
         }
         k->hot[k->n_hot++] = id;
     }
@@ -233,18 +237,10 @@ static int new_row(Terms *s, int signal, int shift) {
     if (s->n_free) r = s->free_rows[--s->n_free];
     else {
         if (s->rows_top == s->rows_cap) {
-            int cap = s->rows_cap + s->rows_cap / 2 + 16;
-            int8_t *S = k_realloc(s->S, (size_t)cap * s->M);
-            if (S) s->S = S;
-            int32_t *sig = k_realloc(s->sig, cap * sizeof(int32_t));
-            if (sig) s->sig = sig;
-            int32_t *sh = k_realloc(s->sh, cap * sizeof(int32_t));
-            if (sh) s->sh = sh;
-            int32_t *nz = k_realloc(s->nz, cap * sizeof(int32_t));
-            if (nz) s->nz = nz;
-            int32_t *fr = k_realloc(s->free_rows, cap * sizeof(int32_t));
-            if (fr) s->free_rows = fr;
-            if (!S || !sig || !sh || !nz || !fr) { s->oom = 1; return -1; }
+            int cap = s->rows_cap + s->rows_cap / 2 + 16, ok = 1;
+            GROW(s->S, (size_t)cap * s->M, ok);
+            GROW(s->sig, cap, ok); GROW(s->sh, cap, ok); GROW(s->nz, cap, ok); GROW(s->free_rows, cap, ok);
+            if (!ok) { s->oom = 1; return -1; }
             memset(s->S + (size_t)s->rows_cap * s->M, 0, (size_t)(cap - s->rows_cap) * s->M);
             s->rows_cap = cap;
         }
@@ -429,9 +425,10 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
     }
     k->n_hot = n;
     if (n > *out_cap) {
-        Cand *c = k_realloc(*out, n * sizeof(Cand));
-        if (!c) { s->oom = 1; return 0; }
-        *out = c; *out_cap = n;
+        int ok = 1;
+        GROW(*out, n, ok);
+        if (!ok) { s->oom = 1; return 0; }
+        *out_cap = n;
     }
     Cand *c = *out;
     for (int64_t h = 0; h < n; h++) {
@@ -483,9 +480,10 @@ typedef struct { Cand *c; int64_t n, cap; } Heap;
 static int heap_push(Heap *hp, Cand x) {
     if (hp->n == hp->cap) {
         int64_t cap = 2 * hp->cap + 64;
-        Cand *c = k_realloc(hp->c, cap * sizeof(Cand));
-        if (!c) return -1;
-        hp->c = c; hp->cap = cap;
+        int ok = 1;
+        GROW(hp->c, cap, ok);
+        if (!ok) return -1;
+        hp->cap = cap;
     }
     Cand *h = hp->c;
     int64_t i = hp->n++;
