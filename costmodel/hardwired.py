@@ -13,8 +13,9 @@ areas and one synthesized layer, and are checked against Yosys + OpenSTA runs of
 small generated layers, a fitted and a held-out set (`benchmarks/hardwired_synth.py`,
 results in ``reports/hardwired.md``); `calibrate` refits them (non-negative least
 squares on relative error). All-pairs arrays, whose adders synthesis keeps whole, have
-their own adder coefficient (`HW_ALL_PAIRS_OSU018`), fitted and held out the same way. Synthesis re-shares identical sub-sums of an unshared
-(``sharing: false``) array, so the model overestimates those. Other nodes scale each coefficient by the ratio of the
+their own adder coefficient (`HW_ALL_PAIRS_OSU018`), fitted and held out the same way.
+Synthesis re-shares identical sub-sums of an unshared (``sharing: false``) array, so the
+model overestimates those. Other nodes scale each coefficient by the ratio of the
 matching coefficient of `costmodel.tech` tables to osu018 (adder bits by
 ``tree_add_bits``, registers by ``reg_bits``, accumulators by ``acc_bits``).
 

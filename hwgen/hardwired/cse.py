@@ -8,7 +8,7 @@ greedy of da4ml's CMVM optimizer (Sun et al. 2025), with a better order among ti
 
 1. **Exact pair counts.** Two terms of a neuron name the node they would build,
    ``a + rel * (b << d)`` (``a`` the term of lower shift); every node gets an id (its
-   packed key hashed once) and a count of its occurrences over all neurons and shifts
+   packed key looked up once, in a table or a hash map) and a count of its occurrences over all neurons and shifts
    (repeats inside one neuron count), kept exact as terms are substituted: a
    substitution in a neuron changes only the pairs of its terms, whose ids the neuron
    keeps in a matrix.

@@ -201,7 +201,6 @@ def emit_verilog(config: HardwiredConfig, graph: AdderGraph, wy: int) -> tuple[s
         stop = bounds[lv - 1]
         for k in range(start, stop):
             nid = n + k
-            op = "+" if rsg[k] > 0 else "-"
             w = widths[nid]
             if separate:
                 emit(f"  {_declared('wire', w, unsigned[nid], f'n{nid}')};")
@@ -210,6 +209,7 @@ def emit_verilog(config: HardwiredConfig, graph: AdderGraph, wy: int) -> tuple[s
                      f".RS({rsh[k]}), .SUB({int(rsg[k] < 0)}), .WO({w})) add{nid} "
                      f"(.a({names[left[k]]}), .b({names[right[k]]}), .y(n{nid}));")
             else:
+                op = "+" if rsg[k] > 0 else "-"
                 emit(f"  wire signed [{w - 1}:0] n{nid} = {_ref(names[left[k]], lsh[k])} {op} "
                      f"{_ref(names[right[k]], rsh[k])};")
         start = stop
