@@ -89,7 +89,7 @@ typedef struct {
     int64_t cap, used;           /* cap = 2^bits */
     int bits;
     int64_t *key;                /* per id */
-    int32_t *count, *cand;       /* per id: occurrences; place in the current list, or -1 */
+    int32_t *count, *cand;       /* per id: occurrences; place in the current list (if listed) */
     int64_t n, ids_cap;
     int32_t *hot;                /* ids whose count reached 2 (with repeats and stale ones) */
     int64_t n_hot, hot_cap;
@@ -146,7 +146,7 @@ static int32_t new_id(Keys *k, int64_t key) {
         k->ids_cap = cap;
     }
     int32_t id = (int32_t)k->n++;
-    k->key[id] = key; k->count[id] = 0; k->cand[id] = -1;
+    k->key[id] = key; k->count[id] = 0;
     return id;
 }
 
@@ -166,10 +166,11 @@ static inline int32_t key_id(Keys *k, int64_t key) {
     return id;
 }
 
-/* Add delta to a node's count; return the new count (-1: out of memory). */
+/* Add delta to a node's count (listed as hot when it reaches 2); return the new count (-1: out
+ * of memory). */
 static inline int32_t count_add(Keys *k, int32_t id, int32_t delta) {
     int32_t c = k->count[id] += delta;
-    if (delta > 0 && c == 2) {
+    if (delta > 0 && c >= 2 && c - delta < 2) {
         if (k->n_hot == k->hot_cap) {
             int ok = 1;
             GROW(k->hot, 2 * k->hot_cap, ok);
@@ -218,9 +219,12 @@ typedef struct {
 /* The node two terms would build, packed with signal ids below ns: a's term holds the lower
  * shift (or, at equal shifts, the lower signal). */
 static inline int64_t pair_code(const Held *p, const Held *q, int64_t ns, int span) {
-    const Held *x = p, *y = q;
-    if (p->sh > q->sh || (p->sh == q->sh && p->sig > q->sig)) { x = q; y = p; }
-    return (((int64_t)x->sig * ns + y->sig) * span + (y->sh - x->sh)) * 2 + (p->sign != q->sign);
+    /* branch-free: which term comes first is data, not a pattern a branch predictor learns */
+    int swap = (p->sh > q->sh) | ((p->sh == q->sh) & (p->sig > q->sig));
+    int64_t xs = swap ? q->sig : p->sig, ys = swap ? p->sig : q->sig;
+    int d = p->sh - q->sh;
+    d = swap ? d : -d;
+    return ((xs * ns + ys) * span + d) * 2 + (p->sign != q->sign);
 }
 
 /* The node two terms of a neuron would build: its key. */
@@ -300,12 +304,14 @@ static int32_t substitute(Terms *s, int j, int t, int u, int v) {
         if (x != it && x != iu) { s->keys.count[pt[x]]--; s->keys.count[pu[x]]--; }
     s->keys.count[pt[iu]]--;
     int8_t st = list[it].sign;
-    remove_term(s, j, MAX(it, iu));
-    remove_term(s, j, it + iu - MAX(it, iu));
+    int at = it < iu ? it : iu;  /* v takes the lower place; the last term fills the other */
+    remove_term(s, j, it + iu - at);
     n = s->n_terms[j];
     Held hv = held_term(s, v, st);
-    int32_t most = 0;
+    list[at] = hv;
+    int32_t most = 0, *Pv = P + (int64_t)at * c;
     for (int x = 0; x < n; x++) {
+        if (x == at) continue;
         /* keyed by the partner's shift relative to v's: a partner that is v itself (v substituted
          * at another shift of this neuron earlier in the build) always sits at a lower shift, as
          * build walks shifts upwards, so one node never gets two keys here */
@@ -315,10 +321,8 @@ static int32_t substitute(Terms *s, int j, int t, int u, int v) {
         int32_t k = id < 0 ? -1 : count_add(&s->keys, id, 1);
         if (k < 0) { s->oom = 1; return 0; }
         most = (int32_t)MAX(most, k);
-        P[(int64_t)n * c + x] = P[(int64_t)x * c + n] = id;
+        Pv[x] = P[(int64_t)x * c + at] = id;
     }
-    list[n] = hv;
-    s->n_terms[j] = n + 1;
     s->S[(int64_t)t * M + j] = 0; s->S[(int64_t)u * M + j] = 0; s->S[(int64_t)v * M + j] = st;
     s->nz[t]--; s->nz[u]--; s->nz[v]++;
     return most;
@@ -417,24 +421,6 @@ static Cand list_pop(List *l) {
  * listed pair's two sums. The order among equal counts is settled when the greedy reaches them. */
 static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
     Keys *k = &s->keys;
-    for (int64_t h = 0; h < k->n_hot; h++) k->cand[k->hot[h]] = -1;
-    int64_t n = 0;  /* keep each id at 2 or more once, in the hot list's order */
-    for (int64_t h = 0; h < k->n_hot; h++) {
-        int32_t id = k->hot[h];
-        if (k->count[id] >= 2 && k->cand[id] == -1) { k->cand[id] = (int32_t)n; k->hot[n++] = id; }
-    }
-    k->n_hot = n;
-    if (n > *out_cap) {
-        int ok = 1;
-        GROW(*out, n, ok);
-        if (!ok) { s->oom = 1; return 0; }
-        *out_cap = n;
-    }
-    Cand *c = *out;
-    for (int64_t h = 0; h < n; h++) {
-        int32_t id = k->hot[h];
-        c[h] = (Cand){k->key[id], 0, k->count[id], id};
-    }
     int32_t most = 0;
     for (int j = 0; j < s->M; j++) most = (int32_t)MAX(most, s->cap[j]);
     /* per neuron: its terms' listed partners (`held`), then the listed pairs (found in the
@@ -442,35 +428,61 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
     int32_t *held = k_malloc(((int64_t)most + 1) * sizeof(int32_t));
     int32_t (*found)[2] = k_malloc(((int64_t)most * most / 2 + 1) * sizeof *found);
     uint8_t *listed = k_calloc(k->n + 1, 1);
-    if (!held || !found || !listed) { k_free(held); k_free(found); k_free(listed); s->oom = 1; return 0; }
-    for (int64_t h = 0; h < n; h++) listed[k->hot[h]] = 1;
+    int64_t *at = NULL;
+    int64_t n = 0;  /* keep each id at 2 or more once, in the hot list's order (branch-free: */
+    int32_t top = 0;  /* which entries are stale or repeated is data) */
+    if (!held || !found || !listed) goto oom;
+    for (int64_t h = 0; h < k->n_hot; h++) {
+        int32_t id = k->hot[h], c = k->count[id], keep = (c >= 2) & !listed[id];
+        listed[id] |= (uint8_t)keep;
+        k->hot[n] = id;
+        n += keep;
+        top = (int32_t)MAX(top, keep ? c : 0);
+    }
+    k->n_hot = n;
+    if (n > *out_cap) {
+        int ok = 1;
+        GROW(*out, n, ok);
+        if (!ok) goto oom;
+        *out_cap = n;
+    }
+    /* placed by count (a counting sort; each id's place in `cand`); a count's candidates are
+     * ordered when the greedy reaches them */
+    if (!(at = k_calloc(top + 2, sizeof(int64_t)))) goto oom;
+    for (int64_t h = 0; h < n; h++) at[top - k->count[k->hot[h]] + 1]++;
+    for (int32_t x = 1; x <= top + 1; x++) at[x] += at[x - 1];
+    Cand *c = *out;
+    for (int64_t h = 0; h < n; h++) {
+        int32_t id = k->hot[h];
+        int64_t i = at[top - k->count[id]]++;
+        c[i] = (Cand){k->key[id], 0, k->count[id], id};
+        k->cand[id] = (int32_t)i;
+    }
     for (int j = 0; j < s->M; j++) {
         const int32_t *P = s->pid + s->poff[j];
         int nt = s->n_terms[j], cj = s->cap[j], na = 0;
         memset(held, 0, nt * sizeof(int32_t));
         for (int x = 0; x < nt; x++) {
             const int32_t *row = P + (int64_t)x * cj;
-            for (int y = x + 1; y < nt; y++)
-                if (listed[row[y]]) { held[x]++; held[y]++; found[na][0] = x; found[na++][1] = y; }
+            int hx = 0;
+            for (int y = x + 1; y < nt; y++) {  /* branch-free: whether a pair is listed is data */
+                int l = listed[row[y]];
+                hx += l; held[y] += l;
+                found[na][0] = x; found[na][1] = y; na += l;
+            }
+            held[x] += hx;
         }
         for (int a = 0; a < na; a++) {
             int x = found[a][0], y = found[a][1];
             c[k->cand[P[(int64_t)x * cj + y]]].conflict += held[x] + held[y];
         }
     }
-    k_free(held); k_free(found); k_free(listed);
-    /* by count (a counting sort); a count's candidates are ordered when the greedy reaches them */
-    int32_t top = 0;
-    for (int64_t i = 0; i < n; i++) top = (int32_t)MAX(top, c[i].count);
-    int64_t *at = k_calloc(top + 2, sizeof(int64_t));
-    Cand *tmp = k_malloc((n + 1) * sizeof(Cand));
-    if (!at || !tmp) { k_free(at); k_free(tmp); s->oom = 1; return 0; }
-    for (int64_t i = 0; i < n; i++) at[top - c[i].count + 1]++;
-    for (int32_t x = 1; x <= top + 1; x++) at[x] += at[x - 1];
-    for (int64_t i = 0; i < n; i++) tmp[at[top - c[i].count]++] = c[i];
-    memcpy(c, tmp, n * sizeof(Cand));
-    k_free(at); k_free(tmp);
+    k_free(held); k_free(found); k_free(listed); k_free(at);
     return n;
+oom:
+    k_free(held); k_free(found); k_free(listed); k_free(at);
+    s->oom = 1;
+    return 0;
 }
 
 /* ---------- the waiting heap: listed nodes whose count fell, by count then list place ---------- */
@@ -607,7 +619,12 @@ static void residual(Terms *s, int64_t *out_id, int64_t *out_sign, int64_t *out_
                     col[x].top = (int32_t)(bits_of(s->lo[col[x].id], s->hi[col[x].id]) + col[x].shift);
                     ready[nr] = col[x]; ready[nr].at = x; nr++;
                 }
-            qsort(ready, nr, sizeof(Term), by_ready);
+            for (int x = 1; x < nr; x++) {  /* insertion sort: a neuron has few ready terms */
+                Term t = ready[x];
+                int y = x;
+                for (; y > 0 && by_ready(&ready[y - 1], &t) > 0; y--) ready[y] = ready[y - 1];
+                ready[y] = t;
+            }
             for (int x = 0; x + 1 < nr; x += 2) {
                 Term *f = &ready[x], *g = &ready[x + 1];
                 if (f->sign < 0 && g->sign > 0) { Term *z = f; f = g; g = z; }
@@ -644,6 +661,58 @@ static void residual(Terms *s, int64_t *out_id, int64_t *out_sign, int64_t *out_
     }
 done:
     k_free(term); k_free(start); k_free(count); k_free(pair); k_free(ready);
+}
+
+/* ---------- the inputs' pairs, counted ---------- */
+
+/* Each neuron's pairs of input terms by the direct table: the table first counts each node's
+ * occurrences (the neurons' pair matrices holding table places), then ids are given to the
+ * nodes that occur, and the matrices take them: no step waits on whether a node is new. */
+static int count_by_table(Terms *s, int32_t *direct, int64_t n_direct) {
+    int n = s->n_inputs, span = s->span;
+    for (int j = 0; j < s->M; j++) {
+        const Held *list = s->terms + s->toff[j];
+        int32_t *P = s->pid + s->poff[j];
+        int c = s->cap[j];
+        for (int x = 0; x < c; x++)
+            for (int y = x + 1; y < c; y++) {
+                int32_t at = (int32_t)pair_code(&list[x], &list[y], n, span);
+                direct[at]++;
+                P[(int64_t)x * c + y] = at;
+            }
+    }
+    for (int64_t at = 0; at < n_direct; at++) {
+        if (!direct[at]) continue;
+        int64_t rest = at >> 1, ab = rest / span;
+        int64_t key = ((ab / n * s->ns + ab % n) * span + rest % span) * 2 + (at & 1);
+        int32_t id = new_id(&s->keys, key);
+        if (id < 0 || count_add(&s->keys, id, direct[at]) < 0) return -1;
+        direct[at] = id;
+    }
+    for (int j = 0; j < s->M; j++) {
+        int32_t *P = s->pid + s->poff[j];
+        int c = s->cap[j];
+        for (int x = 0; x < c; x++)
+            for (int y = x + 1; y < c; y++)
+                P[(int64_t)x * c + y] = P[(int64_t)y * c + x] = direct[P[(int64_t)x * c + y]];
+    }
+    return 0;
+}
+
+/* Each neuron's pairs of input terms through the hash map (a matrix too wide for the table). */
+static int count_by_map(Terms *s) {
+    for (int j = 0; j < s->M; j++) {
+        const Held *list = s->terms + s->toff[j];
+        int32_t *P = s->pid + s->poff[j];
+        int c = s->cap[j];
+        for (int x = 0; x < c; x++)
+            for (int y = x + 1; y < c; y++) {
+                int32_t id = key_id(&s->keys, pair_key(s, &list[x], &list[y]));
+                if (id < 0 || count_add(&s->keys, id, 1) < 0) return -1;
+                P[(int64_t)x * c + y] = P[(int64_t)y * c + x] = id;
+            }
+    }
+    return 0;
 }
 
 /* ---------- entry point ---------- */
@@ -741,7 +810,7 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
         k_free(direct);
         goto done;
     }
-    if (direct) memset(direct, 0xff, n_direct * sizeof(int32_t));
+    if (direct) memset(direct, 0, n_direct * sizeof(int32_t));
     memset(s.formed_at, 0xff, n_inputs * s.deltas * 2 * sizeof(int32_t));  /* a node's own: in add_node */
     for (int64_t r = 0; r < rows; r++) {
         int any = 0;
@@ -756,19 +825,7 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
             s.terms[s.toff[j] + s.n_terms[j]++] = held_term(&s, v, x);
         }
     }
-    for (int64_t j = 0; j < M; j++) {
-        const Held *list = s.terms + s.toff[j];
-        int32_t *P = s.pid + s.poff[j];
-        int c = s.cap[j];
-        for (int x = 0; x < c; x++)
-            for (int y = x + 1; y < c; y++) {
-                int32_t id, *known = direct ? &direct[pair_code(&list[x], &list[y], n_inputs, span)] : NULL;
-                if (!known) id = key_id(&s.keys, pair_key(&s, &list[x], &list[y]));
-                else if ((id = *known) < 0) id = *known = new_id(&s.keys, pair_key(&s, &list[x], &list[y]));
-                if (id < 0 || count_add(&s.keys, id, 1) < 0) { k_free(direct); goto done; }
-                P[(int64_t)x * c + y] = P[(int64_t)y * c + x] = id;
-            }
-    }
+    if (direct ? count_by_table(&s, direct, n_direct) : count_by_map(&s)) { k_free(direct); goto done; }
     k_free(direct);
     extract(&s, refresh);
     if (s.oom) goto done;
