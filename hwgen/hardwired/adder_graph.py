@@ -4,14 +4,14 @@ bounds and register-cut live sets out (`hwgen.hardwired.graph` builds it with ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from hwgen.errors import ConfigError
 
-__all__ = ["AdderGraph", "csd_digits", "naive_adders", "bit_length", "signed_widths", "live_sets",
-           "live_from_last_use"]
+__all__ = ["AdderGraph", "csd_digits", "naive_adders", "bit_length", "signed_widths", "last_uses"]
 
 
 def csd_digits(w: np.ndarray, positions: int) -> np.ndarray:
@@ -54,8 +54,10 @@ class AdderGraph:
 
     Node ids ``0 .. n_inputs-1`` are the activations; node ``n_inputs + k`` is adder
     ``k``: ``(left << lshift) + rsign * (right << rshift)``. Adders are sorted by
-    level (1-based). ``live[l]`` holds the ids present after level ``l`` (``live[0]``
-    the used inputs): a register cut after level ``l`` registers exactly these.
+    level (1-based), on ``n_levels`` levels. ``last_use`` is each node's last reader's level
+    (``n_levels + 1`` for an output); ``live[l]`` holds the ids present after level ``l``
+    (``live[0]`` the used inputs): a register cut after level ``l`` registers exactly these
+    (derived on first use: pricing a graph never needs them).
     Output ``j`` is ``out_sign[j] * (out_id[j] << out_shift[j])``, or 0 if
     ``out_id[j] == -1``. ``lo``/``hi`` bound every node's value (interval
     arithmetic over the input range ``[in_lo, in_hi]``) and ``width`` is its
@@ -77,15 +79,19 @@ class AdderGraph:
     out_id: np.ndarray
     out_sign: np.ndarray
     out_shift: np.ndarray
-    live: list[np.ndarray] = field(default_factory=list)
+    last_use: np.ndarray
+    n_levels: int
 
     @property
     def n_adders(self) -> int:
         return int(self.left.size)
 
-    @property
-    def n_levels(self) -> int:
-        return len(self.live) - 1
+    @cached_property
+    def live(self) -> list[np.ndarray]:
+        # the nodes defined by level l are a prefix, as adders are sorted by level
+        ends = self.last_use.size - self.level.size + np.searchsorted(self.level, np.arange(self.n_levels + 1),
+                                                                      side="right")
+        return [np.flatnonzero(self.last_use[:end] > lv) for lv, end in enumerate(ends)]
 
     @property
     def width(self) -> np.ndarray:
@@ -157,19 +163,12 @@ class AdderGraph:
         return out
 
 
-def live_sets(n: int, left: np.ndarray, right: np.ndarray, level: np.ndarray, out_id: np.ndarray,
-              levels: int) -> list[np.ndarray]:
-    """``live[l]``: the nodes defined at level <= l that an adder above l or an output still reads
-    (what a register cut after level ``l`` holds); inputs are level 0, adders sorted by level."""
+def last_uses(n: int, left: np.ndarray, right: np.ndarray, level: np.ndarray, out_id: np.ndarray,
+              levels: int) -> np.ndarray:
+    """Each node's last use: the level of the last adder reading it, ``levels + 1`` for an output
+    (inputs are level 0, adders sorted by level)."""
     last_use = np.zeros(n + level.size, dtype=np.int64)
     np.maximum.at(last_use, left, level)
     np.maximum.at(last_use, right, level)
     last_use[out_id[out_id >= 0]] = levels + 1
-    return live_from_last_use(last_use, level, levels)
-
-
-def live_from_last_use(last_use: np.ndarray, level: np.ndarray, levels: int) -> list[np.ndarray]:
-    """`live_sets` from each node's last use (the level of the last adder reading it, ``levels + 1``
-    for an output): the nodes defined by level ``l`` are a prefix, as adders are sorted by level."""
-    ends = last_use.size - level.size + np.searchsorted(level, np.arange(levels + 1), side="right")
-    return [np.flatnonzero(last_use[:end] > lv) for lv, end in enumerate(ends)]
+    return last_use

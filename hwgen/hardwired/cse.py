@@ -46,7 +46,7 @@ import numpy as np
 from hwgen.errors import ConfigError
 from hwgen.native import load_kernel
 
-from .adder_graph import AdderGraph, live_from_last_use
+from .adder_graph import AdderGraph
 
 __all__ = ["all_pairs_graph", "MAX_PAIRS"]
 
@@ -95,11 +95,10 @@ def all_pairs_graph(sign: np.ndarray, row_sig: np.ndarray, row_shift: np.ndarray
         raise MemoryError("cse: all-pairs ran out of memory")
     nodes, last_use = nodes[:count], last_use[:n_inputs + count]
     level = nodes[:, 5].astype(np.int16)
-    levels = int(level.max(initial=0))
     return AdderGraph(n_inputs=n_inputs, n_outputs=m, in_lo=in_lo, in_hi=in_hi, left=nodes[:, 0], right=nodes[:, 1],
                       lshift=nodes[:, 2].astype(np.int8), rshift=nodes[:, 3].astype(np.int8),
                       rsign=nodes[:, 4].astype(np.int8), level=level,
                       lo=np.concatenate([np.full(n_inputs, in_lo, np.int64), nodes[:, 6]]),
                       hi=np.concatenate([np.full(n_inputs, in_hi, np.int64), nodes[:, 7]]),
                       out_id=outs[0], out_sign=outs[1], out_shift=outs[2],
-                      live=live_from_last_use(last_use, level, levels))
+                      last_use=last_use, n_levels=int(level.max(initial=0)))

@@ -665,22 +665,41 @@ done:
 
 /* ---------- the inputs' pairs, counted ---------- */
 
+typedef struct { int64_t shift, sig, r; } Row;
+
+static int by_shift(const void *x, const void *y) {
+    const Row *p = x, *q = y;
+    if (p->shift != q->shift) return p->shift < q->shift ? -1 : 1;
+    return (p->sig > q->sig) - (p->sig < q->sig);
+}
+
 /* Each neuron's pairs of input terms by the direct table: the table first counts each node's
  * occurrences (the neurons' pair matrices holding table places), then ids are given to the
  * nodes that occur, and the matrices take them: no step waits on whether a node is new. */
 static int count_by_table(Terms *s, int32_t *direct, int64_t n_direct) {
     int n = s->n_inputs, span = s->span;
+    int32_t most = 0;
+    for (int j = 0; j < s->M; j++) most = (int32_t)MAX(most, s->cap[j]);
+    int64_t *lower = k_malloc((most + 1) * sizeof(int64_t)), *upper = k_malloc((most + 1) * sizeof(int64_t));
+    uint8_t *neg = k_malloc(most + 1);
+    if (!lower || !upper || !neg) { k_free(lower); k_free(upper); k_free(neg); return -1; }
     for (int j = 0; j < s->M; j++) {
         const Held *list = s->terms + s->toff[j];
         int32_t *P = s->pid + s->poff[j];
         int c = s->cap[j];
-        for (int x = 0; x < c; x++)
+        for (int y = 0; y < c; y++) {  /* a pair's place is a sum: see pair_code */
+            lower[y] = 2 * ((int64_t)list[y].sig * n * span - list[y].sh);
+            upper[y] = 2 * ((int64_t)list[y].sig * span + list[y].sh);
+            neg[y] = list[y].sign < 0;
+        }
+        for (int x = 0; x < c; x++)  /* the terms are in (shift, signal) order: x's term first */
             for (int y = x + 1; y < c; y++) {
-                int32_t at = (int32_t)pair_code(&list[x], &list[y], n, span);
+                int32_t at = (int32_t)(lower[x] + upper[y] + (neg[x] ^ neg[y]));
                 direct[at]++;
                 P[(int64_t)x * c + y] = at;
             }
     }
+    k_free(lower); k_free(upper); k_free(neg);
     for (int64_t at = 0; at < n_direct; at++) {
         if (!direct[at]) continue;
         int64_t rest = at >> 1, ab = rest / span;
@@ -812,7 +831,14 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
     }
     if (direct) memset(direct, 0, n_direct * sizeof(int32_t));
     memset(s.formed_at, 0xff, n_inputs * s.deltas * 2 * sizeof(int32_t));  /* a node's own: in add_node */
-    for (int64_t r = 0; r < rows; r++) {
+    /* rows in (shift, signal) order, so that of two terms of a neuron the first listed holds
+     * the lower shift (or, at equal shifts, the lower signal): the order of a pair's key */
+    Row *order = k_malloc((rows + 1) * sizeof(Row));
+    if (!order) { k_free(direct); goto done; }
+    for (int64_t r = 0; r < rows; r++) order[r] = (Row){row_shift[r], row_sig[r], r};
+    qsort(order, rows, sizeof(Row), by_shift);
+    for (int64_t o = 0; o < rows; o++) {
+        int64_t r = order[o].r;
         int any = 0;
         for (int64_t j = 0; j < M; j++) any |= sign[r * M + j] != 0;
         if (!any) continue;
@@ -825,6 +851,7 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
             s.terms[s.toff[j] + s.n_terms[j]++] = held_term(&s, v, x);
         }
     }
+    k_free(order);
     if (direct ? count_by_table(&s, direct, n_direct) : count_by_map(&s)) { k_free(direct); goto done; }
     k_free(direct);
     extract(&s, refresh);

@@ -34,7 +34,7 @@ import numpy as np
 
 from hwgen.errors import ConfigError
 
-from .adder_graph import AdderGraph, csd_digits, live_sets
+from .adder_graph import AdderGraph, csd_digits, last_uses
 from .cse import all_pairs_graph
 
 __all__ = ["build_graph"]
@@ -127,5 +127,5 @@ def build_graph(weights: np.ndarray, positions: int, in_lo: int, in_hi: int, sha
         rshift=cat(rsh, np.int8), rsign=cat(rsg, np.int8), level=level_arr,
         lo=lo_all, hi=hi_all,
         out_id=out_id, out_sign=sign[0].astype(np.int64), out_shift=shift[0].astype(np.int64),
-        live=live_sets(n, left, right, level_arr, out_id, level),
+        last_use=last_uses(n, left, right, level_arr, out_id, level), n_levels=level,
     )
