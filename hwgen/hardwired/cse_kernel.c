@@ -316,10 +316,11 @@ static int32_t substitute(Terms *s, int j, int t, int u, int v) {
          * at another shift of this neuron earlier in the build) always sits at a lower shift, as
          * build walks shifts upwards, so one node never gets two keys here */
         int64_t slot = ((int64_t)list[x].sig * s->deltas + list[x].sh - hv.sh + s->span - 1) * 2 + (st != list[x].sign);
-        int32_t id = s->formed_at[slot] == s->epoch ? s->formed[slot] : new_id(&s->keys, pair_key(s, &hv, &list[x]));
+        int32_t id = s->formed_at[slot] == s->epoch ? s->formed[slot] : new_id(&s->keys, -1);
         s->formed[slot] = id; s->formed_at[slot] = s->epoch;
         int32_t k = id < 0 ? -1 : count_add(&s->keys, id, 1);
         if (k < 0) { s->oom = 1; return 0; }
+        if (k == 2) s->keys.key[id] = pair_key(s, &hv, &list[x]);  /* read only once listed */
         most = (int32_t)MAX(most, k);
         Pv[x] = P[(int64_t)x * c + at] = id;
     }
