@@ -68,27 +68,24 @@ def _kernel():
     fn = load_kernel(KERNEL).cse_all_pairs
     fn.restype = ctypes.c_int64
     # arrays go as addresses (``ndarray.ctypes.data``): a typed pointer costs microseconds a call
-    fn.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_int64] * 5 + [ctypes.c_double, ctypes.c_int64,
-                                                                  ctypes.c_int64] + [ctypes.c_void_p] * 3
+    fn.argtypes = [ctypes.c_void_p] + [ctypes.c_int64] * 5 + [ctypes.c_double, ctypes.c_int64,
+                                                            ctypes.c_int64] + [ctypes.c_void_p] * 3
     return fn
 
 
-def all_pairs_graph(sign: np.ndarray, row_sig: np.ndarray, row_shift: np.ndarray, n_inputs: int,
-                    in_lo: int, in_hi: int) -> AdderGraph:
-    """Adder graph of ``Y = A @ W`` from the signed-digit terms ``sign (rows, M)`` on rows
-    ``(row_sig, row_shift)`` (signals ``0 .. n_inputs-1`` are the inputs in ``[in_lo, in_hi]``)."""
-    sign = np.ascontiguousarray(sign, dtype=np.int8)
-    rows, m = sign.shape
-    row_sig = np.ascontiguousarray(row_sig, dtype=np.int64)
-    row_shift = np.ascontiguousarray(row_shift, dtype=np.int64)
-    cap = max(1, int(np.count_nonzero(sign)))
+def all_pairs_graph(digits: np.ndarray, in_lo: int, in_hi: int) -> AdderGraph:
+    """Adder graph of ``Y = A @ W`` from the signed digits ``(N, M, D)`` of ``W`` (`csd_digits`), the
+    inputs in ``[in_lo, in_hi]``."""
+    digits = np.ascontiguousarray(digits, dtype=np.int8)
+    n_inputs, m, span = digits.shape
+    cap = max(1, int(np.count_nonzero(digits)))
     nodes = np.empty((cap, _NODE_FIELDS), np.int64)
     outs = np.empty((3, m), np.int64)
     last_use = np.empty(n_inputs + cap, np.int64)
-    count = _kernel()(sign.ctypes.data, row_sig.ctypes.data, row_shift.ctypes.data, rows, m, n_inputs, in_lo, in_hi,
-                      REFRESH, MAX_PAIRS, cap, nodes.ctypes.data, outs.ctypes.data, last_use.ctypes.data)
+    count = _kernel()(digits.ctypes.data, n_inputs, m, span, in_lo, in_hi, REFRESH, MAX_PAIRS, cap,
+                      nodes.ctypes.data, outs.ctypes.data, last_use.ctypes.data)
     if count == -2:
-        nz = np.count_nonzero(sign, axis=0).astype(np.int64)
+        nz = np.count_nonzero(digits, axis=(0, 2)).astype(np.int64)
         raise ConfigError(f"cse: all-pairs would weigh {int(np.sum(nz * (nz - 1) // 2)):,} term pairs "
                           f"(limit {MAX_PAIRS:,}); use cse: neighbours for a matrix this large")
     if count < 0:

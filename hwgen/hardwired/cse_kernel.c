@@ -666,14 +666,6 @@ done:
 
 /* ---------- the inputs' pairs, counted ---------- */
 
-typedef struct { int64_t shift, sig, r; } Row;
-
-static int by_shift(const void *x, const void *y) {
-    const Row *p = x, *q = y;
-    if (p->shift != q->shift) return p->shift < q->shift ? -1 : 1;
-    return (p->sig > q->sig) - (p->sig < q->sig);
-}
-
 /* Each neuron's pairs of input terms by the direct table: the table first counts each node's
  * occurrences (the neurons' pair matrices holding table places), then ids are given to the
  * nodes that occur, and the matrices take them: no step waits on whether a node is new. */
@@ -767,21 +759,21 @@ static int write_by_level(const Terms *s, int64_t *node, int64_t *out, int64_t *
     return 0;
 }
 
-/* Adders of Y = A @ W from signed-digit terms sign (rows x M) on rows (row_sig, row_shift),
- * signals 0 .. n_inputs-1 the inputs in [in_lo, in_hi]: see `write_by_level` for what goes into
+/* Adders of Y = A @ W from the signed digits of W (n_inputs x M x span: digit k of weight (i, j)
+ * at (i M + j) span + k, the term of input i shifted by k), signals 0 .. n_inputs-1 the inputs in
+ * [in_lo, in_hi]: see `write_by_level` for what goes into
  * node (cap_nodes rows), out (per output: id, sign, shift) and last_use (per signal). Returns
  * the adder count; -1 when memory ran out, -2 (nothing done) when the neurons hold more than
  * max_pairs pairs of terms. */
-int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t *row_shift, int64_t rows,
-                      int64_t M, int64_t n_inputs, int64_t in_lo, int64_t in_hi, double refresh,
-                      int64_t max_pairs, int64_t cap_nodes, int64_t *node, int64_t *out, int64_t *last_use) {
+int64_t cse_all_pairs(const int8_t *digits, int64_t n_inputs, int64_t M, int64_t span, int64_t in_lo,
+                      int64_t in_hi, double refresh, int64_t max_pairs, int64_t cap_nodes, int64_t *node,
+                      int64_t *out, int64_t *last_use) {
     Terms s;
     memset(&s, 0, sizeof s);
     s.M = (int)M; s.n_inputs = (int)n_inputs;
     s.ns = n_inputs + cap_nodes + 1;
-    int span = 1;
-    for (int64_t r = 0; r < rows; r++) span = MAX(span, (int)row_shift[r] + 1);
-    s.span = span;
+    s.span = (int)span;
+    int64_t rows = n_inputs * span;
     int64_t signals = s.ns;
     int64_t result = -1;
     s.row_at = k_malloc(signals * span * sizeof(int32_t));
@@ -798,8 +790,9 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
     s.cap = k_calloc(M + 1, sizeof(int32_t));
     s.toff = k_malloc((M + 1) * sizeof(int64_t)); s.poff = k_malloc((M + 1) * sizeof(int64_t));
     if (!s.cap || !s.toff || !s.poff) goto done;
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t j = 0; j < M; j++) s.cap[j] += sign[r * M + j] != 0;
+    for (int64_t i = 0; i < n_inputs; i++)
+        for (int64_t j = 0; j < M; j++)
+            for (int64_t k = 0; k < span; k++) s.cap[j] += digits[(i * M + j) * span + k] != 0;
     int64_t pairs = 0;
     s.toff[0] = s.poff[0] = 0;
     for (int64_t j = 0; j < M; j++) {
@@ -834,25 +827,21 @@ int64_t cse_all_pairs(const int8_t *sign, const int64_t *row_sig, const int64_t 
     memset(s.formed_at, 0xff, n_inputs * s.deltas * 2 * sizeof(int32_t));  /* a node's own: in add_node */
     /* rows in (shift, signal) order, so that of two terms of a neuron the first listed holds
      * the lower shift (or, at equal shifts, the lower signal): the order of a pair's key */
-    Row *order = k_malloc((rows + 1) * sizeof(Row));
-    if (!order) { k_free(direct); goto done; }
-    for (int64_t r = 0; r < rows; r++) order[r] = (Row){row_shift[r], row_sig[r], r};
-    qsort(order, rows, sizeof(Row), by_shift);
-    for (int64_t o = 0; o < rows; o++) {
-        int64_t r = order[o].r;
-        int any = 0;
-        for (int64_t j = 0; j < M; j++) any |= sign[r * M + j] != 0;
-        if (!any) continue;
-        int v = new_row(&s, (int)row_sig[r], (int)row_shift[r]);
-        for (int64_t j = 0; j < M; j++) {
-            int8_t x = sign[r * M + j];
-            if (!x) continue;
-            s.S[(int64_t)v * M + j] = x;
-            s.nz[v]++;
-            s.terms[s.toff[j] + s.n_terms[j]++] = held_term(&s, v, x);
+    for (int64_t k = 0; k < span; k++)
+        for (int64_t i = 0; i < n_inputs; i++) {
+            const int8_t *d = digits + i * M * span + k;
+            int any = 0;
+            for (int64_t j = 0; j < M; j++) any |= d[j * span] != 0;
+            if (!any) continue;
+            int v = new_row(&s, (int)i, (int)k);
+            for (int64_t j = 0; j < M; j++) {
+                int8_t x = d[j * span];
+                if (!x) continue;
+                s.S[(int64_t)v * M + j] = x;
+                s.nz[v]++;
+                s.terms[s.toff[j] + s.n_terms[j]++] = held_term(&s, v, x);
+            }
         }
-    }
-    k_free(order);
     if (direct ? count_by_table(&s, direct, n_direct) : count_by_map(&s)) { k_free(direct); goto done; }
     k_free(direct);
     extract(&s, refresh);

@@ -60,12 +60,12 @@ def build_graph(weights: np.ndarray, positions: int, in_lo: int, in_hi: int, sha
     if n * m == 0:
         raise ConfigError("the weight matrix is empty")
     digits = csd_digits(weights, positions)  # (N, M, D)
+    if cse == "all-pairs" and sharing:
+        return all_pairs_graph(digits, in_lo, in_hi)
     # Level-0 rows: (i, k) input-major; entries per column.
     sign = np.ascontiguousarray(digits.transpose(0, 2, 1).reshape(n * positions, m))
     row_sig = np.repeat(np.arange(n, dtype=np.int64), positions)
     row_shift = np.tile(np.arange(positions, dtype=np.int64), n)
-    if cse == "all-pairs" and sharing:
-        return all_pairs_graph(sign, row_sig, row_shift, n, in_lo, in_hi)
     lefts, rights, lsh, rsh, rsg, lvl = [], [], [], [], [], []
     lo_all, hi_all = np.full(n, in_lo, dtype=np.int64), np.full(n, in_hi, dtype=np.int64)
     next_id, level = n, 0
