@@ -212,6 +212,7 @@ typedef struct {
     int64_t *left, *right, *lo, *hi;
     int8_t *lsh, *rsh, *rsign;
     int32_t *level;           /* per signal */
+    int32_t *match;           /* M: the neurons a build substitutes at one shift */
     int64_t n_nodes;
     int oom;
 } Terms;
@@ -349,12 +350,17 @@ static int32_t build(Terms *s, int64_t key) {
     for (int k = 0; k + d < s->span; k++) {
         int t = s->row_at[a * s->span + k], u = s->row_at[b * s->span + k + d];
         if (t < 0 || u < 0) continue;
-        int v = -1;
+        /* the neurons holding both terms, listed first (branch-free: which do is data) */
+        const int8_t *St = s->S + (int64_t)t * M, *Su = s->S + (int64_t)u * M;
+        int n_match = 0;
         for (int j = 0; j < M; j++) {
-            int8_t st = s->S[(int64_t)t * M + j];
-            if (st == 0 || s->S[(int64_t)u * M + j] != rel * st) continue;
-            if (v < 0 && (v = new_row(s, (int)node, k)) < 0) return 0;
-            most = (int32_t)MAX(most, substitute(s, j, t, u, v));
+            s->match[n_match] = j;
+            n_match += (St[j] != 0) & (Su[j] == rel * St[j]);
+        }
+        int v = n_match ? new_row(s, (int)node, k) : -1;
+        if (n_match && v < 0) return 0;
+        for (int x = 0; x < n_match; x++) {
+            most = (int32_t)MAX(most, substitute(s, s->match[x], t, u, v));
             if (s->oom) return 0;
         }
         drop_if_empty(s, t);
@@ -369,8 +375,8 @@ typedef struct { int64_t key, conflict; int32_t count, id; } Cand;
 
 static inline int ranks_before(const Cand *p, const Cand *q) {
     if (p->count != q->count) return p->count > q->count;
-    if (p->conflict != q->conflict) return p->conflict < q->conflict;
-    return p->key < q->key;
+    /* branch-free: a list's equal counts are ordered by conflict, then key */
+    return (p->conflict < q->conflict) | ((p->conflict == q->conflict) & (p->key < q->key));
 }
 
 /* The waiting heap's order: its entries hold their list place in `conflict`; equal places keep
@@ -387,7 +393,7 @@ static inline void sift_down(Cand *h, int64_t n, int64_t i, Before before) {
     for (;;) {
         int64_t c = 2 * i + 1;
         if (c >= n) break;
-        if (c + 1 < n && before(&h[c + 1], &h[c])) c++;
+        c += c + 1 < n && before(&h[c + 1], &h[c]);
         if (!before(&h[c], &x)) break;
         h[i] = h[c]; i = c;
     }
@@ -759,9 +765,8 @@ static int write_by_level(const Terms *s, int64_t *node, int64_t *out, int64_t *
     return 0;
 }
 
-/* Adders of Y = A @ W from the signed digits of W (n_inputs x M x span: digit k of weight (i, j)
- * at (i M + j) span + k, the term of input i shifted by k), signals 0 .. n_inputs-1 the inputs in
- * [in_lo, in_hi]: see `write_by_level` for what goes into
+/* Adders of Y = A @ W from signed-digit terms sign (rows x M) on rows (row_sig, row_shift),
+ * signals 0 .. n_inputs-1 the inputs in [in_lo, in_hi]: see `write_by_level` for what goes into
  * node (cap_nodes rows), out (per output: id, sign, shift) and last_use (per signal). Returns
  * the adder count; -1 when memory ran out, -2 (nothing done) when the neurons hold more than
  * max_pairs pairs of terms. */
@@ -782,7 +787,8 @@ int64_t cse_all_pairs(const int8_t *digits, int64_t n_inputs, int64_t M, int64_t
     s.left = k_malloc((cap_nodes + 1) * sizeof(int64_t)); s.right = k_malloc((cap_nodes + 1) * sizeof(int64_t));
     s.lsh = k_malloc(cap_nodes + 1); s.rsh = k_malloc(cap_nodes + 1); s.rsign = k_malloc(cap_nodes + 1);
     s.n_terms = k_calloc(M + 1, sizeof(int32_t));
-    if (!s.row_at || !s.level || !s.lo || !s.hi || !s.left || !s.right || !s.lsh || !s.rsh || !s.rsign || !s.n_terms)
+    s.match = k_malloc((M + 1) * sizeof(int32_t));
+    if (!s.row_at || !s.level || !s.lo || !s.hi || !s.left || !s.right || !s.lsh || !s.rsh || !s.rsign || !s.n_terms || !s.match)
         goto done;
     memset(s.row_at, 0xff, signals * span * sizeof(int32_t));
     for (int64_t i = 0; i < n_inputs; i++) { s.lo[i] = in_lo; s.hi[i] = in_hi; }
@@ -852,7 +858,7 @@ int64_t cse_all_pairs(const int8_t *digits, int64_t n_inputs, int64_t M, int64_t
     result = s.n_nodes;
 done:
     k_free(s.row_at); k_free(s.level); k_free(s.lo); k_free(s.hi); k_free(s.left); k_free(s.right);
-    k_free(s.lsh); k_free(s.rsh); k_free(s.rsign); k_free(s.n_terms); k_free(s.terms); k_free(s.S);
+    k_free(s.lsh); k_free(s.rsh); k_free(s.rsign); k_free(s.n_terms); k_free(s.match); k_free(s.terms); k_free(s.S);
     k_free(s.sig); k_free(s.sh); k_free(s.nz); k_free(s.free_rows); k_free(s.cap); k_free(s.toff); k_free(s.poff);
     k_free(s.pid); keys_free(&s.keys); k_free(s.formed); k_free(s.formed_at);
     return result;
