@@ -132,6 +132,27 @@ def test_csd_is_non_adjacent_and_exact(v):
     assert not any(d[k] and d[k + 1] for k in range(7))
 
 
+def _naf_length(v: int) -> int:
+    """Digits of ``v``'s NAF, by Python integers (the textbook recurrence, independent of numpy)."""
+    n = 0
+    while v:
+        v = (v - (2 - v % 4)) // 2 if v % 2 else v // 2
+        n += 1
+    return n
+
+
+@pytest.mark.parametrize("positions", [3, 12, 13, 20])  # table up to 12 positions, loop above
+def test_csd_takes_exactly_the_values_that_fit_and_names_the_limit(positions):
+    v = np.arange(-(1 << (positions + 1)), (1 << (positions + 1)) + 1, 997 if positions > 12 else 1)
+    fits = np.array([_naf_length(int(x)) <= positions for x in v])
+    d = csd_digits(v[fits], positions)
+    assert np.array_equal((d.astype(np.int64) << np.arange(positions)).sum(axis=1), v[fits])
+    assert not np.any((d[:, 1:] != 0) & (d[:, :-1] != 0))
+    for x in v[~fits][:50]:
+        with pytest.raises(ConfigError, match=f"more than {positions} signed digits"):
+            csd_digits(np.array([[0, x]]), positions)
+
+
 @st.composite
 def _problem(draw):
     fmt = draw(st.sampled_from(sorted(HARDWIRED_WEIGHTS)))

@@ -5,7 +5,7 @@ bounds and register-cut live sets out (`hwgen.hardwired.graph` builds it with ne
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -14,16 +14,41 @@ from hwgen.errors import ConfigError
 __all__ = ["AdderGraph", "csd_digits", "naive_adders", "bit_length", "signed_widths", "last_uses"]
 
 
-def csd_digits(w: np.ndarray, positions: int) -> np.ndarray:
-    """Canonical-signed-digit (NAF) digits of integers ``w``: shape ``w.shape + (positions,)``."""
-    x = np.asarray(w, dtype=np.int64).copy()
+#: Up to this many digit positions `csd_digits` looks weights up in a table of every value that
+#: fits (2**(P+1) + 1 rows; 12 covers every weight format, mxfp4 with scale_span 8 included).
+CSD_TABLE_POSITIONS = 12
+
+
+def _naf(x: np.ndarray, positions: int) -> tuple[np.ndarray, np.ndarray]:
+    """NAF digits of ``x`` in ``positions`` places, and what is left over (non-zero: more needed)."""
     out = np.zeros(x.shape + (positions,), dtype=np.int8)
     for k in range(positions):
         odd = (x & 1).astype(bool)
         d = np.where(odd, 2 - (x & 3), 0)
         out[..., k] = d
         x = (x - d) >> 1
-    if np.any(x != 0):
+    return out, x
+
+
+@lru_cache(maxsize=None)
+def _naf_table(positions: int) -> tuple[np.ndarray, np.ndarray]:
+    """`_naf` of every value in ``[-2**P, 2**P]`` (beyond it no value fits ``P`` positions)."""
+    span = 1 << positions
+    return _naf(np.arange(-span, span + 1, dtype=np.int64), positions)
+
+
+def csd_digits(w: np.ndarray, positions: int) -> np.ndarray:
+    """Canonical-signed-digit (NAF) digits of integers ``w``: shape ``w.shape + (positions,)``."""
+    x = np.asarray(w, dtype=np.int64)
+    if positions > CSD_TABLE_POSITIONS:
+        out, rest = _naf(x, positions)
+    else:  # a table lookup: a weight matrix is priced often, and its values are few
+        span = 1 << positions
+        if x.size and (x.min() < -span or x.max() > span):
+            raise ConfigError(f"weights need more than {positions} signed digits")
+        table, left = _naf_table(positions)
+        out, rest = table[x + span], left[x + span]
+    if np.any(rest != 0):
         raise ConfigError(f"weights need more than {positions} signed digits")
     return out
 
