@@ -137,14 +137,19 @@ static int map_grow(Keys *k) {
 }
 
 /* A new id for a node's key (count 0); -1 when memory ran out. */
+/* Room for `more` ids beyond those given (0, or -1 when memory ran out). */
+static int reserve_ids(Keys *k, int64_t more) {
+    if (k->n + more <= k->ids_cap) return 0;
+    int64_t cap = MAX(2 * k->ids_cap, k->n + more);
+    int ok = 1;
+    GROW(k->key, cap, ok); GROW(k->count, cap, ok); GROW(k->cand, cap, ok);
+    if (!ok) return -1;
+    k->ids_cap = cap;
+    return 0;
+}
+
 static int32_t new_id(Keys *k, int64_t key) {
-    if (k->n == k->ids_cap) {
-        int64_t cap = 2 * k->ids_cap;
-        int ok = 1;
-        GROW(k->key, cap, ok); GROW(k->count, cap, ok); GROW(k->cand, cap, ok);
-        if (!ok) return -1;
-        k->ids_cap = cap;
-    }
+    if (reserve_ids(k, 1)) return -1;
     int32_t id = (int32_t)k->n++;
     k->key[id] = key; k->count[id] = 0;
     return id;
@@ -310,6 +315,7 @@ static int32_t substitute(Terms *s, int j, int t, int u, int v) {
     n = s->n_terms[j];
     Held hv = held_term(s, v, st);
     list[at] = hv;
+    if (reserve_ids(&s->keys, n)) { s->oom = 1; return 0; }
     int32_t most = 0, *Pv = P + (int64_t)at * c;
     for (int x = 0; x < n; x++) {
         if (x == at) continue;
@@ -317,11 +323,16 @@ static int32_t substitute(Terms *s, int j, int t, int u, int v) {
          * at another shift of this neuron earlier in the build) always sits at a lower shift, as
          * build walks shifts upwards, so one node never gets two keys here */
         int64_t slot = ((int64_t)list[x].sig * s->deltas + list[x].sh - hv.sh + s->span - 1) * 2 + (st != list[x].sign);
-        int32_t id = s->formed_at[slot] == s->epoch ? s->formed[slot] : new_id(&s->keys, -1);
-        s->formed[slot] = id; s->formed_at[slot] = s->epoch;
-        int32_t k = id < 0 ? -1 : count_add(&s->keys, id, 1);
-        if (k < 0) { s->oom = 1; return 0; }
-        if (k == 2) s->keys.key[id] = pair_key(s, &hv, &list[x]);  /* read only once listed */
+        int32_t id, k;
+        if (s->formed_at[slot] == s->epoch) {
+            id = s->formed[slot];
+            if ((k = count_add(&s->keys, id, 1)) < 0) { s->oom = 1; return 0; }
+            if (k == 2) s->keys.key[id] = pair_key(s, &hv, &list[x]);  /* read only once listed */
+        } else {  /* a new node (the ids are reserved): its key waits until it recurs */
+            id = (int32_t)s->keys.n++;
+            s->keys.count[id] = k = 1;
+            s->formed[slot] = id; s->formed_at[slot] = s->epoch;
+        }
         most = (int32_t)MAX(most, k);
         Pv[x] = P[(int64_t)x * c + at] = id;
     }
