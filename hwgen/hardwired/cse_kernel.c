@@ -89,8 +89,7 @@ typedef struct {
     int64_t cap, used;           /* cap = 2^bits */
     int bits;
     int64_t *key;                /* per id */
-    int32_t *count;              /* per id: occurrences */
-    int64_t *conflict;           /* per id: a scan's sum (0 outside a scan) */
+    int32_t *count, *cand;       /* per id: occurrences; place in the current list (if listed) */
     int64_t n, ids_cap;
     int32_t *hot;                /* ids whose count reached 2 (with repeats and stale ones) */
     int64_t n_hot, hot_cap;
@@ -110,14 +109,14 @@ static int keys_init(Keys *k, int bits, int64_t ids) {
     k->hot_cap = 1024;
     k->key = k_malloc(k->ids_cap * sizeof(int64_t));
     k->count = k_malloc(k->ids_cap * sizeof(int32_t));
-    k->conflict = k_calloc(k->ids_cap, sizeof(int64_t));
+    k->cand = k_malloc(k->ids_cap * sizeof(int32_t));
     k->hot = k_malloc(k->hot_cap * sizeof(int32_t));
-    if (!k->key || !k->count || !k->conflict || !k->hot) return -1;
+    if (!k->key || !k->count || !k->cand || !k->hot) return -1;
     return bits ? map_init(k, bits) : 0;
 }
 
 static void keys_free(Keys *k) {
-    k_free(k->slot); k_free(k->key); k_free(k->count); k_free(k->conflict); k_free(k->hot);
+    k_free(k->slot); k_free(k->key); k_free(k->count); k_free(k->cand); k_free(k->hot);
 }
 
 static inline int64_t find_slot(const Keys *k, int64_t key) {
@@ -143,9 +142,8 @@ static int reserve_ids(Keys *k, int64_t more) {
     if (k->n + more <= k->ids_cap) return 0;
     int64_t cap = MAX(2 * k->ids_cap, k->n + more);
     int ok = 1;
-    GROW(k->key, cap, ok); GROW(k->count, cap, ok); GROW(k->conflict, cap, ok);
+    GROW(k->key, cap, ok); GROW(k->count, cap, ok); GROW(k->cand, cap, ok);
     if (!ok) return -1;
-    memset(k->conflict + k->ids_cap, 0, (cap - k->ids_cap) * sizeof(int64_t));
     k->ids_cap = cap;
     return 0;
 }
@@ -435,7 +433,7 @@ static Cand list_pop(List *l) {
     return top;
 }
 
-/* Every node occurring at least twice (listed: a byte per id marks it), by count, each
+/* Every node occurring at least twice (listed: its id marked with its place), by count, each
  * with its conflict: over its occurrences, the listed pairs holding one of the occurrence's two
  * terms (the builds it would rule out). Per neuron: each term's listed partners, then each
  * listed pair's two sums. The order among equal counts is settled when the greedy reaches them. */
@@ -444,7 +442,7 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
     int32_t most = 0;
     for (int j = 0; j < s->M; j++) most = (int32_t)MAX(most, s->cap[j]);
     /* per neuron: its terms' listed partners (`held`), then the listed pairs (found in the
-     * same pass, `found`) add their terms' to their node's conflict (summed by id) */
+     * same pass, `found`) add their terms' to their node's conflict; a byte per id says listed */
     int32_t *held = k_malloc(((int64_t)most + 1) * sizeof(int32_t));
     int32_t (*found)[2] = k_malloc(((int64_t)most * most / 2 + 1) * sizeof *found);
     uint8_t *listed = k_calloc(k->n + 1, 1);
@@ -466,7 +464,7 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
         if (!ok) goto oom;
         *out_cap = n;
     }
-    /* placed by count (a counting sort); a count's candidates are
+    /* placed by count (a counting sort; each id's place in `cand`); a count's candidates are
      * ordered when the greedy reaches them */
     if (!(at = k_calloc(top + 2, sizeof(int64_t)))) goto oom;
     for (int64_t h = 0; h < n; h++) at[top - k->count[k->hot[h]] + 1]++;
@@ -476,6 +474,7 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
         int32_t id = k->hot[h];
         int64_t i = at[top - k->count[id]]++;
         c[i] = (Cand){k->key[id], 0, k->count[id], id};
+        k->cand[id] = (int32_t)i;
     }
     for (int j = 0; j < s->M; j++) {
         const int32_t *P = s->pid + s->poff[j];
@@ -493,10 +492,9 @@ static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
         }
         for (int a = 0; a < na; a++) {
             int x = found[a][0], y = found[a][1];
-            k->conflict[P[(int64_t)x * cj + y]] += held[x] + held[y];
+            c[k->cand[P[(int64_t)x * cj + y]]].conflict += held[x] + held[y];
         }
     }
-    for (int64_t i = 0; i < n; i++) { c[i].conflict = k->conflict[c[i].id]; k->conflict[c[i].id] = 0; }
     k_free(held); k_free(found); k_free(listed); k_free(at);
     return n;
 oom:
