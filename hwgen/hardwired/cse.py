@@ -7,11 +7,12 @@ and any two terms of a neuron may become a shared node: the most-common-pair
 greedy of da4ml's CMVM optimizer (Sun et al. 2025), with a better order among ties.
 
 1. **Exact pair counts.** Two terms of a neuron name the node they would build,
-   ``a + rel * (b << d)`` (``a`` the term of lower shift); every node gets an id (its
-   packed key looked up once, in a table or a hash map) and a count of its occurrences over all neurons and shifts
-   (repeats inside one neuron count), kept exact as terms are substituted: a
-   substitution in a neuron changes only the pairs of its terms, whose ids the neuron
-   keeps in a matrix.
+   ``a + rel * (b << d)`` (``a`` the term of lower shift); every node gets an id and a
+   count of its occurrences over all neurons and shifts (repeats inside one neuron
+   count), kept exact as terms are substituted: a substitution in a neuron changes only
+   the pairs of its terms, whose ids the neuron keeps in a matrix. The inputs' pairs are
+   counted in a table (a hash map for a matrix too wide for one) before they get ids; a
+   node with a built signal can only form in that signal's build, so the build names it.
 2. **Strict best-first greedy.** Build the node occurring most often and substitute
    it everywhere it occurs. Counts only fall and a new node's pairs occur at most as
    often as the largest count a build created, so one scan of the table serves many

@@ -4,9 +4,8 @@
  * one the Python module's docstring describes. Terms are rows (signal, shift) of a sign
  * matrix S (rows x M neurons); two terms of a neuron name the node they would build,
  * (a, b, d, neg) = a + (-1)^neg (b << d), a's term holding the lower shift (or, at equal
- * shifts, the lower signal). Each node gets a dense id (from a table or a hash map of its
- * packed key, once) and a count of its occurrences over all neurons and shifts, kept exact as
- * terms are substituted.
+ * shifts, the lower signal). Each node gets a dense id and a count of its occurrences over all
+ * neurons and shifts, kept exact as terms are substituted.
  * Each neuron keeps the ids of all its term pairs in a square matrix, so substituting a pair
  * decrements the counts it breaks without hashing, and a scan of every pair reads the matrix.
  */
@@ -78,10 +77,10 @@ static void *k_realloc(void *p, size_t size) {
 
 /* ---------- nodes: packed key -> dense id, count per id ---------- */
 
-/* Pairs of two inputs take their ids from a direct table (`direct` in cse_all_pairs), or, for a
- * matrix too wide for that table, from the hash map (open addressing, linear probing, at most
- * half full; a slot holds key and id side by side: one cache line per probe). The nodes a build
- * forms with its new signal get theirs from `Terms.formed`. */
+/* Pairs of two inputs are counted in a direct table (`count_by_table`), or, for a matrix too
+ * wide for that table, take their ids from the hash map (open addressing, linear probing, at
+ * most half full; a slot holds key and id side by side: one cache line per probe). The nodes a
+ * build forms with its new signal get theirs from `Terms.formed`. */
 typedef struct { int64_t key; int32_t id, pad; } Slot;
 
 typedef struct {
