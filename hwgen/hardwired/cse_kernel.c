@@ -135,7 +135,6 @@ static int map_grow(Keys *k) {
     return 0;
 }
 
-/* A new id for a node's key (count 0); -1 when memory ran out. */
 /* Room for `more` ids beyond those given (0, or -1 when memory ran out). */
 static int reserve_ids(Keys *k, int64_t more) {
     if (k->n + more <= k->ids_cap) return 0;
@@ -147,6 +146,7 @@ static int reserve_ids(Keys *k, int64_t more) {
     return 0;
 }
 
+/* A new id for a node's key (count 0); -1 when memory ran out. */
 static int32_t new_id(Keys *k, int64_t key) {
     if (reserve_ids(k, 1)) return -1;
     int32_t id = (int32_t)k->n++;
