@@ -277,7 +277,6 @@ static int64_t add_node(Terms *s, int64_t l, int64_t r, int dl, int dr, int rel)
     int64_t rlo = s->lo[r] * ((int64_t)1 << dr), rhi = s->hi[r] * ((int64_t)1 << dr);
     s->lo[id] = llo + (rel > 0 ? rlo : -rhi);
     s->hi[id] = lhi + (rel > 0 ? rhi : -rlo);
-    memset(s->formed_at + id * s->deltas * 2, 0xff, s->deltas * 2 * sizeof(int32_t));
     return id;
 }
 
@@ -354,6 +353,8 @@ static int32_t build(Terms *s, int64_t key) {
     int64_t a, b; int d, rel;
     unpack(s, key, &a, &b, &d, &rel);
     int64_t node = add_node(s, a, b, 0, d, rel);
+    /* the node is a partner in later builds: its row of `formed` names nothing yet */
+    memset(s->formed_at + node * s->deltas * 2, 0xff, s->deltas * 2 * sizeof(int32_t));
     s->epoch++;
     int32_t most = 0;
     int M = s->M;
@@ -840,7 +841,7 @@ int64_t cse_all_pairs(const int8_t *digits, int64_t n_inputs, int64_t M, int64_t
         goto done;
     }
     if (direct) memset(direct, 0, n_direct * sizeof(int32_t));
-    memset(s.formed_at, 0xff, n_inputs * s.deltas * 2 * sizeof(int32_t));  /* a node's own: in add_node */
+    memset(s.formed_at, 0xff, n_inputs * s.deltas * 2 * sizeof(int32_t));  /* a built node's: in build */
     /* rows in (shift, signal) order, so that of two terms of a neuron the first listed holds
      * the lower shift (or, at equal shifts, the lower signal): the order of a pair's key */
     for (int64_t k = 0; k < span; k++)
