@@ -266,8 +266,13 @@ def synth_areas(fmt: str, n: int, seed: int = 0, extras: bool = True) -> dict:
     return {**out, **areas}
 
 
+def _seconds(x: float) -> str:
+    """Three significant digits: a 0.15 ms run is not shown as 0.0001 s."""
+    return f"{x:.3g}"
+
+
 def _cell(r: dict | None) -> str:
-    return "not run" if r is None else f"{r['adders']:,} / {r['depth']} / {r['seconds']:.4f}"
+    return "not run" if r is None else f"{r['adders']:,} / {r['depth']} / {_seconds(r['seconds'])}"
 
 
 def _area(r: tuple[float, float] | None) -> str:
@@ -311,8 +316,8 @@ def main() -> None:
                 ratio = f"{ratios[-1]:+.1%}"
                 speed = f"{_ratio(walls[-1])} / {_ratio(cpus[-1])}"
                 nb_speed = _ratio(da["seconds"] / nb["seconds"])
-            ap_cell = _cell(ap) + (f" ({ap['cpu']:.4f})" if ap else "")
-            da_cell = _cell(da) + (f" ({da['cpu']:.4f})" if da else "")
+            ap_cell = _cell(ap) + (f" ({_seconds(ap['cpu'])})" if ap else "")
+            da_cell = _cell(da) + (f" ({_seconds(da['cpu'])})" if da else "")
             print(f"| {fmt} {n}x{n} | {_cell(nb)} | {ap_cell} | {da_cell} | {ratio} | {speed} | {nb_speed} |",
                   flush=True)
     if ratios:
