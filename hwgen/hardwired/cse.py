@@ -56,7 +56,7 @@ KERNEL = Path(__file__).with_name("cse_kernel.c")
 #: of the candidates listed.
 REFRESH = 0.1
 #: Term pairs inside the neurons above which all-pairs sharing is refused: time and memory grow
-#: with them, about 25 bytes a pair (int4 256 x 256: 1.4e7 pairs, 1.5 s, a 0.38 GB process;
+#: with them, about 25 bytes a pair (int4 256 x 256: 1.4e7 pairs, 1.1 s, a 0.38 GB process;
 #: BENCHMARKS.md `cse-vs-da4ml`), so the limit keeps a run near 1.3 GB.
 MAX_PAIRS = 50_000_000
 #: Per adder: left, right, lshift, rshift, rsign, level, lo, hi.
