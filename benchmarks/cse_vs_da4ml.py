@@ -267,8 +267,8 @@ def synth_areas(fmt: str, n: int, seed: int = 0, extras: bool = True) -> dict:
 
 
 def _seconds(x: float) -> str:
-    """Three significant digits: a 0.15 ms run is not shown as 0.0001 s."""
-    return f"{x:.3g}"
+    """Three significant digits, never in exponent form: a 0.15 ms run is not shown as 0.0001 s."""
+    return np.format_float_positional(x, precision=3, unique=False, fractional=False, trim="-")
 
 
 def _cell(r: dict | None) -> str:

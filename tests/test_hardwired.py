@@ -148,9 +148,16 @@ def test_csd_takes_exactly_the_values_that_fit_and_names_the_limit(positions):
     d = csd_digits(v[fits], positions)
     assert np.array_equal((d.astype(np.int64) << np.arange(positions)).sum(axis=1), v[fits])
     assert not np.any((d[:, 1:] != 0) & (d[:, :-1] != 0))
-    for x in v[~fits][:50]:
+    too_long = v[~fits]  # both signs, inside the table's range and beyond it
+    for x in too_long[np.linspace(0, too_long.size - 1, 40).astype(int)]:
         with pytest.raises(ConfigError, match=f"more than {positions} signed digits"):
             csd_digits(np.array([[0, x]]), positions)
+
+
+def test_csd_of_a_scalar_is_its_own_copy():
+    d = csd_digits(5, 4)
+    d[...] = 0
+    assert csd_digits(np.array([5]), 4)[0].tolist() == [1, 0, 1, 0]
 
 
 @st.composite

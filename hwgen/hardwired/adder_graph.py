@@ -34,7 +34,9 @@ def _naf(x: np.ndarray, positions: int) -> tuple[np.ndarray, np.ndarray]:
 def _naf_table(positions: int) -> tuple[np.ndarray, np.ndarray]:
     """`_naf` of every value in ``[-2**P, 2**P]`` (beyond it no value fits ``P`` positions)."""
     span = 1 << positions
-    return _naf(np.arange(-span, span + 1, dtype=np.int64), positions)
+    table, rest = _naf(np.arange(-span, span + 1, dtype=np.int64), positions)
+    table.flags.writeable = rest.flags.writeable = False  # shared by every later call
+    return table, rest
 
 
 def csd_digits(w: np.ndarray, positions: int) -> np.ndarray:
@@ -47,7 +49,7 @@ def csd_digits(w: np.ndarray, positions: int) -> np.ndarray:
         if x.size and (x.min() < -span or x.max() > span):
             raise ConfigError(f"weights need more than {positions} signed digits")
         table, left = _naf_table(positions)
-        out, rest = table[x + span], left[x + span]
+        out, rest = np.take(table, x + span, axis=0), np.take(left, x + span)  # copies, even of a 0-d x
     if np.any(rest != 0):
         raise ConfigError(f"weights need more than {positions} signed digits")
     return out

@@ -776,8 +776,9 @@ static int write_by_level(const Terms *s, int64_t *node, int64_t *out, int64_t *
     return 0;
 }
 
-/* Adders of Y = A @ W from signed-digit terms sign (rows x M) on rows (row_sig, row_shift),
- * signals 0 .. n_inputs-1 the inputs in [in_lo, in_hi]: see `write_by_level` for what goes into
+/* Adders of Y = A @ W from the signed digits of W (n_inputs x M x span: digit k of weight (i, j)
+ * at (i M + j) span + k, the term of input i shifted by k), signals 0 .. n_inputs-1 the inputs in
+ * [in_lo, in_hi]: see `write_by_level` for what goes into
  * node (cap_nodes rows), out (per output: id, sign, shift) and last_use (per signal). Returns
  * the adder count; -1 when memory ran out, -2 (nothing done) when the neurons hold more than
  * max_pairs pairs of terms. */
