@@ -203,6 +203,7 @@ typedef struct {
     int rows_cap, rows_top, n_free;
     Held *terms;              /* per neuron j, its terms from terms + toff[j] */
     int32_t *n_terms, *cap;   /* per neuron: terms now, capacity (its first count: never grows) */
+    int32_t most;             /* the largest capacity */
     int64_t *toff, *poff;     /* per neuron: offset of its terms, of its pair matrix */
     int32_t *pid;             /* per neuron, cap x cap: the node id of each pair of its terms */
     Keys keys;
@@ -224,12 +225,9 @@ typedef struct {
 /* The node two terms would build, packed with signal ids below ns: a's term holds the lower
  * shift (or, at equal shifts, the lower signal). */
 static inline int64_t pair_code(const Held *p, const Held *q, int64_t ns, int span) {
-    /* branch-free: which term comes first is data, not a pattern a branch predictor learns */
-    int swap = (p->sh > q->sh) | ((p->sh == q->sh) & (p->sig > q->sig));
-    int64_t xs = swap ? q->sig : p->sig, ys = swap ? p->sig : q->sig;
-    int d = p->sh - q->sh;
-    d = swap ? d : -d;
-    return ((xs * ns + ys) * span + d) * 2 + (p->sign != q->sign);
+    const Held *x = p, *y = q;
+    if (p->sh > q->sh || (p->sh == q->sh && p->sig > q->sig)) { x = q; y = p; }
+    return (((int64_t)x->sig * ns + y->sig) * span + (y->sh - x->sh)) * 2 + (p->sign != q->sign);
 }
 
 /* The node two terms of a neuron would build: its key. */
@@ -439,8 +437,7 @@ static Cand list_pop(List *l) {
  * listed pair's two sums. The order among equal counts is settled when the greedy reaches them. */
 static int64_t candidates(Terms *s, Cand **out, int64_t *out_cap) {
     Keys *k = &s->keys;
-    int32_t most = 0;
-    for (int j = 0; j < s->M; j++) most = (int32_t)MAX(most, s->cap[j]);
+    int32_t most = s->most;
     /* per neuron: its terms' listed partners (`held`), then the listed pairs (found in the
      * same pass, `found`) add their terms' to their node's conflict; a byte per id says listed */
     int32_t *held = k_malloc(((int64_t)most + 1) * sizeof(int32_t));
@@ -687,9 +684,7 @@ done:
  * occurrences (the neurons' pair matrices holding table places), then ids are given to the
  * nodes that occur, and the matrices take them: no step waits on whether a node is new. */
 static int count_by_table(Terms *s, int32_t *direct, int64_t n_direct) {
-    int n = s->n_inputs, span = s->span;
-    int32_t most = 0;
-    for (int j = 0; j < s->M; j++) most = (int32_t)MAX(most, s->cap[j]);
+    int n = s->n_inputs, span = s->span, most = s->most;
     int64_t *lower = k_malloc((most + 1) * sizeof(int64_t)), *upper = k_malloc((most + 1) * sizeof(int64_t));
     uint8_t *neg = k_malloc(most + 1);
     if (!lower || !upper || !neg) { k_free(lower); k_free(upper); k_free(neg); return -1; }
@@ -815,6 +810,7 @@ int64_t cse_all_pairs(const int8_t *digits, int64_t n_inputs, int64_t M, int64_t
     s.toff[0] = s.poff[0] = 0;
     for (int64_t j = 0; j < M; j++) {
         pairs += (int64_t)s.cap[j] * (s.cap[j] - 1) / 2;
+        s.most = (int32_t)MAX(s.most, s.cap[j]);
         s.toff[j + 1] = s.toff[j] + s.cap[j];
         s.poff[j + 1] = s.poff[j] + (int64_t)s.cap[j] * s.cap[j];
     }
